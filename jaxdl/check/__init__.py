@@ -1,0 +1,8 @@
+"""Checks of backward passes: ``gradcheck`` for jaxdl layers."""
+
+from jaxdl.check.gradcheck import TOLERANCES
+from jaxdl.check.gradcheck import LayerReport
+from jaxdl.check.gradcheck import check_layer
+from jaxdl.check.gradcheck import check_registry
+
+__all__ = ["TOLERANCES", "LayerReport", "check_layer", "check_registry"]

@@ -1,0 +1,224 @@
+"""The three-way gradient check of a layer, in float64.
+
+For a layer, an input ``x`` sampled away from non-differentiable points and a random upstream
+gradient ``dy``, the scalar ``f(params, x) = Σ apply(params, x) ⊙ dy`` has gradient
+``(∂f/∂params, ∂f/∂x) = backward(params, x, dy)``. We compare, for the input and every
+parameter leaf:
+
+- the hand-derived ``backward`` against ``jax.vjp`` of ``apply`` (autodiff);
+- both against central finite differences ``(f(v + εe_i) − f(v − εe_i)) / 2ε``.
+
+Invertible layers are also checked for ``inverse(apply(x)) = x`` and for ``log_det`` against
+``log|det J|`` of the per-example Jacobian from ``jax.jacobian``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from jaxdl.core import Layer
+
+# One tolerance table, in one place: absolute errors allowed in float64.
+TOLERANCES = {
+    "vs_autodiff": 1e-9,  # two exact formulas, differing by rounding only
+    "vs_finite_diff": 1e-6,  # O(ε²) truncation + O(u/ε) rounding, with ε = 1e-6
+    "round_trip": 1e-12,  # relative to max|x|
+    "log_det": 1e-9,
+}
+FD_EPSILON = 1e-6
+
+
+def sample_away_from_kinks(key, shape, dtype=jnp.float64):
+    """Distinct values of magnitude in [0.2, 1.2) with random signs.
+
+    Consecutive magnitudes differ by ``1/size``, so for the sizes used in checks no two entries
+    are closer than ~1e-4 and none is within 0.2 of zero: ReLU kinks and max-pooling ties stay
+    far outside the finite-difference step.
+    """
+    n = int(np.prod(shape))
+    k1, k2 = jax.random.split(key)
+    magnitude = 0.2 + jax.random.permutation(k1, n) / max(n, 1)
+    sign = jnp.where(jax.random.bernoulli(k2, 0.5, (n,)), 1.0, -1.0)
+    return (sign * magnitude).reshape(shape).astype(dtype)
+
+
+@dataclasses.dataclass
+class TensorReport:
+    """Errors of one gradient tensor (``x`` or a parameter leaf such as ``params.W``)."""
+
+    tensor: str
+    shape: tuple[int, ...]
+    max_abs_err_vs_autodiff: float
+    max_rel_err_vs_autodiff: float
+    worst_index_vs_autodiff: tuple[int, ...]
+    max_abs_err_vs_finite_diff: float
+    max_rel_err_vs_finite_diff: float
+    worst_index_vs_finite_diff: tuple[int, ...]
+    autodiff_vs_finite_diff: float
+    ok: bool
+
+
+@dataclasses.dataclass
+class LayerReport:
+    """The outcome of :func:`check_layer`; ``to_json()`` gives the ``jaxdl gradcheck`` record."""
+
+    name: str
+    ok: bool
+    input_shape: tuple[int, ...]
+    max_abs_err_vs_autodiff: float
+    max_abs_err_vs_finite_diff: float
+    tensors: list[TensorReport]
+    inverse: dict[str, Any] | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        return {k: v for k, v in out.items() if v is not None}
+
+
+def _errors(got, ref):
+    got, ref = np.asarray(got, np.float64), np.asarray(ref, np.float64)
+    if got.size == 0:
+        return 0.0, 0.0, ()
+    diff = np.abs(got - ref)
+    flat = int(np.argmax(diff))
+    rel = diff / np.maximum(np.abs(ref), 1e-12)
+    return float(diff.max()), float(rel.max()), tuple(int(i) for i in np.unravel_index(flat, got.shape))
+
+
+def _leaf_names(tree, prefix) -> list[str]:
+    paths = jax.tree_util.tree_leaves_with_path(tree)
+    return [prefix + "".join(f".{p.key}" if hasattr(p, "key") else f"[{p}]" for p in path) for path, _ in paths]
+
+
+def _finite_differences(f, params, x, eps):
+    """Central differences of scalar ``f(params, x)`` along every coordinate, vectorised."""
+    flat, unravel = ravel_pytree((params, x))
+    basis = jnp.eye(flat.size, dtype=flat.dtype) * eps
+
+    def directional(e):
+        return (f(*unravel(flat + e)) - f(*unravel(flat - e))) / (2 * eps)
+
+    return unravel(jax.jit(jax.vmap(directional))(basis))
+
+
+def _check_inverse(layer: Layer, params, x) -> dict[str, Any]:
+    y = layer.apply(params, x)
+    x_back = layer.inverse(params, y)
+    round_trip = float(jnp.max(jnp.abs(x_back - x)) / jnp.maximum(jnp.max(jnp.abs(x)), 1e-300))
+
+    def per_example(xi):
+        def f(v):
+            return layer.apply(params, v.reshape((1,) + xi.shape)).reshape(-1)
+
+        jac = jax.jacobian(f)(xi.reshape(-1))
+        return jnp.linalg.slogdet(jac)[1]
+
+    reference = jax.vmap(per_example)(x)
+    log_det = layer.log_det(params, x)
+    log_det_err = float(jnp.max(jnp.abs(log_det - reference)))
+    return {
+        "round_trip_rel_err": round_trip,
+        "log_det_abs_err": log_det_err,
+        "ok": bool(round_trip <= TOLERANCES["round_trip"] and log_det_err <= TOLERANCES["log_det"]),
+    }
+
+
+def check_layer(layer: Layer, input_shape: Sequence[int], *, seed: int = 0, name: str | None = None,
+                eps: float = FD_EPSILON) -> LayerReport:
+    """Checks a layer's hand-derived ``backward`` three ways, in float64.
+
+    Args:
+      layer: the layer to check.
+      input_shape: the shape of the example input, e.g. ``(4, 5)``; keep it small (finite
+        differences cost two forward passes per scalar of input and params).
+      seed: seeds the params, the input and ``dy``.
+      name: the name to report (default ``layer.name``).
+      eps: the finite-difference step.
+
+    Returns:
+      A :class:`LayerReport` with, per tensor, the max absolute and relative errors and the
+      index of the worst element against autodiff and against finite differences.
+    """
+    name = name or layer.name
+    input_shape = tuple(int(d) for d in input_shape)
+    with jax.enable_x64(True):
+        k_params, k_x, k_dy = jax.random.split(jax.random.PRNGKey(seed), 3)
+        out_shape, params = layer.init(k_params, input_shape)
+        params = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), params)
+        x = sample_away_from_kinks(k_x, input_shape)
+        dy = jax.random.normal(k_dy, tuple(out_shape), jnp.float64)
+
+        manual = jax.jit(layer.backward)(params, x, dy)
+        if jax.tree_util.tree_structure(manual) != jax.tree_util.tree_structure((params, x)):
+            return LayerReport(
+                name, False, input_shape, float("inf"), float("inf"), [],
+                error=(
+                    "backward returned a structure other than (dparams, dx): "
+                    f"{jax.tree_util.tree_structure(manual)}"
+                ),
+            )
+        _, vjp = jax.vjp(layer.apply, params, x)
+        autodiff = jax.jit(vjp)(dy)
+
+        def f(p, v):
+            return jnp.sum(layer.apply(p, v) * dy)
+
+        numeric = _finite_differences(f, params, x, eps)
+
+        names = _leaf_names(params, "params") + ["x"]
+        tensors = []
+        for tname, m, a, n in zip(
+            names,
+            jax.tree_util.tree_leaves(manual),
+            jax.tree_util.tree_leaves(autodiff),
+            jax.tree_util.tree_leaves(numeric),
+        ):
+            ad, ad_rel, ad_idx = _errors(m, a)
+            fd, fd_rel, fd_idx = _errors(m, n)
+            ad_fd = _errors(a, n)[0]
+            ok = ad <= TOLERANCES["vs_autodiff"] and max(fd, ad_fd) <= TOLERANCES["vs_finite_diff"]
+            tensors.append(TensorReport(tname, tuple(np.shape(m)), ad, ad_rel, ad_idx, fd, fd_rel, fd_idx, ad_fd, ok))
+
+        inverse = _check_inverse(layer, params, x) if layer.invertible else None
+
+    ok = all(t.ok for t in tensors) and (inverse is None or inverse["ok"])
+    return LayerReport(
+        name=name,
+        ok=ok,
+        input_shape=input_shape,
+        max_abs_err_vs_autodiff=max((t.max_abs_err_vs_autodiff for t in tensors), default=0.0),
+        max_abs_err_vs_finite_diff=max(
+            (max(t.max_abs_err_vs_finite_diff, t.autodiff_vs_finite_diff) for t in tensors), default=0.0
+        ),
+        tensors=tensors,
+        inverse=inverse,
+    )
+
+
+def check_registry(names: Sequence[str] | None = None, registry=None) -> list[LayerReport]:
+    """Runs :func:`check_layer` on registry entries (all of them by default).
+
+    Raises:
+      ValueError: a name is not in the registry (before any check runs).
+    """
+    if registry is None:
+        from jaxdl.layers import REGISTRY as registry
+    names = list(registry) if not names else list(names)
+    unknown = [n for n in names if n not in registry]
+    if unknown:
+        raise ValueError(
+            f"gradcheck: unknown layer {unknown[0]!r}; known: {', '.join(sorted(registry))}"
+        )
+    reports = []
+    for n in names:
+        layer, shape = registry[n]()
+        reports.append(check_layer(layer, shape, name=n))
+    return reports

@@ -1,0 +1,389 @@
+"""The layer protocol, stated once.
+
+A layer is a :class:`Layer`, an immutable record of pure functions::
+
+    init(key, input_shape) -> (output_shape, params)
+    apply(params, x) -> y
+    backward(params, x, dy) -> (dparams, dx)
+    inverse(params, y) -> x          # invertible layers only
+    log_det(params, x) -> (N,)       # invertible layers only: log|det ∂y/∂x| per example
+
+``params`` is a dict pytree with named leaves (``{"W": ..., "b": ...}``), ``{}`` for a layer
+without trainable parameters. ``input_shape`` may have ``-1`` as its batch dimension.
+``backward`` is the hand-derived backward pass (the lab's ``backward_params`` and
+``backward_inputs`` together): it is written from the formulas and never calls autodiff, so
+that ``jax.vjp(apply)`` is an independent reference for it. ``dparams`` has exactly the
+structure of ``params``.
+
+:func:`make_layer` is the only place that validates: it wraps a layer's raw functions so that a
+wrong rank, a non-floating dtype, params that do not fit the input or a ``dy`` of the wrong
+shape raise a ``ValueError`` naming the layer, at trace time, before any compute. A layer's
+``init`` states what input it accepts (by raising for anything else); the wrapper infers the
+expected params and output shapes from it with ``jax.eval_shape``.
+
+:func:`serial` composes layers, :func:`with_manual_grad` makes ``jax.grad`` of a layer (or a
+loss) run on its hand-derived backward pass via ``jax.custom_vjp``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Params = Any  # a dict pytree of arrays
+Shape = tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Layer:
+    """A layer: pure ``init``/``apply``/``backward`` (+ ``inverse``/``log_det``) functions.
+
+    Attributes:
+      name: the constructor's name, e.g. ``"dense"``.
+      init: ``(key, input_shape) -> (output_shape, params)``.
+      apply: ``(params, x) -> y``.
+      backward: ``(params, x, dy) -> (dparams, dx)``, hand-derived.
+      inverse: ``(params, y) -> x`` or ``None``.
+      log_det: ``(params, x) -> (N,)`` or ``None``.
+      formula: the forward and backward formulas in the course's notation.
+      inverse_shape: maps an output shape back to the input shape, for invertible layers
+        that change the shape (``None``: the same shape).
+    """
+
+    name: str
+    init: Callable[[jax.Array, Shape], tuple[Shape, Params]]
+    apply: Callable[[Params, jax.Array], jax.Array]
+    backward: Callable[[Params, jax.Array, jax.Array], tuple[Params, jax.Array]]
+    inverse: Callable[[Params, jax.Array], jax.Array] | None = None
+    log_det: Callable[[Params, jax.Array], jax.Array] | None = None
+    formula: str = ""
+    inverse_shape: Callable[[Shape], Shape] | None = None
+
+    @property
+    def invertible(self) -> bool:
+        return self.inverse is not None
+
+
+# --------------------------------------------------------------------------------------------
+# Validation helpers, shared by every layer.
+
+
+def _shape_str(shape) -> str:
+    return "(" + ", ".join(str(int(d)) for d in shape) + (",)" if len(shape) == 1 else ")")
+
+
+def check_rank(layer: str, shape: Shape, rank: int, layout: str) -> None:
+    """Raises unless ``shape`` has ``rank`` dimensions; ``layout`` names them, e.g. ``"(N, D)"``."""
+    if len(shape) != rank:
+        raise ValueError(
+            f"{layer}: expected an input of shape {layout} (rank {rank}); "
+            f"got shape {_shape_str(shape)} (rank {len(shape)})"
+        )
+
+
+def check_min_rank(layer: str, shape: Shape, rank: int, layout: str) -> None:
+    if len(shape) < rank:
+        raise ValueError(
+            f"{layer}: expected an input of shape {layout} (rank >= {rank}); "
+            f"got shape {_shape_str(shape)} (rank {len(shape)})"
+        )
+
+
+def _check_floating(layer: str, what: str, x) -> None:
+    dtype = jnp.result_type(x)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise ValueError(f"{layer}: expected a floating-point {what}; got dtype {dtype}")
+
+
+def _describe(tree) -> str:
+    return str(jax.tree_util.tree_map(lambda a: _shape_str(jnp.shape(a)), tree))
+
+
+def _check_params(layer: str, params, expected, input_shape: Shape) -> None:
+    got_def = jax.tree_util.tree_structure(params)
+    exp_def = jax.tree_util.tree_structure(expected)
+    same = got_def == exp_def and all(
+        tuple(jnp.shape(g)) == tuple(e.shape)
+        for g, e in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(expected))
+    )
+    if not same:
+        raise ValueError(
+            f"{layer}: params do not match the layer for input shape {_shape_str(input_shape)}: "
+            f"expected {_describe(expected)}; got {_describe(params)}"
+        )
+    for leaf in jax.tree_util.tree_leaves(params):
+        _check_floating(layer, "parameter", leaf)
+
+
+def make_layer(
+    name: str,
+    init: Callable,
+    apply: Callable,
+    backward: Callable,
+    *,
+    inverse: Callable | None = None,
+    log_det: Callable | None = None,
+    inverse_shape: Callable[[Shape], Shape] | None = None,
+    formula: str = "",
+) -> Layer:
+    """Builds a :class:`Layer` whose functions validate their arguments first.
+
+    ``init`` must raise ``ValueError`` for an input shape the layer does not accept; the wrapped
+    ``apply``/``backward``/``inverse``/``log_det`` infer the expected params and output shape
+    from it (once per input shape) and reject anything else before computing.
+    ``inverse_shape`` maps an output shape back to the input shape (default: the same shape).
+    """
+
+    @functools.lru_cache(maxsize=64)
+    def infer(shape: Shape):
+        box = []
+
+        def params_only():
+            out_shape, params = init(jax.random.PRNGKey(0), shape)
+            box.append(tuple(int(d) for d in out_shape))
+            return params
+
+        params = jax.eval_shape(params_only)
+        return box[0], params
+
+    def validate(params, x, what="input"):
+        _check_floating(name, what, x)
+        out_shape, expected = infer(tuple(int(d) for d in jnp.shape(x)))
+        _check_params(name, params, expected, jnp.shape(x))
+        return out_shape
+
+    @functools.wraps(apply)
+    def checked_apply(params, x):
+        validate(params, x)
+        return apply(params, x)
+
+    @functools.wraps(backward)
+    def checked_backward(params, x, dy):
+        out_shape = validate(params, x)
+        _check_floating(name, "upstream gradient dy", dy)
+        if tuple(jnp.shape(dy)) != out_shape:
+            raise ValueError(
+                f"{name}: expected dy of the output's shape {_shape_str(out_shape)}; "
+                f"got {_shape_str(jnp.shape(dy))}"
+            )
+        return backward(params, x, dy)
+
+    checked_inverse = checked_log_det = None
+    if inverse is not None:
+        to_input = inverse_shape or (lambda s: s)
+
+        @functools.wraps(inverse)
+        def checked_inverse(params, y):
+            _check_floating(name, "input y", y)
+            in_shape = tuple(to_input(tuple(jnp.shape(y))))
+            out_shape, expected = infer(in_shape)
+            if out_shape != tuple(jnp.shape(y)):
+                raise ValueError(
+                    f"{name}: inverse got y of shape {_shape_str(jnp.shape(y))}, which no "
+                    f"input of this layer produces"
+                )
+            _check_params(name, params, expected, in_shape)
+            return inverse(params, y)
+
+    if log_det is not None:
+
+        @functools.wraps(log_det)
+        def checked_log_det(params, x):
+            validate(params, x)
+            return log_det(params, x)
+
+    return Layer(
+        name=name,
+        init=init,
+        apply=checked_apply,
+        backward=checked_backward,
+        inverse=checked_inverse,
+        log_det=checked_log_det,
+        formula=formula.strip(),
+        inverse_shape=inverse_shape,
+    )
+
+
+def elementwise(name: str, fn: Callable, dfn: Callable, formula: str = "") -> Layer:
+    """A parameter-free layer applying ``fn`` elementwise; ``dfn`` is its derivative ``fn'``.
+
+    Backward: ``∂L/∂x = ∂L/∂y ⊙ fn'(x)``. Any input shape ``(N, ...)``.
+    """
+
+    def init(key, input_shape):
+        del key
+        check_min_rank(name, input_shape, 1, "(N, ...)")
+        return tuple(input_shape), {}
+
+    def apply(params, x):
+        del params
+        return fn(x)
+
+    def backward(params, x, dy):
+        del params
+        return {}, dy * dfn(x)
+
+    return make_layer(name, init, apply, backward, formula=formula)
+
+
+# --------------------------------------------------------------------------------------------
+# Composition.
+
+
+def _param_key(i: int, layer: Layer) -> str:
+    return f"{layer.name}_{i}"
+
+
+def serial(*layers: Layer, name: str = "serial") -> Layer:
+    """Composes layers left to right: ``serial(f, g).apply(p, x) == g(f(x))``.
+
+    Params are ``{"<name>_<i>": params_i}`` (e.g. ``{"dense_0": {...}, "relu_1": {}}``); the
+    PRNG key is split once per layer and the shape is threaded through the ``init``s. The
+    ``backward`` reruns the forward pass to get each layer's input, then chains the layers'
+    hand-derived ``backward`` from the last to the first. If every layer is invertible, so is
+    the composition: its ``inverse`` runs the inverses backwards and its ``log_det`` is the sum
+    of the layers' log-determinants at their inputs.
+
+    Example:
+      >>> net = serial(dense(4), relu(), dense(1))
+      >>> out_shape, params = net.init(jax.random.PRNGKey(0), (-1, 3))
+      >>> out_shape, {k: {n: a.shape for n, a in p.items()} for k, p in params.items()}
+      ((-1, 1), {'dense_0': {'W': (3, 4), 'b': (4,)}, 'dense_2': {'W': (4, 1), 'b': (1,)}, 'relu_1': {}})
+    """
+    if not layers:
+        raise ValueError("serial: expected at least one layer; got none")
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, Layer):
+            raise ValueError(f"serial: argument {i} is not a Layer; got {type(layer).__name__}")
+    keys = [_param_key(i, layer) for i, layer in enumerate(layers)]
+
+    def init(key, input_shape):
+        params = {}
+        shape = tuple(input_shape)
+        for k, layer, sub in zip(keys, layers, jax.random.split(key, len(layers))):
+            shape, params[k] = layer.init(sub, shape)
+        return shape, params
+
+    def inputs_of_each(params, x):
+        xs = []
+        for k, layer in zip(keys, layers):
+            xs.append(x)
+            x = layer.apply(params[k], x)
+        return xs, x
+
+    def apply(params, x):
+        return inputs_of_each(params, x)[1]
+
+    def backward(params, x, dy):
+        xs, _ = inputs_of_each(params, x)
+        dparams = {}
+        for k, layer, xi in reversed(list(zip(keys, layers, xs))):
+            dparams[k], dy = layer.backward(params[k], xi, dy)
+        return dparams, dy
+
+    inverse = log_det = inverse_shape = None
+    if all(layer.invertible for layer in layers):
+
+        def inverse(params, y):
+            for k, layer in reversed(list(zip(keys, layers))):
+                y = layer.inverse(params[k], y)
+            return y
+
+        def log_det(params, x):
+            total = 0.0
+            for k, layer in zip(keys, layers):
+                total = total + layer.log_det(params[k], x)
+                x = layer.apply(params[k], x)
+            return total
+
+        def inverse_shape(out_shape):
+            for layer in reversed(layers):
+                out_shape = layer.inverse_shape(out_shape) if layer.inverse_shape else out_shape
+            return out_shape
+
+    formula = " → ".join(layer.name for layer in layers)
+    return make_layer(
+        name,
+        init,
+        apply,
+        backward,
+        inverse=inverse,
+        log_det=log_det,
+        inverse_shape=inverse_shape,
+        formula=f"y = ({formula})(x); backward chains each layer's backward in reverse",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Manual gradients through custom_vjp.
+
+
+def _cast_like(tree, like):
+    return jax.tree_util.tree_map(lambda g, p: jnp.asarray(g, jnp.result_type(p)), tree, like)
+
+
+def with_manual_grad(fn):
+    """Makes autodiff of a layer or a loss run on its hand-derived backward pass.
+
+    For a :class:`Layer`, returns the same layer whose ``apply`` is a ``jax.custom_vjp``
+    function: ``jax.grad`` through it calls ``layer.backward``. For a
+    :class:`jaxdl.losses.Loss`, the returned loss's ``apply(logits, labels)`` differentiates
+    through ``loss.backward``. A network trained this way learns on the course's formulas.
+
+    Example:
+      >>> net = with_manual_grad(serial(dense(8), relu(), dense(1)))
+      >>> _, params = net.init(jax.random.PRNGKey(0), (-1, 3))
+      >>> grads = jax.grad(lambda p: net.apply(p, jnp.ones((2, 3))).sum())(params)
+    """
+    if isinstance(fn, Layer):
+        layer = fn
+
+        @jax.custom_vjp
+        def apply(params, x):
+            return layer.apply(params, x)
+
+        def fwd(params, x):
+            return layer.apply(params, x), (params, x)
+
+        def bwd(res, dy):
+            params, x = res
+            dparams, dx = layer.backward(params, x, dy)
+            return _cast_like(dparams, params), _cast_like(dx, x)
+
+        apply.defvjp(fwd, bwd)
+        return dataclasses.replace(layer, apply=apply)
+
+    manual = getattr(fn, "with_manual_grad", None)
+    if manual is None:
+        raise ValueError(
+            f"with_manual_grad: expected a Layer or a Loss; got {type(fn).__name__}"
+        )
+    return manual()
+
+
+def tree_size(tree) -> int:
+    """The number of scalars in a pytree of arrays."""
+    return int(sum(np.prod(jnp.shape(a), dtype=np.int64) for a in jax.tree_util.tree_leaves(tree)))
+
+
+def check_int(layer: str, arg: str, value, minimum: int = 1) -> int:
+    """Validates an integer hyperparameter: ``dense: num_outputs must be an integer >= 1; got 0``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{layer}: {arg} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def check_pair(layer: str, arg: str, value, minimum: int = 1) -> tuple[int, int]:
+    """Validates an int or a pair of ints (height, width)."""
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        if len(value) != 2:
+            raise ValueError(f"{layer}: {arg} must be an int or a pair of ints; got {value!r}")
+        return check_int(layer, arg, value[0], minimum), check_int(layer, arg, value[1], minimum)
+    v = check_int(layer, arg, value, minimum)
+    return v, v

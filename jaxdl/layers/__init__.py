@@ -1,0 +1,51 @@
+"""jaxdl's layers, one module per family, and the registry that drives every cross-check.
+
+``REGISTRY`` maps a layer's constructor name (a variant adds ``/suffix``) to a factory returning
+``(layer, example_input_shape)``. The gradient check (``jaxdl gradcheck`` and the tests) and the
+benchmarks iterate over it: a layer added here is checked everywhere.
+"""
+
+from collections.abc import Callable
+
+from jaxdl.core import Layer, serial
+from jaxdl.layers.activations import leaky_relu
+from jaxdl.layers.activations import relu
+from jaxdl.layers.activations import sigmoid
+from jaxdl.layers.conv import conv2d
+from jaxdl.layers.dense import dense
+from jaxdl.layers.pooling import global_max_pool
+from jaxdl.layers.pooling import max_pool2d
+from jaxdl.layers.reshape import flatten
+
+REGISTRY: dict[str, Callable[[], tuple[Layer, tuple[int, ...]]]] = {
+    "dense": lambda: (dense(3), (4, 5)),
+    "relu": lambda: (relu(), (3, 2, 4, 4)),
+    "leaky_relu": lambda: (leaky_relu(0.2), (4, 6)),
+    "sigmoid": lambda: (sigmoid(), (4, 6)),
+    "conv2d": lambda: (conv2d(4, 3), (2, 3, 6, 7)),
+    "conv2d/stride2_valid": lambda: (conv2d(3, (3, 2), stride=2, padding="VALID"), (2, 2, 7, 8)),
+    "conv2d/stride2_same": lambda: (conv2d(3, 4, stride=(2, 3), padding="SAME"), (2, 2, 7, 8)),
+    "conv2d/pad1": lambda: (conv2d(2, 3, padding=1), (2, 3, 5, 5)),
+    "conv2d/pointwise": lambda: (conv2d(5, 1, padding="VALID"), (2, 3, 4, 4)),
+    "max_pool2d": lambda: (max_pool2d(2, 2), (2, 3, 6, 7)),
+    "max_pool2d/overlap": lambda: (max_pool2d(3, 2), (2, 2, 7, 6)),
+    "global_max_pool": lambda: (global_max_pool(), (3, 4, 3, 3)),
+    "global_max_pool/vector": lambda: (global_max_pool(), (3, 7)),
+    "flatten": lambda: (flatten(), (2, 3, 4, 2)),
+    "serial/lab_cnn": lambda: (
+        serial(conv2d(4, 3), relu(), max_pool2d(2, 2), flatten(), dense(5)),
+        (2, 1, 6, 6),
+    ),
+}
+
+__all__ = [
+    "REGISTRY",
+    "conv2d",
+    "dense",
+    "flatten",
+    "global_max_pool",
+    "leaky_relu",
+    "max_pool2d",
+    "relu",
+    "sigmoid",
+]

@@ -1,0 +1,47 @@
+"""Elementwise activations: ``y = g(x)``, ``∂L/∂x = ∂L/∂y ⊙ g'(x)``, for any input shape."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from jaxdl.core import Layer, elementwise
+
+
+def relu() -> Layer:
+    """``ReLU(x) = max(x, 0)``; ``ReLU'(x) = [x > 0]`` (so ``ReLU'(0) = 0``). Shape ``(N, ...)``."""
+    return elementwise(
+        "relu",
+        lambda x: jnp.maximum(x, 0),
+        lambda x: (x > 0).astype(x.dtype),
+        formula="y = max(x, 0);  ∂L/∂x = ∂L/∂y ⊙ [x > 0]",
+    )
+
+
+def leaky_relu(negative_slope: float = 0.01) -> Layer:
+    """``y = x`` for ``x > 0``, ``a·x`` otherwise; derivative 1 or ``a`` (``a`` at 0). Shape ``(N, ...)``.
+
+    Args:
+      negative_slope: a, a finite number (the exam's GAN uses 0.2).
+    """
+    if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)) or not (
+        abs(negative_slope) < float("inf")
+    ):
+        raise ValueError(f"leaky_relu: negative_slope must be a finite number; got {negative_slope!r}")
+    a = float(negative_slope)
+    return elementwise(
+        "leaky_relu",
+        lambda x: jnp.where(x > 0, x, a * x),
+        lambda x: jnp.where(x > 0, 1.0, a).astype(x.dtype),
+        formula=f"y = x if x > 0 else a·x (a = {a:g});  ∂L/∂x = ∂L/∂y ⊙ (1 if x > 0 else a)",
+    )
+
+
+def sigmoid() -> Layer:
+    """``σ(x) = 1 / (1 + e^{-x})``; ``σ'(x) = σ(x)(1 - σ(x))``. Shape ``(N, ...)``."""
+    return elementwise(
+        "sigmoid",
+        jax.nn.sigmoid,
+        lambda x: jax.nn.sigmoid(x) * jax.nn.sigmoid(-x),
+        formula="y = σ(x);  ∂L/∂x = ∂L/∂y ⊙ σ(x)(1 - σ(x))",
+    )

@@ -1,0 +1,191 @@
+"""2-D convolution on NCHW images, with its backward passes written as convolutions.
+
+The three kernels below are shared by every convolution-based layer (``conv2d``, the
+convolution forms of average pooling, the 1×1 convolutions of the coupling layer). For one
+spatial axis with input length H, padding (lo, hi), padded length P = lo + H + hi, kernel k,
+stride s and Ho = ⌊(P − k)/s⌋ + 1 outputs, the forward pass is the correlation
+
+    y[o] = Σ_i x_pad[o·s + i] · w[i]
+
+so ``∂y[o]/∂x_pad[j] = w[j − o·s]``. Hence
+
+    ∂L/∂x_pad[j] = Σ_o dy[o] · w[j − o·s]  — the stride-dilated dy, zero-padded by k−1 on the
+                   low side, correlated with the kernel rotated by 180° (a "full" convolution),
+                   then cropped back to the unpadded input;
+    ∂L/∂w[i]     = Σ_o dy[o] · x_pad[o·s + i]  — x_pad correlated with the stride-dilated dy,
+                   summed over the batch.
+
+Channels: ``∂L/∂X[c]`` sums over the output channels f that read c (the kernel is transposed in
+its two channel axes), ``∂L/∂W[f, c]`` sums over the batch.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+from jax import lax
+
+from jaxdl.core import Layer, _shape_str, check_pair, check_rank, check_int, make_layer
+from jaxdl.layers.dense import he_normal
+
+_NCHW = ("NCHW", "OIHW", "NCHW")
+
+
+def resolve_padding(layer: str, padding) -> str | tuple[int, int]:
+    """Validates a padding spec: ``"SAME"``, ``"VALID"`` (any case), an int or a pair of ints >= 0."""
+    if isinstance(padding, str):
+        if padding.upper() in ("SAME", "VALID"):
+            return padding.upper()
+        raise ValueError(f"{layer}: padding must be 'SAME', 'VALID' or an int >= 0; got {padding!r}")
+    try:
+        return check_pair(layer, "padding", padding, minimum=0)
+    except ValueError:
+        raise ValueError(
+            f"{layer}: padding must be 'SAME', 'VALID' or an int >= 0; got {padding!r}"
+        ) from None
+
+
+def explicit_pads(padding, hw, kernel, stride) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``((lo, hi), (lo, hi))`` for height and width; "SAME" keeps ⌈H/s⌉ outputs as XLA does."""
+    if padding == "VALID":
+        return (0, 0), (0, 0)
+    if padding == "SAME":
+        pads = []
+        for n, k, s in zip(hw, kernel, stride):
+            out = -(-n // s)
+            total = max((out - 1) * s + k - n, 0)
+            pads.append((total // 2, total - total // 2))
+        return tuple(pads)
+    return (padding[0], padding[0]), (padding[1], padding[1])
+
+
+def output_hw(layer: str, hw, kernel, stride, pads) -> tuple[int, int]:
+    """Output height and width; raises when the kernel does not fit in the padded input."""
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(hw, pads))
+    if any(k > p for k, p in zip(kernel, padded)):
+        raise ValueError(
+            f"{layer}: kernel_size {_shape_str(kernel)} is larger than the padded input "
+            f"{_shape_str(padded)}"
+        )
+    return tuple((p - k) // s + 1 for p, k, s in zip(padded, kernel, stride))
+
+
+def _is_pointwise(kernel, stride, pads, groups) -> bool:
+    return tuple(kernel) == (1, 1) and tuple(stride) == (1, 1) and pads == ((0, 0), (0, 0)) and groups == 1
+
+
+def conv_forward(x, w, stride, pads, groups: int = 1):
+    """Correlation of ``x (N, C, H, W)`` with ``w (F, C/groups, kh, kw)`` → ``(N, F, Ho, Wo)``."""
+    if _is_pointwise(w.shape[2:], stride, pads, groups):
+        # A 1×1 convolution is a matrix product over channels; on (N, C, H·W) it needs no
+        # layout transposes, which XLA's convolution on NCHW does.
+        n, c, h, wd = x.shape
+        y = jnp.matmul(w[:, :, 0, 0], x.reshape(n, c, h * wd))
+        return y.reshape(n, w.shape[0], h, wd)
+    return lax.conv_general_dilated(
+        x, w, window_strides=stride, padding=pads, dimension_numbers=_NCHW,
+        feature_group_count=groups,
+    )
+
+
+def conv_backward_input(w, dy, x_shape, stride, pads, groups: int = 1):
+    """``∂L/∂x`` of :func:`conv_forward` given ``dy (N, F, Ho, Wo)``; see the module docstring."""
+    f, cg, kh, kw = w.shape
+    if _is_pointwise((kh, kw), stride, pads, groups):
+        n, _, h, wd = dy.shape
+        dx = jnp.matmul(w[:, :, 0, 0].T, dy.reshape(n, f, h * wd))
+        return dx.reshape(x_shape)
+    h, wd = x_shape[2:]
+    (plo, phi), (qlo, qhi) = pads
+    padded = (h + plo + phi, wd + qlo + qhi)
+    dilated = tuple((o - 1) * s + 1 for o, s in zip(dy.shape[2:], stride))
+    # Kernel of the transposed convolution: channels swapped within each group, rotated 180°.
+    wt = w.reshape(groups, f // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+    wt = wt.reshape(groups * cg, f // groups, kh, kw)[:, :, ::-1, ::-1]
+    dx_pad = lax.conv_general_dilated(
+        dy, wt, window_strides=(1, 1),
+        padding=[(kh - 1, padded[0] - dilated[0]), (kw - 1, padded[1] - dilated[1])],
+        lhs_dilation=stride, dimension_numbers=_NCHW, feature_group_count=groups,
+    )
+    return dx_pad[:, :, plo:plo + h, qlo:qlo + wd]
+
+
+def conv_backward_weight(x, dy, kernel, stride, pads, groups: int = 1):
+    """``∂L/∂w (F, C/groups, kh, kw)`` of :func:`conv_forward`; see the module docstring."""
+    if _is_pointwise(kernel, stride, pads, groups):
+        n, c, h, wd = x.shape
+        dw = jnp.einsum("nfp,ncp->fc", dy.reshape(n, dy.shape[1], h * wd), x.reshape(n, c, h * wd))
+        return dw[:, :, None, None]
+    xp = jnp.pad(x, ((0, 0), (0, 0)) + tuple(pads))
+    # Batch and channels swap roles: the batch is summed over (it is the contracted "feature"
+    # axis), the input channels are the "batch" of this correlation.
+    dw = lax.conv_general_dilated(
+        xp, dy, window_strides=(1, 1), padding=((0, 0), (0, 0)), rhs_dilation=stride,
+        dimension_numbers=("CNHW", "IOHW", "CNHW"), batch_group_count=groups,
+    )
+    return dw[:, :, : kernel[0], : kernel[1]]
+
+
+def conv2d(num_filters: int, kernel_size, stride=1, padding="SAME") -> Layer:
+    """2-D convolution (cross-correlation, as in every framework) with bias, on NCHW.
+
+    Args:
+      num_filters: F, the number of output channels.
+      kernel_size: k or ``(kh, kw)``.
+      stride: s or ``(sh, sw)``.
+      padding: ``"SAME"`` (⌈H/s⌉ outputs, zero padding split as XLA does), ``"VALID"`` (none),
+        or an int / pair of ints of zeros on each side.
+
+    Shapes: ``x (N, C, H, W)`` → ``y (N, F, Ho, Wo)``; params ``W (F, C, kh, kw)``, ``b (F,)``.
+
+    Backward::
+
+      ∂L/∂X[n,c] = Σ_f  dil_s(∂L/∂Y[n,f]) ∗full rot180(W[f,c])   (cropped to the input)
+      ∂L/∂W[f,c] = Σ_n  X_pad[n,c] ⋆ dil_s(∂L/∂Y[n,f])
+      ∂L/∂b[f]   = Σ_{n,i,j} ∂L/∂Y[n,f,i,j]
+
+    Example:
+      >>> out_shape, params = conv2d(8, 3).init(jax.random.PRNGKey(0), (-1, 1, 9, 9))
+      >>> out_shape, params["W"].shape
+      ((-1, 8, 9, 9), (8, 1, 3, 3))
+    """
+    name = "conv2d"
+    num_filters = check_int(name, "num_filters", num_filters)
+    kernel = check_pair(name, "kernel_size", kernel_size)
+    strides = check_pair(name, "stride", stride)
+    pad = resolve_padding(name, padding)
+
+    def geometry(input_shape):
+        check_rank(name, input_shape, 4, "(N, C, H, W)")
+        pads = explicit_pads(pad, input_shape[2:], kernel, strides)
+        return pads, output_hw(name, input_shape[2:], kernel, strides, pads)
+
+    def init(key, input_shape):
+        _, out_hw = geometry(input_shape)
+        c = int(input_shape[1])
+        fan_in = c * kernel[0] * kernel[1]
+        params = {
+            "W": he_normal(key, (num_filters, c) + kernel, fan_in),
+            "b": jnp.zeros((num_filters,)),
+        }
+        return (input_shape[0], num_filters) + out_hw, params
+
+    def apply(params, x):
+        pads, _ = geometry(x.shape)
+        return conv_forward(x, params["W"], strides, pads) + params["b"][:, None, None]
+
+    def backward(params, x, dy):
+        pads, _ = geometry(x.shape)
+        dparams = {
+            "W": conv_backward_weight(x, dy, kernel, strides, pads),
+            "b": dy.sum(axis=(0, 2, 3)),
+        }
+        return dparams, conv_backward_input(params["W"], dy, x.shape, strides, pads)
+
+    return make_layer(
+        name, init, apply, backward,
+        formula=(
+            "Y[n,f] = Σ_c X[n,c] ⋆ W[f,c] + b[f];  "
+            "∂L/∂X[n,c] = Σ_f dil_s(∂L/∂Y[n,f]) ∗full rot180(W[f,c]),  "
+            "∂L/∂W[f,c] = Σ_n X_pad[n,c] ⋆ dil_s(∂L/∂Y[n,f]),  ∂L/∂b[f] = Σ ∂L/∂Y[·,f,·,·]"
+        ),
+    )
