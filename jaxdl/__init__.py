@@ -12,10 +12,11 @@ from jaxdl import layers
 from jaxdl import losses
 from jaxdl.check.gradcheck import check_layer
 from jaxdl.core import Layer
+from jaxdl.core import elementwise
 from jaxdl.core import make_layer
 from jaxdl.core import serial
 from jaxdl.core import with_manual_grad
 
 __version__ = "0.1.0"
 
-__all__ = ["Layer", "check_layer", "layers", "losses", "make_layer", "serial", "with_manual_grad"]
+__all__ = ["Layer", "check_layer", "elementwise", "layers", "losses", "make_layer", "serial", "with_manual_grad"]

@@ -102,7 +102,12 @@ def _check_floating(layer: str, what: str, x) -> None:
 
 
 def _describe(tree) -> str:
-    return str(jax.tree_util.tree_map(lambda a: _shape_str(jnp.shape(a)), tree))
+    """``{W: (5, 3), b: (3,)}``: a params tree's structure with the shapes of its leaves."""
+    if isinstance(tree, dict):
+        return "{" + ", ".join(f"{k}: {_describe(v)}" for k, v in tree.items()) + "}"
+    if isinstance(tree, (list, tuple)):
+        return "[" + ", ".join(_describe(v) for v in tree) + "]"
+    return _shape_str(jnp.shape(tree)) if tree is not None else "None"
 
 
 def _check_params(layer: str, params, expected, input_shape: Shape) -> None:

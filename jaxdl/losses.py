@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxdl.core import _check_floating, _shape_str
 
@@ -58,17 +59,20 @@ def _softmax_targets(name: str, logits, labels):
             f"{name}: expected logits of shape (N, K); got shape {_shape_str(jnp.shape(logits))}"
         )
     n, k = jnp.shape(logits)
-    labels = jnp.asarray(labels)
+    if not hasattr(labels, "dtype"):
+        labels = np.asarray(labels)
     if jnp.issubdtype(labels.dtype, jnp.integer):
         if labels.shape != (n,):
             raise ValueError(
                 f"{name}: expected integer labels of shape ({n},); got shape {_shape_str(labels.shape)}"
             )
-        if _is_concrete(labels) and labels.size and (labels.min() < 0 or labels.max() >= k):
-            raise ValueError(
-                f"{name}: integer labels must lie in [0, {k - 1}]; got values in "
-                f"[{int(labels.min())}, {int(labels.max())}]"
-            )
+        if _is_concrete(labels) and labels.size:
+            # Checked on the host where the values are known (not under a trace): an
+            # out-of-range label would otherwise one-hot to zeros and silently give a wrong loss.
+            host = np.asarray(labels)
+            lo, hi = int(host.min()), int(host.max())
+            if lo < 0 or hi >= k:
+                raise ValueError(f"{name}: integer labels must lie in [0, {k - 1}]; got values in [{lo}, {hi}]")
         return jax.nn.one_hot(labels, k, dtype=jnp.result_type(logits))
     if labels.shape != (n, k):
         raise ValueError(

@@ -12,7 +12,9 @@ def relu() -> Layer:
     """``ReLU(x) = max(x, 0)``; ``ReLU'(x) = [x > 0]`` (so ``ReLU'(0) = 0``). Shape ``(N, ...)``."""
     return elementwise(
         "relu",
-        lambda x: jnp.maximum(x, 0),
+        # where, not maximum: autodiff of jnp.maximum splits the gradient (1/2) at x = 0, while
+        # where's autodiff agrees with the convention ReLU'(0) = 0 used by backward.
+        lambda x: jnp.where(x > 0, x, 0),
         lambda x: (x > 0).astype(x.dtype),
         formula="y = max(x, 0);  ∂L/∂x = ∂L/∂y ⊙ [x > 0]",
     )

@@ -73,8 +73,14 @@ def _is_pointwise(kernel, stride, pads, groups) -> bool:
     return tuple(kernel) == (1, 1) and tuple(stride) == (1, 1) and pads == ((0, 0), (0, 0)) and groups == 1
 
 
+def _promote(a, b):
+    dtype = jnp.result_type(a, b)
+    return a.astype(dtype), b.astype(dtype)
+
+
 def conv_forward(x, w, stride, pads, groups: int = 1):
     """Correlation of ``x (N, C, H, W)`` with ``w (F, C/groups, kh, kw)`` → ``(N, F, Ho, Wo)``."""
+    x, w = _promote(x, w)
     if _is_pointwise(w.shape[2:], stride, pads, groups):
         # A 1×1 convolution is a matrix product over channels; on (N, C, H·W) it needs no
         # layout transposes, which XLA's convolution on NCHW does.
@@ -89,6 +95,7 @@ def conv_forward(x, w, stride, pads, groups: int = 1):
 
 def conv_backward_input(w, dy, x_shape, stride, pads, groups: int = 1):
     """``∂L/∂x`` of :func:`conv_forward` given ``dy (N, F, Ho, Wo)``; see the module docstring."""
+    w, dy = _promote(w, dy)
     f, cg, kh, kw = w.shape
     if _is_pointwise((kh, kw), stride, pads, groups):
         n, _, h, wd = dy.shape
@@ -111,6 +118,7 @@ def conv_backward_input(w, dy, x_shape, stride, pads, groups: int = 1):
 
 def conv_backward_weight(x, dy, kernel, stride, pads, groups: int = 1):
     """``∂L/∂w (F, C/groups, kh, kw)`` of :func:`conv_forward`; see the module docstring."""
+    x, dy = _promote(x, dy)
     if _is_pointwise(kernel, stride, pads, groups):
         n, c, h, wd = x.shape
         dw = jnp.einsum("nfp,ncp->fc", dy.reshape(n, dy.shape[1], h * wd), x.reshape(n, c, h * wd))
@@ -165,13 +173,13 @@ def conv2d(num_filters: int, kernel_size, stride=1, padding="SAME") -> Layer:
         fan_in = c * kernel[0] * kernel[1]
         params = {
             "W": he_normal(key, (num_filters, c) + kernel, fan_in),
-            "b": jnp.zeros((num_filters,)),
+            "b": jnp.zeros((num_filters,), jnp.float32),
         }
         return (input_shape[0], num_filters) + out_hw, params
 
     def apply(params, x):
         pads, _ = geometry(x.shape)
-        return conv_forward(x, params["W"], strides, pads) + params["b"][:, None, None]
+        return conv_forward(x, params["W"], strides, pads) + params["b"][None, :, None, None]
 
     def backward(params, x, dy):
         pads, _ = geometry(x.shape)

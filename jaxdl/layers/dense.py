@@ -42,10 +42,10 @@ def dense(num_outputs: int) -> Layer:
         d = int(input_shape[1])
         if d < 1:
             raise ValueError(f"dense: expected at least one input feature; got D={d}")
-        return (input_shape[0], m), {"W": he_normal(key, (d, m), d), "b": jnp.zeros((m,))}
+        return (input_shape[0], m), {"W": he_normal(key, (d, m), d), "b": jnp.zeros((m,), jnp.float32)}
 
     def apply(params, x):
-        return x @ params["W"] + params["b"]
+        return x @ params["W"] + params["b"][None, :]
 
     def backward(params, x, dy):
         return {"W": x.T @ dy, "b": dy.sum(axis=0)}, dy @ params["W"].T

@@ -55,7 +55,7 @@ def train_classifier(
     Args:
       net: the network, mapping ``x_train (N, ...)`` to logits.
       loss: e.g. :data:`jaxdl.losses.softmax_cross_entropy`.
-      data: the train/test split.
+      data: the train/test split; params are cast to the dtype of ``data.x_train``.
       epochs, batch_size: the schedule; ``batch_size`` at most the training set's size.
       optimizer: an optax optimizer.
       seed: seeds the initialisation and the shuffling.
@@ -99,9 +99,11 @@ def train_classifier(
 
     key = jax.random.PRNGKey(seed)
     key, init_key = jax.random.split(key)
-    _, params = net.init(init_key, (-1,) + tuple(data.x_train.shape[1:]))
-    opt_state = optimizer.init(params)
     x_all, y_all = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
+    _, params = net.init(init_key, (-1,) + tuple(data.x_train.shape[1:]))
+    # Params take the data's precision, so float64 data trains in float64 throughout.
+    params = jax.tree_util.tree_map(lambda p: p.astype(x_all.dtype), params)
+    opt_state = optimizer.init(params)
 
     from tqdm.auto import tqdm
 
