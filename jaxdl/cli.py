@@ -73,6 +73,8 @@ def _cmd_gradcheck(args) -> int:
         shape = "(" + ",".join(map(str, r.input_shape)) + ")"
         status = "ok" if r.ok else "FAIL"
         names = ", ".join(t.tensor for t in r.tensors)
+        if len(r.tensors) > 4:
+            names = f"x and {len(r.tensors) - 1} parameter tensors"
         line = f"{r.name:<{width}}{shape:<18}{status:<6}{_fmt(r.max_abs_err_vs_autodiff):>13}"
         line += f"{_fmt(r.max_abs_err_vs_finite_diff):>14}  {names}"
         if r.inverse is not None:

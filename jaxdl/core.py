@@ -384,6 +384,13 @@ def check_int(layer: str, arg: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_number(layer: str, arg: str, value) -> float:
+    """Validates a finite real hyperparameter: ``swish: beta must be a finite number; got 'a'``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+        raise ValueError(f"{layer}: {arg} must be a finite number; got {value!r}")
+    return float(value)
+
+
 def check_pair(layer: str, arg: str, value, minimum: int = 1) -> tuple[int, int]:
     """Validates an int or a pair of ints (height, width)."""
     if isinstance(value, Sequence) and not isinstance(value, str):

@@ -1,6 +1,6 @@
 """The three-way gradient check of a layer, in float64.
 
-For a layer, an input ``x`` sampled away from non-differentiable points and a random upstream
+For a layer, params from its ``init`` plus noise, an input ``x`` sampled away from non-differentiable points and a random upstream
 gradient ``dy``, the scalar ``f(params, x) = Σ apply(params, x) ⊙ dy`` has gradient
 ``(∂f/∂params, ∂f/∂x) = backward(params, x, dy)``. We compare, for the input and every
 parameter leaf:
@@ -106,29 +106,31 @@ def _finite_differences(f, params, x, eps):
     def directional(e):
         return (f(*unravel(flat + e)) - f(*unravel(flat - e))) / (2 * eps)
 
-    return unravel(jax.jit(jax.vmap(directional))(basis))
+    return unravel(jax.vmap(directional)(basis))
 
 
-def _check_inverse(layer: Layer, params, x) -> dict[str, Any]:
-    y = layer.apply(params, x)
-    x_back = layer.inverse(params, y)
-    round_trip = float(jnp.max(jnp.abs(x_back - x)) / jnp.maximum(jnp.max(jnp.abs(x)), 1e-300))
+def _perturb(key, params, scale=0.3):
+    """Adds N(0, scale²) noise to every leaf, so that zero-initialised leaves (biases, a flow's
+    log-scales) take part in the check with generic values."""
+    leaves, treedef = jax.tree_util.tree_flatten(params)
+    keys = jax.random.split(key, max(len(leaves), 1))
+    noisy = [p + scale * jax.random.normal(k, p.shape, p.dtype) for p, k in zip(leaves, keys)]
+    return jax.tree_util.tree_unflatten(treedef, noisy)
+
+
+def _inverse_errors(layer: Layer, params, x):
+    """Round-trip error relative to max|x|, and ``log_det`` against ``slogdet`` of the Jacobian."""
+    x_back = layer.inverse(params, layer.apply(params, x))
+    round_trip = jnp.max(jnp.abs(x_back - x)) / jnp.max(jnp.abs(x))
 
     def per_example(xi):
         def f(v):
             return layer.apply(params, v.reshape((1,) + xi.shape)).reshape(-1)
 
-        jac = jax.jacobian(f)(xi.reshape(-1))
-        return jnp.linalg.slogdet(jac)[1]
+        return jnp.linalg.slogdet(jax.jacobian(f)(xi.reshape(-1)))[1]
 
-    reference = jax.vmap(per_example)(x)
-    log_det = layer.log_det(params, x)
-    log_det_err = float(jnp.max(jnp.abs(log_det - reference)))
-    return {
-        "round_trip_rel_err": round_trip,
-        "log_det_abs_err": log_det_err,
-        "ok": bool(round_trip <= TOLERANCES["round_trip"] and log_det_err <= TOLERANCES["log_det"]),
-    }
+    log_det_err = jnp.max(jnp.abs(layer.log_det(params, x) - jax.vmap(per_example)(x)))
+    return round_trip, log_det_err
 
 
 def check_layer(layer: Layer, input_shape: Sequence[int], *, seed: int = 0, name: str | None = None,
@@ -149,45 +151,62 @@ def check_layer(layer: Layer, input_shape: Sequence[int], *, seed: int = 0, name
     """
     name = name or layer.name
     input_shape = tuple(int(d) for d in input_shape)
-    with jax.enable_x64(True):
-        k_params, k_x, k_dy = jax.random.split(jax.random.PRNGKey(seed), 3)
+
+    def setup(key):
+        k_params, k_noise, k_x, k_dy = jax.random.split(key, 4)
         out_shape, params = layer.init(k_params, input_shape)
-        params = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), params)
+        params = _perturb(k_noise, jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), params))
         x = sample_away_from_kinks(k_x, input_shape)
         dy = jax.random.normal(k_dy, tuple(out_shape), jnp.float64)
+        return params, x, dy
 
-        manual = jax.jit(layer.backward)(params, x, dy)
-        if jax.tree_util.tree_structure(manual) != jax.tree_util.tree_structure((params, x)):
+    def run(key):
+        # One compiled program for the whole check: op-by-op dispatch would compile every
+        # small operation separately, which costs more than the check itself.
+        params, x, dy = setup(key)
+        manual = layer.backward(params, x, dy)
+        autodiff = jax.vjp(layer.apply, params, x)[1](dy)
+        numeric = _finite_differences(lambda p, v: jnp.sum(layer.apply(p, v) * dy), params, x, eps)
+        inverse = _inverse_errors(layer, params, x) if layer.invertible else None
+        return params, manual, autodiff, numeric, inverse
+
+    key = jax.random.PRNGKey(seed)
+    with jax.enable_x64(True):
+        params_shape, x_shape, dy_shape = jax.eval_shape(setup, key)
+        manual_shape = jax.eval_shape(layer.backward, params_shape, x_shape, dy_shape)
+        expected = jax.tree_util.tree_structure((params_shape, x_shape))
+        if jax.tree_util.tree_structure(manual_shape) != expected:
             return LayerReport(
                 name, False, input_shape, float("inf"), float("inf"), [],
                 error=(
                     "backward returned a structure other than (dparams, dx): "
-                    f"{jax.tree_util.tree_structure(manual)}"
+                    f"{jax.tree_util.tree_structure(manual_shape)}"
                 ),
             )
-        _, vjp = jax.vjp(layer.apply, params, x)
-        autodiff = jax.jit(vjp)(dy)
+        params, manual, autodiff, numeric, inverse_errors = jax.jit(run)(key)
 
-        def f(p, v):
-            return jnp.sum(layer.apply(p, v) * dy)
+    names = _leaf_names(params, "params") + ["x"]
+    tensors = []
+    for tname, m, a, n in zip(
+        names,
+        jax.tree_util.tree_leaves(manual),
+        jax.tree_util.tree_leaves(autodiff),
+        jax.tree_util.tree_leaves(numeric),
+    ):
+        ad, ad_rel, ad_idx = _errors(m, a)
+        fd, fd_rel, fd_idx = _errors(m, n)
+        ad_fd = _errors(a, n)[0]
+        ok = ad <= TOLERANCES["vs_autodiff"] and max(fd, ad_fd) <= TOLERANCES["vs_finite_diff"]
+        tensors.append(TensorReport(tname, tuple(np.shape(m)), ad, ad_rel, ad_idx, fd, fd_rel, fd_idx, ad_fd, ok))
 
-        numeric = _finite_differences(f, params, x, eps)
-
-        names = _leaf_names(params, "params") + ["x"]
-        tensors = []
-        for tname, m, a, n in zip(
-            names,
-            jax.tree_util.tree_leaves(manual),
-            jax.tree_util.tree_leaves(autodiff),
-            jax.tree_util.tree_leaves(numeric),
-        ):
-            ad, ad_rel, ad_idx = _errors(m, a)
-            fd, fd_rel, fd_idx = _errors(m, n)
-            ad_fd = _errors(a, n)[0]
-            ok = ad <= TOLERANCES["vs_autodiff"] and max(fd, ad_fd) <= TOLERANCES["vs_finite_diff"]
-            tensors.append(TensorReport(tname, tuple(np.shape(m)), ad, ad_rel, ad_idx, fd, fd_rel, fd_idx, ad_fd, ok))
-
-        inverse = _check_inverse(layer, params, x) if layer.invertible else None
+    inverse = None
+    if inverse_errors is not None:
+        round_trip, log_det_err = (float(e) for e in inverse_errors)
+        inverse = {
+            "round_trip_rel_err": round_trip,
+            "log_det_abs_err": log_det_err,
+            "ok": round_trip <= TOLERANCES["round_trip"] and log_det_err <= TOLERANCES["log_det"],
+        }
 
     ok = all(t.ok for t in tensors) and (inverse is None or inverse["ok"])
     return LayerReport(

@@ -11,13 +11,29 @@ from jaxdl.core import Layer, serial
 from jaxdl.layers.activations import leaky_relu
 from jaxdl.layers.activations import relu
 from jaxdl.layers.activations import sigmoid
+from jaxdl.layers.activations import swish
 from jaxdl.layers.conv import conv2d
 from jaxdl.layers.dense import dense
+from jaxdl.layers.dense import quadratic
+from jaxdl.layers.dense import res_block
+from jaxdl.layers.flow import additive_coupling
+from jaxdl.layers.flow import scaling
+from jaxdl.layers.flow import squeeze2d
+from jaxdl.layers.pooling import avg_pool2d
+from jaxdl.layers.pooling import conv_avg_pool2d
 from jaxdl.layers.pooling import global_max_pool
 from jaxdl.layers.pooling import max_pool2d
 from jaxdl.layers.reshape import flatten
 
+
+def _nice_bijection():
+    from jaxdl.models.nice import nice
+
+    return nice((1, 4, 4), num_couplings=3, hidden=(6,)).bijection, (2, 1, 4, 4)
+
+
 REGISTRY: dict[str, Callable[[], tuple[Layer, tuple[int, ...]]]] = {
+    # The lab's layers.
     "dense": lambda: (dense(3), (4, 5)),
     "relu": lambda: (relu(), (3, 2, 4, 4)),
     "leaky_relu": lambda: (leaky_relu(0.2), (4, 6)),
@@ -36,16 +52,39 @@ REGISTRY: dict[str, Callable[[], tuple[Layer, tuple[int, ...]]]] = {
         serial(conv2d(4, 3), relu(), max_pool2d(2, 2), flatten(), dense(5)),
         (2, 1, 6, 6),
     ),
+    # The course's own layers (the quiz and the final exam).
+    "quadratic": lambda: (quadratic(0.5), (4, 5)),
+    "quadratic/b0_rectangular": lambda: (quadratic(0.0, num_outputs=3), (4, 5)),
+    "swish": lambda: (swish(1.5), (4, 6)),
+    "conv_avg_pool2d": lambda: (conv_avg_pool2d(3, 2), (2, 3, 5, 6)),
+    "conv_avg_pool2d/depthwise": lambda: (conv_avg_pool2d(3, 2, form="depthwise"), (2, 3, 5, 6)),
+    "avg_pool2d": lambda: (avg_pool2d(2), (2, 3, 5, 6)),
+    "avg_pool2d/k3": lambda: (avg_pool2d(3), (2, 2, 7, 6)),
+    "additive_coupling": lambda: (additive_coupling(4), (2, 4, 3, 3)),
+    "additive_coupling/hidden_parity1": lambda: (additive_coupling(4, hidden=(5,), parity=1), (2, 4, 2, 3)),
+    "res_block": lambda: (res_block(), (4, 5)),
+    # Flow plumbing and the whole NICE bijection.
+    "squeeze2d": lambda: (squeeze2d(2), (2, 2, 4, 6)),
+    "scaling": lambda: (scaling(), (3, 2, 2, 2)),
+    "nice": _nice_bijection,
 }
 
 __all__ = [
     "REGISTRY",
+    "additive_coupling",
+    "avg_pool2d",
     "conv2d",
+    "conv_avg_pool2d",
     "dense",
     "flatten",
     "global_max_pool",
     "leaky_relu",
     "max_pool2d",
+    "quadratic",
     "relu",
+    "res_block",
+    "scaling",
     "sigmoid",
+    "squeeze2d",
+    "swish",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxdl.core import Layer, elementwise
+from jaxdl.core import Layer, check_number, elementwise
 
 
 def relu() -> Layer:
@@ -26,11 +26,7 @@ def leaky_relu(negative_slope: float = 0.01) -> Layer:
     Args:
       negative_slope: a, a finite number (the exam's GAN uses 0.2).
     """
-    if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)) or not (
-        abs(negative_slope) < float("inf")
-    ):
-        raise ValueError(f"leaky_relu: negative_slope must be a finite number; got {negative_slope!r}")
-    a = float(negative_slope)
+    a = check_number("leaky_relu", "negative_slope", negative_slope)
     return elementwise(
         "leaky_relu",
         lambda x: jnp.where(x > 0, x, a * x),
@@ -46,4 +42,29 @@ def sigmoid() -> Layer:
         jax.nn.sigmoid,
         lambda x: jax.nn.sigmoid(x) * jax.nn.sigmoid(-x),
         formula="y = σ(x);  ∂L/∂x = ∂L/∂y ⊙ σ(x)(1 - σ(x))",
+    )
+
+
+def swish(beta: float = 1.0) -> Layer:
+    """The quiz's Swish ``g(x) = x · σ(βx)`` (Q1b), β a hyperparameter. Shape ``(N, ...)``.
+
+    Derivative: ``g'(x) = σ(βx) + βx · σ(βx)(1 − σ(βx))``, computed with ``σ(βx)σ(−βx)`` for
+    ``σ(1 − σ)`` so that it stays finite (and exact) for ``|βx|`` up to 1e4 and beyond in float32.
+
+    The quiz's official solution has the right derivative but returns
+    ``grad_layer.T @ grads`` (a matrix product) where the chain rule for an elementwise
+    function wants the elementwise product ``grads ⊙ g'(x)``.
+    """
+    beta = check_number("swish", "beta", beta)
+
+    def fn(x):
+        return x * jax.nn.sigmoid(beta * x)
+
+    def dfn(x):
+        s, s_neg = jax.nn.sigmoid(beta * x), jax.nn.sigmoid(-beta * x)
+        return s + beta * x * s * s_neg
+
+    return elementwise(
+        "swish", fn, dfn,
+        formula=f"y = x·σ(βx) (β = {beta:g});  ∂L/∂x = ∂L/∂y ⊙ [σ(βx) + βx·σ(βx)(1 − σ(βx))]",
     )

@@ -1,0 +1,217 @@
+"""Invertible layers for normalizing flows: the additive coupling (NICE), squeeze, scaling.
+
+Each has ``inverse(params, y)`` and ``log_det(params, x) = log|det ∂y/∂x|`` per example, beside
+the hand-derived ``backward``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax.numpy as jnp
+
+from jaxdl.core import Layer, check_int, check_rank, make_layer, serial
+from jaxdl.layers.activations import relu
+from jaxdl.layers.conv import conv2d
+
+
+def _coupling_net(half: int, hidden: Sequence[int]) -> Layer:
+    """``h``: ReLU then a 1×1 convolution (the exam's), or an MLP of 1×1 convolutions."""
+    if not hidden:
+        return serial(relu(), conv2d(half, 1, padding="VALID"), name="h")
+    stages = []
+    for width in hidden:
+        stages += [conv2d(width, 1, padding="VALID"), relu()]
+    return serial(*stages, conv2d(half, 1, padding="VALID"), name="h")
+
+
+def additive_coupling(channels: int, hidden: Sequence[int] = (), parity: int = 0) -> Layer:
+    """The NICE additive coupling layer (quiz Q3; Dinh, Krueger & Bengio 2014) on NCHW.
+
+    With ``x1, x2`` the two channel halves of ``x`` (``parity=0``; ``parity=1`` swaps their
+    roles, so that stacked couplings alternate which half passes through unchanged)::
+
+      forward  y1 = x1,  y2 = x2 + h(x1),   y = concat(y1, y2)
+      inverse  x1 = y1,  x2 = y2 − h(y1)    (y1 = x1, so h(x1) can be recomputed from y)
+      log|det ∂y/∂x| = 0                    (∂y/∂x is unit-triangular: volume preserving)
+
+    ``h`` maps C/2 channels to C/2 channels: ``h = Conv1×1 ∘ ReLU`` (with bias) when
+    ``hidden=()``, exactly as the quiz asks; with ``hidden=(H1, ..., Hk)`` it is the MLP of
+    1×1 convolutions ``C/2 → H1 → … → Hk → C/2`` with ReLU between them (a stronger coupling
+    for real flows). Any ``h`` keeps the layer invertible.
+
+    Backward::
+
+      ∂L/∂x2 = ∂L/∂y2
+      ∂L/∂x1 = ∂L/∂y1 + h.backward(∂L/∂y2)    (through the 1×1 convolutions and ReLUs)
+      ∂L/∂θ_h = h.backward(∂L/∂y2)
+
+    Args:
+      channels: C, even.
+      hidden: the widths of h's hidden 1×1 convolutions.
+      parity: 0 keeps the first half, 1 keeps the second.
+
+    Shapes: ``x (N, C, H, W)`` → ``y (N, C, H, W)``; params: h's, e.g. ``{"relu_0": {},
+    "conv2d_1": {"W": (C/2, C/2, 1, 1), "b": (C/2,)}}``.
+    """
+    name = "additive_coupling"
+    channels = check_int(name, "channels", channels, minimum=2)
+    if channels % 2:
+        raise ValueError(f"{name}: channel count must be even; got C={channels}")
+    if parity not in (0, 1):
+        raise ValueError(f"{name}: parity must be 0 or 1; got {parity!r}")
+    hidden = tuple(check_int(name, "hidden width", w) for w in hidden)
+    half = channels // 2
+    h = _coupling_net(half, hidden)
+
+    def split(x):
+        a, b = x[:, :half], x[:, half:]
+        return (a, b) if parity == 0 else (b, a)  # (kept, shifted)
+
+    def join(kept, shifted):
+        return jnp.concatenate((kept, shifted) if parity == 0 else (shifted, kept), axis=1)
+
+    def init(key, input_shape):
+        check_rank(name, input_shape, 4, "(N, C, H, W)")
+        if int(input_shape[1]) != channels:
+            raise ValueError(f"{name}: expected C={channels} input channels; got C={int(input_shape[1])}")
+        _, params = h.init(key, (input_shape[0], half) + tuple(input_shape[2:]))
+        return tuple(input_shape), params
+
+    def apply(params, x):
+        kept, shifted = split(x)
+        return join(kept, shifted + h.apply(params, kept))
+
+    def backward(params, x, dy):
+        kept, _ = split(x)
+        dkept, dshifted = split(dy)
+        dparams, dkept_via_h = h.backward(params, kept, dshifted)
+        return dparams, join(dkept + dkept_via_h, dshifted)
+
+    def inverse(params, y):
+        kept, shifted = split(y)
+        return join(kept, shifted - h.apply(params, kept))
+
+    def log_det(params, x):
+        del params
+        return jnp.zeros(x.shape[:1], x.dtype)
+
+    which = "x1" if parity == 0 else "x2"
+    other = "x2" if parity == 0 else "x1"
+    return make_layer(
+        name, init, apply, backward, inverse=inverse, log_det=log_det,
+        formula=(
+            f"y_keep = {which}, y_shift = {other} + h({which}), h = {' → '.join(_h_names(hidden))};  "
+            f"inverse {other} = y_shift − h(y_keep);  log-det 0;  "
+            f"∂L/∂{other} = ∂L/∂y_shift,  ∂L/∂{which} = ∂L/∂y_keep + h.backward(∂L/∂y_shift)"
+        ),
+    )
+
+
+def _h_names(hidden) -> list[str]:
+    if not hidden:
+        return ["ReLU", "Conv1×1"]
+    names = []
+    for width in hidden:
+        names += [f"Conv1×1({width})", "ReLU"]
+    return names + ["Conv1×1"]
+
+
+def squeeze2d(factor: int = 2) -> Layer:
+    """Space-to-depth: ``(N, C, H, W)`` → ``(N, C·f², H/f, W/f)``, a permutation (log-det 0).
+
+    ``y[n, (c·f + i)·f + j, h, w] = x[n, c, f·h + i, f·w + j]``: each f×f block becomes f² channels,
+    so that a 1-channel image can be split into halves by a coupling layer. Backward and inverse
+    apply the inverse permutation. H and W must be divisible by f.
+    """
+    name = "squeeze2d"
+    f = check_int(name, "factor", factor, minimum=2)
+
+    def init(key, input_shape):
+        del key
+        check_rank(name, input_shape, 4, "(N, C, H, W)")
+        n, c, hh, ww = (int(d) for d in input_shape)
+        if hh % f or ww % f:
+            raise ValueError(f"{name}: height and width must be divisible by factor {f}; got {hh}×{ww}")
+        return (input_shape[0], c * f * f, hh // f, ww // f), {}
+
+    def apply(params, x):
+        del params
+        n, c, hh, ww = x.shape
+        x = x.reshape(n, c, hh // f, f, ww // f, f).transpose(0, 1, 3, 5, 2, 4)
+        return x.reshape(n, c * f * f, hh // f, ww // f)
+
+    def unsqueeze(y):
+        n, c, hh, ww = y.shape
+        y = y.reshape(n, c // (f * f), f, f, hh, ww).transpose(0, 1, 4, 2, 5, 3)
+        return y.reshape(n, c // (f * f), hh * f, ww * f)
+
+    def backward(params, x, dy):
+        del params, x
+        return {}, unsqueeze(dy)
+
+    def inverse(params, y):
+        del params
+        return unsqueeze(y)
+
+    def log_det(params, x):
+        del params
+        return jnp.zeros(x.shape[:1], x.dtype)
+
+    def inverse_shape(shape):
+        n, c, hh, ww = shape
+        if c % (f * f):
+            raise ValueError(f"{name}: inverse needs a channel count divisible by {f * f}; got C={c}")
+        return (n, c // (f * f), hh * f, ww * f)
+
+    return make_layer(
+        name, init, apply, backward, inverse=inverse, log_det=log_det, inverse_shape=inverse_shape,
+        formula=(
+            f"y[n,(c·f+i)·f+j,h,w] = x[n,c,f·h+i,f·w+j] (f = {f});  "
+            "∂L/∂x = the inverse permutation of ∂L/∂y;  log-det 0"
+        ),
+    )
+
+
+def scaling() -> Layer:
+    """NICE's diagonal scaling layer ``y = x ⊙ exp(s)``, one ``s`` per dimension of an example.
+
+    The only layer of a NICE flow with a non-zero log-determinant::
+
+      log|det ∂y/∂x| = Σ_d s_d,   inverse x = y ⊙ exp(−s)
+      ∂L/∂x = ∂L/∂y ⊙ exp(s),     ∂L/∂s = Σ_n ∂L/∂y_n ⊙ x_n ⊙ exp(s)
+
+    Shapes: ``x (N, ...)`` → ``y`` of the same shape; params ``s`` of shape ``x.shape[1:]``,
+    initialised to 0 (the identity).
+    """
+    name = "scaling"
+
+    def init(key, input_shape):
+        del key
+        if len(input_shape) < 2:
+            raise ValueError(
+                f"{name}: expected an input of shape (N, ...) with at least one feature axis; "
+                f"got shape {tuple(input_shape)}"
+            )
+        return tuple(input_shape), {"s": jnp.zeros(tuple(input_shape[1:]), jnp.float32)}
+
+    def apply(params, x):
+        return x * jnp.exp(params["s"])[None]
+
+    def backward(params, x, dy):
+        scale = jnp.exp(params["s"])[None]
+        return {"s": (dy * x * scale).sum(axis=0)}, dy * scale
+
+    def inverse(params, y):
+        return y * jnp.exp(-params["s"])[None]
+
+    def log_det(params, x):
+        return jnp.full(x.shape[:1], params["s"].sum(), jnp.result_type(x, params["s"]))
+
+    return make_layer(
+        name, init, apply, backward, inverse=inverse, log_det=log_det,
+        formula=(
+            "y = x ⊙ exp(s);  inverse x = y ⊙ exp(−s);  log-det Σ s;  "
+            "∂L/∂x = ∂L/∂y ⊙ exp(s),  ∂L/∂s = Σ_n ∂L/∂y_n ⊙ x_n ⊙ exp(s)"
+        ),
+    )

@@ -1,0 +1,107 @@
+"""The NICE flow: change of variables against jax.jacobian, normalisation, round trips."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from absl.testing import parameterized
+
+from jaxdl.models import nice
+
+
+def _noisy_params(flow, key, scale=0.3):
+    params = flow.init(key)
+    leaves, treedef = jax.tree_util.tree_flatten(params)
+    keys = jax.random.split(key, len(leaves))
+    return jax.tree_util.tree_unflatten(
+        treedef, [p + scale * jax.random.normal(k, p.shape) for p, k in zip(leaves, keys)]
+    )
+
+
+@pytest.mark.parametrize("prior", ["logistic", "gaussian"])
+def test_log_prob_is_the_change_of_variables_formula(key, prior):
+    flow = nice((1, 4, 4), num_couplings=4, hidden=(8,), prior=prior)
+    params = _noisy_params(flow, key)
+    x = jax.random.normal(key, (3, 1, 4, 4))
+
+    def f(v):
+        return flow.forward(params, v.reshape(1, 1, 4, 4)).reshape(-1)
+
+    for i in range(3):
+        jac = jax.jacobian(f)(x[i].reshape(-1))
+        _, log_abs_det = np.linalg.slogdet(np.asarray(jac))
+        z = np.asarray(f(x[i].reshape(-1)))
+        if prior == "logistic":
+            log_pz = np.sum(-z - 2 * np.log1p(np.exp(-z)))
+        else:
+            log_pz = np.sum(-0.5 * z**2 - 0.5 * np.log(2 * np.pi))
+        assert float(flow.log_prob(params, x[i : i + 1])[0]) == pytest.approx(log_pz + log_abs_det, rel=1e-10)
+        assert float(flow.log_det(params, x[i : i + 1])[0]) == pytest.approx(log_abs_det, abs=1e-10)
+    # Only the scaling layer changes volume: log-det = Σ s.
+    (s,) = [p["s"] for name, p in params.items() if name.startswith("scaling")]
+    assert float(flow.log_det(params, x)[0]) == pytest.approx(float(s.sum()), rel=1e-12)
+
+
+def test_two_dimensional_density_integrates_to_one(key):
+    flow = nice((2,), num_couplings=4, hidden=(16, 16))
+    params = _noisy_params(flow, key, scale=0.2)
+    grid = jnp.linspace(-20.0, 20.0, 1201)
+    step = float(grid[1] - grid[0])
+    xx, yy = jnp.meshgrid(grid, grid)
+    density = jnp.exp(flow.log_prob(params, jnp.stack([xx.ravel(), yy.ravel()], axis=1)))
+    assert float(density.sum()) * step * step == pytest.approx(1.0, abs=2e-3)
+
+
+class FlowRoundTripTest(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.named_parameters(("init_params", 0.0), ("noisy_params", 0.1))
+    def test_round_trip_float64_and_float32(self, noise):
+        flow = nice((1, 8, 8), num_couplings=4, hidden=(32,))
+        key = jax.random.PRNGKey(2)
+        for dtype, tol in ((jnp.float64, 1e-12), (jnp.float32, 1e-5)):
+            params = jax.tree_util.tree_map(lambda p: p.astype(dtype), _noisy_params(flow, key, noise))
+            x = jax.random.uniform(key, (5, 1, 8, 8), dtype)
+            z = self.variant(flow.forward)(params, x)
+            back = self.variant(flow.inverse)(params, z)
+            assert back.dtype == dtype
+            # Relative to the largest value the computation carries: each coupling's inverse
+            # subtracts h(y1) from a y2 as large as z, so rounding scales with max|z|.
+            scale = max(float(jnp.max(jnp.abs(x))), float(jnp.max(jnp.abs(z))))
+            assert float(jnp.max(jnp.abs(back - x))) <= tol * scale
+
+
+def test_samples_come_from_the_inverse_of_prior_draws(key):
+    flow = nice((2,), num_couplings=2, hidden=(8,))
+    params = _noisy_params(flow, key)
+    x = flow.sample(params, key, 500)
+    assert x.shape == (500, 2) and bool(jnp.all(jnp.isfinite(x)))
+    z = flow.forward(params, x)
+    chex.assert_trees_all_close(z, jax.random.logistic(key, (500, 2)), atol=1e-10, rtol=1e-10)
+
+
+def test_full_squeeze_reaches_one_pixel():
+    flow = nice((1, 8, 8), num_couplings=2, hidden=())
+    names = list(flow.init(jax.random.PRNGKey(0)))
+    assert sum(n.startswith("squeeze2d") for n in names) == 3
+    assert flow.init(jax.random.PRNGKey(0))["additive_coupling_3"]["conv2d_1"]["W"].shape == (32, 32, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(event_shape=(3,)), "nice: the couplings need an even channel count after squeezing; got C=3"),
+        (dict(event_shape=(1, 8)), r"nice: event_shape must be \(C, H, W\) or \(D,\)"),
+        (dict(event_shape=(1, 6, 6), squeezes=2), "nice: cannot squeeze 2 times"),
+        (dict(event_shape=(2,), prior="uniform"), "nice: prior must be 'logistic' or 'gaussian'; got 'uniform'"),
+    ],
+)
+def test_bad_flow_configuration(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        nice(**kwargs)
+
+
+def test_flow_rejects_wrong_event_shape(key):
+    flow = nice((2,), num_couplings=2, hidden=(4,))
+    with pytest.raises(ValueError, match=r"nice: expected x of shape \(N,\) \+ \(2,\); got shape \(5, 3\)"):
+        flow.log_prob(flow.init(key), jnp.zeros((5, 3)))
