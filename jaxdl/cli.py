@@ -92,15 +92,14 @@ def _cmd_gradcheck(args) -> int:
     failed = [r.name for r in reports if not r.ok]
     print(f"\n{len(reports) - len(failed)}/{len(reports)} layers ok" + (f"; failed: {', '.join(failed)}" if failed else ""))
     if args.formulas:
-        print("\nFormulas (forward; backward):")
-        seen = set()
+        print("\nFormulas (forward; backward) and the check of every registry entry of that layer:")
+        by_base: dict[str, list] = {}
         for r in reports:
-            base = r.name.split("/")[0]
-            if base in seen:
-                continue
-            seen.add(base)
-            layer, _ = REGISTRY[r.name]()
-            print(f"  {base}: {layer.formula}")
+            by_base.setdefault(r.name.split("/")[0], []).append(r)
+        for base, group in by_base.items():
+            layer, _ = REGISTRY[group[0].name]()
+            verdict = "ok" if all(r.ok for r in group) else "FAIL"
+            print(f"  [{verdict}] {base}: {layer.formula}")
     _write_json(args.json, {"layers": [r.to_json() for r in reports]})
     return 1 if failed else 0
 

@@ -126,6 +126,20 @@ def _check_params(layer: str, params, expected, input_shape: Shape) -> None:
         _check_floating(layer, "parameter", leaf)
 
 
+def init_shapes(init: Callable, input_shape: Shape) -> tuple[Shape, Params]:
+    """``(output_shape, params)`` of ``init`` without computing anything: params come back as
+    ``jax.ShapeDtypeStruct`` leaves. Raises what ``init`` raises for an input it rejects."""
+    box = []
+
+    def params_only():
+        out_shape, params = init(jax.random.PRNGKey(0), tuple(input_shape))
+        box.append(tuple(int(d) for d in out_shape))
+        return params
+
+    params = jax.eval_shape(params_only)
+    return box[0], params
+
+
 def make_layer(
     name: str,
     init: Callable,
@@ -147,15 +161,7 @@ def make_layer(
 
     @functools.lru_cache(maxsize=64)
     def infer(shape: Shape):
-        box = []
-
-        def params_only():
-            out_shape, params = init(jax.random.PRNGKey(0), shape)
-            box.append(tuple(int(d) for d in out_shape))
-            return params
-
-        params = jax.eval_shape(params_only)
-        return box[0], params
+        return init_shapes(init, shape)
 
     def validate(params, x, what="input"):
         _check_floating(name, what, x)

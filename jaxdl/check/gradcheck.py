@@ -1,6 +1,6 @@
 """The three-way gradient check of a layer, in float64.
 
-For a layer, params from its ``init`` plus noise, an input ``x`` sampled away from non-differentiable points and a random upstream
+For a layer, random params of the shapes its ``init`` gives, an input ``x`` sampled away from non-differentiable points and a random upstream
 gradient ``dy``, the scalar ``f(params, x) = Σ apply(params, x) ⊙ dy`` has gradient
 ``(∂f/∂params, ∂f/∂x) = backward(params, x, dy)``. We compare, for the input and every
 parameter leaf:
@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from jaxdl.core import Layer
+from jaxdl.core import Layer, init_shapes
 
 # One tolerance table, in one place: absolute errors allowed in float64.
 TOLERANCES = {
@@ -35,18 +35,17 @@ TOLERANCES = {
 FD_EPSILON = 1e-6
 
 
-def sample_away_from_kinks(key, shape, dtype=jnp.float64):
-    """Distinct values of magnitude in [0.2, 1.2) with random signs.
+def sample_away_from_kinks(rng: np.random.Generator, shape) -> np.ndarray:
+    """Distinct float64 values of magnitude in [0.2, 1.2) with random signs.
 
     Consecutive magnitudes differ by ``1/size``, so for the sizes used in checks no two entries
     are closer than ~1e-4 and none is within 0.2 of zero: ReLU kinks and max-pooling ties stay
     far outside the finite-difference step.
     """
     n = int(np.prod(shape))
-    k1, k2 = jax.random.split(key)
-    magnitude = 0.2 + jax.random.permutation(k1, n) / max(n, 1)
-    sign = jnp.where(jax.random.bernoulli(k2, 0.5, (n,)), 1.0, -1.0)
-    return (sign * magnitude).reshape(shape).astype(dtype)
+    magnitude = 0.2 + rng.permutation(n) / max(n, 1)
+    sign = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    return (sign * magnitude).reshape(shape)
 
 
 @dataclasses.dataclass
@@ -109,15 +108,6 @@ def _finite_differences(f, params, x, eps):
     return unravel(jax.vmap(directional)(basis))
 
 
-def _perturb(key, params, scale=0.3):
-    """Adds N(0, scale²) noise to every leaf, so that zero-initialised leaves (biases, a flow's
-    log-scales) take part in the check with generic values."""
-    leaves, treedef = jax.tree_util.tree_flatten(params)
-    keys = jax.random.split(key, max(len(leaves), 1))
-    noisy = [p + scale * jax.random.normal(k, p.shape, p.dtype) for p, k in zip(leaves, keys)]
-    return jax.tree_util.tree_unflatten(treedef, noisy)
-
-
 def _inverse_errors(layer: Layer, params, x):
     """Round-trip error relative to max|x|, and ``log_det`` against ``slogdet`` of the Jacobian."""
     x_back = layer.inverse(params, layer.apply(params, x))
@@ -141,7 +131,7 @@ def check_layer(layer: Layer, input_shape: Sequence[int], *, seed: int = 0, name
       layer: the layer to check.
       input_shape: the shape of the example input, e.g. ``(4, 5)``; keep it small (finite
         differences cost two forward passes per scalar of input and params).
-      seed: seeds the params, the input and ``dy``.
+      seed: seeds the params, the input and ``dy`` (numpy's generator).
       name: the name to report (default ``layer.name``).
       eps: the finite-difference step.
 
@@ -152,30 +142,28 @@ def check_layer(layer: Layer, input_shape: Sequence[int], *, seed: int = 0, name
     name = name or layer.name
     input_shape = tuple(int(d) for d in input_shape)
 
-    def setup(key):
-        k_params, k_noise, k_x, k_dy = jax.random.split(key, 4)
-        out_shape, params = layer.init(k_params, input_shape)
-        params = _perturb(k_noise, jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), params))
-        x = sample_away_from_kinks(k_x, input_shape)
-        dy = jax.random.normal(k_dy, tuple(out_shape), jnp.float64)
-        return params, x, dy
+    # Shapes come from the layer's init; values are drawn on the host with numpy (compiling
+    # jax.random's generators would cost more than the check). Params are N(0, 0.5²), so that
+    # leaves an init sets to zero (biases, a flow's log-scales) take generic values too.
+    out_shape, param_shapes = init_shapes(layer.init, input_shape)
+    rng = np.random.default_rng(seed)
+    params = jax.tree_util.tree_map(lambda a: 0.5 * rng.standard_normal(a.shape), param_shapes)
+    x = sample_away_from_kinks(rng, input_shape)
+    dy = rng.standard_normal(out_shape)
 
-    def run(key):
+    def run(params, x, dy):
         # One compiled program for the whole check: op-by-op dispatch would compile every
         # small operation separately, which costs more than the check itself.
-        params, x, dy = setup(key)
         manual = layer.backward(params, x, dy)
         autodiff = jax.vjp(layer.apply, params, x)[1](dy)
         numeric = _finite_differences(lambda p, v: jnp.sum(layer.apply(p, v) * dy), params, x, eps)
         inverse = _inverse_errors(layer, params, x) if layer.invertible else None
-        return params, manual, autodiff, numeric, inverse
+        return manual, autodiff, numeric, inverse
 
-    key = jax.random.PRNGKey(seed)
     with jax.enable_x64(True):
-        params_shape, x_shape, dy_shape = jax.eval_shape(setup, key)
-        manual_shape = jax.eval_shape(layer.backward, params_shape, x_shape, dy_shape)
-        expected = jax.tree_util.tree_structure((params_shape, x_shape))
-        if jax.tree_util.tree_structure(manual_shape) != expected:
+        params, x, dy = jax.tree_util.tree_map(jnp.asarray, (params, x, dy))
+        manual_shape = jax.eval_shape(layer.backward, params, x, dy)
+        if jax.tree_util.tree_structure(manual_shape) != jax.tree_util.tree_structure((params, x)):
             return LayerReport(
                 name, False, input_shape, float("inf"), float("inf"), [],
                 error=(
@@ -183,7 +171,7 @@ def check_layer(layer: Layer, input_shape: Sequence[int], *, seed: int = 0, name
                     f"{jax.tree_util.tree_structure(manual_shape)}"
                 ),
             )
-        params, manual, autodiff, numeric, inverse_errors = jax.jit(run)(key)
+        manual, autodiff, numeric, inverse_errors = jax.jit(run)(params, x, dy)
 
     names = _leaf_names(params, "params") + ["x"]
     tensors = []

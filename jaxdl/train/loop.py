@@ -61,7 +61,7 @@ def train_classifier(
       seed: seeds the initialisation and the shuffling.
       regularizer: added to the loss; its hand-derived gradient is added to the gradient.
       manual: train on the hand-derived backward passes (True) or on autodiff (False).
-      progress: show a progress bar.
+      progress: show a progress bar (on a terminal).
     """
     epochs = check_int("train_classifier", "epochs", epochs)
     batch_size = check_int("train_classifier", "batch_size", batch_size)
@@ -109,7 +109,7 @@ def train_classifier(
 
     losses = []
     start = time.perf_counter()
-    bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress, leave=False)
+    bar = tqdm(range(epochs), desc="train", unit="epoch", disable=None if progress else True, leave=False)  # None: off when not a terminal
     for _ in bar:
         key, sub = jax.random.split(key)
         params, opt_state, value = epoch(params, opt_state, sub, x_all, y_all)
