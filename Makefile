@@ -13,10 +13,11 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/jaxdl gradcheck --formulas
+	$(BIN)/jaxdl exam all --json results/exam.json --graphs results/exam
 	$(BIN)/jaxdl digits
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache results

@@ -133,6 +133,100 @@ def _cmd_digits(args) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# exam
+
+
+def _problem_ok(name: str, result: dict) -> bool:
+    if name == "tictactoe":
+        return result["accuracy"] == 1.0
+    if name == "lstm":
+        return result["agree"]
+    if name == "resblock":
+        return result["cross_check"]["ok"]
+    return result.get("ok", True)
+
+
+def _write_graphs(directory: str | None, result: dict) -> list[str]:
+    """Writes E1's graphs as DOT (and PNG when Graphviz's ``dot`` is installed)."""
+    import shutil
+    import subprocess
+
+    if not directory:
+        return []
+    os.makedirs(directory, exist_ok=True)
+    written = []
+    for kind, text in result["graphs"].items():
+        path = os.path.join(directory, f"e1_{kind}.dot")
+        with open(path, "w") as f:
+            f.write(text)
+        written.append(path)
+        if shutil.which("dot"):
+            png = path[:-4] + ".png"
+            subprocess.run(["dot", "-Tpng", path, "-o", png], check=True)
+            written.append(png)
+    return written
+
+
+def _print_errata(errata) -> None:
+    print(f"\nErrata: {len(errata)} places where the seeds' official solutions disagree with the verified answer")
+    for e in errata:
+        print(f"  [{e['problem']}] official: {e['seed']}")
+        print(f"      verified: {e['verified']}")
+        print(f"      evidence: {e['evidence']}")
+
+
+def _cmd_exam(args) -> int:
+    from jaxdl import exams
+
+    options = {}
+    if args.problem == "lstm":
+        options = {"input_size": args.input_size, "hidden_size": args.hidden_size, "num_layers": args.num_layers}
+    elif any(v is not None for v in (args.input_size, args.hidden_size, args.num_layers)):
+        raise UsageError("jaxdl exam: --input-size, --hidden-size and --num-layers belong to 'exam lstm'")
+    if args.problem == "all":
+        if args.config or args.overrides:
+            raise UsageError("jaxdl exam all: runs every problem with its default config; give --config to one problem")
+        results = exams.solve_all()
+        names = list(exams.PROBLEMS)
+    else:
+        options = {k: v for k, v in options.items() if v is not None}
+        results = {args.problem: exams.solve(args.problem, args.config, args.overrides, **options)}
+        names = [args.problem]
+    failed = []
+    for i, name in enumerate(names):
+        if i:
+            print()
+        print(exams.report(name, results[name]))
+        if not _problem_ok(name, results[name]):
+            failed.append(name)
+    if "mlp" in results:
+        for path in _write_graphs(args.graphs, results["mlp"]):
+            print(f"  wrote {path}")
+    errata = results["errata"] if args.problem == "all" else results[args.problem].get("errata", [])
+    if errata:
+        _print_errata(errata)
+    if failed:
+        print(f"\nFAILED checks: {', '.join(failed)}")
+    _write_json(args.json, results if args.problem == "all" else results[args.problem])
+    return 1 if failed else 0
+
+
+def _cmd_count_wins(args) -> int:
+    import numpy as np
+
+    from jaxdl.models.tictactoe import count_wins
+
+    try:
+        images = np.load(args.file, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"tictactoe count-wins: cannot read {args.file!r} as a .npy array: {e}") from None
+    result = count_wins(images)
+    print(f"{result['count']} of {result['n']} games are X wins")
+    _write_json(args.json, result)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,12 +248,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--json", metavar="FILE", help="write the result as JSON")
     p.set_defaults(run=_cmd_digits)
+
+    from jaxdl.exams import PROBLEMS
+
+    p = sub.add_parser("exam", help="reproduce the exam answers, each cross-checked",
+                       description="Config fields can be overridden with --config.NAME=VALUE.")
+    p.add_argument("problem", choices=[*PROBLEMS, "all"])
+    p.add_argument("--config", metavar="FILE", help="a Python file with get_config() (default: configs/exam_<problem>.py)")
+    p.add_argument("--json", metavar="FILE", help="write the answers as JSON")
+    p.add_argument("--graphs", metavar="DIR", help="write E1's computational graphs (DOT, and PNG if Graphviz is installed)")
+    p.add_argument("--input-size", type=_positive_int, help="exam lstm: input size of the first layer (300)")
+    p.add_argument("--hidden-size", type=_positive_int, help="exam lstm: hidden size (500)")
+    p.add_argument("--num-layers", type=_positive_int, help="exam lstm: number of layers (2)")
+    p.set_defaults(run=_cmd_exam, accepts_overrides=True)
+
+    p = sub.add_parser("tictactoe", help="the exam's tic-tac-toe classifier on your boards")
+    tsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = tsub.add_parser("count-wins", help="count the X wins in a .npy stack of 9×9 board images")
+    q.add_argument("file", metavar="FILE.npy", help="(N, 9, 9) or (N, 1, 9, 9) binary images")
+    q.add_argument("--json", metavar="FILE", help="write n, count, probabilities and predictions as JSON")
+    q.set_defaults(run=_cmd_count_wins)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from jaxdl.config import split_config_args
+
     try:
+        argv, overrides = split_config_args(sys.argv[1:] if argv is None else argv)
         args = build_parser().parse_args(argv)
+        if overrides and not getattr(args, "accepts_overrides", False):
+            raise UsageError(f"jaxdl {args.command}: takes no --config.NAME=VALUE overrides")
+        args.overrides = overrides
         return args.run(args)
     except (UsageError, ValueError) as e:
         message = str(e).splitlines()[0] if str(e) else type(e).__name__

@@ -3,6 +3,7 @@
 from jaxdl.check.gradcheck import TOLERANCES
 from jaxdl.check.gradcheck import LayerReport
 from jaxdl.check.gradcheck import check_layer
+from jaxdl.check.gradcheck import check_layer_at
 from jaxdl.check.gradcheck import check_registry
 
-__all__ = ["TOLERANCES", "LayerReport", "check_layer", "check_registry"]
+__all__ = ["TOLERANCES", "LayerReport", "check_layer", "check_layer_at", "check_registry"]

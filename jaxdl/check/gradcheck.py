@@ -139,9 +139,7 @@ def check_layer(layer: Layer, input_shape: Sequence[int], *, seed: int = 0, name
       A :class:`LayerReport` with, per tensor, the max absolute and relative errors and the
       index of the worst element against autodiff and against finite differences.
     """
-    name = name or layer.name
     input_shape = tuple(int(d) for d in input_shape)
-
     # Shapes come from the layer's init; values are drawn on the host with numpy (compiling
     # jax.random's generators would cost more than the check). Params are N(0, 0.5²), so that
     # leaves an init sets to zero (biases, a flow's log-scales) take generic values too.
@@ -150,6 +148,20 @@ def check_layer(layer: Layer, input_shape: Sequence[int], *, seed: int = 0, name
     params = jax.tree_util.tree_map(lambda a: 0.5 * rng.standard_normal(a.shape), param_shapes)
     x = sample_away_from_kinks(rng, input_shape)
     dy = rng.standard_normal(out_shape)
+    return check_layer_at(layer, params, x, dy, name=name, eps=eps)
+
+
+def check_layer_at(layer: Layer, params, x, dy, *, name: str | None = None,
+                   eps: float = FD_EPSILON) -> LayerReport:
+    """:func:`check_layer` at given values: params, an input ``x`` and an upstream gradient ``dy``
+    (of the output's shape), all converted to float64.
+
+    Example (the exam's residual block on numbers a reader can follow)::
+
+      check_layer_at(res_block(), {"W": W, "b": b}, x, dy).tensors[0].max_abs_err_vs_autodiff
+    """
+    name = name or layer.name
+    input_shape = tuple(int(d) for d in np.shape(x))
 
     def run(params, x, dy):
         # One compiled program for the whole check: op-by-op dispatch would compile every
@@ -161,7 +173,7 @@ def check_layer(layer: Layer, input_shape: Sequence[int], *, seed: int = 0, name
         return manual, autodiff, numeric, inverse
 
     with jax.enable_x64(True):
-        params, x, dy = jax.tree_util.tree_map(jnp.asarray, (params, x, dy))
+        params, x, dy = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), (params, x, dy))
         manual_shape = jax.eval_shape(layer.backward, params, x, dy)
         if jax.tree_util.tree_structure(manual_shape) != jax.tree_util.tree_structure((params, x)):
             return LayerReport(

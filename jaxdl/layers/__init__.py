@@ -23,6 +23,8 @@ from jaxdl.layers.pooling import avg_pool2d
 from jaxdl.layers.pooling import conv_avg_pool2d
 from jaxdl.layers.pooling import global_max_pool
 from jaxdl.layers.pooling import max_pool2d
+from jaxdl.layers.recurrent import lstm
+from jaxdl.layers.recurrent import rnn
 from jaxdl.layers.reshape import flatten
 
 
@@ -35,6 +37,7 @@ def _nice_bijection():
 REGISTRY: dict[str, Callable[[], tuple[Layer, tuple[int, ...]]]] = {
     # The lab's layers.
     "dense": lambda: (dense(3), (4, 5)),
+    "dense/no_bias": lambda: (dense(2, use_bias=False), (3, 4)),
     "relu": lambda: (relu(), (3, 2, 4, 4)),
     "leaky_relu": lambda: (leaky_relu(0.2), (4, 6)),
     "sigmoid": lambda: (sigmoid(), (4, 6)),
@@ -63,6 +66,10 @@ REGISTRY: dict[str, Callable[[], tuple[Layer, tuple[int, ...]]]] = {
     "additive_coupling": lambda: (additive_coupling(4), (2, 4, 3, 3)),
     "additive_coupling/hidden_parity1": lambda: (additive_coupling(4, hidden=(5,), parity=1), (2, 4, 2, 3)),
     "res_block": lambda: (res_block(), (4, 5)),
+    # Recurrent layers (E4, E5) with backpropagation through time.
+    "rnn": lambda: (rnn(4), (2, 5, 3)),
+    "rnn/sigmoid": lambda: (rnn(3, activation="sigmoid"), (2, 4, 2)),
+    "lstm": lambda: (lstm(3), (2, 4, 3)),
     # Flow plumbing and the whole NICE bijection.
     "squeeze2d": lambda: (squeeze2d(2), (2, 2, 4, 6)),
     "scaling": lambda: (scaling(), (3, 2, 2, 2)),
@@ -79,10 +86,12 @@ __all__ = [
     "flatten",
     "global_max_pool",
     "leaky_relu",
+    "lstm",
     "max_pool2d",
     "quadratic",
     "relu",
     "res_block",
+    "rnn",
     "scaling",
     "sigmoid",
     "squeeze2d",

@@ -15,18 +15,23 @@ def he_normal(key, shape, fan_in: int, dtype=jnp.float32):
 
 
 def _affine(params, x):
-    return x @ params["W"] + params["b"][None, :]
+    y = x @ params["W"]
+    return y + params["b"][None, :] if "b" in params else y
 
 
 def _affine_backward(params, x, dy):
-    return {"W": x.T @ dy, "b": dy.sum(axis=0)}, dy @ params["W"].T
+    grads = {"W": x.T @ dy}
+    if "b" in params:
+        grads["b"] = dy.sum(axis=0)
+    return grads, dy @ params["W"].T
 
 
-def dense(num_outputs: int) -> Layer:
+def dense(num_outputs: int, use_bias: bool = True) -> Layer:
     """Fully connected layer ``Y = X W + b`` on minibatches of vectors.
 
     Args:
       num_outputs: M, the number of output features.
+      use_bias: ``False`` drops ``b`` (the exam's GAN, whose biases are fixed at 0).
 
     Shapes: ``x (N, D)`` → ``y (N, M)``; params ``W (D, M)``, ``b (M,)``.
 
@@ -45,17 +50,25 @@ def dense(num_outputs: int) -> Layer:
       ((-1, 3), (5, 3), (3,))
     """
     m = check_int("dense", "num_outputs", num_outputs)
+    if not isinstance(use_bias, bool):
+        raise ValueError(f"dense: use_bias must be True or False; got {use_bias!r}")
 
     def init(key, input_shape):
         check_rank("dense", input_shape, 2, "(N, D)")
         d = int(input_shape[1])
         if d < 1:
             raise ValueError(f"dense: expected at least one input feature; got D={d}")
-        return (input_shape[0], m), {"W": he_normal(key, (d, m), d), "b": jnp.zeros((m,), jnp.float32)}
+        params = {"W": he_normal(key, (d, m), d)}
+        if use_bias:
+            params["b"] = jnp.zeros((m,), jnp.float32)
+        return (input_shape[0], m), params
 
     return make_layer(
         "dense", init, _affine, _affine_backward,
-        formula="Y = X W + b;  ∂L/∂X = ∂L/∂Y Wᵀ,  ∂L/∂W = Xᵀ ∂L/∂Y,  ∂L/∂b = Σ_n ∂L/∂Y_n",
+        formula=(
+            "Y = X W + b;  ∂L/∂X = ∂L/∂Y Wᵀ,  ∂L/∂W = Xᵀ ∂L/∂Y,  ∂L/∂b = Σ_n ∂L/∂Y_n" if use_bias
+            else "Y = X W;  ∂L/∂X = ∂L/∂Y Wᵀ,  ∂L/∂W = Xᵀ ∂L/∂Y"
+        ),
     )
 
 

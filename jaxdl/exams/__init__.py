@@ -1,0 +1,47 @@
+"""Every exam answer, computed and cross-checked: one module per problem of SPEC §2.
+
+Each module has ``solve(config) -> dict`` (JSON-ready facts, with an ``errata`` list of the places
+where the seeds' official solution disagrees) and ``report(result) -> str`` (the readable
+answer). :data:`PROBLEMS` maps the command's names to them and to their default config in
+``configs/``.
+"""
+
+from __future__ import annotations
+
+from jaxdl.config import default_config_path, load_config
+from jaxdl.exams import gan, lstm, mlp, quiz, resblock, rnn, tictactoe
+
+# name: (module, default config file in configs/ or None when the problem takes none)
+PROBLEMS = {
+    "mlp": (mlp, "exam_mlp"),
+    "resblock": (resblock, "exam_resblock"),
+    "tictactoe": (tictactoe, None),
+    "lstm": (lstm, None),
+    "rnn": (rnn, "exam_rnn"),
+    "gan": (gan, "exam_gan"),
+    "quiz": (quiz, None),
+}
+
+
+def solve(name: str, config_path=None, overrides=(), **options) -> dict:
+    """Solves one problem with its default config (or ``config_path``) and ``NAME=VALUE`` overrides."""
+    if name not in PROBLEMS:
+        raise ValueError(f"exam: unknown problem {name!r}; known: {', '.join(PROBLEMS)}, all")
+    module, default = PROBLEMS[name]
+    if default is None:
+        if config_path is not None or overrides:
+            raise ValueError(f"exam {name}: takes no --config")
+        return module.solve(**options) if options else module.solve()
+    cfg = load_config(config_path or default_config_path(default), overrides)
+    return module.solve(cfg)
+
+
+def solve_all() -> dict:
+    """Every problem with its defaults; ``errata`` gathers all problems' errata."""
+    results = {name: solve(name) for name in PROBLEMS}
+    errata = [e for r in results.values() for e in r.get("errata", [])]
+    return {**results, "errata": errata}
+
+
+def report(name: str, result: dict) -> str:
+    return PROBLEMS[name][0].report(result)

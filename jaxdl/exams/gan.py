@@ -1,0 +1,113 @@
+"""E6: one training step of the exam's GAN, on the layers' manual backward passes."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxdl.exams._common import matrix, tolist
+from jaxdl.models import gan as gan_lib
+
+ANSWER_A = (
+    "A GAN trains two networks against each other. Each step draws a minibatch of data x_i and of "
+    "noise z_i; the discriminator D takes a gradient step to tell real x_i (label 1) from generated "
+    "G(z_i) (label 0), i.e. descends L_D = −mean[ln D(x_i) + ln(1 − D(G(z_i)))]; then the generator "
+    "takes a step, through the updated D with D's weights held fixed, to make D take G(z_i) for "
+    "real: it descends mean ln(1 − D(G(z_i))) (minimax) or −mean ln D(G(z_i)) (non-saturating, "
+    "stronger gradients early on). The two alternate until D can no longer tell them apart."
+)
+ANSWER_B = (
+    "min_G max_D V(D, G) = E_{x∼p_data}[ln D(x)] + E_{z∼p_z}[ln(1 − D(G(z)))]; for the optimal D "
+    "this is 2·JS(p_data ‖ p_G) − ln 4, minimal exactly when p_G = p_data."
+)
+
+
+def read_config(cfg):
+    known = {"generator", "discriminator", "noise", "data", "learning_rate", "leaky_slope", "generator_loss"}
+    unknown = sorted(set(cfg.keys()) - known)
+    if unknown:
+        raise ValueError(f"config: unknown field {unknown[0]!r} for exam gan; known: {sorted(known)}")
+    for group, fields in (("generator", {"W1", "W2"}), ("discriminator", {"W1", "w2"})):
+        extra = sorted(set(cfg[group].keys()) - fields)
+        if extra:
+            raise ValueError(f"config: unknown field {group}.{extra[0]!r}; known: {sorted(fields)}")
+    # The data fix the data size, generator.W1 the hidden size; every other shape follows.
+    data = matrix(cfg, "data", (None, None))
+    data_size = data.shape[1]
+    g1 = matrix(cfg, "generator.W1", (None, 1))
+    hidden = g1.shape[0]
+    g2 = matrix(cfg, "generator.W2", (data_size, hidden))
+    d1 = matrix(cfg, "discriminator.W1", (None, data_size))
+    d2 = matrix(cfg, "discriminator.w2", (1, d1.shape[0]))
+    noise = matrix(cfg, "noise", (None,))
+    if len(noise) != len(data):
+        raise ValueError(f"config: noise and data must have the same length m; got {len(noise)} and {len(data)}")
+    if len(noise) == 0:
+        raise ValueError("config: noise and data must hold at least one sample; got none")
+    lr = cfg.learning_rate
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+        raise ValueError(f"config: learning_rate must be a number > 0; got {lr!r}")
+    slope = cfg.leaky_slope
+    if isinstance(slope, bool) or not isinstance(slope, (int, float)) or not np.isfinite(slope):
+        raise ValueError(f"config: leaky_slope must be a finite number; got {slope!r}")
+    if cfg.generator_loss not in gan_lib.GENERATOR_LOSSES:
+        raise ValueError(f"config: generator_loss must be one of {list(gan_lib.GENERATOR_LOSSES)}; got {cfg.generator_loss!r}")
+    # Exam (column) convention → jaxdl's row convention: the dense layers hold the transposes.
+    params = {
+        "generator": {"dense_0": {"W": g1.T}, "relu_1": {}, "dense_2": {"W": g2.T}, "relu_3": {}},
+        "discriminator": {"dense_0": {"W": d1.T}, "leaky_relu_1": {}, "dense_2": {"W": d2.T}},
+    }
+    return params, noise[:, None], data, float(lr), float(slope), cfg.generator_loss, hidden
+
+
+def exam_view(params):
+    """jaxdl params → the exam's matrices ``{generator: {W1, W2}, discriminator: {W1, w2}}``."""
+    g, d = params["generator"], params["discriminator"]
+    return {
+        "generator": {"W1": tolist(np.asarray(g["dense_0"]["W"]).T), "W2": tolist(np.asarray(g["dense_2"]["W"]).T)},
+        "discriminator": {"W1": tolist(np.asarray(d["dense_0"]["W"]).T), "w2": tolist(np.asarray(d["dense_2"]["W"]).T)},
+    }
+
+
+def solve(cfg) -> dict:
+    params, z, x, lr, slope, loss_name, hidden = read_config(cfg)
+    gan = gan_lib.exam_gan(hidden=hidden, latent_size=1, data_size=x.shape[1], leaky_slope=slope)
+    sgd = optax.sgd(lr)
+    step = gan_lib.make_step(gan, sgd, sgd, loss_name)
+    with jax.enable_x64(True):
+        params, z, x = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), (params, z, x))
+        new, _, aux = step(params, gan_lib.init_opt_state(params, sgd, sgd), z, x)
+        fake = gan.generator.apply(params["generator"], z)
+        d_before = jax.nn.sigmoid(gan.discriminator.apply(params["discriminator"], jnp.concatenate([x, fake])))
+        d_after = jax.nn.sigmoid(gan.discriminator.apply(new["discriminator"], fake))
+    d_grads = exam_view({"generator": params["generator"], "discriminator": aux["d_grads"]})["discriminator"]
+    g_grads = exam_view({"generator": aux["g_grads"], "discriminator": params["discriminator"]})["generator"]
+    new_view = exam_view(new)
+    return {
+        "discriminator_step": {"loss": float(aux["d_loss"]), "grads": d_grads, "new": new_view["discriminator"]},
+        "generator_step": {"loss": float(aux["g_loss"]), "grads": g_grads, "new": new_view["generator"]},
+        "generator_loss": loss_name,
+        "intermediate": {"G(z)": tolist(fake), "D(x) real then fake, before the step": tolist(d_before[:, 0]),
+                         "D(G(z)) after the D step": tolist(d_after[:, 0])},
+        "answers": {"a": ANSWER_A, "b": ANSWER_B},
+        "errata": [],
+    }
+
+
+def report(result: dict) -> str:
+    d, g = result["discriminator_step"], result["generator_step"]
+    fmt = lambda v: np.array2string(np.asarray(v), precision=6, separator=", ", suppress_small=True).replace("\n", "")  # noqa: E731
+    inter = result["intermediate"]
+    return "\n".join([
+        f"E6  One GAN step (SGD, D first, then G through the updated D; generator loss: {result['generator_loss']})",
+        f"  (a) {ANSWER_A}",
+        f"  (b) {ANSWER_B}",
+        f"  (c) G(z) = {fmt(inter['G(z)'])};  D before the step (real, then fake) = {fmt(inter['D(x) real then fake, before the step'])}",
+        f"      discriminator: L_D = {d['loss']:.6f};  ∂L_D/∂W_d1 = {fmt(d['grads']['W1'])},  ∂L_D/∂w_d2 = {fmt(d['grads']['w2'])}",
+        f"      new W_d1 = {fmt(d['new']['W1'])},  new w_d2 = {fmt(d['new']['w2'])}",
+        f"      D(G(z)) after the D step = {fmt(inter['D(G(z)) after the D step'])}",
+        f"      generator: L_G = {g['loss']:.6f};  ∂L_G/∂W_g1 = {fmt(g['grads']['W1'])},  ∂L_G/∂W_g2 = {fmt(g['grads']['W2'])}",
+        f"      new W_g1 = {fmt(g['new']['W1'])},  new W_g2 = {fmt(g['new']['W2'])}",
+    ])

@@ -1,0 +1,73 @@
+"""E5: the hidden states of a vanilla RNN, computed by jaxdl's ``rnn`` recurrence."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxdl.exams._common import matrix, tolist
+from jaxdl.layers.recurrent import _ACTIVATIONS, rnn_states
+
+_L = math.log(2.0)  # 2 ln √2
+EXAM = {
+    "W_hh": [[_L, 0.0], [0.0, _L]], "W_xh": [[1.0, 1.0], [-1.0, 0.0]], "b_h": [0.0, 0.0], "h0": [0.0, 0.0],
+    "xs": [[_L, _L], [0.0, 0.75 * _L]], "activation": "sigmoid",
+}
+# For the exam's numbers (2 ln √2 = ln 2, σ(k ln 2) = 2^k / (1 + 2^k)):
+#   h(1) = σ([ln 2 + ln 2, −ln 2]) = [4/5, 1/3]
+#   h(2) = σ(ln 2 · h(1) + [0.75 ln 2, 0]) = σ([1.55 ln 2, ln 2 / 3]) = [2^1.55/(1 + 2^1.55), 2^(1/3)/(1 + 2^(1/3))]
+CLOSED_FORM = {
+    "h(1)": "[4/5, 1/3]",
+    "h(2)": "[2^1.55 / (1 + 2^1.55), 2^(1/3) / (1 + 2^(1/3))]",
+}
+CLOSED_FORM_VALUES = [[4 / 5, 1 / 3], [2**1.55 / (1 + 2**1.55), 2 ** (1 / 3) / (1 + 2 ** (1 / 3))]]
+
+
+def read_config(cfg):
+    known = set(EXAM)
+    unknown = sorted(set(cfg.keys()) - known)
+    if unknown:
+        raise ValueError(f"config: unknown field {unknown[0]!r} for exam rnn; known: {sorted(known)}")
+    W_hh = matrix(cfg, "W_hh", ndim=2)
+    h = W_hh.shape[0]
+    W_hh = matrix(cfg, "W_hh", (h, h))
+    W_xh = matrix(cfg, "W_xh", (h, None))
+    b_h = matrix(cfg, "b_h", (h,))
+    h0 = matrix(cfg, "h0", (h,))
+    xs = matrix(cfg, "xs", (None, W_xh.shape[1]))
+    if len(xs) == 0:
+        raise ValueError("config: xs must hold at least one input vector; got none")
+    if cfg.activation not in _ACTIVATIONS:
+        raise ValueError(f"config: activation must be one of {sorted(_ACTIVATIONS)}; got {cfg.activation!r}")
+    return W_hh, W_xh, b_h, h0, xs, cfg.activation
+
+
+def solve(cfg) -> dict:
+    W_hh, W_xh, b_h, h0, xs, activation = read_config(cfg)
+    with jax.enable_x64(True):
+        # The exam's column vectors → jaxdl's rows: W_xh and W_hh are transposed.
+        params = {"W_xh": jnp.asarray(W_xh.T), "W_hh": jnp.asarray(W_hh.T), "b": jnp.asarray(b_h)}
+        hs = np.asarray(rnn_states(params, jnp.asarray(xs)[None], jnp.asarray(h0)[None], activation))[0]
+    is_exam = activation == EXAM["activation"] and all(
+        np.allclose(np.asarray(cfg[k], float), np.asarray(EXAM[k], float)) for k in EXAM if k != "activation"
+    )
+    result = {"h": tolist(hs), "activation": activation, "errata": []}
+    if is_exam:
+        result["closed_form"] = dict(CLOSED_FORM)
+        result["closed_form_max_abs_err"] = float(np.max(np.abs(hs[:2] - np.asarray(CLOSED_FORM_VALUES))))
+    return result
+
+
+def report(result: dict) -> str:
+    lines = [f"E5  Vanilla RNN, h(t) = {result['activation']}(W_hh h(t−1) + W_xh x(t) + b_h)"]
+    for t, h in enumerate(result["h"], start=1):
+        lines.append(f"  h({t}) = [{', '.join(f'{v:.6f}' for v in h)}]")
+    if "closed_form" in result:
+        lines.append("  exam's numbers, with 2 ln √2 = ln 2 and σ(k ln 2) = 2^k / (1 + 2^k):")
+        for k, v in result["closed_form"].items():
+            lines.append(f"    {k} = {v}")
+        lines.append(f"    (the recurrence agrees with the closed form to {result['closed_form_max_abs_err']:.1e})")
+    return "\n".join(lines)
