@@ -16,8 +16,9 @@ run: $(STAMP)
 	$(BIN)/jaxdl exam all --json results/exam.json --graphs results/exam
 	$(BIN)/jaxdl digits
 
+# Two workers on a 2-core machine; a test file stays on one worker, so its compiled programs are reused.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache results
