@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/jaxdl gradcheck --formulas
 	$(BIN)/jaxdl exam all --json results/exam.json --graphs results/exam
+	$(BIN)/jaxdl check-numpy tests/fixtures/numpy_lab/lab_correct.py
+	@# The quiz's official solutions fail the check (exit code 1): that is the demonstration.
+	$(BIN)/jaxdl check-numpy tests/fixtures/numpy_lab/seed_quiz.py || test $$? -eq 1
 	$(BIN)/jaxdl digits
 
 # Two workers on a 2-core machine; a test file stays on one worker, so its compiled programs are reused.

@@ -227,6 +227,35 @@ def _cmd_count_wins(args) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# check-numpy
+
+
+def _cmd_check_numpy(args) -> int:
+    from jaxdl.check.numpy_check import LoadError, check_file
+
+    try:
+        report = check_file(args.file, args.layer or (), time_limit=args.time_limit)
+    except LoadError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    print(f"check-numpy {args.file}: float64, finite differences of your own forward, and jaxdl's layers")
+    for layer in report.layers:
+        passed = sum(c.ok for c in layer.checks)
+        print(f"\n{'ok  ' if layer.ok else 'FAIL'} {layer.cls}  ({passed}/{len(layer.checks)} checks)   built as {layer.built_as}")
+        for c in layer.checks:
+            if not c.ok:
+                print(f"      ✗ {c.name}: {c.detail}")
+    for s in report.skipped:
+        print(f"\nnot checked: {s['class']}: {s['reason']}")
+    failed = [layer.cls for layer in report.layers if not layer.ok]
+    print(f"\n{len(report.layers) - len(failed)}/{len(report.layers)} layers ok"
+          + (f"; failing: {', '.join(failed)}" if failed else "")
+          + (f"; {len(report.skipped)} not checked" if report.skipped else ""))
+    _write_json(args.json, report.to_json())
+    return 1 if failed else 0
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -261,6 +290,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden-size", type=_positive_int, help="exam lstm: hidden size (500)")
     p.add_argument("--num-layers", type=_positive_int, help="exam lstm: number of layers (2)")
     p.set_defaults(run=_cmd_exam, accepts_overrides=True)
+
+    p = sub.add_parser("check-numpy", help="check your numpy lab layers: which formula is wrong, and how")
+    p.add_argument("file", metavar="FILE.py", help="a Python file with lab-style layer classes")
+    p.add_argument("--layer", action="append", metavar="NAME",
+                   help="a class name, or a constructor expression like 'Swish(name=\"s\", beta=1.5)' (repeatable)")
+    p.add_argument("--json", metavar="FILE", help="write the verdicts as JSON")
+    p.add_argument("--time-limit", type=_positive_float, default=20.0, metavar="SECONDS",
+                   help="stop a layer whose checks run longer (default 20)")
+    p.set_defaults(run=_cmd_check_numpy)
 
     p = sub.add_parser("tictactoe", help="the exam's tic-tac-toe classifier on your boards")
     tsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")

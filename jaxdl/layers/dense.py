@@ -141,8 +141,10 @@ def res_block() -> Layer:
 
     The exam's first official numpy solution masks ``grads`` in place (``dL_dh = grads;
     dL_dh[h <= 0] = 0``), so the skip path then adds the *masked* gradient; its forward
-    pass returns nothing. The second solution returns ``[dW, db, name]`` where the lab's
-    interface wants ``[[W, dW], [b, db], name]``.
+    pass returns nothing. The second solution (built from the lab's FC and ReLU) is right: its
+    ``[dL_dW, dL_db, _]`` unpacks the FC's ``[W, dW]`` and ``[b, db]`` pairs, misleadingly named,
+    so it does return ``[[W, dW], [b, db], name]``; but it builds ``FC(num_inputs, ...)`` where
+    the lab's constructor takes the previous layer.
     """
     name = "res_block"
     act = relu()
