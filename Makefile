@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/jaxdl gradcheck --formulas
 	$(BIN)/jaxdl exam all --json results/exam.json --graphs results/exam
-	$(BIN)/jaxdl check-numpy tests/fixtures/numpy_lab/lab_correct.py
+	$(BIN)/jaxdl check-numpy jaxdl/check/lab_reference.py
 	@# The quiz's official solutions fail the check (exit code 1): that is the demonstration.
 	$(BIN)/jaxdl check-numpy tests/fixtures/numpy_lab/seed_quiz.py || test $$? -eq 1
 	$(BIN)/jaxdl digits

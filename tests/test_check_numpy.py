@@ -12,9 +12,13 @@ from jaxdl.check.im2col_standin import col2im_cython, im2col_cython
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "numpy_lab"
 
 
+REFERENCE = pathlib.Path(__file__).parent.parent / "jaxdl" / "check" / "lab_reference.py"
+
+
 def check(tmp_path, name, *extra, expect_rc):
     out = tmp_path / f"{name}.json"
-    assert cli.main(["check-numpy", str(FIXTURES / f"{name}.py"), "--json", str(out), *extra]) == expect_rc
+    path = REFERENCE if name == "lab_reference" else FIXTURES / f"{name}.py"
+    assert cli.main(["check-numpy", str(path), "--json", str(out), *extra]) == expect_rc
     report = json.loads(out.read_text())
     return {layer["class"]: layer for layer in report["layers"]}, report["skipped"]
 
@@ -24,7 +28,7 @@ def failing(layer):
 
 
 def test_correct_lab_layers_all_pass(tmp_path, capsys):
-    layers, skipped = check(tmp_path, "lab_correct", expect_rc=0)
+    layers, skipped = check(tmp_path, "lab_reference", expect_rc=0)
     assert set(layers) == {"FC", "ReLU", "Convolution", "MaxPooling", "Flatten", "SoftmaxCrossEntropyWithLogits",
                            "L2Regularizer", "Quadratic", "Swish", "ResBlock"}
     assert skipped == []
@@ -102,9 +106,9 @@ def test_syntax_error_is_exit_2_with_the_message(capsys):
 
 
 def test_layer_expression_and_unknown_class(tmp_path):
-    layers, skipped = check(tmp_path, "lab_correct", "--layer", 'Swish(input_layer, name="s", beta=0.7)', expect_rc=0)
+    layers, skipped = check(tmp_path, "lab_reference", "--layer", 'Swish(input_layer, name="s", beta=0.7)', expect_rc=0)
     assert list(layers) == ["Swish"] and "beta=0.7" in layers["Swish"]["built_as"]
-    layers, skipped = check(tmp_path, "lab_correct", "--layer", "NoSuchLayer", expect_rc=0)
+    layers, skipped = check(tmp_path, "lab_reference", "--layer", "NoSuchLayer", expect_rc=0)
     assert layers == {} and skipped == [{"class": "NoSuchLayer", "reason": "no layer class named 'NoSuchLayer' in the file"}]
 
 
