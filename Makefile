@@ -19,6 +19,10 @@ run: $(STAMP)
 	$(BIN)/jaxdl check-numpy tests/fixtures/numpy_lab/seed_quiz.py || test $$? -eq 1
 	$(BIN)/jaxdl digits
 
+# All suites (a few minutes on a 2-core CPU); `jaxdl bench --quick` for a one-minute check.
+bench: $(STAMP)
+	$(BIN)/jaxdl bench --json results/bench.json --plots results/bench
+
 # Two workers on a 2-core machine; a test file stays on one worker, so its compiled programs are reused.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)

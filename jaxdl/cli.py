@@ -256,6 +256,63 @@ def _cmd_check_numpy(args) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# bench
+
+
+def _fmt_time(seconds: float) -> str:
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def _cmd_bench(args) -> int:
+    from jaxdl import bench
+
+    names = args.suite or None
+    if names:  # validated before anything runs
+        unknown = [n for n in names if n not in bench.SUITES]
+        if unknown:
+            raise UsageError(f"jaxdl bench: unknown suite {unknown[0]!r}; known: {', '.join(bench.SUITES)}")
+    report = bench.run(names, quick=args.quick,
+                       progress=None if args.json == "-" else (lambda n: print(f"… {n}", file=sys.stderr, flush=True)))
+    env, lim = report["environment"], report["limits"]
+    print(f"jaxdl bench{' --quick' if args.quick else ''} on {env['device']} ({env['cpu_count']} CPUs), "
+          f"jax {env['versions'].get('jax')}" + (f", torch {env['versions']['torch']}" if "torch" in env["versions"] else ", no PyTorch"))
+    print(f"machine limits measured now: float32 matmul {lim['matmul_gflops']:.1f} GFLOP/s "
+          f"({lim['matmul_size']}²), array copy {lim['copy_gbps']:.1f} GB/s ({lim['copy_mib']:.0f} MiB)")
+    for name, suite in report["suites"].items():
+        print(f"\n== {name} ({suite['wall_seconds']:.0f} s)")
+        case = None
+        cases = list(dict.fromkeys(r["case"] for r in suite["rows"]))
+        for r in sorted(suite["rows"], key=lambda r: cases.index(r["case"])):
+            if r["case"] != case:
+                case = r["case"]
+                print(f"  {case}")
+            extra = []
+            if r["ratio"] is not None and r["candidate"] != r["reference"]:
+                extra.append(f"{r['ratio']:.2f}× {r['reference']}")
+            if r["gflops"] is not None:
+                extra.append(f"{r['gflops']:.1f} GFLOP/s")
+            if r["gbps"] is not None:
+                extra.append(f"{r['gbps']:.1f} GB/s")
+            if r["note"]:
+                extra.append(r["note"])
+            print(f"    {r['candidate']:<58} {_fmt_time(r['median_s']):>10}   {'; '.join(extra)}")
+        for note in suite["notes"]:
+            print(f"  note: {note}")
+        for t in suite["targets"]:
+            verdict = {True: "met", False: "NOT MET", None: "n/a"}[t["met"]]
+            print(f"  target [{verdict}] {t['target']}: {t['detail']}")
+    print(f"\ntotal {report['wall_seconds']:.0f} s")
+    if args.plots:
+        for path in bench.plot(report, args.plots):
+            print(f"wrote {path}")
+    _write_json(args.json, report)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -299,6 +356,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=_positive_float, default=20.0, metavar="SECONDS",
                    help="stop a layer whose checks run longer (default 20)")
     p.set_defaults(run=_cmd_check_numpy)
+
+    p = sub.add_parser("bench", help="time the layers and steps side by side (medians, ratios, machine limits)")
+    p.add_argument("--quick", action="store_true", help="smaller sizes, for a check in about a minute")
+    p.add_argument("--suite", action="append", metavar="NAME", help="run only this suite (repeatable)")
+    p.add_argument("--json", metavar="FILE", help="write every median, ratio and the environment as JSON")
+    p.add_argument("--plots", metavar="DIR", help="write one bar chart (PNG) per suite")
+    p.set_defaults(run=_cmd_bench)
 
     p = sub.add_parser("tictactoe", help="the exam's tic-tac-toe classifier on your boards")
     tsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")

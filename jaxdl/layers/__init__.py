@@ -45,6 +45,7 @@ REGISTRY: dict[str, Callable[[], tuple[Layer, tuple[int, ...]]]] = {
     "conv2d/stride2_valid": lambda: (conv2d(3, (3, 2), stride=2, padding="VALID"), (2, 2, 7, 8)),
     "conv2d/stride2_same": lambda: (conv2d(3, 4, stride=(2, 3), padding="SAME"), (2, 2, 7, 8)),
     "conv2d/pad1": lambda: (conv2d(2, 3, padding=1), (2, 3, 5, 5)),
+    "conv2d/pad_wider_than_kernel": lambda: (conv2d(2, 2, stride=2, padding=2), (2, 2, 5, 6)),
     "conv2d/pointwise": lambda: (conv2d(5, 1, padding="VALID"), (2, 3, 4, 4)),
     "max_pool2d": lambda: (max_pool2d(2, 2), (2, 3, 6, 7)),
     "max_pool2d/overlap": lambda: (max_pool2d(3, 2), (2, 2, 7, 6)),

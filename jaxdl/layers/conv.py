@@ -83,9 +83,10 @@ def conv_forward(x, w, stride, pads, groups: int = 1):
     x, w = _promote(x, w)
     if _is_pointwise(w.shape[2:], stride, pads, groups):
         # A 1×1 convolution is a matrix product over channels; on (N, C, H·W) it needs no
-        # layout transposes, which XLA's convolution on NCHW does.
+        # layout transposes, which XLA's convolution on NCHW does. As one contraction (not a
+        # batch of N small products) XLA's CPU backend runs it as a single large matmul.
         n, c, h, wd = x.shape
-        y = jnp.matmul(w[:, :, 0, 0], x.reshape(n, c, h * wd))
+        y = jnp.einsum("fc,ncp->nfp", w[:, :, 0, 0], x.reshape(n, c, h * wd))
         return y.reshape(n, w.shape[0], h, wd)
     return lax.conv_general_dilated(
         x, w, window_strides=stride, padding=pads, dimension_numbers=_NCHW,
@@ -99,7 +100,7 @@ def conv_backward_input(w, dy, x_shape, stride, pads, groups: int = 1):
     f, cg, kh, kw = w.shape
     if _is_pointwise((kh, kw), stride, pads, groups):
         n, _, h, wd = dy.shape
-        dx = jnp.matmul(w[:, :, 0, 0].T, dy.reshape(n, f, h * wd))
+        dx = jnp.einsum("fc,nfp->ncp", w[:, :, 0, 0], dy.reshape(n, f, h * wd))
         return dx.reshape(x_shape)
     h, wd = x_shape[2:]
     (plo, phi), (qlo, qhi) = pads
@@ -108,6 +109,16 @@ def conv_backward_input(w, dy, x_shape, stride, pads, groups: int = 1):
     # Kernel of the transposed convolution: channels swapped within each group, rotated 180°.
     wt = w.reshape(groups, f // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
     wt = wt.reshape(groups * cg, f // groups, kh, kw)[:, :, ::-1, ::-1]
+    # The full correlation, already cropped to the unpadded input: the low side starts k−1−lo
+    # early, the high side stops the forward's high padding short. (Computing the padded
+    # gradient and slicing it would cost (H+lo+hi)²/H² as much.)
+    crop_pads = [(kh - 1 - plo, padded[0] - dilated[0] - phi), (kw - 1 - qlo, padded[1] - dilated[1] - qhi)]
+    if min(min(p) for p in crop_pads) >= 0:
+        return lax.conv_general_dilated(
+            dy, wt, window_strides=(1, 1), padding=crop_pads,
+            lhs_dilation=stride, dimension_numbers=_NCHW, feature_group_count=groups,
+        )
+    # Forward padding wider than the kernel: compute the padded gradient, then crop.
     dx_pad = lax.conv_general_dilated(
         dy, wt, window_strides=(1, 1),
         padding=[(kh - 1, padded[0] - dilated[0]), (kw - 1, padded[1] - dilated[1])],
@@ -123,11 +134,11 @@ def conv_backward_weight(x, dy, kernel, stride, pads, groups: int = 1):
         n, c, h, wd = x.shape
         dw = jnp.einsum("nfp,ncp->fc", dy.reshape(n, dy.shape[1], h * wd), x.reshape(n, c, h * wd))
         return dw[:, :, None, None]
-    xp = jnp.pad(x, ((0, 0), (0, 0)) + tuple(pads))
     # Batch and channels swap roles: the batch is summed over (it is the contracted "feature"
-    # axis), the input channels are the "batch" of this correlation.
+    # axis), the input channels are the "batch" of this correlation. The padding is the
+    # convolution's own (an explicit jnp.pad would be one more pass over x).
     dw = lax.conv_general_dilated(
-        xp, dy, window_strides=(1, 1), padding=((0, 0), (0, 0)), rhs_dilation=stride,
+        x, dy, window_strides=(1, 1), padding=tuple(pads), rhs_dilation=stride,
         dimension_numbers=("CNHW", "IOHW", "CNHW"), batch_group_count=groups,
     )
     return dw[:, :, : kernel[0], : kernel[1]]

@@ -118,8 +118,12 @@ def global_max_pool() -> Layer:
     def backward(params, x, dy):
         del params
         flat = positions(x)
-        first = jax.nn.one_hot(flat.argmax(axis=-1), flat.shape[-1], dtype=x.dtype)
-        return {}, (first * dy[..., None]).reshape(x.shape)
+        # The first position holding the maximum: the smallest index where x equals it (a
+        # min-reduction of indices is cheaper than argmax's paired reduction on CPU).
+        index = jnp.arange(flat.shape[-1])[None, None, :]
+        hit = flat == flat.max(axis=-1, keepdims=True)
+        first = index == jnp.min(jnp.where(hit, index, flat.shape[-1]), axis=-1, keepdims=True)
+        return {}, jnp.where(first, dy[..., None], 0).astype(dy.dtype).reshape(x.shape)
 
     return make_layer(
         name, init, apply, backward,
@@ -146,8 +150,9 @@ def avg_pool2d(k: int) -> Layer:
 
       ∂L/∂x[n,c,K·o+i,K·p+j] = ∂L/∂y[n,c,o,p] / K²   for i, j < K; 0 in the dropped remainder
 
-    written as one broadcast of ``∂L/∂y / K²`` over a ``(…, Ho, K, Wo, K)`` view. On XLA's
-    CPU backend this is far faster than the convolution forms (``jaxdl bench --suite avg_pool``).
+    written as one broadcast of ``∂L/∂y / K²`` to ``(…, Ho, Wo, K, K)`` and one transpose into
+    the image. On XLA's CPU backend this is far faster than the convolution forms
+    (``jaxdl bench --suite avg_pool``).
     """
     name = "avg_pool2d"
     k = check_int(name, "k", k)
@@ -168,8 +173,11 @@ def avg_pool2d(k: int) -> Layer:
         del params
         n, c, h, w = x.shape
         ho, wo = dy.shape[2:]
-        spread = (dy / (k * k))[:, :, :, None, :, None] * jnp.ones((1, 1, 1, k, 1, k), dy.dtype)
-        dx = spread.reshape(n, c, ho * k, wo * k)
+        # ∂L/∂y / K² copied to every position of its window: one broadcast to (…, Ho, Wo, K, K)
+        # and one transpose into the (Ho·K, Wo·K) image, whatever K (a sum of K² strided
+        # placements, the adjoint of the forward's slices, costs K² passes over ∂L/∂x).
+        spread = lax.broadcast_in_dim(dy / (k * k), (n, c, ho, wo, k, k), (0, 1, 2, 3))
+        dx = spread.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, ho * k, wo * k)
         return {}, jnp.pad(dx, ((0, 0), (0, 0), (0, h - ho * k), (0, w - wo * k)))
 
     return make_layer(

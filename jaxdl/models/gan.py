@@ -137,6 +137,41 @@ def make_step(gan: GAN, optimizer_d: optax.GradientTransformation, optimizer_g: 
     return step
 
 
+def make_flat_step(step: Callable, params, opt_state):
+    """The same step behind a flat calling convention, for many small Python-driven calls.
+
+    Passing dicts of parameters and optimizer states in and out of a jitted function costs
+    about a microsecond per leaf at every call — more than the exam GAN's arithmetic. Here
+    everything travels as one vector: the params, the optimizer state and, in the last two
+    entries, the losses of the step that produced it (``[d_loss, g_loss]``), so that calls chain
+    as ``state = flat_step(state, z, x)``.
+
+    Returns ``(flat_step, pack, unpack)``: ``pack(params, opt_state) -> state`` (losses 0),
+    ``unpack(state) -> (params, opt_state, losses)``.
+    """
+    from jax.flatten_util import ravel_pytree
+
+    flat0, unravel = ravel_pytree((params, opt_state))
+    dtype = flat0.dtype
+
+    def pack(params, opt_state, losses=None):
+        flat = ravel_pytree((params, opt_state))[0].astype(dtype)
+        losses = jnp.zeros(2, dtype) if losses is None else jnp.asarray(losses, dtype)
+        return jnp.concatenate([flat, losses])
+
+    def unpack(state):
+        params, opt_state = unravel(state[:-2])
+        return params, opt_state, state[-2:]
+
+    @jax.jit
+    def flat_step(state, z, x):
+        params, opt_state, _ = unpack(state)
+        params, opt_state, aux = step(params, opt_state, z, x)
+        return pack(params, opt_state, jnp.stack([aux["d_loss"], aux["g_loss"]]))
+
+    return flat_step, pack, unpack
+
+
 def init_opt_state(params, optimizer_d, optimizer_g) -> dict:
     return {"generator": optimizer_g.init(params["generator"]),
             "discriminator": optimizer_d.init(params["discriminator"])}

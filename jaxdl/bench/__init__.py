@@ -1,0 +1,78 @@
+"""``jaxdl bench``: the benchmark suites, run side by side in one process.
+
+:func:`run` times the requested suites after measuring the machine's limits, and returns one
+JSON-ready dict: the environment (device, library versions), the limits, and per suite every
+median, ratio and target. :func:`plot` draws one bar chart per suite.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from jaxdl.bench import suites as _suites
+from jaxdl.bench.harness import environment, machine_limits
+
+SUITES = ("manual_vs_autodiff", "avg_pool", "coupling", "gan_step", "numpy_lab", "training")
+
+
+def run(names=None, quick: bool = False, progress=None) -> dict:
+    """Runs the suites ``names`` (default: all) and returns the report dict.
+
+    Raises:
+      ValueError: an unknown suite name (before anything runs).
+    """
+    names = list(names or SUITES)
+    unknown = [n for n in names if n not in SUITES]
+    if unknown:
+        raise ValueError(f"bench: unknown suite {unknown[0]!r}; known: {', '.join(SUITES)}")
+    start = time.perf_counter()
+    limits = machine_limits(quick)
+    report = {"environment": environment(), "quick": quick, "limits": limits, "suites": {}}
+    for name in names:
+        if progress:
+            progress(name)
+        t0 = time.perf_counter()
+        if name == "coupling":
+            result = _suites.coupling(quick, limits)
+        else:
+            result = getattr(_suites, name)(quick)
+        entry = dataclasses.asdict(result)
+        entry["wall_seconds"] = time.perf_counter() - t0
+        report["suites"][name] = entry
+    report["wall_seconds"] = time.perf_counter() - start
+    return report
+
+
+def plot(report: dict, directory: str) -> list[str]:
+    """One PNG per suite: horizontal bars of the medians (log scale), grouped by case."""
+    import os
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    os.makedirs(directory, exist_ok=True)
+    written = []
+    for name, suite in report["suites"].items():
+        rows = suite["rows"]
+        if not rows:
+            continue
+        labels = [f"{r['case']} — {r['candidate']}" for r in rows]
+        values = [r["median_s"] * 1e6 for r in rows]
+        cases = list(dict.fromkeys(r["case"] for r in rows))
+        colors = [f"C{cases.index(r['case']) % 10}" for r in rows]
+        fig, ax = plt.subplots(figsize=(10, 0.32 * len(rows) + 1.2))
+        ax.barh(range(len(rows)), values, color=colors)
+        ax.set_yticks(range(len(rows)), labels, fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        ax.set_xlabel("median time per call (µs, log scale)")
+        ax.set_title(f"{name} — {report['environment']['device']}")
+        fig.tight_layout()
+        path = os.path.join(directory, f"{name}.png")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written

@@ -1,0 +1,428 @@
+"""The benchmark suites. Each returns a :class:`SuiteResult`: medians, ratios against the suite's
+reference, achieved GFLOP/s or GB/s, and the targets it checks.
+
+All inputs are float32 on the default device; every candidate is jit-compiled (PyTorch runs
+eagerly, as its users run it) and timed by :func:`jaxdl.bench.harness.measure`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxdl import layers as L
+from jaxdl.bench.harness import Row, SuiteResult, measure, torch_module
+from jaxdl.core import serial, with_manual_grad
+
+KEY = jax.random.PRNGKey(0)
+
+
+def _normal(shape, seed=0):
+    return jnp.asarray(np.random.default_rng(seed).standard_normal(shape), jnp.float32)
+
+
+def _grad_fn(layer):
+    """``jit(value_and_grad)`` of ``Σ apply(params, x) ⊙ dy`` w.r.t. params and x, called as
+    ``fn(params, x, dy)``: a forward and a backward pass. (``grad`` alone would let XLA drop the
+    forward pass of a linear layer, and a ``dy`` closed over as a constant would let it fold a
+    linear layer's whole backward pass into a compile-time constant.)"""
+    return jax.jit(jax.value_and_grad(lambda p, x, dy: jnp.sum(layer.apply(p, x) * dy), argnums=(0, 1)))
+
+
+# --------------------------------------------------------------------------------------------
+# manual_vs_autodiff
+
+
+def bench_layers(quick: bool) -> dict[str, tuple[Callable, tuple[int, ...]]]:
+    """A realistic size for every layer family of the registry."""
+    from jaxdl.models.nice import nice
+
+    s = 8 if quick else 1
+    vec, img, seq = (4096 // s, 512), (128 // s, 64, 16, 16), (64 // s, 50, 64)
+    return {
+        "dense": (lambda: L.dense(512), vec),
+        "relu": (L.relu, vec),
+        "leaky_relu": (lambda: L.leaky_relu(0.2), vec),
+        "sigmoid": (L.sigmoid, vec),
+        "swish": (lambda: L.swish(1.5), vec),
+        "quadratic": (lambda: L.quadratic(0.5), vec),
+        "res_block": (L.res_block, vec),
+        "conv2d": (lambda: L.conv2d(64, 3), img),
+        "max_pool2d": (lambda: L.max_pool2d(2, 2), img),
+        "global_max_pool": (L.global_max_pool, img),
+        "flatten": (L.flatten, img),
+        "conv_avg_pool2d": (lambda: L.conv_avg_pool2d(64, 2), img),
+        "avg_pool2d": (lambda: L.avg_pool2d(2), img),
+        "additive_coupling": (lambda: L.additive_coupling(64), img),
+        "squeeze2d": (lambda: L.squeeze2d(2), img),
+        "scaling": (L.scaling, img),
+        "rnn": (lambda: L.rnn(128), seq),
+        "lstm": (lambda: L.lstm(128), seq),
+        "serial": (lambda: serial(L.conv2d(16, 3), L.relu(), L.max_pool2d(2, 2), L.flatten(), L.dense(10)),
+                   (512 // s, 1, 8, 8)),
+        "nice": (lambda: nice((1, 8, 8), num_couplings=4, hidden=(64, 64)).bijection, (512 // s, 1, 8, 8)),
+    }
+
+
+def manual_vs_autodiff(quick: bool, names=None) -> SuiteResult:
+    rows, slow = [], []
+    for name, (make, shape) in bench_layers(quick).items():
+        if names and name not in names:
+            continue
+        layer = make()
+        out_shape, params = layer.init(KEY, shape)
+        x, dy = _normal(shape, 1), _normal(out_shape, 2)
+        case = f"{name} {shape}"
+        auto, manual = _grad_fn(layer), _grad_fn(with_manual_grad(layer))
+        # Interleaved (A, M, A, M), the faster of each pair kept: drifting load on a shared
+        # machine then hits both alike.
+        t_auto, t_manual = float("inf"), float("inf")
+        for _ in range(2):
+            t_auto = min(t_auto, measure(auto, params, x, dy, repeats=5))
+            t_manual = min(t_manual, measure(manual, params, x, dy, repeats=5))
+        rows += [Row(case, "autodiff", t_auto), Row(case, "manual (custom_vjp)", t_manual)]
+        if t_manual > 1.1 * t_auto:
+            slow.append(f"{name} ({t_manual / t_auto:.2f}×)")
+    result = SuiteResult("manual_vs_autodiff", rows)
+    result.add_ratios("autodiff")
+    result.targets.append({
+        "target": "manual backward no slower than 1.1× autodiff, every layer",
+        "met": not slow,
+        "detail": "slower: " + ", ".join(slow) if slow else "all within 1.1×",
+    })
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# avg_pool
+
+
+def _reduce_window_pool(k):
+    return lambda x: jax.lax.reduce_window(x, 0.0, jax.lax.add, (1, 1, k, k), (1, 1, k, k), "VALID") / (k * k)
+
+
+def avg_pool(quick: bool) -> SuiteResult:
+    n = 16 if quick else 64
+    shape = (n, 32, 32, 32)
+    x = _normal(shape)
+    torch = torch_module()
+    rows = []
+    for k in (2, 4):
+        dy = _normal((n, 32, 32 // k, 32 // k), 3)
+        forms = {
+            "exam: dense conv (C,C,K,K)": L.conv_avg_pool2d(32, k, form="dense").apply,
+            "grouped conv (C,1,K,K)": L.conv_avg_pool2d(32, k, form="depthwise").apply,
+            "lax.reduce_window": lambda p, x, k=k: _reduce_window_pool(k)(x),
+            "jaxdl avg_pool2d": L.avg_pool2d(k).apply,
+        }
+        moved = (x.size + dy.size) * 4
+        for label, apply in forms.items():
+            fwd = jax.jit(lambda x, apply=apply: apply({}, x))
+            t = measure(fwd, x)
+            rows.append(Row(f"K={k} forward", label, t, gbps=moved / t / 1e9))
+            # value_and_grad: the forward pass is part of the work (grad alone would let XLA drop
+            # the forward pass of a linear map).
+            if label == "jaxdl avg_pool2d":
+                manual = with_manual_grad(L.avg_pool2d(k))
+                grad = jax.jit(jax.value_and_grad(lambda x, dy: jnp.sum(manual.apply({}, x) * dy)))
+            else:
+                grad = jax.jit(jax.value_and_grad(lambda x, dy, apply=apply: jnp.sum(apply({}, x) * dy)))
+            t = measure(grad, x, dy)
+            rows.append(Row(f"K={k} forward+backward", label, t, gbps=2 * moved / t / 1e9))
+        if torch is not None:
+            xt = torch.tensor(np.asarray(x))
+            dyt = torch.tensor(np.asarray(dy))
+            f = torch.nn.functional.avg_pool2d
+            t = measure(lambda: f(xt, k), repeats=7)
+            rows.append(Row(f"K={k} forward", "PyTorch avg_pool2d (eager)", t, gbps=moved / t / 1e9))
+            xg = xt.clone().requires_grad_(True)
+
+            def torch_fb(xg=xg, dyt=dyt, k=k):
+                xg.grad = None
+                f(xg, k).backward(dyt)
+                return xg.grad
+
+            t = measure(torch_fb, repeats=7)
+            rows.append(Row(f"K={k} forward+backward", "PyTorch avg_pool2d (eager)", t, gbps=2 * moved / t / 1e9))
+    result = SuiteResult("avg_pool", rows, notes=[f"input {shape} float32; GB/s counts the input and output once each"])
+    result.add_ratios("exam: dense conv (C,C,K,K)")
+    fastest = {}
+    for r in rows:
+        if "PyTorch" in r.candidate:
+            continue
+        best = fastest.get(r.case)
+        if best is None or r.median_s < best.median_s:
+            fastest[r.case] = r
+    wins = [case for case, r in fastest.items() if r.candidate == "jaxdl avg_pool2d"]
+    result.targets.append({
+        "target": "jaxdl's avg_pool2d is the fastest JAX formulation",
+        "met": len(wins) == len(fastest),
+        "detail": "; ".join(f"{case}: fastest is {r.candidate}" for case, r in fastest.items()),
+    })
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# coupling
+
+
+def _conv_coupling(x, w, b):
+    """The same coupling with ``lax.conv`` on NCHW (XLA's convolution; the alternative)."""
+    half = x.shape[1] // 2
+    x1, x2 = x[:, :half], x[:, half:]
+    h = jax.lax.conv_general_dilated(jnp.maximum(x1, 0), w, (1, 1), "VALID",
+                                     dimension_numbers=("NCHW", "OIHW", "NCHW")) + b[None, :, None, None]
+    return jnp.concatenate([x1, x2 + h], axis=1)
+
+
+def coupling(quick: bool, limits: dict) -> SuiteResult:
+    shapes = [(32 if quick else 128, 64, 16, 16), (256, 8, 8, 8), (3, 2, 1, 1)]
+    torch = torch_module()
+    rows = []
+    for shape in shapes:
+        n, c, h, w = shape
+        layer = L.additive_coupling(c)
+        _, params = layer.init(KEY, shape)
+        x, dy = _normal(shape, 1), _normal(shape, 2)
+        flops = 2 * n * h * w * (c // 2) ** 2  # the 1×1 convolution
+        manual = with_manual_grad(layer)
+        wconv, bconv = params["conv2d_1"]["W"], params["conv2d_1"]["b"]
+        cands = {
+            ("forward", "jaxdl"): (jax.jit(layer.apply), (params, x), flops),
+            ("inverse", "jaxdl"): (jax.jit(layer.inverse), (params, x), flops),
+            ("forward+backward", "jaxdl"): (_grad_fn(manual), (params, x, dy), 3 * flops),
+            ("forward", "lax.conv"): (jax.jit(_conv_coupling), (x, wconv, bconv), flops),
+            ("forward+backward", "lax.conv"): (
+                jax.jit(jax.value_and_grad(lambda x, w, b, dy: jnp.sum(_conv_coupling(x, w, b) * dy), argnums=(0, 1, 2))),
+                (x, wconv, bconv, dy), 3 * flops),
+        }
+        for (what, cand), (fn, args, fl) in cands.items():
+            t = measure(fn, *args)
+            rows.append(Row(f"{what} {shape}", cand, t, gflops=fl / t / 1e9))
+        if torch is not None:
+            rows += _torch_coupling(torch, shape, np.asarray(x), np.asarray(dy), np.asarray(wconv), np.asarray(bconv), flops)
+    reference = "PyTorch (eager)" if torch is not None else "lax.conv"
+    result = SuiteResult("coupling", rows, notes=[
+        "GFLOP/s counts the 1×1 convolution (2·N·H·W·(C/2)² per application, ×3 for forward+backward); "
+        f"the machine's float32 matmul reached {limits['matmul_gflops']:.1f} GFLOP/s in this run",
+    ])
+    result.add_ratios(reference)
+    big = f"{shapes[0]}"
+    by = {(r.case, r.candidate): r for r in rows}
+    for r in rows:
+        if r.gflops is not None:
+            r.note = f"{100 * r.gflops / limits['matmul_gflops']:.0f}% of matmul"
+    if torch is not None:
+        for what, need in (("forward", 1.0), ("inverse", 1.0), ("forward+backward", 1 / 1.5)):
+            r = by.get((f"{what} {big}", "jaxdl"))
+            ratio = r.ratio if r is not None else None
+            result.targets.append({
+                "target": f"{what} at {big}: time ≤ {need:.2f}× PyTorch eager",
+                "met": ratio is not None and ratio <= need,
+                "detail": f"{ratio:.2f}× PyTorch's time" if ratio is not None else "not measured",
+            })
+    else:
+        result.targets.append({"target": "coupling against PyTorch eager", "met": None,
+                               "detail": "PyTorch is not installed: no comparison"})
+    return result
+
+
+def _torch_coupling(torch, shape, x, dy, w, b, flops):
+    xt, dyt = torch.tensor(x), torch.tensor(dy)
+    conv = torch.nn.Conv2d(shape[1] // 2, shape[1] // 2, 1)
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor(w))
+        conv.bias.copy_(torch.tensor(b))
+
+    def forward(x):
+        x1, x2 = x.chunk(2, dim=1)
+        return torch.cat((x1, x2 + conv(torch.relu(x1))), dim=1)
+
+    def inverse(y):
+        y1, y2 = y.chunk(2, dim=1)
+        return torch.cat((y1, y2 - conv(torch.relu(y1))), dim=1)
+
+    xg = xt.clone().requires_grad_(True)
+
+    def fb():
+        xg.grad = None
+        conv.zero_grad()
+        forward(xg).backward(dyt)
+        return xg.grad
+
+    rows = []
+    with torch.no_grad():
+        t = measure(forward, xt)
+        rows.append(Row(f"forward {shape}", "PyTorch (eager)", t, gflops=flops / t / 1e9))
+        t = measure(inverse, xt)
+        rows.append(Row(f"inverse {shape}", "PyTorch (eager)", t, gflops=flops / t / 1e9))
+    t = measure(fb)
+    rows.append(Row(f"forward+backward {shape}", "PyTorch (eager)", t, gflops=3 * flops / t / 1e9))
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# gan_step
+
+
+def _exam_params():
+    g1, g2 = np.array([[0.5], [-1.0]]), np.array([[0.8, 0.5], [0.4, 1.2]])
+    d1, d2 = np.array([[1.0, -0.5], [-0.5, 1.5]]), np.array([[0.5, -1.0]])
+    f32 = lambda a: jnp.asarray(a.T, jnp.float32)  # noqa: E731 - exam (column) → jaxdl (row) convention
+    return {
+        "generator": {"dense_0": {"W": f32(g1)}, "relu_1": {}, "dense_2": {"W": f32(g2)}, "relu_3": {}},
+        "discriminator": {"dense_0": {"W": f32(d1)}, "leaky_relu_1": {}, "dense_2": {"W": f32(d2)}},
+    }
+
+
+def gan_step(quick: bool) -> SuiteResult:
+    from jaxdl.models import gan as gan_lib
+
+    rows = []
+    floor_fn = jax.jit(lambda a, b: a + b)
+    a3 = jnp.ones(3, jnp.float32)
+    floor = measure(floor_fn, a3, a3, repeats=9)
+    rows.append(Row("one jitted call", "floor: a + b on 3 elements", floor))
+    scan_steps = 10_000
+    variants = {
+        "exam GAN (hidden 2, batch 3)": (gan_lib.exam_gan(), 3, _exam_params()),
+        "wide GAN (hidden 256, batch 256)": (gan_lib.exam_gan(hidden=256), 256, None),
+    }
+    per = {}
+    t_dict = None
+    for label, (gan, m, params) in variants.items():
+        if params is None:
+            params = gan.init(KEY)
+        sgd = optax.sgd(1.0 if m == 3 else 1e-3)
+        step = gan_lib.make_step(gan, sgd, sgd)
+        opt_state = gan_lib.init_opt_state(params, sgd, sgd)
+        z = jnp.linspace(-0.5, 0.5, m, dtype=jnp.float32)[:, None]
+        x = _normal((m, 2), 4)
+        t_dict = measure(step, params, opt_state, z, x, repeats=9)
+        flat_step, pack, _ = gan_lib.make_flat_step(step, params, opt_state)
+        t_call = measure(flat_step, pack(params, opt_state), z, x, repeats=9)
+        steps = scan_steps if m == 3 else (200 if quick else 1000)
+
+        @jax.jit
+        def many(params, opt_state, step=step, steps=steps, z=z, x=x):
+            def body(carry, _):
+                p, o, _ = step(*carry, z, x)
+                return (p, o), None
+            return jax.lax.scan(body, (params, opt_state), None, length=steps)[0]
+
+        t_scan = measure(many, params, opt_state, repeats=3, min_run_s=0.0) / steps
+        rows.append(Row(label, "one step per Python call (params and state as dicts)", t_dict,
+                        note=f"{t_dict / floor:.2f}× the floor"))
+        rows.append(Row(label, "one step per Python call (make_flat_step: one state vector)", t_call,
+                        note=f"{t_call / floor:.2f}× the floor"))
+        rows.append(Row(label, f"per step inside one lax.scan of {steps:,}", t_scan))
+        per[label] = (t_call, t_scan, t_dict)
+    torch = torch_module()
+    if torch is not None:
+        t = _torch_gan_step(torch)
+        rows.append(Row("exam GAN (hidden 2, batch 3)", "PyTorch eager, one step", t))
+    result = SuiteResult("gan_step", rows, notes=["the step is make_step's D-then-G update, the one `jaxdl exam gan` uses"])
+    t_call, t_scan, t_dict = per["exam GAN (hidden 2, batch 3)"]
+    result.targets += [
+        {"target": "exam GAN step per Python call ≤ 2× the floor of one jitted call",
+         "met": t_call <= 2 * floor,
+         "detail": f"{t_call * 1e6:.1f} µs = {t_call / floor:.2f}× the floor ({floor * 1e6:.1f} µs) with the flat "
+                   f"state; {t_dict * 1e6:.1f} µs = {t_dict / floor:.2f}× with dicts in and out"},
+        {"target": "exam GAN step inside lax.scan < 0.5 µs", "met": t_scan < 0.5e-6,
+         "detail": f"{t_scan * 1e6:.3f} µs per step"},
+    ]
+    return result
+
+
+def _torch_gan_step(torch):
+    p = _exam_params()
+    t = lambda a: torch.tensor(np.asarray(a).T.copy(), requires_grad=True)  # noqa: E731 - back to W x
+    g1, g2 = t(p["generator"]["dense_0"]["W"]), t(p["generator"]["dense_2"]["W"])
+    d1, d2 = t(p["discriminator"]["dense_0"]["W"]), t(p["discriminator"]["dense_2"]["W"])
+    z = torch.tensor([[-0.5], [0.5], [0.0]])
+    x = torch.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
+    opt_d = torch.optim.SGD([d1, d2], lr=1.0)
+    opt_g = torch.optim.SGD([g1, g2], lr=1.0)
+    F = torch.nn.functional
+
+    def disc(v):
+        return F.leaky_relu(v @ d1.T, 0.2) @ d2.T
+
+    def step():
+        fake = torch.relu(torch.relu(z @ g1.T) @ g2.T)
+        opt_d.zero_grad()
+        loss_d = F.binary_cross_entropy_with_logits(disc(x), torch.ones(3, 1)) + \
+            F.binary_cross_entropy_with_logits(disc(fake.detach()), torch.zeros(3, 1))
+        loss_d.backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        loss_g = -F.binary_cross_entropy_with_logits(disc(fake), torch.zeros(3, 1))
+        loss_g.backward()
+        opt_g.step()
+        return loss_g
+
+    return measure(step, repeats=7)
+
+
+# --------------------------------------------------------------------------------------------
+# numpy_lab
+
+
+def numpy_lab(quick: bool) -> SuiteResult:
+    from jaxdl.check import lab_reference as lab
+    from jaxdl.losses import softmax_cross_entropy
+    from jaxdl.train.data import load_digits
+
+    data = load_digits()
+    n = 64 if quick else 256
+    x = np.asarray(data.x_train[:n], np.float64)
+    y = np.asarray(data.y_train[:n])
+    onehot = np.eye(10)[y]
+
+    from jaxdl.check.numpy_check import InputStub
+
+    np.random.seed(0)
+    conv = lab.Convolution(InputStub(x.shape), 16, 3, "conv")
+    relu = lab.ReLU(conv, "relu")
+    pool = lab.MaxPooling(relu, "pool", 2, 2)
+    flat = lab.Flatten(pool, "flatten")
+    fc = lab.FC(flat, 10, "fc")
+    loss = lab.SoftmaxCrossEntropyWithLogits()
+    net = [conv, relu, pool, flat, fc]
+
+    def numpy_step():
+        h = x
+        for layer in net:
+            h = layer.forward(h)
+        value = loss.forward(h, onehot)
+        g = loss.backward_inputs(h, onehot)
+        grads = []
+        for layer in reversed(net):
+            if getattr(layer, "has_params", False):
+                grads.append(layer.backward_params(g))
+            g = layer.backward_inputs(g)
+        return value
+
+    model = with_manual_grad(serial(L.conv2d(16, 3), L.relu(), L.max_pool2d(2, 2), L.flatten(), L.dense(10)))
+    _, params = model.init(KEY, x.shape)
+    ce = softmax_cross_entropy.with_manual_grad()
+    step = jax.jit(jax.value_and_grad(lambda p, x, y: ce.apply(model.apply(p, x), y)))
+    xj, yj = jnp.asarray(x, jnp.float32), jnp.asarray(y)
+    t_np = measure(numpy_step, repeats=5)
+    t_jax = measure(step, params, xj, yj, repeats=7)
+    case = f"lab CNN forward+backward, digits batch {x.shape}"
+    rows = [Row(case, "numpy (the lab's layers, float64)", t_np), Row(case, "jaxdl (jit, manual backward, float32)", t_jax)]
+    result = SuiteResult("numpy_lab", rows, notes=[
+        f"conv2d(16, 3) → relu → max_pool2d → flatten → dense(10), softmax cross-entropy: "
+        f"jaxdl is {t_np / t_jax:.0f}× faster than the course's numpy style"])
+    result.add_ratios("numpy (the lab's layers, float64)")
+    return result
+
+
+def training(quick: bool) -> SuiteResult:
+    del quick
+    return SuiteResult("training", [], notes=["no `jaxdl train` experiments to time yet"])

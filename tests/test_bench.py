@@ -1,0 +1,57 @@
+"""The benchmark harness keeps working (no timing is asserted: speed is measured by `make bench`)."""
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxdl import cli
+from jaxdl.bench import suites
+from jaxdl.layers import REGISTRY
+from jaxdl.models import gan as gan_lib
+
+
+def test_quick_numpy_lab_suite_writes_json_and_chart(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert cli.main(["bench", "--quick", "--suite", "numpy_lab", "--json", str(out), "--plots", str(tmp_path / "png")]) == 0
+    report = json.loads(out.read_text())
+    assert set(report) >= {"environment", "limits", "suites", "quick"}
+    assert report["environment"]["versions"]["jax"] == jax.__version__
+    rows = report["suites"]["numpy_lab"]["rows"]
+    assert [r["candidate"] for r in rows] == ["numpy (the lab's layers, float64)", "jaxdl (jit, manual backward, float32)"]
+    assert all(r["median_s"] > 0 for r in rows) and rows[0]["ratio"] == 1.0
+    assert rows[1]["ratio"] == rows[1]["median_s"] / rows[0]["median_s"]
+    assert report["limits"]["matmul_gflops"] > 0 and report["limits"]["copy_gbps"] > 0
+    assert (tmp_path / "png" / "numpy_lab.png").stat().st_size > 0
+    assert "== numpy_lab" in capsys.readouterr().out
+
+
+def test_unknown_suite_is_exit_2(capsys):
+    assert cli.main(["bench", "--suite", "nope"]) == 2
+    assert "unknown suite 'nope'" in capsys.readouterr().err
+
+
+def test_every_registry_layer_has_a_benchmark_size():
+    families = {name.split("/")[0] for name in REGISTRY}
+    assert families <= set(suites.bench_layers(quick=True))
+
+
+def test_flat_step_is_the_same_step():
+    gan = gan_lib.exam_gan(hidden=4)
+    params = gan.init(jax.random.PRNGKey(0))
+    adam = optax.adam(1e-2)
+    step = gan_lib.make_step(gan, adam, adam)
+    opt_state = gan_lib.init_opt_state(params, adam, adam)
+    flat_step, pack, unpack = gan_lib.make_flat_step(step, params, opt_state)
+    z = jnp.linspace(-1.0, 1.0, 5, dtype=jnp.float32)[:, None]
+    x = jnp.asarray(np.random.default_rng(0).standard_normal((5, 2)), jnp.float32)
+    state = pack(params, opt_state)
+    for _ in range(3):
+        params, opt_state, aux = step(params, opt_state, z, x)
+        state = flat_step(state, z, x)
+    p, o, losses = unpack(state)
+    for a, b in zip(jax.tree_util.tree_leaves((params, opt_state)), jax.tree_util.tree_leaves((p, o))):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(losses, [aux["d_loss"], aux["g_loss"]], rtol=1e-6)
