@@ -256,6 +256,35 @@ def _cmd_check_numpy(args) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# train
+
+
+def _cmd_train(args) -> int:
+    from jaxdl.config import load_config
+    from jaxdl.train import experiments
+    from jaxdl.train.trainer import TrainingDiverged
+
+    cfg = load_config(args.config_file, args.overrides)
+    if "experiment" not in cfg:
+        raise ValueError(f"train: {args.config_file!r} names no experiment (config.experiment)")
+    try:
+        summary = experiments.run(cfg, args.workdir, progress=not args.no_progress)
+    except TrainingDiverged as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    skip = {"confusion_matrix", "plots", "generated"}
+    print(f"{summary['experiment']}: {summary['steps']} steps in {summary['wall_seconds']:.1f} s on "
+          f"{summary['devices']} device(s); workdir {args.workdir}")
+    for k, v in summary.items():
+        if k in skip or k in ("experiment", "steps", "wall_seconds", "devices"):
+            continue
+        print(f"  {k}: {v:.6g}" if isinstance(v, float) else f"  {k}: {v}")
+    for path in summary.get("plots", []):
+        print(f"  wrote {path}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
 # bench
 
 
@@ -356,6 +385,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=_positive_float, default=20.0, metavar="SECONDS",
                    help="stop a layer whose checks run longer (default 20)")
     p.set_defaults(run=_cmd_check_numpy)
+
+    p = sub.add_parser("train", help="train an experiment from a config (resumes from the workdir's checkpoint)",
+                       description="Config fields can be overridden with --config.NAME=VALUE.")
+    p.add_argument("config_file", metavar="CONFIG.py", help="a config file, e.g. configs/cnn_digits.py")
+    p.add_argument("--workdir", required=True, metavar="DIR", help="where the config, metrics, checkpoints and plots go")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(run=_cmd_train, accepts_overrides=True)
 
     p = sub.add_parser("bench", help="time the layers and steps side by side (medians, ratios, machine limits)")
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a check in about a minute")

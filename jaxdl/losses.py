@@ -167,6 +167,23 @@ class Regularizer:
     backward: Callable
     formula: str = ""
 
+    def with_manual_grad(self) -> Regularizer:
+        """The same penalty, whose ``apply(params)`` differentiates through ``backward``."""
+        reg = self
+
+        @jax.custom_vjp
+        def apply(params):
+            return reg.apply(params)
+
+        def fwd(params):
+            return reg.apply(params), params
+
+        def bwd(params, g):
+            return (jax.tree_util.tree_map(lambda d, p: (g * d).astype(jnp.result_type(p)), reg.backward(params), params),)
+
+        apply.defvjp(fwd, bwd)
+        return dataclasses.replace(self, apply=apply)
+
 
 def l2_regularizer(weight_decay: float, names: Sequence[str] = ("W",)) -> Regularizer:
     """``λ/2 · Σ ||W||²`` over the leaves whose key is in ``names`` (weights, not biases).

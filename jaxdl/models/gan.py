@@ -61,6 +61,16 @@ def exam_gan(hidden: int = 2, latent_size: int = 1, data_size: int = 2, leaky_sl
     return GAN(generator, discriminator, latent_size, data_size)
 
 
+def mlp_gan(hidden: int, latent_size: int, data_size: int, leaky_slope: float = 0.2) -> GAN:
+    """The exam's layer types, widened for real data: two hidden layers of ``hidden`` units with
+    biases, ReLU in the generator (its output layer linear, so it can reach negative
+    coordinates), LeakyReLU in the discriminator, which outputs a logit."""
+    generator = serial(dense(hidden), relu(), dense(hidden), relu(), dense(data_size), name="generator")
+    discriminator = serial(dense(hidden), leaky_relu(leaky_slope), dense(hidden), leaky_relu(leaky_slope), dense(1),
+                           name="discriminator")
+    return GAN(generator, discriminator, latent_size, data_size)
+
+
 def _check_loss(generator_loss: str) -> None:
     if generator_loss not in GENERATOR_LOSSES:
         raise ValueError(f"gan: generator_loss must be one of {list(GENERATOR_LOSSES)}; got {generator_loss!r}")

@@ -1,0 +1,144 @@
+"""`jaxdl train`: every experiment's smoke config end to end, and the loop's promises."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+import pytest
+
+from jaxdl import cli
+from jaxdl.config import load_config
+from jaxdl.train import experiments, trainer
+
+CONFIGS = pathlib.Path(__file__).parent.parent / "configs"
+SUMMARY_KEYS = {
+    "cnn_digits": {"test_accuracy"},
+    "tictactoe_learned": {"test_accuracy"},
+    "nice_moons": {"test_nll_nats", "test_bits_per_dim", "baseline_diag_gaussian_nll_nats", "baseline_full_gaussian_nll_nats"},
+    "nice_digits": {"test_nll_nats", "test_bits_per_dim", "baseline_diag_gaussian_nll_nats", "baseline_full_gaussian_nll_nats"},
+    "gan_ring": {"mode_coverage", "high_quality_fraction"},
+    "exam_gan": set(),
+    "rnn_adding": {"test_mse", "baseline_mse"},
+    "lstm_adding": {"test_mse", "baseline_mse"},
+}
+
+
+def smoke(name, **overrides):
+    return load_config(CONFIGS / f"{name}.py", ["smoke=True"] + [f"{k}={v}" for k, v in overrides.items()])
+
+
+@pytest.mark.parametrize("name", sorted(experiments.EXPERIMENTS))
+def test_smoke_config_runs_end_to_end(name, tmp_path):
+    assert set(SUMMARY_KEYS) == set(experiments.EXPERIMENTS)
+    summary = experiments.run(smoke(name), str(tmp_path), progress=False)
+    assert SUMMARY_KEYS[name] | {"final_loss", "steps", "wall_seconds", "devices"} <= set(summary)
+    on_disk = json.loads((tmp_path / "summary.json").read_text())
+    assert on_disk["steps"] == 20 and np.isfinite(on_disk["final_loss"])
+    assert json.loads((tmp_path / "config.json").read_text())["experiment"] == name
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [10, 20]
+    assert sorted(p.name for p in tmp_path.glob("checkpoint_*.msgpack")) == ["checkpoint_10.msgpack", "checkpoint_20.msgpack"]
+    assert summary["plots"] and all(os.path.getsize(p) > 0 and p.endswith(".png") for p in summary["plots"])
+
+
+def _final_params(workdir, name):
+    task = experiments.EXPERIMENTS[name]()
+    cfg = experiments.resolve(smoke(name))
+    import jax
+
+    params = task.init(cfg, task.data(cfg), jax.random.PRNGKey(0))
+    opt_state = task.optimizer(cfg).init(params)
+    path = trainer.checkpoints(str(workdir))[-1][1]
+    return trainer.load_checkpoint(path, name, params, opt_state)
+
+
+@pytest.mark.parametrize("name", ["cnn_digits", "gan_ring"])
+def test_stopped_and_resumed_run_ends_with_the_same_params(name, tmp_path):
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    experiments.run(smoke(name), str(straight), progress=False)
+    first = experiments.run(smoke(name), str(resumed), progress=False, stop_after=10)
+    assert first["steps"] == 10 and not (resumed / "summary.json").exists()
+    experiments.run(smoke(name), str(resumed), progress=False)
+    step_a, params_a, opt_a, _ = _final_params(straight, name)
+    step_b, params_b, opt_b, _ = _final_params(resumed, name)
+    assert step_a == step_b == 20
+    import jax
+
+    for a, b in zip(jax.tree_util.tree_leaves((params_a, opt_a)), jax.tree_util.tree_leaves((params_b, opt_b))):
+        np.testing.assert_array_equal(a, b)
+    losses = [json.loads(line)["loss"] for line in (resumed / "metrics.jsonl").read_text().splitlines()]
+    assert losses == [json.loads(line)["loss"] for line in (straight / "metrics.jsonl").read_text().splitlines()]
+
+
+def _run_cli_in_subprocess(workdir, devices, *extra):
+    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}", JAX_PLATFORMS="cpu")
+    return subprocess.run(
+        [sys.executable, "-m", "jaxdl.cli", "train", str(CONFIGS / "cnn_digits.py"), "--workdir", str(workdir),
+         "--config.smoke=True", "--no-progress", *extra],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_four_devices_follow_the_single_device_loss_curve(tmp_path):
+    one = _run_cli_in_subprocess(tmp_path / "one", 1)
+    four = _run_cli_in_subprocess(tmp_path / "four", 4)
+    assert one.returncode == 0, one.stderr
+    assert four.returncode == 0, four.stderr
+    assert "on 4 device(s)" in four.stdout and "on 1 device(s)" in one.stdout
+    curve = lambda d: [json.loads(line)["loss"] for line in (d / "metrics.jsonl").read_text().splitlines()]  # noqa: E731
+    np.testing.assert_allclose(curve(tmp_path / "four"), curve(tmp_path / "one"), rtol=1e-5)
+    bad = _run_cli_in_subprocess(tmp_path / "bad", 4, "--config.batch_size=30")
+    assert bad.returncode == 2
+    assert "batch_size must be divisible by the 4 devices" in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def test_corrupt_checkpoint_is_a_clear_error_and_nothing_is_overwritten(tmp_path):
+    experiments.run(smoke("cnn_digits"), str(tmp_path), progress=False, stop_after=10)
+    path = tmp_path / "checkpoint_10.msgpack"
+    path.write_bytes(path.read_bytes()[:100])
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(ValueError, match="checkpoint_10.msgpack' is corrupt or truncated"):
+        experiments.run(smoke("cnn_digits"), str(tmp_path), progress=False)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_another_experiments_workdir_is_refused(tmp_path):
+    experiments.run(smoke("tictactoe_learned"), str(tmp_path), progress=False, stop_after=10)
+    with pytest.raises(ValueError, match="holds a run of experiment 'tictactoe_learned', not 'cnn_digits'"):
+        experiments.run(smoke("cnn_digits"), str(tmp_path), progress=False)
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    # SGD with step 10 on w²: w ← −19 w, so the loss at step t is 19^(2t): finite at t = 15
+    # (2.3e38), beyond float32's 3.4e38 at t = 16.
+    task = trainer.Task(
+        name="diverge", data=lambda cfg: {"x": np.zeros((4, 1), np.float32)},
+        init=lambda cfg, data, key: {"w": jnp.ones((), jnp.float32)},
+        optimizer=lambda cfg: optax.sgd(10.0), batch=lambda cfg, data, key: {"x": data["x"]},
+        loss=lambda cfg, p, batch, key: p["w"] ** 2, evaluate=lambda *a: {}, plots=lambda *a: [],
+    )
+    cfg = ml_collections.ConfigDict({"seed": 0, "batch_size": 4, "num_steps": 100, "checkpoint_every": 10,
+                                     "log_every": 10, "experiment": "diverge"})
+    with pytest.raises(trainer.TrainingDiverged, match=r"the loss became inf at step 16; stopped, the last good checkpoint \(step 10\)"):
+        trainer.train_and_evaluate(task, cfg, str(tmp_path), progress=False)
+    assert [s for s, _ in trainer.checkpoints(str(tmp_path))] == [10]
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["--config.nope=1"], "unknown field 'nope'"),
+        (["--config.experiment=mystery"], "unknown experiment 'mystery'"),
+        (["--config.num_steps=0"], "num_steps must be an integer >= 1; got 0"),
+    ],
+)
+def test_bad_train_config_is_exit_2(argv, match, tmp_path, capsys):
+    assert cli.main(["train", str(CONFIGS / "cnn_digits.py"), "--workdir", str(tmp_path), *argv]) == 2
+    err = capsys.readouterr().err
+    assert match in err and err.count("\n") == 1
