@@ -30,7 +30,8 @@ SUMMARY_KEYS = {
 
 
 def smoke(name, **overrides):
-    return load_config(CONFIGS / f"{name}.py", ["smoke=True"] + [f"{k}={v}" for k, v in overrides.items()])
+    path = CONFIGS / f"{experiments.CONFIG_FILES[name]}.py"
+    return load_config(path, ["smoke=True"] + [f"{k}={v}" for k, v in overrides.items()])
 
 
 @pytest.mark.parametrize("name", sorted(experiments.EXPERIMENTS))

@@ -176,10 +176,14 @@ def _nice_task(name: str, data_fn, event_shape, dequant_levels: int | None):
     def init(cfg, data, key):
         flow = flow_of(cfg)
         params = flow.init(key)
-        # The scaling starts at the data's spread: z = x/σ has unit scale under the prior.
+        # The scaling starts at the data's spread (the dequantization noise included): z = x/σ
+        # has unit scale under the prior.
         last = list(params)[-1]
-        spread = np.log(data["x_train"].reshape(len(data["x_train"]), -1).std(axis=0) + 1e-3)
-        params[last]["s"] = jnp.asarray(-spread.reshape(params[last]["s"].shape), jnp.float32)
+        var = data["x_train"].reshape(len(data["x_train"]), -1).var(axis=0)
+        if dequant_levels:
+            var = var + 1.0 / (12 * dequant_levels**2)
+        log_spread = 0.5 * np.log(var + 1e-6)
+        params[last]["s"] = jnp.asarray(-log_spread.reshape(params[last]["s"].shape), jnp.float32)
         return params
 
     def batch(cfg, data, key):
@@ -194,11 +198,11 @@ def _nice_task(name: str, data_fn, event_shape, dequant_levels: int | None):
         return -jnp.mean(flow_of(cfg).log_prob(params, batch["x"]))
 
     def optimizer(cfg):
-        # Weight decay on the coupling networks only (not on the scaling).
+        # Decoupled weight decay (AdamW) on the coupling networks only, not on the scaling.
         def mask(params):
             return {k: jax.tree_util.tree_map(lambda _: not k.startswith("scaling"), v) for k, v in params.items()}
 
-        return optax.chain(optax.add_decayed_weights(cfg.weight_decay, mask), optax.adam(cfg.learning_rate))
+        return optax.adamw(cfg.learning_rate, weight_decay=cfg.weight_decay, mask=mask)
 
     def test_points(cfg, data):
         x = data["x_test"]
@@ -573,6 +577,17 @@ EXPERIMENTS = {
     "lstm_adding": lstm_adding,
     "tictactoe_learned": tictactoe_learned,
 }
+
+
+# The config file of each experiment in configs/ (configs/exam_gan.py is the exam's E6 question).
+CONFIG_FILES = {name: name for name in EXPERIMENTS} | {"exam_gan": "exam_gan_training"}
+
+
+def default_config(name: str) -> ml_collections.ConfigDict:
+    """The experiment's default config, from ``configs/``."""
+    from jaxdl.config import default_config_path, load_config
+
+    return load_config(default_config_path(CONFIG_FILES[name]))
 
 
 def run(cfg, workdir: str, progress: bool = True, stop_after: int | None = None) -> dict:

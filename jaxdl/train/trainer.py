@@ -199,6 +199,10 @@ def train_and_evaluate(task: Task, cfg, workdir: str, progress: bool = True, sto
     history = _read_history(metrics_path, upto=step)
     end = cfg.num_steps if stop_after is None else min(cfg.num_steps, stop_after)
     start_time = time.perf_counter()
+    summary_path = os.path.join(workdir, "summary.json")
+    if step >= end and step >= cfg.num_steps and os.path.exists(summary_path):
+        with open(summary_path) as f:  # a finished run: nothing to do
+            return json.load(f)
     bar = tqdm(total=cfg.num_steps, initial=step, desc=task.name, unit="step", disable=None if progress else True,
                leave=False)
     last_good = step
@@ -232,7 +236,7 @@ def train_and_evaluate(task: Task, cfg, workdir: str, progress: bool = True, sto
         params_host = jax.device_get(params)
         summary.update(task.evaluate(cfg, params_host, data))
         summary["plots"] = task.plots(cfg, params_host, data, history, workdir)
-        with open(os.path.join(workdir, "summary.json"), "w") as f:
+        with open(summary_path, "w") as f:
             json.dump(summary, f, indent=2)
     return summary
 
