@@ -88,6 +88,11 @@ def checkpoints(workdir: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
+def _writer() -> bool:
+    """In a multi-host run only process 0 writes files."""
+    return jax.process_index() == 0
+
+
 def save_checkpoint(workdir: str, experiment: str, step: int, params, opt_state, key, keep: int = 2) -> str:
     state = {
         "experiment": experiment,
@@ -221,11 +226,12 @@ def train_and_evaluate(task: Task, cfg, workdir: str, progress: bool = True, sto
         rate = length / (time.perf_counter() - t0)
         record = {"step": step, "loss": float(losses.mean()), "last_loss": float(losses[-1]), "steps_per_sec": rate}
         history.append(record)
-        with open(metrics_path, "a") as f:
-            f.write(json.dumps(record) + "\n")
+        if _writer():
+            with open(metrics_path, "a") as f:
+                f.write(json.dumps(record) + "\n")
         bar.update(length)
         bar.set_postfix(loss=f"{record['last_loss']:.4g}", steps_s=f"{rate:.0f}")
-        if step % cfg.checkpoint_every == 0 or step == end:
+        if (step % cfg.checkpoint_every == 0 or step == end) and _writer():
             save_checkpoint(workdir, task.name, step, params, opt_state, loop_key)
             last_good = step
     bar.close()
@@ -235,9 +241,10 @@ def train_and_evaluate(task: Task, cfg, workdir: str, progress: bool = True, sto
     if step >= cfg.num_steps:
         params_host = jax.device_get(params)
         summary.update(task.evaluate(cfg, params_host, data))
-        summary["plots"] = task.plots(cfg, params_host, data, history, workdir)
-        with open(summary_path, "w") as f:
-            json.dump(summary, f, indent=2)
+        summary["plots"] = task.plots(cfg, params_host, data, history, workdir) if _writer() else []
+        if _writer():
+            with open(summary_path, "w") as f:
+                json.dump(summary, f, indent=2)
     return summary
 
 
