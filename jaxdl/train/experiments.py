@@ -12,6 +12,7 @@ import math
 import os
 
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
@@ -378,7 +379,12 @@ def gan_ring() -> Task:
     def evaluate(cfg, params, data):
         return ring_quality(samples(cfg, params))
 
+    def snapshot(cfg, params):
+        return samples(cfg, params, 1000)
+
     def plots(cfg, params, data, history, workdir):
+        from jaxdl.train.trainer import load_snapshots
+
         plt = _plt()
         s = samples(cfg, params, 4000)
         q = ring_quality(s)
@@ -386,12 +392,28 @@ def gan_ring() -> Task:
         ax.scatter(*s.T, s=2, alpha=0.3, label="generated")
         ax.scatter(*_ring_centers().T, s=40, marker="x", color="r", label="modes")
         ax.set_aspect("equal")
-        ax.set_title(f"gan_ring ({cfg.generator_loss}): {q['modes_covered']}/8 modes, "
-                     f"{100 * q['high_quality_fraction']:.0f}% within 3σ", fontsize=9)
+        ax.set_title(f"gan_ring ({cfg.generator_loss}, latent {cfg.latent_size}, {cfg.optimizer}): "
+                     f"{q['modes_covered']}/8 modes, {100 * q['high_quality_fraction']:.0f}% within 3σ", fontsize=8)
         ax.legend(fontsize=7)
-        return [_loss_curve(history, workdir, "gan_ring (discriminator loss)"), _save(fig, workdir, "samples.png")]
+        paths = [_loss_curve(history, workdir, "gan_ring (discriminator loss)"), _save(fig, workdir, "samples.png")]
+        snaps = load_snapshots(workdir)
+        if snaps:
+            picks = [snaps[i] for i in np.unique(np.linspace(0, len(snaps) - 1, 6).round().astype(int))]
+            fig, axes = plt.subplots(1, len(picks), figsize=(2.4 * len(picks), 2.6))
+            for ax, (step, pts) in zip(np.atleast_1d(axes), picks):
+                ax.scatter(*pts.T, s=1, alpha=0.4)
+                ax.scatter(*_ring_centers().T, s=15, marker="x", color="r")
+                ax.set_xlim(-3, 3)
+                ax.set_ylim(-3, 3)
+                ax.set_aspect("equal")
+                ax.set_title(f"step {step}: {ring_quality(pts)['modes_covered']}/8", fontsize=8)
+                ax.set_xticks([])
+                ax.set_yticks([])
+            paths.append(_save(fig, workdir, "samples_over_training.png"))
+        return paths
 
-    return _gan_task("gan_ring", make_gan, data, sample_real, evaluate, plots)
+    task = _gan_task("gan_ring", make_gan, data, sample_real, evaluate, plots)
+    return dataclasses.replace(task, snapshot=snapshot)
 
 
 EXAM_NOISE = [-0.5, 0.5, 0.0]
@@ -424,26 +446,36 @@ def exam_gan() -> Task:
         d_real = np.asarray(jax.nn.sigmoid(gan.discriminator.apply(params["discriminator"], jnp.asarray(data["x"]))))
         return {"generated": fake.tolist(), "D(data)": d_real[:, 0].tolist()}
 
+    def snapshot(cfg, params):
+        return np.asarray(jax.flatten_util.ravel_pytree(params)[0])
+
     def plots(cfg, params, data, history, workdir):
+        from jaxdl.train.trainer import load_snapshots
+
         plt = _plt()
         gan = make_gan(cfg)
-        fig, ax = plt.subplots(figsize=(4.5, 4))
-        g = np.linspace(-1, 3, 200)
+        unravel = jax.flatten_util.ravel_pytree(params)[1]
+        snaps = [(0, np.asarray(jax.flatten_util.ravel_pytree(init(cfg, data, None))[0]))] + load_snapshots(workdir)
+        picks = [snaps[i] for i in np.unique(np.linspace(0, len(snaps) - 1, 4).round().astype(int))]
+        g = np.linspace(-1, 3, 120)
         gx, gy = np.meshgrid(g, g)
-        grid = jnp.asarray(np.stack([gx.ravel(), gy.ravel()], 1))
-        dec = np.asarray(jax.nn.sigmoid(gan.discriminator.apply(params["discriminator"], grid))).reshape(gx.shape)
-        cs = ax.contourf(gx, gy, dec, levels=20, cmap="RdBu", vmin=0, vmax=1)
-        fig.colorbar(cs, ax=ax, label="D(x)")
-        fake = np.asarray(gan.generator.apply(params["generator"], jnp.asarray(data["z"])))
-        ax.scatter(*data["x"].T, color="k", marker="o", label="data")
-        ax.scatter(*fake.T, color="orange", marker="x", s=60, label="G(z)")
-        ax.legend(fontsize=7)
-        ax.set_title(f"exam GAN after {cfg.num_steps} steps", fontsize=9)
+        grid = jnp.asarray(np.stack([gx.ravel(), gy.ravel()], 1), jnp.float32)
+        fig, axes = plt.subplots(1, len(picks), figsize=(3.2 * len(picks), 3.2))
+        for ax, (step, flat) in zip(np.atleast_1d(axes), picks):
+            p = unravel(jnp.asarray(flat))
+            dec = np.asarray(jax.nn.sigmoid(gan.discriminator.apply(p["discriminator"], grid))).reshape(gx.shape)
+            ax.contourf(gx, gy, dec, levels=np.linspace(0, 1, 11), cmap="RdBu", vmin=0, vmax=1)
+            fake = np.asarray(gan.generator.apply(p["generator"], jnp.asarray(data["z"])))
+            ax.scatter(*data["x"].T, color="k", marker="o", label="data")
+            ax.scatter(*fake.T, color="orange", marker="x", s=60, label="G(z)")
+            ax.set_title(f"step {step}", fontsize=9)
+        np.atleast_1d(axes)[0].legend(fontsize=7, loc="upper left")
+        fig.suptitle("exam GAN: D(x) (red 0 … blue 1), data and G(z) over training", fontsize=9)
         return [_loss_curve(history, workdir, "exam_gan (discriminator loss)"), _save(fig, workdir, "decision_surface.png")]
 
     task = _gan_task("exam_gan", make_gan, data, sample_real, evaluate, plots)
     fixed_batch = lambda cfg, data, key: {"x": data["x"], "z": data["z"]}  # noqa: E731 - the exam's noise
-    return dataclasses.replace(task, init=init, batch=fixed_batch)
+    return dataclasses.replace(task, init=init, batch=fixed_batch, snapshot=snapshot)
 
 
 # --------------------------------------------------------------------------------------------

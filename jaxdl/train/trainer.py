@@ -57,6 +57,8 @@ class Task:
       plots: ``(cfg, params, data, history, workdir) -> [paths]``.
       update: optional ``(cfg, optimizer) -> update(params, opt_state, batch, key) -> (params,
         opt_state, loss)`` replacing the default gradient step (the GAN's D-then-G step).
+      snapshot: optional ``(cfg, params) -> np.ndarray``, saved after every chunk as
+        ``snapshots/<step>.npy`` so that plots can show the model over training.
     """
 
     name: str
@@ -68,6 +70,15 @@ class Task:
     evaluate: Callable
     plots: Callable
     update: Callable | None = None
+    snapshot: Callable | None = None
+
+
+def load_snapshots(workdir: str) -> list[tuple[int, np.ndarray]]:
+    """``[(step, array)]`` saved by a task's ``snapshot``, in step order."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(workdir, "snapshots", "*.npy"))):
+        out.append((int(os.path.basename(path)[:-4]), np.load(path)))
+    return out
 
 
 class TrainingDiverged(Exception):
@@ -229,6 +240,9 @@ def train_and_evaluate(task: Task, cfg, workdir: str, progress: bool = True, sto
         if _writer():
             with open(metrics_path, "a") as f:
                 f.write(json.dumps(record) + "\n")
+        if task.snapshot is not None and _writer():
+            os.makedirs(os.path.join(workdir, "snapshots"), exist_ok=True)
+            np.save(os.path.join(workdir, "snapshots", f"{step:09d}.npy"), task.snapshot(cfg, jax.device_get(params)))
         bar.update(length)
         bar.set_postfix(loss=f"{record['last_loss']:.4g}", steps_s=f"{rate:.0f}")
         if (step % cfg.checkpoint_every == 0 or step == end) and _writer():
