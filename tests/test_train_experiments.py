@@ -107,7 +107,7 @@ def test_corrupt_checkpoint_is_a_clear_error_and_nothing_is_overwritten(tmp_path
     path.write_bytes(path.read_bytes()[:100])
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     with pytest.raises(ValueError, match="checkpoint_10.msgpack' is corrupt or truncated"):
-        experiments.run(smoke("cnn_digits"), str(tmp_path), progress=False)
+        experiments.run(smoke("cnn_digits", learning_rate=0.5), str(tmp_path), progress=False)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 

@@ -194,8 +194,6 @@ def train_and_evaluate(task: Task, cfg, workdir: str, progress: bool = True, sto
     replicated, data_sharding = _mesh_and_shardings(cfg.batch_size)
     found = checkpoints(workdir)
     _check_workdir(workdir, task.name, found)
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-        json.dump(cfg.to_dict(), f, indent=2, default=str)
 
     data = task.data(cfg)
     key = jax.random.PRNGKey(cfg.seed)
@@ -206,6 +204,10 @@ def train_and_evaluate(task: Task, cfg, workdir: str, progress: bool = True, sto
     step = 0
     if found:
         step, params, opt_state, loop_key = load_checkpoint(found[-1][1], task.name, params, opt_state)
+    # Written only once the checkpoint (if any) has loaded: a refused run changes nothing.
+    if _writer():
+        with open(os.path.join(workdir, "config.json"), "w") as f:
+            json.dump(cfg.to_dict(), f, indent=2, default=str)
     params, opt_state = jax.device_put((params, opt_state), replicated)
     data_dev = jax.device_put({k: jnp.asarray(v) for k, v in data.items()}, replicated)
 
