@@ -47,6 +47,8 @@ REGISTRY: dict[str, Callable[[], tuple[Layer, tuple[int, ...]]]] = {
     "conv2d/pad1": lambda: (conv2d(2, 3, padding=1), (2, 3, 5, 5)),
     "conv2d/pad_wider_than_kernel": lambda: (conv2d(2, 2, stride=2, padding=2), (2, 2, 5, 6)),
     "conv2d/pointwise": lambda: (conv2d(5, 1, padding="VALID"), (2, 3, 4, 4)),
+    "conv2d/single_channel": lambda: (conv2d(3, 3), (2, 1, 5, 6)),
+    "conv2d/single_channel_stride2": lambda: (conv2d(2, (3, 2), stride=2, padding=1), (2, 1, 7, 6)),
     "max_pool2d": lambda: (max_pool2d(2, 2), (2, 3, 6, 7)),
     "max_pool2d/overlap": lambda: (max_pool2d(3, 2), (2, 2, 7, 6)),
     "global_max_pool": lambda: (global_max_pool(), (3, 4, 3, 3)),
