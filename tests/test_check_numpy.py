@@ -129,3 +129,9 @@ def test_im2col_standin_has_the_lab_layout():
     # col2im is the adjoint of im2col: <im2col(x), g> = <x, col2im(g)>.
     g = rng.standard_normal(cols.shape)
     np.testing.assert_allclose(np.sum(cols * g), np.sum(x * col2im_cython(g, 2, 3, 5, 4, k, k, pad, stride)))
+
+
+def test_a_layer_that_raises_midway_is_reported_and_the_checker_goes_on(tmp_path):
+    layers, skipped = check(tmp_path, "odd_layers", expect_rc=1)
+    assert failing(layers["Flaky"]) == {"runs without raising": "raised RuntimeError: only three forwards (line 13)"}
+    assert layers["Fine"]["ok"] and skipped == []  # no backward_params method: a layer without params
