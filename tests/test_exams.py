@@ -94,7 +94,7 @@ def test_mlp_counts_follow_the_config_shape(tmp_path):
     assert "m=2, n=4: 6 vs 8" in r["errata"][0]["verified"]
 
 
-def test_graph_png_needs_only_dot(tmp_path, capsys):
+def test_graphs_are_written_as_dot_files(tmp_path, capsys):
     assert cli.main(["exam", "mlp", "--graphs", str(tmp_path / "g")]) == 0
     dot = (tmp_path / "g" / "e1_backward.dot").read_text()
     assert dot.count("->") == 10

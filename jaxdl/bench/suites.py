@@ -280,17 +280,8 @@ def _torch_coupling(torch, shape, x, dy, w, b, flops):
 # gan_step
 
 
-def _exam_params():
-    g1, g2 = np.array([[0.5], [-1.0]]), np.array([[0.8, 0.5], [0.4, 1.2]])
-    d1, d2 = np.array([[1.0, -0.5], [-0.5, 1.5]]), np.array([[0.5, -1.0]])
-    f32 = lambda a: jnp.asarray(a.T, jnp.float32)  # noqa: E731 - exam (column) → jaxdl (row) convention
-    return {
-        "generator": {"dense_0": {"W": f32(g1)}, "relu_1": {}, "dense_2": {"W": f32(g2)}, "relu_3": {}},
-        "discriminator": {"dense_0": {"W": f32(d1)}, "leaky_relu_1": {}, "dense_2": {"W": f32(d2)}},
-    }
-
-
 def gan_step(quick: bool) -> SuiteResult:
+    from jaxdl.exams.gan import exam_setup
     from jaxdl.models import gan as gan_lib
 
     rows = []
@@ -299,20 +290,20 @@ def gan_step(quick: bool) -> SuiteResult:
     floor = measure(floor_fn, a3, a3, repeats=9)
     rows.append(Row("one jitted call", "floor: a + b on 3 elements", floor))
     scan_steps = 10_000
-    variants = {
-        "exam GAN (hidden 2, batch 3)": (gan_lib.exam_gan(), 3, _exam_params()),
-        "wide GAN (hidden 256, batch 256)": (gan_lib.exam_gan(hidden=256), 256, None),
+    exam_params, exam_z, exam_x, exam_lr, _ = exam_setup()
+    wide = gan_lib.exam_gan(hidden=256)
+    variants = {  # (gan, params, z, x, learning rate)
+        "exam GAN (hidden 2, batch 3)": (gan_lib.exam_gan(), exam_params, exam_z, exam_x, exam_lr),
+        "wide GAN (hidden 256, batch 256)": (
+            wide, wide.init(KEY), jnp.linspace(-1.0, 1.0, 256, dtype=jnp.float32)[:, None], _normal((256, 2), 4), 1e-3),
     }
     per = {}
     t_dict = None
-    for label, (gan, m, params) in variants.items():
-        if params is None:
-            params = gan.init(KEY)
-        sgd = optax.sgd(1.0 if m == 3 else 1e-3)
+    for label, (gan, params, z, x, lr) in variants.items():
+        m = x.shape[0]
+        sgd = optax.sgd(lr)
         step = gan_lib.make_step(gan, sgd, sgd)
         opt_state = gan_lib.init_opt_state(params, sgd, sgd)
-        z = jnp.linspace(-0.5, 0.5, m, dtype=jnp.float32)[:, None]
-        x = _normal((m, 2), 4)
         t_dict = measure(step, params, opt_state, z, x, repeats=9)
         flat_step, pack, _ = gan_lib.make_flat_step(step, params, opt_state)
         t_call = measure(flat_step, pack(params, opt_state), z, x, repeats=9)
@@ -350,18 +341,19 @@ def gan_step(quick: bool) -> SuiteResult:
 
 
 def _torch_gan_step(torch):
-    p = _exam_params()
+    from jaxdl.exams.gan import exam_setup
+
+    p, z, x, lr, slope = exam_setup()
     t = lambda a: torch.tensor(np.asarray(a).T.copy(), requires_grad=True)  # noqa: E731 - back to W x
     g1, g2 = t(p["generator"]["dense_0"]["W"]), t(p["generator"]["dense_2"]["W"])
     d1, d2 = t(p["discriminator"]["dense_0"]["W"]), t(p["discriminator"]["dense_2"]["W"])
-    z = torch.tensor([[-0.5], [0.5], [0.0]])
-    x = torch.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
-    opt_d = torch.optim.SGD([d1, d2], lr=1.0)
-    opt_g = torch.optim.SGD([g1, g2], lr=1.0)
+    z, x = torch.tensor(np.asarray(z)), torch.tensor(np.asarray(x))
+    opt_d = torch.optim.SGD([d1, d2], lr=lr)
+    opt_g = torch.optim.SGD([g1, g2], lr=lr)
     F = torch.nn.functional
 
     def disc(v):
-        return F.leaky_relu(v @ d1.T, 0.2) @ d2.T
+        return F.leaky_relu(v @ d1.T, slope) @ d2.T
 
     def step():
         fake = torch.relu(torch.relu(z @ g1.T) @ g2.T)

@@ -706,44 +706,42 @@ def _instances(module, layer_args):
     return out
 
 
+def _build_or_skip(cls, shape, overrides, skipped):
+    """``(instance, built_as)``, or ``None`` with the reason added to ``skipped``."""
+    try:
+        return _build(cls, shape, overrides)
+    except _Timeout:
+        raise
+    except Exception as e:  # noqa: BLE001 - the student's constructor may raise anything
+        skipped.append({"class": cls.__name__, "reason": f"cannot build: {_exc_line(e)}"})
+        return None
+
+
 def _run_class(cls, rng, skipped):
     """Builds ``cls`` for the first input shape its forward accepts, then checks it."""
     kind = _kind(cls)
     if kind == "loss":
-        try:
-            inst, built = _build(cls, VECTOR_SHAPE, {})
-        except Exception as e:  # noqa: BLE001
-            skipped.append({"class": cls.__name__, "reason": f"cannot build: {_exc_line(e)}"})
-            return None
-        return check_loss_instance(inst, built, rng)
+        built = _build_or_skip(cls, VECTOR_SHAPE, {}, skipped)
+        return built and check_loss_instance(*built, rng)
     if kind == "regularizer":
         weights = rng.standard_normal((4, 3))
-        try:
-            inst, built = _build(cls, VECTOR_SHAPE, {"weights": weights})
-        except Exception as e:  # noqa: BLE001
-            skipped.append({"class": cls.__name__, "reason": f"cannot build: {_exc_line(e)}"})
-            return None
-        return check_regularizer_instance(inst, built, weights)
-    errors = []
+        built = _build_or_skip(cls, VECTOR_SHAPE, {"weights": weights}, skipped)
+        return built and check_regularizer_instance(*built, weights)
     for shape in _input_shapes(cls):
         d = int(np.prod(shape[1:]))
         for overrides in ({}, {"num_outputs": d}):
             try:
-                inst, built = _build(cls, shape, overrides)
+                inst, built_as = _build(cls, shape, overrides)
                 inst.forward(rng.uniform(-1, 1, shape))
             except _Timeout:
                 raise
-            except Exception as e:  # noqa: BLE001
-                errors.append(_exc_line(e))
+            except Exception:  # noqa: BLE001 - try the next shape; the last resort below reports
                 continue
-            return check_layer_instance(inst, shape, built, rng)
+            return check_layer_instance(inst, shape, built_as, rng)
     # Nothing ran: build it once more for the first shape and report forward's own failure.
-    try:
-        inst, built = _build(cls, _input_shapes(cls)[0], {})
-    except Exception as e:  # noqa: BLE001
-        skipped.append({"class": cls.__name__, "reason": f"cannot build: {_exc_line(e)}"})
-        return None
-    return check_layer_instance(inst, _input_shapes(cls)[0], built, rng)
+    shape = _input_shapes(cls)[0]
+    built = _build_or_skip(cls, shape, {}, skipped)
+    return built and check_layer_instance(built[0], shape, built[1], rng)
 
 
 def check_file(path: str, layers: list[str] | tuple = (), seed: int = 0, time_limit: float = TIME_LIMIT_S) -> Report:

@@ -62,6 +62,16 @@ def read_config(cfg):
     return params, noise[:, None], data, float(lr), float(slope), cfg.generator_loss, hidden
 
 
+def exam_setup():
+    """The exam's case from ``configs/exam_gan.py``, the one place its numbers are written:
+    ``(params float32, z (3, 1), x (3, 2), learning_rate, leaky_slope)`` in jaxdl's layout."""
+    from jaxdl.config import default_config_path, load_config
+
+    params, z, x, lr, slope, _, _ = read_config(load_config(default_config_path("exam_gan")))
+    f32 = lambda a: jnp.asarray(a, jnp.float32)  # noqa: E731
+    return jax.tree_util.tree_map(f32, params), f32(z), f32(x), lr, slope
+
+
 def exam_view(params):
     """jaxdl params → the exam's matrices ``{generator: {W1, W2}, discriminator: {W1, w2}}``."""
     g, d = params["generator"], params["discriminator"]

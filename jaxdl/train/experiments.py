@@ -416,26 +416,20 @@ def gan_ring() -> Task:
     return dataclasses.replace(task, snapshot=snapshot)
 
 
-EXAM_NOISE = [-0.5, 0.5, 0.0]
-EXAM_DATA = [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]
-
-
 def exam_gan() -> Task:
+    from jaxdl.exams.gan import exam_setup
     from jaxdl.models import gan as gan_lib
 
     def make_gan(cfg):
         return gan_lib.exam_gan(leaky_slope=cfg.leaky_slope)
 
     def data(cfg):
-        return {"x": np.asarray(EXAM_DATA, np.float32), "z": np.asarray(EXAM_NOISE, np.float32)[:, None]}
+        _, z, x, _, _ = exam_setup()
+        return {"x": np.asarray(x), "z": np.asarray(z)}
 
     def init(cfg, data, key):
         del key
-        g1, g2 = np.array([[0.5], [-1.0]]), np.array([[0.8, 0.5], [0.4, 1.2]])
-        d1, d2 = np.array([[1.0, -0.5], [-0.5, 1.5]]), np.array([[0.5, -1.0]])
-        t = lambda a: jnp.asarray(a.T, jnp.float32)  # noqa: E731 - the exam's W x → jaxdl's x W
-        return {"generator": {"dense_0": {"W": t(g1)}, "relu_1": {}, "dense_2": {"W": t(g2)}, "relu_3": {}},
-                "discriminator": {"dense_0": {"W": t(d1)}, "leaky_relu_1": {}, "dense_2": {"W": t(d2)}}}
+        return exam_setup()[0]
 
     def sample_real(cfg, data, key):
         return data["x"]
