@@ -42,6 +42,34 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _time_limit(text: str) -> float:
+    value = _positive_float(text)
+    if value > 1e6:  # the wait is counted in milliseconds in a C int: about 24 days at most
+        raise argparse.ArgumentTypeError(f"expected at most 1000000 seconds; got {text}")
+    return value
+
+
+def _memory_limit(text: str) -> int:
+    value = _positive_int(text)
+    if not 256 <= value <= 1 << 30:  # below 256 MB numpy itself cannot start
+        raise argparse.ArgumentTypeError(f"expected a number of megabytes from 256 to {1 << 30}; got {value}")
+    return value
+
+
+def _check_writable(command: str, path: str) -> None:
+    """Refuses, before any work, an output path that cannot be written (a folder, a path under a
+    file, a read-only folder)."""
+    if os.path.isdir(path):
+        raise UsageError(f"{command}: cannot write {path!r}: it is a directory")
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        raise UsageError(f"{command}: cannot write {path!r}: {folder!r} is not a directory")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{command}: cannot write {path!r}: {folder!r} is not writable")
+
+
 def _write_json(path: str | None, payload) -> None:
     if not path:
         return
@@ -231,28 +259,71 @@ def _cmd_count_wins(args) -> int:
 
 
 def _cmd_check_numpy(args) -> int:
-    from jaxdl.check.numpy_check import LoadError, check_file
+    from jaxdl.check import numpy_check as nc
 
+    outputs = [p for p in (args.gradebook, args.json) if p]
+    if len(outputs) == 2 and os.path.abspath(args.gradebook) == os.path.abspath(args.json):
+        raise UsageError("jaxdl check-numpy: --gradebook and --json name the same file")
+    subs = nc.find_submissions(args.paths, args.entry)  # BadPath (exit 2) before any work
+    inputs = {os.path.realpath(p) for p in args.paths} | {os.path.realpath(s.file) for s in subs}
+    for out in outputs:
+        if os.path.realpath(out) in inputs:
+            raise UsageError(f"jaxdl check-numpy: refusing to write {out!r}: it is one of the files being checked")
+        _check_writable("jaxdl check-numpy", out)
+    opts = nc.Options(tuple(args.layer or ()), 0, args.time_limit, args.memory_limit)
     try:
-        report = check_file(args.file, args.layer or (), time_limit=args.time_limit)
-    except LoadError as e:
+        results = nc.grade(args.paths, entry=args.entry, jobs=args.jobs, progress=not args.no_progress, opts=opts)
+    except nc.CheckerError as e:
         print(str(e), file=sys.stderr)
+        return 1
+    single = len(results) == 1
+    if single:
+        _print_submission_detail(results[0])
+    else:
+        _print_class_summary(results)
+    for r in results:  # one line per submission that could not be checked, on stderr too
+        if r.error:
+            print(f"{r.name}: {r.error}", file=sys.stderr)
+    try:
+        if args.gradebook:
+            nc.write_atomically(args.gradebook, nc.gradebook_csv(results))
+        if args.json:
+            nc.write_atomically(args.json, nc.report_json(results))
+    except OSError as e:
+        print(f"jaxdl check-numpy: cannot write the report: {e.strerror or e} ({e.filename})", file=sys.stderr)
         return 2
-    print(f"check-numpy {args.file}: float64, finite differences of your own forward, and jaxdl's layers")
-    for layer in report.layers:
-        passed = sum(c.ok for c in layer.checks)
-        print(f"\n{'ok  ' if layer.ok else 'FAIL'} {layer.cls}  ({passed}/{len(layer.checks)} checks)   built as {layer.built_as}")
-        for c in layer.checks:
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _print_submission_detail(r) -> None:
+    print(f"check-numpy {r.name}: float64, finite differences of your own forward, and jaxdl's layers")
+    if r.error:
+        print(f"\nFAIL {r.error}")
+        return
+    for c in r.classes:
+        passed = sum(k.ok for k in c.checks)
+        print(f"\n{'ok  ' if c.ok else 'FAIL'} {c.cls}  ({passed}/{len(c.checks)} checks)   built as {c.built_as}")
+        for k in c.checks:
+            if not k.ok:
+                print(f"      ✗ {k.name}: {k.detail}")
+        for note in c.notes:
+            print(f"      note: {note}")
+    failed = [c.cls for c in r.classes if not c.ok]
+    print(f"\n{len(r.classes) - len(failed)}/{len(r.classes)} classes ok" + (f"; failing: {', '.join(failed)}" if failed else ""))
+
+
+def _print_class_summary(results) -> None:
+    width = min(max(len(r.name) for r in results) + 2, 48)
+    print(f"check-numpy: {len(results)} submissions (float64, finite differences and jaxdl's layers)\n")
+    for r in results:
+        ok = sum(c.ok for c in r.classes)
+        status = "ok  " if r.ok else "FAIL"
+        print(f"{status} {r.name:<{width}} " + (r.error if r.error else f"{ok}/{len(r.classes)} classes ok"))
+        for c in r.classes:
             if not c.ok:
-                print(f"      ✗ {c.name}: {c.detail}")
-    for s in report.skipped:
-        print(f"\nnot checked: {s['class']}: {s['reason']}")
-    failed = [layer.cls for layer in report.layers if not layer.ok]
-    print(f"\n{len(report.layers) - len(failed)}/{len(report.layers)} layers ok"
-          + (f"; failing: {', '.join(failed)}" if failed else "")
-          + (f"; {len(report.skipped)} not checked" if report.skipped else ""))
-    _write_json(args.json, report.to_json())
-    return 1 if failed else 0
+                print(f"       ✗ {c.cls}: {c.first_failure}")
+    passed = sum(r.ok for r in results)
+    print(f"\n{passed}/{len(results)} submissions pass")
 
 
 # --------------------------------------------------------------------------------------------
@@ -377,13 +448,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-layers", type=_positive_int, help="exam lstm: number of layers (2)")
     p.set_defaults(run=_cmd_exam, accepts_overrides=True)
 
-    p = sub.add_parser("check-numpy", help="check your numpy lab layers: which formula is wrong, and how")
-    p.add_argument("file", metavar="FILE.py", help="a Python file with lab-style layer classes")
+    p = sub.add_parser("check-numpy", help="check numpy lab layers: one student's file, or grade a whole class",
+                       description="Each PATH is a .py file (one submission) or a folder whose .py files and "
+                                   "student subfolders (holding --entry) are submissions. Students' code runs "
+                                   "only in separate worker processes with time and memory limits.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a .py file or a folder of submissions")
     p.add_argument("--layer", action="append", metavar="NAME",
                    help="a class name, or a constructor expression like 'Swish(name=\"s\", beta=1.5)' (repeatable)")
-    p.add_argument("--json", metavar="FILE", help="write the verdicts as JSON")
-    p.add_argument("--time-limit", type=_positive_float, default=20.0, metavar="SECONDS",
-                   help="stop a layer whose checks run longer (default 20)")
+    p.add_argument("--entry", default="layers.py", metavar="NAME",
+                   help="the file checked in each student folder (default layers.py)")
+    p.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
+                   help="submissions graded at once (default: the number of cores)")
+    p.add_argument("--gradebook", metavar="FILE.csv", help="write one row per submission and class as CSV")
+    p.add_argument("--json", metavar="FILE", help="write every check of every submission as JSON")
+    p.add_argument("--time-limit", type=_time_limit, default=20.0, metavar="SECONDS",
+                   help="stop a call into the student's code that runs longer (default 20)")
+    p.add_argument("--memory-limit", type=_memory_limit, default=2048, metavar="MB",
+                   help="the student's process's address-space limit (default 2048)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(run=_cmd_check_numpy)
 
     p = sub.add_parser("train", help="train an experiment from a config (resumes from the workdir's checkpoint)",

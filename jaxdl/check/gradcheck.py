@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from jaxdl.check.errors import max_errors
 from jaxdl.core import Layer, init_shapes
 
 # One tolerance table, in one place: absolute errors allowed in float64.
@@ -80,16 +81,6 @@ class LayerReport:
     def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         return {k: v for k, v in out.items() if v is not None}
-
-
-def _errors(got, ref):
-    got, ref = np.asarray(got, np.float64), np.asarray(ref, np.float64)
-    if got.size == 0:
-        return 0.0, 0.0, ()
-    diff = np.abs(got - ref)
-    flat = int(np.argmax(diff))
-    rel = diff / np.maximum(np.abs(ref), 1e-12)
-    return float(diff.max()), float(rel.max()), tuple(int(i) for i in np.unravel_index(flat, got.shape))
 
 
 def _leaf_names(tree, prefix) -> list[str]:
@@ -193,9 +184,9 @@ def check_layer_at(layer: Layer, params, x, dy, *, name: str | None = None,
         jax.tree_util.tree_leaves(autodiff),
         jax.tree_util.tree_leaves(numeric),
     ):
-        ad, ad_rel, ad_idx = _errors(m, a)
-        fd, fd_rel, fd_idx = _errors(m, n)
-        ad_fd = _errors(a, n)[0]
+        ad, ad_rel, ad_idx = max_errors(m, a)
+        fd, fd_rel, fd_idx = max_errors(m, n)
+        ad_fd = max_errors(a, n)[0]
         ok = ad <= TOLERANCES["vs_autodiff"] and max(fd, ad_fd) <= TOLERANCES["vs_finite_diff"]
         tensors.append(TensorReport(tname, tuple(np.shape(m)), ad, ad_rel, ad_idx, fd, fd_rel, fd_idx, ad_fd, ok))
 

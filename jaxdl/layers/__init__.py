@@ -79,7 +79,27 @@ REGISTRY: dict[str, Callable[[], tuple[Layer, tuple[int, ...]]]] = {
     "nice": _nice_bijection,
 }
 
+# The numpy lab's class names for jaxdl's layers and losses, compared ignoring case and "_":
+# `jaxdl check-numpy` compares a student's class of one of these names with that jaxdl function
+# (forward with the student's parameter values, gradients against jax.vjp). Exact names only, so
+# that a class is never compared with the wrong layer because its name merely contains another.
+LAB_CLASSES: dict[str, tuple[str, ...]] = {
+    "dense": ("FC", "Dense", "Linear", "FullyConnected"),
+    "relu": ("ReLU",),
+    "leaky_relu": ("LeakyReLU",),
+    "sigmoid": ("Sigmoid",),
+    "conv2d": ("Convolution", "Conv", "Conv2d"),
+    "max_pool2d": ("MaxPooling", "MaxPool", "MaxPool2d"),
+    "flatten": ("Flatten",),
+    "quadratic": ("Quadratic",),
+    "swish": ("Swish",),
+    "res_block": ("ResBlock",),
+    "softmax_cross_entropy": ("SoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropy", "CrossEntropy"),
+    "l2_regularizer": ("L2Regularizer", "L2Regularization", "L2Loss"),
+}
+
 __all__ = [
+    "LAB_CLASSES",
     "REGISTRY",
     "additive_coupling",
     "avg_pool2d",

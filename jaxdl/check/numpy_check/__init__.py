@@ -1,0 +1,64 @@
+"""``jaxdl check-numpy``: checks students' numpy lab layers, one file or a whole class of them.
+
+The lab's interface: a layer is built from the previous layer (``input_layer``, whose ``.shape``
+is the input shape) and a ``name``; it has ``forward(inputs)``, ``backward_inputs(grads)`` and
+``backward_params(grads) -> [[param, grad], ..., name]``. A loss has ``forward(x, y)`` and
+``backward_inputs(x, y)``; a regularizer ``forward()`` and ``backward_params()``.
+
+A student's file is untrusted: it is imported only in a worker process (:mod:`.worker`, numpy
+only, own scratch directory, time and memory limits enforced from outside by :mod:`.sandbox`).
+This process draws every input, and decides every verdict (:mod:`.checks`) from the plain arrays
+the worker sends back: ``backward_inputs`` and each parameter gradient against central finite
+differences of the student's own ``forward``; every float array attribute ``forward`` depends on
+must come back from ``backward_params``; ``forward`` and the gradients against the jaxdl layer
+the class's name stands for (:mod:`.reference`, names kept in ``jaxdl.layers.LAB_CLASSES``); the
+return format; arguments or cached activations changed in place; results that depend on call
+order. Failures carry the tensor, the largest error and, where the pattern is recognisable, a
+diagnosis (:mod:`.diagnose`). :mod:`.grade` runs it for one file or a folder of submissions and
+writes the gradebook.
+
+    >>> from jaxdl.check.numpy_check import check_file
+    >>> report = check_file("jaxdl/check/lab_reference.py")  # doctest: +SKIP
+    >>> report.ok, [c.cls for c in report.classes][:3]  # doctest: +SKIP
+    (True, ['FC', 'ReLU', 'Convolution'])
+"""
+
+from jaxdl.check.numpy_check.discover import BadPath
+from jaxdl.check.numpy_check.discover import Submission
+from jaxdl.check.numpy_check.discover import find_submissions
+from jaxdl.check.numpy_check.grade import DEFAULT_MEMORY_MB
+from jaxdl.check.numpy_check.grade import DEFAULT_TIME_LIMIT_S
+from jaxdl.check.numpy_check.grade import Options
+from jaxdl.check.numpy_check.grade import check_file
+from jaxdl.check.numpy_check.grade import grade
+from jaxdl.check.numpy_check.grade import grade_submission
+from jaxdl.check.numpy_check.grade import gradebook_csv
+from jaxdl.check.numpy_check.grade import report_json
+from jaxdl.check.numpy_check.grade import write_atomically
+from jaxdl.check.numpy_check.results import GRADEBOOK_COLUMNS
+from jaxdl.check.numpy_check.results import Check
+from jaxdl.check.numpy_check.results import ClassResult
+from jaxdl.check.numpy_check.results import SubmissionResult
+from jaxdl.check.numpy_check.sandbox import CheckerError
+from jaxdl.check.numpy_check.worker import InputStub
+
+__all__ = [
+    "DEFAULT_MEMORY_MB",
+    "DEFAULT_TIME_LIMIT_S",
+    "GRADEBOOK_COLUMNS",
+    "BadPath",
+    "Check",
+    "CheckerError",
+    "ClassResult",
+    "InputStub",
+    "Options",
+    "Submission",
+    "SubmissionResult",
+    "check_file",
+    "find_submissions",
+    "grade",
+    "grade_submission",
+    "gradebook_csv",
+    "report_json",
+    "write_atomically",
+]

@@ -1,0 +1,72 @@
+"""Comparing a student's array with the truth, and a one-line guess at what went wrong."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jaxdl.check.errors import max_errors
+from jaxdl.check.numpy_check.results import Check
+from jaxdl.check.numpy_check.worker import Opaque
+
+TOL_FD = 1e-6  # relative to max(1, |reference|): float64 central differences
+TOL_REF = 1e-9  # against jaxdl's layers, float64
+
+
+def close(a, b, tol: float = 1e-6) -> bool:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= tol * np.maximum(1.0, np.abs(b))))
+
+
+def describe(value) -> str:
+    """How a value that is not a numeric array is named in a failure."""
+    if value is None:
+        return "None"
+    if isinstance(value, Opaque):
+        return value.type_name
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype}"
+    return type(value).__name__
+
+
+def diagnose(got, ref, batch: int) -> str:
+    """A one-line guess at what went wrong, from how ``got`` relates to the true ``ref``."""
+    if got is None:
+        return "returned None"
+    if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
+        return f"returned {describe(got)}, not a numeric array"
+    got, ref = np.asarray(got, np.float64), np.asarray(ref, np.float64)
+    if got.shape != ref.shape:
+        if got.ndim == ref.ndim + 1 and got.shape[1:] == ref.shape and close(got.sum(0), ref):
+            return "missing sum over the batch (a gradient per example, not their sum)"
+        if got.shape == ref.shape[::-1] and close(got.T, ref):
+            return "transposed result"
+        return f"wrong shape {got.shape}, expected {ref.shape}"
+    if not np.all(np.isfinite(got)):
+        return "NaN or inf in the result"
+    nonzero = np.abs(ref).max(initial=0) > 0
+    if nonzero and close(got, -ref):
+        return "gradient of the wrong sign"
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and close(got.T, ref) and not close(got, ref):
+        return "transposed result"
+    for factor, what in ((batch, f"a factor of N = {batch} (sum instead of mean over the batch?)"),
+                         (1 / batch, f"a factor of 1/N = 1/{batch} (mean instead of sum over the batch?)"),
+                         (2.0, "a factor of 2 (λ‖W‖² vs λ/2‖W‖²?)"), (0.5, "a factor of 1/2")):
+        if nonzero and close(got, factor * ref):
+            return f"off by {what}"
+    return ""
+
+
+def compare(name: str, got, ref, batch: int, tol: float) -> Check:
+    """``got`` against the truth ``ref``: passes within ``tol · max(1, max |ref|)``."""
+    if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf" or got.shape != np.shape(ref):
+        return Check(name, False, None, diagnose(got, ref, batch))
+    if not np.all(np.isfinite(got)):
+        return Check(name, False, None, "NaN or inf in the result")
+    err, rel, worst = max_errors(got, ref)
+    scale = max(1.0, float(np.abs(ref).max(initial=0)))
+    ok = err <= tol * scale
+    detail = "" if ok else f"max abs err {err:.3g} (rel {rel:.3g}) at index {worst}"
+    if not ok:
+        guess = diagnose(got, ref, batch)
+        detail += f"; {guess}" if guess else ""
+    return Check(name, ok, err, detail)
