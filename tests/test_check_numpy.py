@@ -1,44 +1,56 @@
-"""`jaxdl check-numpy` on correct lab code, on the seeds' official solutions and on typical mistakes."""
+"""`jaxdl check-numpy` on correct lab code, on the seeds' official solutions, on typical
+mistakes, on hostile files, and on a folder of submissions graded as a class."""
 
+import csv
+import io
 import json
+import os
 import pathlib
+import shutil
 
 import numpy as np
 import pytest
 
 from jaxdl import cli
 from jaxdl.check.im2col_standin import col2im_cython, im2col_cython
+from jaxdl.check.numpy_check import worker as wire
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "numpy_lab"
-
-
+HOSTILE = FIXTURES / "hostile"
 REFERENCE = pathlib.Path(__file__).parent.parent / "jaxdl" / "check" / "lab_reference.py"
 
 
-def check(tmp_path, name, *extra, expect_rc):
-    out = tmp_path / f"{name}.json"
-    path = REFERENCE if name == "lab_reference" else FIXTURES / f"{name}.py"
-    assert cli.main(["check-numpy", str(path), "--json", str(out), *extra]) == expect_rc
-    report = json.loads(out.read_text())
-    return {layer["class"]: layer for layer in report["layers"]}, report["skipped"]
+def check(tmp_path, path, *extra, expect_rc):
+    out = tmp_path / "report.json"
+    path = REFERENCE if path == "lab_reference" else (path if isinstance(path, pathlib.Path) else FIXTURES / f"{path}.py")
+    assert cli.main(["check-numpy", str(path), "--json", str(out), "--no-progress", *extra]) == expect_rc
+    (sub,) = json.loads(out.read_text())["submissions"]
+    return {c["class"]: c for c in sub["classes"]}, sub
 
 
 def failing(layer):
     return {c["name"]: c["detail"] for c in layer["checks"] if not c["ok"]}
 
 
+def first_failure(layer):
+    return next(f"{c['name']}: {c['detail']}" for c in layer["checks"] if not c["ok"])
+
+
 def test_correct_lab_layers_all_pass(tmp_path, capsys):
-    layers, skipped = check(tmp_path, "lab_reference", expect_rc=0)
-    assert set(layers) == {"FC", "ReLU", "Convolution", "MaxPooling", "Flatten", "SoftmaxCrossEntropyWithLogits",
-                           "L2Regularizer", "Quadratic", "Swish", "ResBlock"}
-    assert skipped == []
+    layers, sub = check(tmp_path, "lab_reference", expect_rc=0)
+    assert list(layers) == ["FC", "ReLU", "Convolution", "MaxPooling", "Flatten", "SoftmaxCrossEntropyWithLogits",
+                            "L2Regularizer", "Quadratic", "Swish", "ResBlock"]
     for name, layer in layers.items():
         assert layer["ok"], (name, failing(layer))
-    # Each layer with a jaxdl counterpart is compared with it, not only with finite differences.
+    # Each layer with a jaxdl counterpart is compared with it, not only with finite differences,
+    # and every array attribute forward depends on has its gradient checked.
     names = {c["name"] for c in layers["Convolution"]["checks"]}
-    assert "forward vs jaxdl conv2d" in names and "backward_params[0] (self.weights) vs jax.vjp of jaxdl conv2d" in names
+    assert {"forward vs jaxdl conv2d", "backward_params[0] (self.weights) vs jax.vjp of jaxdl conv2d",
+            "backward_params covers every parameter forward depends on"} <= names
     assert "forward vs jaxdl l2_regularizer (λ/2 ‖W‖²)" in {c["name"] for c in layers["L2Regularizer"]["checks"]}
-    assert "10/10 layers ok" in capsys.readouterr().out
+    assert {"stable at logits shifted by 1000", "stable at logits of magnitude 1000"} <= {
+        c["name"] for c in layers["SoftmaxCrossEntropyWithLogits"]["checks"]}
+    assert "10/10 classes ok" in capsys.readouterr().out
 
 
 def test_seed_quiz_solutions(tmp_path):
@@ -58,7 +70,7 @@ def test_seed_quiz_solutions(tmp_path):
 
 def test_seed_resblock_solution_1(tmp_path):
     layers, _ = check(tmp_path, "seed_resblock1", expect_rc=1)
-    assert failing(layers["ResBlock"]) == {"forward": "returned NoneType, not an array (a missing return?)"}
+    assert failing(layers["ResBlock"]) == {"forward": "returned None, not an array (a missing return?)"}
     # With the return added, the next defect: grads masked in place, so the skip path is masked too.
     layers, _ = check(tmp_path, "seed_resblock1_returning", expect_rc=1)
     bad = failing(layers["ResBlock"])
@@ -71,45 +83,90 @@ def test_seed_resblock_solution_1(tmp_path):
 
 def test_seed_resblock_solution_2(tmp_path):
     # With the lab's FC(input_layer, ...) it cannot be built: it passes an int as the input layer.
-    layers, skipped = check(tmp_path, "seed_resblock2", expect_rc=0)
-    assert skipped == [{"class": "ResBlock",
-                        "reason": "cannot build: AttributeError: 'int' object has no attribute 'shape' (line 14)"}]
+    layers, _ = check(tmp_path, "seed_resblock2", expect_rc=1)
+    assert failing(layers["ResBlock"]) == {
+        "build": "cannot build: raised AttributeError: 'int' object has no attribute 'shape' (line 14)"}
     assert layers["FC"]["ok"] and layers["ReLU"]["ok"]
     # With the signatures it assumes, it is right: `[dL_dW, dL_db, _]` unpacks the FC's pairs.
-    layers, skipped = check(tmp_path, "seed_resblock2_own_signatures", expect_rc=0)
-    assert layers["ResBlock"]["ok"] and skipped == []
+    layers, _ = check(tmp_path, "seed_resblock2_own_signatures", expect_rc=0)
+    assert layers["ResBlock"]["ok"]
 
 
 @pytest.mark.parametrize(
-    "cls, check_name, detail",
+    "file, cls, check_name, detail",
     [
-        ("FCNoBatchSum", "backward_params[1] (self.bias, shape (3,)) vs finite differences", "missing sum over the batch"),
-        ("FCTransposedGrad", "backward_params[0] (self.weights, shape (3, 4)) vs finite differences", "transposed result"),
-        ("ReLUInPlace", "side effects: backward_inputs leaves `grads` unchanged", "in-place mutation of grads"),
-        ("SwishWrongSign", "backward_inputs (∂L/∂inputs) vs finite differences", "max abs err"),
-        ("SoftmaxNoShift", "stable at logits of magnitude 1000", "exp overflows without subtracting the max logit"),
-        ("L2Mismatch", "gradient matches its own loss (finite differences)", "off by a factor of 1/2"),
-        ("L2Mismatch", "forward vs jaxdl l2_regularizer (λ/2 ‖W‖²)", "off by a factor of 2"),
-        ("HangingLayer", "time limit", "stopped after 1 s"),
+        ("lab_mistakes", "FCNoBatchSum", "backward_params[1] (self.bias, shape (3,)) vs finite differences",
+         "missing sum over the batch"),
+        ("lab_mistakes", "FCTransposedGrad", "backward_params[0] (self.weights, shape (3, 4)) vs finite differences",
+         "transposed result"),
+        ("lab_mistakes", "ReLUInPlace", "side effects: backward_inputs leaves `grads` unchanged",
+         "in-place mutation of grads"),
+        ("lab_mistakes", "SwishWrongSign", "backward_inputs (∂L/∂inputs) vs finite differences", "max abs err"),
+        ("lab_mistakes", "SoftmaxNoShift", "stable at logits shifted by 1000",
+         "exp overflows without subtracting the max logit"),
+        ("lab_mistakes", "SoftmaxNoShift", "stable at logits of magnitude 1000",
+         "exp overflows without subtracting the max logit"),
+        ("lab_mistakes", "L2Mismatch", "gradient matches its own loss (finite differences)", "off by a factor of 1/2"),
+        ("lab_mistakes", "HangingLayer", "forward", "stopped after 1 s during forward"),
+        # Gradients that a checker must not skip.
+        ("lab_gaps", "FCStubBackwardParams", "backward_params",
+         "returned None, but forward depends on self.weights, self.bias"),
+        ("lab_gaps", "FCNoBiasPair", "backward_params covers every parameter forward depends on",
+         "no gradient for self.bias"),
+        ("lab_gaps", "FCWithoutBackwardParams", "backward_params",
+         "no backward_params method, but forward depends on self.weights"),
+        ("lab_gaps", "FCComputesInFloat32", "backward_inputs (∂L/∂inputs) vs finite differences",
+         "the layer computes in float32 (its output is float32), too coarse for finite differences"),
+        # A loss gradient of its own arguments; a diagnosis that names the real mistake.
+        ("lab_gaps", "CachedGradLoss", "call order: forward(x1, y1), then backward_inputs(x2, y2)",
+         "backward_inputs ignores its arguments: it returns the gradient of an earlier call"),
+        ("lab_gaps", "LogOfSoftmax", "stable at logits of magnitude 1000",
+         "the log of a probability that underflowed to 0; use log-sum-exp"),
+        ("wrong_shape", "Flatten", "forward vs jaxdl flatten", "wrong shape (72, 2), expected (2, 72)"),
     ],
 )
-def test_typical_mistakes_are_named(tmp_path, cls, check_name, detail):
-    layers, _ = check(tmp_path, "lab_mistakes", "--layer", cls, "--time-limit", "1", expect_rc=1)
+def test_mistakes_are_named(tmp_path, file, cls, check_name, detail):
+    layers, _ = check(tmp_path, file, "--layer", cls, "--time-limit", "1", expect_rc=1)
     bad = failing(layers[cls])
     assert check_name in bad and detail in bad[check_name], bad
 
 
-def test_syntax_error_is_exit_2_with_the_message(capsys):
-    assert cli.main(["check-numpy", str(FIXTURES / "syntax_error.py")]) == 2
+def test_log_softmax_is_not_told_it_lacks_the_max_shift(tmp_path):
+    layers, _ = check(tmp_path, "lab_gaps", "--layer", "LogOfSoftmax", expect_rc=1)
+    bad = failing(layers["LogOfSoftmax"])
+    assert list(bad) == ["stable at logits of magnitude 1000"]  # shifted logits are fine: it does shift
+    assert "overflow" not in bad["stable at logits of magnitude 1000"]
+
+
+def test_float32_parameters_are_promoted_and_pass(tmp_path):
+    layers, _ = check(tmp_path, "lab_gaps", "--layer", "FCFloat32Params", expect_rc=0)
+    assert layers["FCFloat32Params"]["notes"] == [
+        "float32 array attributes promoted to float64 for the finite differences: self.weights, self.bias"]
+
+
+def test_a_file_that_cannot_be_loaded_is_one_failing_row(tmp_path, capsys):
+    out = tmp_path / "grades.csv"
+    assert cli.main(["check-numpy", str(FIXTURES / "syntax_error.py"), "--gradebook", str(out)]) == 1
     err = capsys.readouterr().err
-    assert "SyntaxError: '(' was never closed (line 3)" in err and err.count("\n") == 1
+    assert err == f"{FIXTURES / 'syntax_error.py'}: cannot load the file: SyntaxError: '(' was never closed (line 3)\n"
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert rows == [{"submission": str(FIXTURES / "syntax_error.py"), "class": "*", "ok": "false", "checks_passed": "0",
+                     "checks_total": "0", "first_failure": "cannot load the file: SyntaxError: '(' was never closed (line 3)"}]
 
 
 def test_layer_expression_and_unknown_class(tmp_path):
-    layers, skipped = check(tmp_path, "lab_reference", "--layer", 'Swish(input_layer, name="s", beta=0.7)', expect_rc=0)
+    layers, _ = check(tmp_path, "lab_reference", "--layer", 'Swish(input_layer, name="s", beta=0.7)', expect_rc=0)
     assert list(layers) == ["Swish"] and "beta=0.7" in layers["Swish"]["built_as"]
-    layers, skipped = check(tmp_path, "lab_reference", "--layer", "NoSuchLayer", expect_rc=0)
-    assert layers == {} and skipped == [{"class": "NoSuchLayer", "reason": "no layer class named 'NoSuchLayer' in the file"}]
+    # An unknown class is not a success: nothing was checked.
+    layers, _ = check(tmp_path, "lab_reference", "--layer", "NoSuchLayer", expect_rc=1)
+    assert failing(layers["NoSuchLayer"]) == {"found in the file": "no layer class named 'NoSuchLayer' in the file"}
+
+
+def test_nothing_to_check_is_a_failure(tmp_path, capsys):
+    empty = tmp_path / "empty.py"
+    empty.write_text("# nothing yet\n")
+    assert cli.main(["check-numpy", str(empty)]) == 1
+    assert "nothing to check: the file defines no class with a forward method" in capsys.readouterr().err
 
 
 def test_im2col_standin_has_the_lab_layout():
@@ -132,6 +189,154 @@ def test_im2col_standin_has_the_lab_layout():
 
 
 def test_a_layer_that_raises_midway_is_reported_and_the_checker_goes_on(tmp_path):
-    layers, skipped = check(tmp_path, "odd_layers", expect_rc=1)
-    assert failing(layers["Flaky"]) == {"runs without raising": "raised RuntimeError: only three forwards (line 13)"}
-    assert layers["Fine"]["ok"] and skipped == []  # no backward_params method: a layer without params
+    layers, _ = check(tmp_path, "odd_layers", expect_rc=1)
+    assert failing(layers["Flaky"]) == {
+        "backward_inputs": "forward, called again before it, raised RuntimeError: only three forwards (line 13)"}
+    assert layers["Fine"]["ok"]  # no backward_params method and no parameters: nothing is missing
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile files: the verdict is decided outside their process.
+
+
+def test_hostile_layers_fail_with_their_reason_and_the_checker_is_intact(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    layers, sub = check(tmp_path, HOSTILE / "hostile_layers.py", "--time-limit", "2", "--memory-limit", "512",
+                        expect_rc=1)
+    assert layers["ReLU"]["ok"], failing(layers["ReLU"])
+    reasons = {name: first_failure(layer) for name, layer in layers.items() if name != "ReLU"}
+    assert reasons == {
+        "ExitsZero": "forward: the student's process exited with status 0 during forward",
+        "SysExit": "forward: raised SystemExit: 0 (line 36)",
+        "RaisesSystemExitLater": "backward_inputs: raised SystemExit: 0 (line 41)",
+        "RaisesKeyboardInterrupt": "forward: raised KeyboardInterrupt (line 46)",
+        "SwallowsTheTimeout": "forward: stopped after 2 s during forward (an endless loop?)",
+        "EatsMemory": "forward: exceeded the memory limit of 512 MB during forward (MemoryError)",
+        "KillsItself": "forward: the student's process was killed by SIGKILL during forward",
+        "FloodsStdout": "forward: stopped after 2 s during forward (an endless loop?)",
+        "WritesIntoTheChannel": "forward: the student's process wrote into the checker's channel during forward",
+        "ImportsJax": "forward: raised ImportError: jax cannot be imported by a checked file "
+                      "(the checker runs numpy code only) (line 87)",
+    }
+    out = capsys.readouterr().out
+    assert "1/11 classes ok" in out and "flood flood" not in out
+    # The flood was captured and cut; the relative write landed in the worker's scratch directory.
+    assert sub["stdout"].startswith("flood flood") and sub["stdout"].endswith("\n[… more output not kept]")
+    assert len(sub["stdout"].encode()) <= (4 << 10) + 40
+    assert os.listdir(tmp_path) == ["report.json"]
+    assert not (HOSTILE / "relative_write.txt").exists()
+
+
+def test_numpy_patched_at_import_cannot_change_the_verdict(tmp_path):
+    layers, _ = check(tmp_path, HOSTILE / "patches_numpy.py", expect_rc=1)
+    bad = failing(layers["ReLU"])  # returns 3·x with backward 7·grads: |7g − 3g| / |3g| = 4/3 everywhere
+    assert "(rel 1.33)" in bad["backward_inputs (∂L/∂inputs) vs finite differences"]
+    assert "forward vs jaxdl relu" in bad
+    assert layers["Scale"]["ok"]
+
+
+def test_a_file_that_exits_at_import_fails(tmp_path, capsys):
+    _, sub = check(tmp_path, HOSTILE / "exits_at_import.py", expect_rc=1)
+    assert sub["error"] == "the student's process exited with status 0 during import" and sub["classes"] == []
+
+
+def test_the_wire_format_carries_numbers_only():
+    header, arrays = wire.decode_frame(wire.encode_frame({"x": 1}, [np.arange(6.0).reshape(2, 3), np.float32(2)]))
+    assert header == {"x": 1} and arrays[0].tolist() == [[0, 1, 2], [3, 4, 5]] and arrays[1].shape == ()
+    good = wire.encode_frame({}, [np.zeros(2)])
+    n_text, _ = wire.frame_lengths(good)
+    objects = good[8:8 + n_text].replace(b"<f8", b"|O8")  # an object array: refused, never unpickled
+    for frame in (good[:-1], good + b"x", good[:8 + n_text].replace(b"<f8", b"|O8") + good[8 + n_text:],
+                  good[:8] + objects + good[8 + n_text:]):
+        with pytest.raises(wire.BadFrame):
+            wire.decode_frame(frame)
+    with pytest.raises(wire.BadFrame):
+        wire.decode_value({"$pickle": "gASV"}, [])
+
+
+# --------------------------------------------------------------------------------------------
+# A class of submissions.
+
+
+def _class_folder(root: pathlib.Path) -> pathlib.Path:
+    subs = root / "submissions"
+    subs.mkdir()
+    shutil.copy(REFERENCE, subs / "alice.py")  # correct
+    (subs / "bob").mkdir()
+    shutil.copy(FIXTURES / "seed_quiz.py", subs / "bob" / "layers.py")  # faulty
+    (subs / "carol").mkdir()  # correct, importing a module of her own
+    (subs / "carol" / "helpers.py").write_text("def positive(x):\n    return x > 0\n")
+    (subs / "carol" / "layers.py").write_text(
+        "import numpy as np\nfrom helpers import positive\n\n\nclass ReLU:\n"
+        "    def __init__(self, input_layer, name):\n        self.name = name\n\n"
+        "    def forward(self, inputs):\n        self.inputs = inputs\n        return np.maximum(inputs, 0)\n\n"
+        "    def backward_inputs(self, grads):\n        return grads * positive(self.inputs)\n")
+    shutil.copy(HOSTILE / "exits_at_import.py", subs / "dave.py")
+    (subs / "erin.py").write_bytes(b"# caf\xe9\nclass A:\n    pass\n")  # not UTF-8
+    (subs / "frank").mkdir()  # a folder without layers.py
+    shutil.copy(FIXTURES / "syntax_error.py", subs / "gina.py")
+    shutil.copy(HOSTILE / "patches_numpy.py", subs / "hank.py")
+    (subs / "ivan.py").write_text("")
+    return subs
+
+
+def test_a_class_folder_gives_the_same_gradebook_every_time(tmp_path, capsys):
+    subs = _class_folder(tmp_path)
+    runs = []
+    for i in range(2):
+        book, report = tmp_path / f"grades{i}.csv", tmp_path / f"report{i}.json"
+        assert cli.main(["check-numpy", str(subs), "--jobs", "2", "--gradebook", str(book), "--json", str(report),
+                         "--no-progress"]) == 1
+        runs.append((book.read_bytes(), report.read_bytes()))
+    assert runs[0] == runs[1]
+    rows = list(csv.DictReader(io.StringIO(runs[0][0].decode())))
+    assert list(rows[0]) == ["submission", "class", "ok", "checks_passed", "checks_total", "first_failure"]
+    s = str(subs)
+    verdicts = [(r["submission"][len(s) + 1:], r["class"], r["ok"]) for r in rows]
+    lab = ["FC", "ReLU", "Convolution", "MaxPooling", "Flatten", "SoftmaxCrossEntropyWithLogits", "L2Regularizer",
+           "Quadratic", "Swish", "ResBlock"]
+    assert verdicts == (
+        [("alice.py", c, "true") for c in lab]
+        + [("bob", "Quadratic", "false"), ("bob", "Swish", "false"), ("carol", "ReLU", "true"),
+           ("dave.py", "*", "false"), ("erin.py", "*", "false"), ("frank", "*", "false"), ("gina.py", "*", "false"),
+           ("hank.py", "ReLU", "false"), ("hank.py", "Scale", "true"), ("ivan.py", "*", "false")])
+    failures = {r["submission"][len(s) + 1:]: r["first_failure"] for r in rows if r["class"] == "*"}
+    assert failures == {
+        "dave.py": "the student's process exited with status 0 during import",
+        "erin.py": "cannot load the file: not a UTF-8 text file (byte 5)",
+        "frank": "the folder has no layers.py",
+        "gina.py": "cannot load the file: SyntaxError: '(' was never closed (line 3)",
+        "ivan.py": "nothing to check: the file defines no class with a forward method",
+    }
+    out, err = capsys.readouterr()
+    assert "2/9 submissions pass" in out  # alice and carol
+    assert len(err.strip().splitlines()) == 2 * 5  # one line per unloadable submission, per run
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["no/such/path.py"], "no such file or directory: 'no/such/path.py'"),
+        (["{tmp}/notes.txt"], "is not a .py file or a directory of submissions"),
+        (["{tmp}/empty"], "no submissions in"),
+        (["{ref}", "--time-limit", "1e300"], "expected at most 1000000 seconds; got 1e300"),
+        (["{ref}", "--time-limit", "nan"], "expected a finite number > 0; got nan"),
+        (["{ref}", "--memory-limit", "10"], "expected a number of megabytes from 256"),
+        (["{ref}", "--jobs", "0"], "expected an integer >= 1; got 0"),
+        (["{ref}", "--gradebook", "{ref}"], "refusing to write"),
+        (["{tmp}/s", "--json", "{tmp}/s/a.py"], "refusing to write"),
+        (["{ref}", "--json", "{tmp}/notes.txt/out.json"], "is not a directory"),
+        (["{ref}", "--gradebook", "{tmp}/g.csv", "--json", "{tmp}/g.csv"], "name the same file"),
+    ],
+)
+def test_bad_input_is_exit_2_before_any_work(tmp_path, capsys, args, message):
+    (tmp_path / "notes.txt").write_text("not python\n")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "a.py").write_text("x = 1\n")
+    before = (tmp_path / "s" / "a.py").read_text(), REFERENCE.read_text()
+    args = [a.format(tmp=tmp_path, ref=REFERENCE) for a in args]
+    assert cli.main(["check-numpy", *args]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and message in err and err.count("\n") == 1
+    assert ((tmp_path / "s" / "a.py").read_text(), REFERENCE.read_text()) == before

@@ -69,10 +69,8 @@ class _Session:
             self.worker = None
 
     def text(self, stream: str) -> str:
-        return "".join(t for t in self.output[stream] if t)[:C_OUTPUT_SHOWN]
-
-
-C_OUTPUT_SHOWN = 4000  # characters of a submission's output kept in the JSON report
+        """What the student's code printed, each worker's output truncated by the sandbox."""
+        return "".join(t for t in self.output[stream] if t)
 
 
 def _class_seed(seed: int, name: str) -> int:
