@@ -426,6 +426,66 @@ def numpy_lab(quick: bool) -> SuiteResult:
     return result
 
 
+# --------------------------------------------------------------------------------------------
+# check_numpy
+
+
+def check_numpy(quick: bool) -> SuiteResult:
+    """What grading a class costs per submission: ``jaxdl check-numpy FOLDER`` on copies of the
+    correct lab against one ``jaxdl check-numpy FILE`` run, each a whole command (interpreter,
+    JAX start-up, compilation, workers), timed alternately so that both see the same machine."""
+    import os
+    import shutil
+    import statistics
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    from jaxdl.check import lab_reference
+
+    copies, rounds = (8, 2) if quick else (24, 3)
+    base = [sys.executable, "-m", "jaxdl.cli", "check-numpy", "--no-progress"]
+    with tempfile.TemporaryDirectory(prefix="jaxdl-bench-") as tmp:
+        folder = os.path.join(tmp, "class")
+        os.mkdir(folder)
+        for i in range(copies):
+            shutil.copy(lab_reference.__file__, os.path.join(folder, f"student{i:02d}.py"))
+        one = os.path.join(folder, "student00.py")
+        commands = {"single": [*base, one], "batch": [*base, folder, "--gradebook", os.path.join(tmp, "grades.csv")]}
+        times = {"single": [], "batch": []}
+        for _ in range(rounds):
+            for name, cmd in commands.items():  # A B A B ...: the two share the machine's state
+                start = time.perf_counter()
+                done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                times[name].append(time.perf_counter() - start)
+                if done.returncode != 0:
+                    raise RuntimeError(f"bench check_numpy: {' '.join(cmd[3:])} exited {done.returncode}: "
+                                       f"{done.stderr.strip()[-300:]}")
+    single = statistics.median(times["single"])
+    per_sub = [t / copies for t in times["batch"]]
+    batch = statistics.median(per_sub)
+    case = f"checking the correct lab (10 classes), per submission, {copies} copies"
+
+    def spread(values):
+        return f"runs {min(values):.2f}–{max(values):.2f} s"
+
+    rows = [Row(case, "one single-file run (jaxdl check-numpy FILE)", single, note=spread(times["single"])),
+            Row(case, f"a folder of {copies} (jaxdl check-numpy DIR, {os.cpu_count()} jobs)", batch,
+                note=spread(per_sub) + " per submission")]
+    result = SuiteResult("check_numpy", rows, notes=[
+        f"median of {rounds} alternating runs of each whole command; a folder run costs "
+        f"{statistics.median(times['batch']):.1f} s for {copies} submissions"])
+    result.add_ratios("one single-file run (jaxdl check-numpy FILE)")
+    ratios = [s / b for s, b in zip(times["single"], per_sub)]
+    result.targets.append({
+        "target": "batch grading at least 8× cheaper per submission than single-file runs",
+        "met": single / batch >= 8,
+        "detail": f"{single / batch:.1f}× (per round: {', '.join(f'{r:.1f}×' for r in ratios)})",
+    })
+    return result
+
+
 def training(quick: bool) -> SuiteResult:
     """Steps per second of each experiment's jitted train step, at its default config, timed as
     one ``lax.scan`` chunk of steps (as ``jaxdl train`` runs them)."""
