@@ -28,9 +28,18 @@ def test_registry_layer_passes_three_way_check(name):
 
 
 def test_registry_covers_every_public_layer_constructor():
-    constructors = {n for n in jaxdl.layers.__all__ if n != "REGISTRY"}
+    constructors = {n for n in jaxdl.layers.__all__ if n not in ("REGISTRY", "LAB_CLASSES")}
     covered = {n.split("/")[0] for n in REGISTRY}
     assert constructors <= covered, constructors - covered
+
+
+def test_every_lab_class_name_stands_for_a_checked_layer_or_loss():
+    # check-numpy compares a student's class with the jaxdl function its name stands for: each
+    # must be a registry layer (gradient-checked) or one of jaxdl's losses.
+    covered = {n.split("/")[0] for n in REGISTRY} | {"softmax_cross_entropy", "l2_regularizer"}
+    assert set(jaxdl.layers.LAB_CLASSES) <= covered
+    names = [n.replace("_", "").lower() for names in jaxdl.layers.LAB_CLASSES.values() for n in names]
+    assert len(names) == len(set(names))  # one lab name, one layer
 
 
 def _with_backward(layer, backward):

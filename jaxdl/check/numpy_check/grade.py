@@ -269,13 +269,16 @@ def grade(paths, *, entry: str = "layers.py", jobs: int | None = None, progress:
     results: list[SubmissionResult | None] = [None] * len(subs)
     from tqdm.auto import tqdm
 
-    with concurrent.futures.ThreadPoolExecutor(jobs) as pool, \
-            tqdm(total=len(subs), desc="check-numpy", unit="submission", disable=None if progress else True,
-                 leave=False) as bar:
-        futures = {pool.submit(grade_submission, sub, opts): i for i, sub in enumerate(subs)}
-        for future in concurrent.futures.as_completed(futures):
-            results[futures[future]] = future.result()
-            bar.update(1)
+    pool = concurrent.futures.ThreadPoolExecutor(jobs)
+    try:
+        with tqdm(total=len(subs), desc="check-numpy", unit="submission", disable=None if progress else True,
+                  leave=False) as bar:
+            futures = {pool.submit(grade_submission, sub, opts): i for i, sub in enumerate(subs)}
+            for future in concurrent.futures.as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.update(1)
+    finally:  # on an error or Ctrl-C: start nothing new; the running submissions end their workers
+        pool.shutdown(wait=True, cancel_futures=True)
     return results
 
 

@@ -1,6 +1,8 @@
 """The checker's side of a worker process: start it, talk to it under a time limit, end it.
 
-A :class:`Worker` is a fresh interpreter (``python -I -B``) in its own session and process group,
+A :class:`Worker` is a fresh interpreter (``python -s -P -B`` with an environment built from
+scratch: no user site, no script directory on the path, no ``PYTHON*`` variables of ours but a
+fixed hash seed) in its own session and process group,
 in a fresh scratch directory as its working directory, with stdin closed, stdout and stderr read
 into bounded buffers, an address-space limit (set by the worker before anything else) and a
 wall-clock limit per request enforced here, by killing the whole process group. Whatever ends a
@@ -72,7 +74,7 @@ class Worker:
                    OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-B", WORKER_PATH, str(req_r), str(rep_w), str(self.memory_mb), STANDIN_PATH],
+                [sys.executable, "-s", "-P", "-B", WORKER_PATH, str(req_r), str(rep_w), str(self.memory_mb), STANDIN_PATH],
                 cwd=self.scratch, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, pass_fds=(req_r, rep_w), start_new_session=True)
         finally:

@@ -1,6 +1,6 @@
 """The worker process of ``jaxdl check-numpy``: the only place where a student's file is imported.
 
-The checker starts it as ``python -I -B worker.py REQUEST_FD REPLY_FD MEMORY_MB STANDIN_PATH``
+The checker starts it as ``python -s -P -B worker.py REQUEST_FD REPLY_FD MEMORY_MB STANDIN_PATH``
 in a fresh scratch directory, with stdin closed and stdout/stderr captured by the checker. It
 imports the standard library and numpy only (JAX, jaxlib and jaxdl cannot be imported here),
 sets its own resource limits before anything else, then answers requests one at a time:
@@ -457,8 +457,22 @@ class _Worker:
         return {"outputs": encode_value(np.stack(results) if results else np.zeros((0,)), out)}
 
 
+def _die_with_the_checker() -> None:
+    """On Linux: killed when the checker's thread that started this process ends (so a worker
+    stuck in a student's loop never outlives a checker that was killed)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
 def main(argv) -> None:
     request_fd, reply_fd, memory_mb, standin_path = int(argv[1]), int(argv[2]), int(argv[3]), argv[4]
+    _die_with_the_checker()
     _set_limits(memory_mb)
     sys.dont_write_bytecode = True
     sys.meta_path.insert(0, _Blocker())
