@@ -113,6 +113,8 @@ def test_seed_resblock_solution_2(tmp_path):
          "returned None, but forward depends on self.weights, self.bias"),
         ("lab_gaps", "FCNoBiasPair", "backward_params covers every parameter forward depends on",
          "no gradient for self.bias"),
+        ("lab_gaps", "FCDictParamsNoBias", "backward_params covers every parameter forward depends on",
+         "no gradient for self.params['b']"),
         ("lab_gaps", "FCWithoutBackwardParams", "backward_params",
          "no backward_params method, but forward depends on self.weights"),
         ("lab_gaps", "FCComputesInFloat32", "backward_inputs (∂L/∂inputs) vs finite differences",

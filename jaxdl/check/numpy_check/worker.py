@@ -352,10 +352,26 @@ class _Worker:
             return InputStub(value["$stub"])
         return decode_value(value, arrays)
 
-    def _arrays(self) -> list[tuple[str, object, str, np.ndarray]]:
-        """``(path, owner, attribute, array)`` for every ndarray attribute of the instance and
-        of the objects it holds (sub-layers), two levels deep."""
+    def _arrays(self) -> list[tuple[str, object, object, np.ndarray]]:
+        """``(path, container, key, array)`` for every ndarray attribute of the instance, and of
+        the objects, lists and dicts it holds (sub-layers, ``self.params["W"]``), two levels deep.
+        ``container`` is an object (``key`` an attribute name) or a list or dict."""
         found, seen = [], set()
+
+        def visit(value, container, key, path, depth):
+            if isinstance(value, np.ndarray):
+                found.append((path, container, key, value))
+            elif depth < 2 and isinstance(value, (list, dict)) and len(value) <= MAX_ITEMS:
+                items = value.items() if isinstance(value, dict) else enumerate(value)
+                for k, v in list(items):
+                    if isinstance(k, (str, int)):
+                        visit(v, value, k, f"{path}[{k!r}]", depth + 1)
+            elif depth < 2 and isinstance(value, tuple) and len(value) <= MAX_ITEMS:
+                for i, v in enumerate(value):  # objects inside a tuple; its arrays cannot be replaced
+                    if not isinstance(v, np.ndarray):
+                        visit(v, None, None, f"{path}[{i}]", depth + 1)
+            elif depth <= 2 and hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value):
+                walk(value, path, depth + 1)
 
         def walk(obj, prefix, depth):
             if id(obj) in seen or depth > 2:
@@ -366,14 +382,7 @@ class _Worker:
             except TypeError:
                 return
             for k, v in items:
-                if isinstance(v, np.ndarray):
-                    found.append((f"{prefix}.{k}", obj, k, v))
-                elif isinstance(v, (list, tuple)) and len(v) <= MAX_ITEMS:
-                    for i, item in enumerate(v):
-                        if hasattr(item, "__dict__") and not isinstance(item, type):
-                            walk(item, f"{prefix}.{k}[{i}]", depth + 1)
-                elif hasattr(v, "__dict__") and not isinstance(v, type) and not callable(v):
-                    walk(v, f"{prefix}.{k}", depth + 1)
+                visit(v, obj, k, f"{prefix}.{k}", depth)
 
         walk(self.inst, "self", 0)
         return found
@@ -381,11 +390,14 @@ class _Worker:
     def _promote(self) -> list[str]:
         """float16/float32 array attributes become float64 (finite differences need it)."""
         promoted, new = [], {}
-        for path, owner, k, a in self._arrays():
-            if a.dtype in (np.float16, np.float32):
+        for path, container, key, a in self._arrays():
+            if a.dtype in (np.float16, np.float32) and container is not None:
                 if id(a) not in new:
                     new[id(a)] = a.astype(np.float64)
-                setattr(owner, k, new[id(a)])
+                if isinstance(container, (list, dict)):
+                    container[key] = new[id(a)]
+                else:
+                    setattr(container, key, new[id(a)])
                 promoted.append(path)
         return promoted
 
