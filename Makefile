@@ -17,10 +17,9 @@ run: $(STAMP)
 	$(BIN)/jaxdl check-numpy jaxdl/check/lab_reference.py
 	@# The quiz's official solutions fail the check (exit code 1): that is the demonstration.
 	$(BIN)/jaxdl check-numpy tests/fixtures/numpy_lab/seed_quiz.py || test $$? -eq 1
-	$(BIN)/jaxdl digits
-	$(BIN)/jaxdl train configs/cnn_digits.py --workdir results/runs/cnn_digits
-	$(BIN)/jaxdl train configs/nice_moons.py --workdir results/runs/nice_moons
-	$(BIN)/jaxdl train configs/gan_ring.py --workdir results/runs/gan_ring
+	$(BIN)/jaxdl train cnn_digits --workdir results/runs/cnn_digits
+	$(BIN)/jaxdl train nice_moons --workdir results/runs/nice_moons
+	$(BIN)/jaxdl train gan_ring --workdir results/runs/gan_ring
 
 # All suites (a few minutes on a 2-core CPU); `jaxdl bench --quick` for a one-minute check.
 bench: $(STAMP)

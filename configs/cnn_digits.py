@@ -11,6 +11,9 @@ def get_config():
     config.log_every = 100
     config.learning_rate = 3e-3
     config.weight_decay = 1e-4
+    config.model = "lab_cnn"  # or "small_cnn": conv2d(16, 3) → relu → max pool → flatten → dense(10)
+    config.manual_grad = True  # False: plain autodiff (the same trajectory, see the tests)
+    config.dtype = "float32"
     config.smoke_overrides.num_steps = 20
     config.smoke_overrides.checkpoint_every = 10
     config.smoke_overrides.log_every = 10

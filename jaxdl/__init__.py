@@ -17,6 +17,6 @@ from jaxdl.core import make_layer
 from jaxdl.core import serial
 from jaxdl.core import with_manual_grad
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one place the version is written (pyproject.toml reads it)
 
 __all__ = ["Layer", "check_layer", "elementwise", "layers", "losses", "make_layer", "serial", "with_manual_grad"]

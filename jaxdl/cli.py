@@ -136,30 +136,6 @@ def _cmd_gradcheck(args) -> int:
 # digits
 
 
-def _cmd_digits(args) -> int:
-    from jaxdl.train.loop import train_digits
-
-    result = train_digits(
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
-        manual=not args.autodiff, progress=not args.no_progress,
-    )
-    how = "plain autodiff" if args.autodiff else "the hand-derived backward passes (custom_vjp)"
-    print(f"digits CNN (conv2d(16,3) → relu → max_pool2d(2,2) → flatten → dense(10)), trained on {how}")
-    print(f"  {args.epochs} epochs of Adam(lr={args.lr:g}), batch {args.batch_size}, seed {args.seed}: "
-          f"final train loss {result.losses[-1]:.4f}, {result.wall_seconds:.1f} s")
-    print(f"  test accuracy: {100 * result.test_accuracy:.2f}% on 360 held-out images")
-    _write_json(args.json, {
-        "test_accuracy": result.test_accuracy,
-        "final_loss": result.losses[-1],
-        "losses": result.losses,
-        "wall_seconds": result.wall_seconds,
-        "manual_backward": result.manual,
-        "epochs": args.epochs,
-        "seed": args.seed,
-    })
-    return 0
-
-
 # --------------------------------------------------------------------------------------------
 # exam
 
@@ -330,16 +306,37 @@ def _print_class_summary(results) -> None:
 # train
 
 
+def _train_config_path(arg: str):
+    """A config file's path, or an experiment's name (its config among jaxdl's own)."""
+    from jaxdl.config import default_config_path
+    from jaxdl.train.experiments import EXPERIMENTS
+
+    if os.path.isfile(arg) or arg.endswith(".py") or os.sep in arg:
+        return arg
+    if arg in EXPERIMENTS:
+        return str(default_config_path(EXPERIMENTS[arg].config))
+    raise UsageError(f"jaxdl train: {arg!r} is neither a config file nor an experiment; "
+                     f"known: {', '.join(EXPERIMENTS)} (jaxdl train --list)")
+
+
 def _cmd_train(args) -> int:
     from jaxdl.config import load_config
     from jaxdl.train import experiments
     from jaxdl.train.trainer import TrainingDiverged
 
-    cfg = load_config(args.config_file, args.overrides)
+    if args.list:
+        width = max(map(len, experiments.EXPERIMENTS)) + 2
+        for name, e in experiments.EXPERIMENTS.items():
+            print(f"{name:<{width}}{e.description}")
+        return 0
+    if not args.config_file or not args.workdir:
+        raise UsageError("jaxdl train: give an experiment (or a config file) and --workdir DIR; "
+                         "jaxdl train --list lists the experiments")
+    cfg = load_config(_train_config_path(args.config_file), args.overrides)
     if "experiment" not in cfg:
         raise ValueError(f"train: {args.config_file!r} names no experiment (config.experiment)")
     try:
-        summary = experiments.run(cfg, args.workdir, progress=not args.no_progress)
+        summary = experiments.run(cfg, args.workdir, progress=not args.no_progress, explicit=args.overrides)
     except TrainingDiverged as e:
         print(str(e), file=sys.stderr)
         return 1
@@ -416,7 +413,10 @@ def _cmd_bench(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from jaxdl import __version__
+
     parser = _Parser(prog="jaxdl", description="Layers of a deep-learning course, verified in JAX.")
+    parser.add_argument("--version", action="version", version=f"jaxdl {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("gradcheck", help="check every layer's hand-derived backward pass")
@@ -424,16 +424,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE", help="write the report as JSON")
     p.add_argument("--formulas", action="store_true", help="also print each layer's formulas")
     p.set_defaults(run=_cmd_gradcheck)
-
-    p = sub.add_parser("digits", help="train a small CNN on the bundled 8×8 digits")
-    p.add_argument("--epochs", type=_positive_int, default=30)
-    p.add_argument("--batch-size", type=_positive_int, default=32)
-    p.add_argument("--lr", type=_positive_float, default=3e-3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--autodiff", action="store_true", help="train on plain autodiff instead")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    p.add_argument("--json", metavar="FILE", help="write the result as JSON")
-    p.set_defaults(run=_cmd_digits)
 
     from jaxdl.exams import PROBLEMS
 
@@ -468,10 +458,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(run=_cmd_check_numpy)
 
-    p = sub.add_parser("train", help="train an experiment from a config (resumes from the workdir's checkpoint)",
+    p = sub.add_parser("train", help="train an experiment by name or from a config (resumes from the workdir)",
                        description="Config fields can be overridden with --config.NAME=VALUE.")
-    p.add_argument("config_file", metavar="CONFIG.py", help="a config file, e.g. configs/cnn_digits.py")
-    p.add_argument("--workdir", required=True, metavar="DIR", help="where the config, metrics, checkpoints and plots go")
+    p.add_argument("config_file", nargs="?", metavar="EXPERIMENT|CONFIG.py",
+                   help="an experiment's name (jaxdl train --list) or a config file, e.g. configs/cnn_digits.py")
+    p.add_argument("--workdir", metavar="DIR", help="where the config, metrics, checkpoints and plots go")
+    p.add_argument("--list", action="store_true", help="list the experiments, one line each")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(run=_cmd_train, accepts_overrides=True)
 

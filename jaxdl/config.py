@@ -20,13 +20,17 @@ from collections.abc import Sequence
 
 import ml_collections
 
-# The project's configs/ folder (jaxdl is installed in editable mode from its checkout).
-CONFIG_DIR = pathlib.Path(__file__).resolve().parent.parent / "configs"
+def config_dir() -> pathlib.Path:
+    """The folder of jaxdl's own configs: ``configs/`` of the checkout, installed as the package
+    ``jaxdl.configs`` (so a wheel without the checkout has them too)."""
+    import importlib.resources
+
+    return pathlib.Path(str(importlib.resources.files("jaxdl.configs")))
 
 
 def default_config_path(name: str) -> pathlib.Path:
-    """``configs/<name>.py`` of this checkout."""
-    return CONFIG_DIR / f"{name}.py"
+    """``configs/<name>.py`` among jaxdl's own configs."""
+    return config_dir() / f"{name}.py"
 
 
 def _import_get_config(path: pathlib.Path):

@@ -11,28 +11,18 @@ from collections.abc import Sequence
 
 from jaxdl.config import default_config_path, load_config
 
-# The figures each experiment is judged by, as named in summary.json.
-HEADLINE = {
-    "cnn_digits": ["test_accuracy"],
-    "tictactoe_learned": ["test_accuracy"],
-    "nice_moons": ["test_nll_nats", "baseline_diag_gaussian_nll_nats", "baseline_full_gaussian_nll_nats"],
-    "nice_digits": ["test_bits_per_dim", "baseline_diag_gaussian_bits_per_dim", "baseline_full_gaussian_bits_per_dim"],
-    "gan_ring": ["mode_coverage", "high_quality_fraction"],
-    "exam_gan": ["final_loss"],
-    "rnn_adding": ["test_mse", "baseline_mse"],
-    "lstm_adding": ["test_mse", "baseline_mse"],
-}
-
-
 # gan_ring's lesson: with these changes to the default config the GAN collapses.
 LESSON_OVERRIDES = ["latent_size=16", "optimizer=sgd", "learning_rate=1e-2"]
 
 
 def experiment_table(summaries: dict) -> str:
     """A Markdown table: experiment, headline figures, steps, wall time."""
+    from jaxdl.train.experiments import EXPERIMENTS
+
     lines = ["| experiment | result | steps | wall time |", "|---|---|---|---|"]
     for name, s in summaries.items():
-        figures = ", ".join(f"{k} = {s[k]:.4g}" for k in HEADLINE.get(name, []) if k in s)
+        headline = EXPERIMENTS[name].headline if name in EXPERIMENTS else ()
+        figures = ", ".join(f"{k} = {s[k]:.4g}" for k in headline if k in s)
         lines.append(f"| `{name}` | {figures} | {s['steps']:,} | {s['wall_seconds']:.0f} s |")
     return "\n".join(lines)
 
@@ -46,7 +36,7 @@ def adding_lengths(outdir: str, lengths: Sequence[int] = (50, 200), num_steps: i
     for cell in ("rnn", "lstm"):
         for length in lengths:
             overrides = [f"length={length}"] + ([f"num_steps={num_steps}"] if num_steps else [])
-            cfg = load_config(default_config_path(experiments.CONFIG_FILES[f"{cell}_adding"]), overrides)
+            cfg = load_config(default_config_path(experiments.EXPERIMENTS[f"{cell}_adding"].config), overrides)
             workdir = os.path.join(outdir, f"{cell}_adding_T{length}")
             results[(cell, length)] = experiments.run(cfg, workdir, progress=progress)
     lines = ["| T | " + " | ".join(f"{c} test MSE" for c in ("rnn", "lstm")) + " | predict 1.0 |",

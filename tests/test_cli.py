@@ -40,24 +40,40 @@ def test_gradcheck_failure_is_exit_1_and_names_the_tensor(monkeypatch, capsys):
 @pytest.mark.parametrize(
     "argv, match",
     [
-        (["digits", "--epochs", "0"], "--epochs: expected an integer >= 1; got 0"),
-        (["digits", "--lr", "nan"], "--lr: expected a finite number > 0; got nan"),
-        (["digits", "--batch-size", "5000"], "batch_size must be <= the 1437 training examples; got 5000"),
+        (["train", "cnn_digits", "--workdir", "{tmp}/w", "--config.num_steps=0"], "num_steps must be an integer >= 1; got 0"),
+        (["train", "cnn_digits", "--workdir", "{tmp}/w", "--config.learning_rate=nan"],
+         "learning_rate expects a number; got 'nan'"),
+        (["train", "cnn_digits", "--workdir", "{tmp}/w", "--config.learning_rate=1e999"],
+         "learning_rate must be a finite number > 0; got inf"),
+        (["train", "no_such_experiment", "--workdir", "{tmp}/w"], "'no_such_experiment' is neither a config file nor an experiment"),
+        (["train", "cnn_digits"], "give an experiment (or a config file) and --workdir DIR"),
+        (["train", "cnn_digits", "--workdir", "{tmp}/w", "--config.no_such_field=1"], "unknown field 'no_such_field'"),
         (["no-such-command"], "invalid choice"),
     ],
 )
-def test_bad_options_are_exit_2(argv, match, capsys):
-    assert cli.main(argv) == 2
+def test_bad_options_are_exit_2(argv, match, tmp_path, capsys):
+    assert cli.main([a.format(tmp=tmp_path) for a in argv]) == 2
     err = capsys.readouterr().err
     assert match in err and err.count("\n") == 1
+    assert not (tmp_path / "w").exists()  # refused before anything was written
 
 
-def test_digits_command_trains_and_writes_json(tmp_path, capsys):
-    out = tmp_path / "digits.json"
-    assert cli.main(["digits", "--epochs", "3", "--no-progress", "--json", str(out)]) == 0
-    result = json.loads(out.read_text())
-    assert result["manual_backward"] is True and len(result["losses"]) == 3
-    # Three epochs on the hand-derived passes already beat 85% on the held-out digits.
-    assert result["test_accuracy"] >= 0.85
-    assert result["losses"][-1] < result["losses"][0]
-    assert "test accuracy" in capsys.readouterr().out
+def test_version_and_experiment_list(capsys):
+    import jaxdl
+    from jaxdl.train.experiments import EXPERIMENTS
+
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out == f"jaxdl {jaxdl.__version__}\n"
+    assert cli.main(["train", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(EXPERIMENTS) and all(len(line.split()) > 3 for line in lines)
+
+
+def test_train_by_name_and_explicit_fields_beat_smoke_overrides(tmp_path, capsys):
+    # smoke=True would set num_steps=20 and log_every=10; the explicit num_steps=30 wins.
+    assert cli.main(["train", "tictactoe_learned", "--workdir", str(tmp_path), "--config.smoke=True",
+                     "--config.num_steps=30", "--no-progress"]) == 0
+    assert "tictactoe_learned: 30 steps" in capsys.readouterr().out
+    steps = [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [10, 20, 30]

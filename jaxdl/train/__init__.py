@@ -1,9 +1,9 @@
-"""Training: data sets and the training loop."""
+"""Training: the one loop of ``jaxdl train`` (:mod:`.trainer`), its experiments and data sets."""
 
 from jaxdl.train.data import Dataset
 from jaxdl.train.data import load_digits
-from jaxdl.train.loop import TrainResult
-from jaxdl.train.loop import accuracy
-from jaxdl.train.loop import train_classifier
+from jaxdl.train.trainer import Task
+from jaxdl.train.trainer import TrainingDiverged
+from jaxdl.train.trainer import train_and_evaluate
 
-__all__ = ["Dataset", "TrainResult", "accuracy", "load_digits", "train_classifier"]
+__all__ = ["Dataset", "Task", "TrainingDiverged", "load_digits", "train_and_evaluate"]

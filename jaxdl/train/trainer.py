@@ -40,7 +40,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 CHECKPOINT_RE = re.compile(r"checkpoint_(\d+)\.msgpack$")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Task:
     """One experiment.
 
@@ -71,6 +71,11 @@ class Task:
     plots: Callable
     update: Callable | None = None
     snapshot: Callable | None = None
+
+
+def sample_rows(key, n: int, size: int):
+    """``size`` row indices drawn uniformly (with replacement) from ``0..n-1``: a minibatch."""
+    return jax.random.randint(key, (size,), 0, n)
 
 
 def load_snapshots(workdir: str) -> list[tuple[int, np.ndarray]]:

@@ -1,0 +1,102 @@
+"""The experiments of ``jaxdl train``: each a :class:`jaxdl.train.trainer.Task`, built only from
+jaxdl's layers and trained on their hand-derived backward passes (``with_manual_grad``).
+
+One module per experiment, registered by the :func:`experiment` decorator in ``EXPERIMENTS``
+with its headline metrics and its config file; ``config.experiment`` names one of them, or a
+factory of one's own as ``"package.module:function"`` returning a ``Task``. :func:`run` is the
+library entry point of ``jaxdl train``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+
+import jax
+import ml_collections
+
+from jaxdl.train.experiments.registry import EXPERIMENTS, Experiment, base_config, experiment
+from jaxdl.train.trainer import Task
+
+# The built-in experiments register themselves on import.
+from jaxdl.train.experiments import cnn_digits as _cnn_digits  # noqa: E402,F401  isort: skip
+from jaxdl.train.experiments import nice_moons as _nice_moons  # noqa: E402,F401  isort: skip
+from jaxdl.train.experiments import nice_digits as _nice_digits  # noqa: E402,F401  isort: skip
+from jaxdl.train.experiments import gan_ring as _gan_ring  # noqa: E402,F401  isort: skip
+from jaxdl.train.experiments import exam_gan as _exam_gan  # noqa: E402,F401  isort: skip
+from jaxdl.train.experiments import rnn_adding as _rnn_adding  # noqa: E402,F401  isort: skip
+from jaxdl.train.experiments import lstm_adding as _lstm_adding  # noqa: E402,F401  isort: skip
+from jaxdl.train.experiments import tictactoe_learned as _tictactoe_learned  # noqa: E402,F401  isort: skip
+
+__all__ = ["EXPERIMENTS", "Experiment", "base_config", "default_config", "experiment", "resolve", "run", "task_of"]
+
+
+def default_config(name: str) -> ml_collections.ConfigDict:
+    """The experiment's default config, from ``configs/``."""
+    from jaxdl.config import default_config_path, load_config
+
+    return load_config(default_config_path(EXPERIMENTS[name].config))
+
+
+def task_of(cfg) -> Task:
+    """The task ``cfg.experiment`` names: a registered experiment or ``"package.module:function"``.
+
+    Raises:
+      ValueError: an unknown name, a factory that cannot be imported or that returns no ``Task``.
+    """
+    name = cfg.experiment
+    if name in EXPERIMENTS:
+        return EXPERIMENTS[name]()
+    if not isinstance(name, str) or ":" not in name:
+        raise ValueError(f"config: unknown experiment {name!r}; known: {', '.join(sorted(EXPERIMENTS))}, "
+                         "or a factory 'package.module:function' returning a Task")
+    module_name, _, attr = name.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise ValueError(f"config: experiment {name!r}: cannot import {module_name!r} ({e})") from None
+    factory = getattr(module, attr, None)
+    if not callable(factory):
+        raise ValueError(f"config: experiment {name!r}: {module_name!r} has no function {attr!r}")
+    task = factory()
+    if not isinstance(task, Task):
+        raise ValueError(f"config: experiment {name!r} returned {type(task).__name__}, not a jaxdl.train.Task")
+    return task
+
+
+def resolve(cfg: ml_collections.ConfigDict, explicit: Iterable[str] = ()) -> ml_collections.ConfigDict:
+    """Applies ``smoke_overrides`` when ``smoke`` is set (fields named in ``explicit``, set on the
+    command line, keep their values) and validates the common fields."""
+    cfg = ml_collections.ConfigDict(cfg.to_dict())
+    explicit = {name.split("=", 1)[0] for name in explicit}
+    if cfg.smoke:
+        for k, v in cfg.smoke_overrides.items():
+            if k not in cfg:
+                raise ValueError(f"config: smoke_overrides names an unknown field {k!r}")
+            if k not in explicit:
+                cfg[k] = v
+    for field in ("batch_size", "num_steps", "checkpoint_every", "log_every"):
+        v = cfg[field]
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"config: {field} must be an integer >= 1; got {v!r}")
+    if not (isinstance(cfg.learning_rate, (int, float)) and cfg.learning_rate > 0
+            and cfg.learning_rate < float("inf")):
+        raise ValueError(f"config: learning_rate must be a finite number > 0; got {cfg.learning_rate!r}")
+    if cfg.experiment not in EXPERIMENTS and ":" not in str(cfg.experiment):
+        raise ValueError(f"config: unknown experiment {cfg.experiment!r}; known: {', '.join(sorted(EXPERIMENTS))}, "
+                         "or a factory 'package.module:function' returning a Task")
+    cfg.lock()
+    return cfg
+
+
+def run(cfg, workdir: str, progress: bool = True, stop_after: int | None = None, explicit: Iterable[str] = ()) -> dict:
+    """Resolves ``cfg`` (smoke overrides, validation), joins a multi-host run if the config names
+    a coordinator, and trains. The library entry point of ``jaxdl train``."""
+    from jaxdl.train.trainer import train_and_evaluate
+
+    cfg = resolve(cfg, explicit)
+    task = task_of(cfg)
+    if cfg.distributed.coordinator_address:
+        jax.distributed.initialize(coordinator_address=cfg.distributed.coordinator_address,
+                                   num_processes=cfg.distributed.num_processes, process_id=cfg.distributed.process_id)
+    return train_and_evaluate(task, cfg, workdir, progress=progress, stop_after=stop_after)
