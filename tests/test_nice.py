@@ -108,3 +108,29 @@ def test_flow_rejects_wrong_event_shape(key):
     flow = nice((2,), num_couplings=2, hidden=(4,))
     with pytest.raises(ValueError, match=r"nice: expected x of shape \(N,\) \+ \(2,\); got shape \(5, 3\)"):
         flow.log_prob(flow.init(key), jnp.zeros((5, 3)))
+
+
+def test_odd_even_coupling_by_hand():
+    # h = dense with W = I, b = 0: the odd entries receive the even ones, y = [a, b+a, c, d+c].
+    from jaxdl.layers import additive_coupling, dense
+
+    layer = additive_coupling(4, partition="odd_even", net=dense(2))
+    params = {"W": jnp.eye(2), "b": jnp.zeros(2)}
+    x = jnp.array([[1.0, 10.0, 2.0, 20.0]])
+    np.testing.assert_array_equal(layer.apply(params, x), [[1.0, 11.0, 2.0, 22.0]])
+    np.testing.assert_array_equal(layer.inverse(params, layer.apply(params, x)), x)
+    swapped = additive_coupling(4, parity=1, partition="odd_even", net=dense(2))  # the even ones receive
+    np.testing.assert_array_equal(swapped.apply(params, x), [[11.0, 10.0, 22.0, 20.0]])
+
+
+def test_nice_mlp_is_nice_mnist_shaped():
+    from jaxdl.models.nice import nice_mlp
+
+    flow = nice_mlp(784)
+    params = flow.init(jax.random.PRNGKey(0))
+    sizes = [int(np.prod(p.shape)) for p in jax.tree_util.tree_leaves(params)]
+    # 4 couplings of 392 → 1000 ×5 → 392 dense layers, and the 784 scales.
+    per_coupling = 392 * 1000 + 1000 + 4 * (1000 * 1000 + 1000) + 1000 * 392 + 392
+    assert sum(sizes) == 4 * per_coupling + 784
+    with pytest.raises(ValueError, match="the dimension must be even"):
+        nice_mlp(7)

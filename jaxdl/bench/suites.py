@@ -39,7 +39,7 @@ def _grad_fn(layer):
 
 def bench_layers(quick: bool) -> dict[str, tuple[Callable, tuple[int, ...]]]:
     """A realistic size for every layer family of the registry."""
-    from jaxdl.models.nice import nice
+    from jaxdl.models.nice import nice, nice_mlp
 
     s = 8 if quick else 1
     vec, img, seq = (4096 // s, 512), (128 // s, 64, 16, 16), (64 // s, 50, 64)
@@ -65,6 +65,8 @@ def bench_layers(quick: bool) -> dict[str, tuple[Callable, tuple[int, ...]]]:
         "serial": (lambda: serial(L.conv2d(16, 3), L.relu(), L.max_pool2d(2, 2), L.flatten(), L.dense(10)),
                    (512 // s, 1, 8, 8)),
         "nice": (lambda: nice((1, 8, 8), num_couplings=4, hidden=(64, 64)).bijection, (512 // s, 1, 8, 8)),
+        # NICE's MNIST model, narrower: 4 odd/even couplings of dense MLPs on 784-vectors.
+        "nice_mlp": (lambda: nice_mlp(784, hidden=(256,) * 3).bijection, (256 // s, 784)),
     }
 
 

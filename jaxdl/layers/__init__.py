@@ -34,6 +34,12 @@ def _nice_bijection():
     return nice((1, 4, 4), num_couplings=3, hidden=(6,)).bijection, (2, 1, 4, 4)
 
 
+def _nice_mlp_bijection():
+    from jaxdl.models.nice import nice_mlp
+
+    return nice_mlp(8, num_couplings=4, hidden=(6, 5)).bijection, (3, 8)
+
+
 REGISTRY: dict[str, Callable[[], tuple[Layer, tuple[int, ...]]]] = {
     # The lab's layers.
     "dense": lambda: (dense(3), (4, 5)),
@@ -68,6 +74,9 @@ REGISTRY: dict[str, Callable[[], tuple[Layer, tuple[int, ...]]]] = {
     "avg_pool2d/k3": lambda: (avg_pool2d(3), (2, 2, 7, 6)),
     "additive_coupling": lambda: (additive_coupling(4), (2, 4, 3, 3)),
     "additive_coupling/hidden_parity1": lambda: (additive_coupling(4, hidden=(5,), parity=1), (2, 4, 2, 3)),
+    "additive_coupling/mlp_odd_even": lambda: (
+        additive_coupling(6, parity=1, partition="odd_even", net=serial(dense(5), relu(), dense(3), name="h")), (3, 6)),
+    "additive_coupling/conv_odd_even": lambda: (additive_coupling(4, hidden=(3,), partition="odd_even"), (2, 4, 2, 2)),
     "res_block": lambda: (res_block(), (4, 5)),
     # Recurrent layers (E4, E5) with backpropagation through time.
     "rnn": lambda: (rnn(4), (2, 5, 3)),
@@ -77,6 +86,7 @@ REGISTRY: dict[str, Callable[[], tuple[Layer, tuple[int, ...]]]] = {
     "squeeze2d": lambda: (squeeze2d(2), (2, 2, 4, 6)),
     "scaling": lambda: (scaling(), (3, 2, 2, 2)),
     "nice": _nice_bijection,
+    "nice_mlp": _nice_mlp_bijection,
 }
 
 # The numpy lab's class names for jaxdl's layers and losses, compared ignoring case and "_":

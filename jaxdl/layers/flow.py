@@ -25,34 +25,43 @@ def _coupling_net(half: int, hidden: Sequence[int]) -> Layer:
     return serial(*stages, conv2d(half, 1, padding="VALID"), name="h")
 
 
-def additive_coupling(channels: int, hidden: Sequence[int] = (), parity: int = 0) -> Layer:
-    """The NICE additive coupling layer (quiz Q3; Dinh, Krueger & Bengio 2014) on NCHW.
+def additive_coupling(channels: int, hidden: Sequence[int] = (), parity: int = 0, *, net: Layer | None = None,
+                      partition: str = "halves") -> Layer:
+    """The NICE additive coupling layer (quiz Q3; Dinh, Krueger & Bengio 2014).
 
-    With ``x1, x2`` the two channel halves of ``x`` (``parity=0``; ``parity=1`` swaps their
-    roles, so that stacked couplings alternate which half passes through unchanged)::
+    The features (axis 1: the channels of ``(N, C, H, W)`` images or the entries of ``(N, D)``
+    vectors) are split in two parts ``x1, x2`` by ``partition``: ``"halves"`` (the first and the
+    second half, the quiz's split) or ``"odd_even"`` (even and odd indices, NICE's split for
+    MNIST). ``parity=1`` swaps the parts' roles, so that stacked couplings alternate which part
+    passes through unchanged::
 
-      forward  y1 = x1,  y2 = x2 + h(x1),   y = concat(y1, y2)
+      forward  y1 = x1,  y2 = x2 + h(x1)
       inverse  x1 = y1,  x2 = y2 − h(y1)    (y1 = x1, so h(x1) can be recomputed from y)
       log|det ∂y/∂x| = 0                    (∂y/∂x is unit-triangular: volume preserving)
 
-    ``h`` maps C/2 channels to C/2 channels: ``h = Conv1×1 ∘ ReLU`` (with bias) when
-    ``hidden=()``, exactly as the quiz asks; with ``hidden=(H1, ..., Hk)`` it is the MLP of
-    1×1 convolutions ``C/2 → H1 → … → Hk → C/2`` with ReLU between them (a stronger coupling
-    for real flows). Any ``h`` keeps the layer invertible.
+    ``h`` maps the kept part to the shape of the shifted one. By default (images only) it is
+    ``h = Conv1×1 ∘ ReLU`` (with bias) when ``hidden=()``, exactly as the quiz asks, and with
+    ``hidden=(H1, ..., Hk)`` the MLP of 1×1 convolutions ``C/2 → H1 → … → Hk → C/2`` with ReLU
+    between them. ``net`` replaces it by any jaxdl layer (e.g. a ``serial`` of ``dense`` and
+    ``relu`` layers on vectors, NICE's MNIST coupling function). Any ``h`` keeps the layer
+    invertible.
 
     Backward::
 
       ∂L/∂x2 = ∂L/∂y2
-      ∂L/∂x1 = ∂L/∂y1 + h.backward(∂L/∂y2)    (through the 1×1 convolutions and ReLUs)
+      ∂L/∂x1 = ∂L/∂y1 + h.backward(∂L/∂y2)    (h's own hand-derived backward)
       ∂L/∂θ_h = h.backward(∂L/∂y2)
 
     Args:
-      channels: C, even.
-      hidden: the widths of h's hidden 1×1 convolutions.
-      parity: 0 keeps the first half, 1 keeps the second.
+      channels: the size of axis 1 (C or D), even.
+      hidden: the widths of the default h's hidden 1×1 convolutions (ignored with ``net``).
+      parity: 0 keeps the first part, 1 keeps the second.
+      net: the coupling function h, mapping the kept part ``(N, C/2, ...)`` to the shifted part's
+        shape; ``None`` for the default 1×1-convolution h (NCHW input).
+      partition: ``"halves"`` or ``"odd_even"``.
 
-    Shapes: ``x (N, C, H, W)`` → ``y (N, C, H, W)``; params: h's, e.g. ``{"relu_0": {},
-    "conv2d_1": {"W": (C/2, C/2, 1, 1), "b": (C/2,)}}``.
+    Shapes: ``x (N, C, H, W)`` or ``(N, D)`` → ``y`` of the same shape; params: h's, e.g.
+    ``{"relu_0": {}, "conv2d_1": {"W": (C/2, C/2, 1, 1), "b": (C/2,)}}``.
     """
     name = "additive_coupling"
     channels = check_int(name, "channels", channels, minimum=2)
@@ -60,48 +69,67 @@ def additive_coupling(channels: int, hidden: Sequence[int] = (), parity: int = 0
         raise ValueError(f"{name}: channel count must be even; got C={channels}")
     if parity not in (0, 1):
         raise ValueError(f"{name}: parity must be 0 or 1; got {parity!r}")
+    if partition not in ("halves", "odd_even"):
+        raise ValueError(f"{name}: partition must be 'halves' or 'odd_even'; got {partition!r}")
     hidden = tuple(check_int(name, "hidden width", w) for w in hidden)
     half = channels // 2
-    h = _coupling_net(half, hidden)
+    h = _coupling_net(half, hidden) if net is None else net
 
-    def split(x):
-        a, b = x[:, :half], x[:, half:]
+    def parts(x):
+        if partition == "halves":
+            a, b = x[:, :half], x[:, half:]
+        else:  # even indices, odd indices: a strided view of axis 1
+            pairs = x.reshape((x.shape[0], half, 2) + x.shape[2:])
+            a, b = pairs[:, :, 0], pairs[:, :, 1]
         return (a, b) if parity == 0 else (b, a)  # (kept, shifted)
 
     def join(kept, shifted):
-        return jnp.concatenate((kept, shifted) if parity == 0 else (shifted, kept), axis=1)
+        a, b = (kept, shifted) if parity == 0 else (shifted, kept)
+        if partition == "halves":
+            return jnp.concatenate((a, b), axis=1)
+        return jnp.stack((a, b), axis=2).reshape((a.shape[0], channels) + a.shape[2:])
 
     def init(key, input_shape):
-        check_rank(name, input_shape, 4, "(N, C, H, W)")
+        if net is None:
+            check_rank(name, input_shape, 4, "(N, C, H, W)")
+        elif len(input_shape) < 2:
+            raise ValueError(f"{name}: expected an input of shape (N, D) or (N, C, H, W); got {tuple(input_shape)}")
         if int(input_shape[1]) != channels:
             raise ValueError(f"{name}: expected C={channels} input channels; got C={int(input_shape[1])}")
-        _, params = h.init(key, (input_shape[0], half) + tuple(input_shape[2:]))
+        part = (input_shape[0], half) + tuple(input_shape[2:])
+        out_shape, params = h.init(key, part)
+        if tuple(out_shape[1:]) != tuple(part[1:]):
+            raise ValueError(f"{name}: the coupling function must map the kept part {tuple(part[1:])} to the same "
+                             f"shape; it gives {tuple(out_shape[1:])}")
         return tuple(input_shape), params
 
     def apply(params, x):
-        kept, shifted = split(x)
+        kept, shifted = parts(x)
         return join(kept, shifted + h.apply(params, kept))
 
     def backward(params, x, dy):
-        kept, _ = split(x)
-        dkept, dshifted = split(dy)
+        kept, _ = parts(x)
+        dkept, dshifted = parts(dy)
         dparams, dkept_via_h = h.backward(params, kept, dshifted)
         return dparams, join(dkept + dkept_via_h, dshifted)
 
     def inverse(params, y):
-        kept, shifted = split(y)
+        kept, shifted = parts(y)
         return join(kept, shifted - h.apply(params, kept))
 
     def log_det(params, x):
         del params
         return jnp.zeros(x.shape[:1], x.dtype)
 
-    which = "x1" if parity == 0 else "x2"
-    other = "x2" if parity == 0 else "x1"
+    if partition == "halves":
+        which, other = ("x1", "x2") if parity == 0 else ("x2", "x1")
+    else:
+        which, other = ("x_even", "x_odd") if parity == 0 else ("x_odd", "x_even")
+    h_text = " → ".join(_h_names(hidden)) if net is None else h.name
     return make_layer(
         name, init, apply, backward, inverse=inverse, log_det=log_det,
         formula=(
-            f"y_keep = {which}, y_shift = {other} + h({which}), h = {' → '.join(_h_names(hidden))};  "
+            f"y_keep = {which}, y_shift = {other} + h({which}), h = {h_text};  "
             f"inverse {other} = y_shift − h(y_keep);  log-det 0;  "
             f"∂L/∂{other} = ∂L/∂y_shift,  ∂L/∂{which} = ∂L/∂y_keep + h.backward(∂L/∂y_shift)"
         ),
