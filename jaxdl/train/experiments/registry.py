@@ -62,6 +62,7 @@ def base_config(experiment: str) -> ml_collections.ConfigDict:
     c.checkpoint_every = 500
     c.log_every = 100
     c.learning_rate = 1e-3
+    c.loop = "scan"  # "scan": lax.scan over a chunk of steps; "step": one jitted step per call
     c.smoke = False  # True: apply smoke_overrides (a run small enough for a test)
     c.smoke_overrides = ml_collections.ConfigDict()
     c.distributed = ml_collections.ConfigDict({"coordinator_address": "", "num_processes": 1, "process_id": 0})
