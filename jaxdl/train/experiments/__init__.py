@@ -28,6 +28,7 @@ from jaxdl.train.experiments import rnn_adding as _rnn_adding  # noqa: E402,F401
 from jaxdl.train.experiments import lstm_adding as _lstm_adding  # noqa: E402,F401  isort: skip
 from jaxdl.train.experiments import tictactoe_learned as _tictactoe_learned  # noqa: E402,F401  isort: skip
 from jaxdl.train.experiments import mnist_cnn as _mnist_cnn  # noqa: E402,F401  isort: skip
+from jaxdl.train.experiments import nice_mnist as _nice_mnist  # noqa: E402,F401  isort: skip
 
 __all__ = ["EXPERIMENTS", "Experiment", "base_config", "default_config", "experiment", "resolve", "run", "task_of"]
 

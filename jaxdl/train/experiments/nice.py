@@ -30,13 +30,17 @@ def _gaussian_nll(train, test, diagonal: bool) -> float:
     return float(np.mean(0.5 * (maha + logdet + d * np.log(2 * np.pi))))
 
 
-def nice_task(name: str, data_fn, event_shape, dequant_levels: int | None) -> Task:
+def nice_task(name: str, data_fn, event_shape, dequant_levels: int | None, make_flow=None,
+              show_as: tuple[int, ...] | None = None) -> Task:
     """A NICE flow on ``data_fn(cfg)['x_train']`` (dequantized with ``levels`` grey levels, if set),
     trained by maximum likelihood on the couplings' hand-derived backward passes."""
     from jaxdl.models.nice import nice
 
     def flow_of(cfg):
-        flow = nice(event_shape, num_couplings=cfg.num_couplings, hidden=tuple(cfg.hidden), prior=cfg.prior)
+        if make_flow is not None:
+            flow = make_flow(cfg)
+        else:
+            flow = nice(event_shape, num_couplings=cfg.num_couplings, hidden=tuple(cfg.hidden), prior=cfg.prior)
         return dataclasses.replace(flow, bijection=with_manual_grad(flow.bijection))
 
     def init(cfg, data, key):
@@ -90,6 +94,7 @@ def nice_task(name: str, data_fn, event_shape, dequant_levels: int | None) -> Ta
         correction = d * math.log(dequant_levels) if dequant_levels else 0.0
         out = {
             "test_nll_nats": nll,
+            "test_log_likelihood_nats": -nll,
             "baseline_diag_gaussian_nll_nats": _gaussian_nll(flat_train, flat_test, True),
             "baseline_full_gaussian_nll_nats": _gaussian_nll(flat_train, flat_test, False),
         }
@@ -111,7 +116,7 @@ def nice_task(name: str, data_fn, event_shape, dequant_levels: int | None) -> Ta
         samples = np.asarray(flow.sample(params, jax.random.PRNGKey(cfg.seed + 3), 64))
         x_test = test_points(cfg, data)[:8]
         recon = np.asarray(flow.inverse(params, flow.forward(params, jnp.asarray(x_test, jnp.float32))))
-        if len(event_shape) == 1:
+        if len(event_shape) == 1 and show_as is None:
             fig, axes = plt.subplots(1, 2, figsize=(9, 4))
             lo, hi = data["x_train"].min(0) - 0.5, data["x_train"].max(0) + 0.5
             gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
@@ -128,7 +133,8 @@ def nice_task(name: str, data_fn, event_shape, dequant_levels: int | None) -> Ta
             paths.append(plotting.save(fig, workdir, "density_and_samples.png"))
         else:
             fig, axes = plt.subplots(3, 8, figsize=(8, 3.4))
-            rows = [samples[:8], x_test, recon]
+            shape = show_as or tuple(event_shape)
+            rows = [a.reshape((-1,) + shape) for a in (samples[:8], x_test, recon)]
             for r, (imgs, label) in enumerate(zip(rows, ["samples", "test", "inverse(forward)"])):
                 for i in range(8):
                     axes[r, i].imshow(np.clip(imgs[i, 0], 0, 1), cmap="gray_r")
