@@ -340,9 +340,14 @@ def _cmd_train(args) -> int:
     except TrainingDiverged as e:
         print(str(e), file=sys.stderr)
         return 1
-    skip = {"confusion_matrix", "plots", "generated"}
-    print(f"{summary['experiment']}: {summary['steps']} steps in {summary['wall_seconds']:.1f} s on "
-          f"{summary['devices']} device(s); workdir {args.workdir}")
+    skip = {"confusion_matrix", "plots", "generated", "already_finished", "compile_seconds"}
+    if summary.get("already_finished"):
+        print(f"{summary['experiment']}: already finished ({summary['steps']} steps) in workdir {args.workdir}; "
+              "its summary (raise --config.num_steps to train further):")
+    else:
+        print(f"{summary['experiment']}: {summary['steps']} steps in {summary['wall_seconds']:.1f} s on "
+              f"{summary['devices']} device(s) ({summary.get('compile_seconds', 0):.1f} s compiling); "
+              f"workdir {args.workdir}")
     for k, v in summary.items():
         if k in skip or k in ("experiment", "steps", "wall_seconds", "devices"):
             continue

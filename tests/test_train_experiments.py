@@ -35,7 +35,7 @@ def test_smoke_config_runs_end_to_end(name, tmp_path):
     assert json.loads((tmp_path / "config.json").read_text())["experiment"] == name
     lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["step"] for line in lines] == [10, 20]
-    assert sorted(p.name for p in tmp_path.glob("checkpoint_*.msgpack")) == ["checkpoint_10.msgpack", "checkpoint_20.msgpack"]
+    assert trainer.checkpoint_steps(str(tmp_path)) == [10, 20]  # orbax, keep_checkpoints = 2
     assert summary["plots"] and all(os.path.getsize(p) > 0 and p.endswith(".png") for p in summary["plots"])
     if name in ("gan_ring", "exam_gan"):  # the model over training: one snapshot per chunk
         assert [s for s, _ in trainer.load_snapshots(str(tmp_path))] == [10, 20]
@@ -48,8 +48,7 @@ def _final_params(workdir, name, **overrides):
 
     params = task.init(cfg, task.data(cfg), jax.random.PRNGKey(0))
     opt_state = task.optimizer(cfg).init(params)
-    path = trainer.checkpoints(str(workdir))[-1][1]
-    return trainer.load_checkpoint(path, name, params, opt_state)
+    return trainer.restore_checkpoint(str(workdir), name, params, opt_state)
 
 
 @pytest.mark.parametrize("name", ["cnn_digits", "gan_ring"])
@@ -110,14 +109,19 @@ def test_four_devices_follow_the_single_device_loss_curve(tmp_path):
     assert "batch_size must be divisible by the 4 devices" in bad.stderr and bad.stderr.count("\n") == 1
 
 
+def _files(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def test_corrupt_checkpoint_is_a_clear_error_and_nothing_is_overwritten(tmp_path):
     experiments.run(smoke("cnn_digits"), str(tmp_path), progress=False, stop_after=10)
-    path = tmp_path / "checkpoint_10.msgpack"
-    path.write_bytes(path.read_bytes()[:100])
-    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    with pytest.raises(ValueError, match="checkpoint_10.msgpack' is corrupt or truncated"):
-        experiments.run(smoke("cnn_digits", learning_rate=0.5), str(tmp_path), progress=False)
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    for p in (tmp_path / "checkpoints" / "10" / "state").rglob("*"):
+        if p.is_file() and p.stat().st_size > 100:
+            p.write_bytes(p.read_bytes()[:100])
+    before = _files(tmp_path)
+    with pytest.raises(ValueError, match="checkpoints/10' does not fit this config's model or is damaged"):
+        experiments.run(smoke("cnn_digits"), str(tmp_path), progress=False)
+    assert _files(tmp_path) == before
 
 
 def test_another_experiments_workdir_is_refused(tmp_path):
@@ -139,7 +143,29 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
                                      "log_every": 10, "experiment": "diverge"})
     with pytest.raises(trainer.TrainingDiverged, match=r"the loss became inf at step 16; stopped, the last good checkpoint \(step 10\)"):
         trainer.train_and_evaluate(task, cfg, str(tmp_path), progress=False)
-    assert [s for s, _ in trainer.checkpoints(str(tmp_path))] == [10]
+    assert trainer.checkpoint_steps(str(tmp_path)) == [10]
+
+
+def test_nan_parameters_with_a_finite_loss_are_never_checkpointed(tmp_path):
+    # The loss ignores the parameter that turns NaN at step 12 (as ReLU(NaN) = 0 would hide it).
+    def update(cfg, opt):
+        def run(params, opt_state, batch, key):
+            bad = jnp.where(params["t"] >= 11, jnp.nan, params["v"])
+            return {"t": params["t"] + 1, "v": bad}, opt_state, jnp.float32(1.0)
+        return run
+
+    task = trainer.Task(
+        name="nan_params", data=lambda cfg: {"x": np.zeros((4, 1), np.float32)},
+        init=lambda cfg, data, key: {"t": jnp.zeros((), jnp.float32), "v": jnp.ones((), jnp.float32)},
+        optimizer=lambda cfg: optax.sgd(1.0), batch=lambda cfg, data, key: {}, loss=None,
+        evaluate=lambda *a: {}, plots=lambda *a: [], update=update,
+    )
+    cfg = ml_collections.ConfigDict({"seed": 0, "batch_size": 4, "num_steps": 30, "checkpoint_every": 10,
+                                     "log_every": 10, "experiment": "nan_params"})
+    with pytest.raises(trainer.TrainingDiverged, match=r"parameters became NaN or infinite by step 20 \(with a finite "
+                                                        r"loss\); stopped, the last good checkpoint \(step 10\)"):
+        trainer.train_and_evaluate(task, cfg, str(tmp_path), progress=False)
+    assert trainer.checkpoint_steps(str(tmp_path)) == [10]
 
 
 @pytest.mark.parametrize(

@@ -1,31 +1,39 @@
-"""``jaxdl train``: one loop for every experiment — jitted chunks of steps, checkpoints, resume,
-metrics, plots, and data parallelism over the local devices.
+"""``jaxdl train``: one loop for every experiment — jitted steps, orbax checkpoints, an honest
+resume, metrics, plots, and data parallelism over the local devices.
 
 An experiment is a :class:`Task` (see :mod:`jaxdl.train.experiments`). The loop:
 
-- draws step ``t``'s randomness from ``fold_in(key(seed), t)``, so a run stopped and resumed at
-  any checkpoint ends with exactly the parameters of a run that went straight through;
-- runs ``lax.scan`` over chunks of steps (one compiled program per chunk length), shows a
-  progress bar, appends one JSON line per chunk to ``metrics.jsonl`` and writes a checkpoint
-  every ``checkpoint_every`` steps (msgpack via ``flax.serialization``, written to a temporary
-  file and renamed, so a crash never leaves half a checkpoint);
-- stops at the first non-finite loss, keeping the last good checkpoint;
+- checks everything before it writes anything: the workdir (not a file, writable, not in use by
+  another ``jaxdl train``: an exclusive lock), the data, the config against the workdir's
+  ``config.json`` (only ``num_steps`` may grow), the checkpoint against the model, and the
+  metrics already written;
+- draws step ``t``'s randomness from ``fold_in(key(seed), t)``, so a run stopped (or killed) and
+  resumed at any checkpoint ends with exactly the parameters of a run that went straight through;
+- runs the steps as ``lax.scan`` chunks or as one jitted step per call (``config.loop``), shows
+  a progress bar, appends one JSON line per chunk to ``metrics.jsonl`` (the training loss and
+  the task's other step metrics, evaluation metrics every ``eval_every`` steps, steps per
+  second with compilation counted apart) and saves a checkpoint every ``checkpoint_every`` steps
+  with orbax's ``CheckpointManager`` under ``checkpoints/`` (atomic, asynchronous, the last
+  ``keep_checkpoints`` kept; the run ends only after pending saves have finished);
+- stops at the first non-finite loss or parameter, keeping the last good checkpoint;
 - shards each minibatch over a ``Mesh`` of all local devices (parameters replicated), so the
   same code runs on one CPU, ``--xla_force_host_platform_device_count`` fake devices, or a GPU
   node; with ``distributed.coordinator_address`` set it first joins a multi-host run.
 
-The workdir holds ``config.json``, ``metrics.jsonl``, ``checkpoint_<step>.msgpack``,
-``summary.json`` and the experiment's PNG plots.
+The workdir holds ``config.json``, ``metrics.jsonl``, ``checkpoints/<step>/``, ``summary.json``
+and the experiment's PNG plots.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import glob
 import json
 import math
 import os
-import re
+import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -34,10 +42,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from flax import serialization
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
-
-CHECKPOINT_RE = re.compile(r"checkpoint_(\d+)\.msgpack$")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -56,7 +61,10 @@ class Task:
       evaluate: ``(cfg, params, data) -> dict`` of final figures for ``summary.json``.
       plots: ``(cfg, params, data, history, workdir) -> [paths]``.
       update: optional ``(cfg, optimizer) -> update(params, opt_state, batch, key) -> (params,
-        opt_state, loss)`` replacing the default gradient step (the GAN's D-then-G step).
+        opt_state, metrics)`` replacing the default gradient step (the GAN's D-then-G step);
+        ``metrics`` is the loss, or a dict of scalars holding ``"loss"`` and others (logged too).
+      eval_metrics: optional ``(cfg, params, data) -> dict`` of cheap evaluation figures (test
+        loss, accuracy, NLL), logged to ``metrics.jsonl`` every ``eval_every`` steps.
       snapshot: optional ``(cfg, params) -> np.ndarray``, saved after every chunk as
         ``snapshots/<step>.npy`` so that plots can show the model over training.
     """
@@ -71,6 +79,7 @@ class Task:
     plots: Callable
     update: Callable | None = None
     snapshot: Callable | None = None
+    eval_metrics: Callable | None = None
 
 
 def sample_rows(key, n: int, size: int):
@@ -87,69 +96,183 @@ def load_snapshots(workdir: str) -> list[tuple[int, np.ndarray]]:
 
 
 class TrainingDiverged(Exception):
-    """The loss became NaN or infinite; the last good checkpoint is kept."""
+    """The loss or the parameters became NaN or infinite; the last good checkpoint is kept."""
+
+
+class WorkdirError(ValueError):
+    """A workdir that cannot be used as it is (one line, exit code 2); nothing was written."""
 
 
 # --------------------------------------------------------------------------------------------
-# Checkpoints.
+# The workdir: one run, one process, nothing written before everything is checked.
 
-
-def checkpoints(workdir: str) -> list[tuple[int, str]]:
-    """``[(step, path)]`` of the workdir's checkpoints, oldest first."""
-    found = []
-    for path in glob.glob(os.path.join(workdir, "checkpoint_*.msgpack")):
-        m = CHECKPOINT_RE.search(path)
-        if m:
-            found.append((int(m.group(1)), path))
-    return sorted(found)
+# Fields that may differ on resume without changing what the run computes.
+COSMETIC_FIELDS = ("keep_checkpoints", "distributed")
 
 
 def _writer() -> bool:
-    """In a multi-host run only process 0 writes files."""
+    """In a multi-host run only process 0 writes the workdir's own files."""
     return jax.process_index() == 0
 
 
-def save_checkpoint(workdir: str, experiment: str, step: int, params, opt_state, key, keep: int = 2) -> str:
-    state = {
-        "experiment": experiment,
-        "step": int(step),
-        "key": np.asarray(key),  # a raw uint32 key (jax.random.PRNGKey)
-        "params": serialization.to_state_dict(jax.device_get(params)),
-        "opt_state": serialization.to_state_dict(jax.device_get(opt_state)),
-    }
-    path = os.path.join(workdir, f"checkpoint_{step}.msgpack")
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(serialization.msgpack_serialize(state))
+def _check_workdir_path(workdir: str) -> None:
+    if os.path.exists(workdir) and not os.path.isdir(workdir):
+        raise WorkdirError(f"train: the workdir {workdir!r} is a file, not a directory")
+    parent = os.path.abspath(workdir)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise WorkdirError(f"train: cannot create the workdir {workdir!r}: {parent!r} is a file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise WorkdirError(f"train: cannot write the workdir {workdir!r}: {parent!r} is not writable")
+
+
+@contextlib.contextmanager
+def _locked(workdir: str):
+    """An exclusive lock on the workdir for the whole run (a second process is refused)."""
+    import fcntl
+
+    try:
+        os.makedirs(workdir, exist_ok=True)
+        fd = os.open(os.path.join(workdir, ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise WorkdirError(f"train: cannot use the workdir {workdir!r}: {e.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WorkdirError(f"train: the workdir {workdir!r} is in use by another jaxdl train; "
+                               "wait for it to end or use another --workdir") from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def write_atomically(path: str, text: str) -> None:
+    """``text`` to ``path`` through a temporary file, fsync and a rename: never half-written."""
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
-    for _, old in checkpoints(workdir)[:-keep]:
-        os.remove(old)
-    return path
 
 
-def load_checkpoint(path: str, experiment: str, params_like, opt_state_like):
-    """``(step, params, opt_state, key)``; raises ``ValueError`` for another experiment's or a
-    corrupt checkpoint (and touches nothing)."""
+def _config_drift(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """``["learning_rate 0.003 → 0.5", ...]``: every field that differs, except ``num_steps``
+    growing and the cosmetic fields."""
+    out = []
+    for k in sorted(set(old) | set(new)):
+        name = f"{prefix}{k}"
+        if not prefix and k in COSMETIC_FIELDS:
+            continue
+        a, b = old.get(k, "<absent>"), new.get(k, "<absent>")
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _config_drift(a, b, f"{name}.")
+        elif name == "num_steps" and isinstance(a, int) and isinstance(b, int) and b >= a:
+            continue
+        elif a != b and not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and list(a) == list(b)):
+            out.append(f"{name} {a!r} → {b!r}")
+    return out
+
+
+def _check_config(workdir: str, cfg_dict: dict) -> dict | None:
+    """The workdir's previous config (``None`` for a new run); refuses another experiment or a
+    changed config."""
+    path = os.path.join(workdir, "config.json")
+    if not os.path.exists(path):
+        return None
     try:
-        with open(path, "rb") as f:
-            state = serialization.msgpack_restore(f.read())
-        found = state["experiment"]
-    except Exception as e:  # noqa: BLE001 - msgpack raises several kinds for a damaged file
-        raise ValueError(f"train: checkpoint {path!r} is corrupt or truncated ({type(e).__name__}); "
-                         "nothing was overwritten — remove it to restart from the previous one") from None
-    if found != experiment:
-        raise ValueError(f"train: the workdir holds a checkpoint of experiment {found!r}, not {experiment!r}; "
-                         "use another --workdir")
-    try:
-        params = serialization.from_state_dict(params_like, state["params"])
-        opt_state = serialization.from_state_dict(opt_state_like, state["opt_state"])
-    except Exception as e:  # noqa: BLE001
-        raise ValueError(f"train: checkpoint {path!r} does not fit this config's model ({e})") from None
-    return int(state["step"]), params, opt_state, jnp.asarray(state["key"], jnp.uint32)
+        with open(path) as f:
+            old = json.load(f)
+    except (OSError, ValueError) as e:
+        raise WorkdirError(f"train: {path!r} cannot be read ({type(e).__name__}); the workdir's run is unknown — "
+                           "use another --workdir") from None
+    if old.get("experiment") != cfg_dict.get("experiment"):
+        raise WorkdirError(f"train: the workdir holds a run of experiment {old.get('experiment')!r}, not "
+                           f"{cfg_dict.get('experiment')!r}; use another --workdir")
+    drift = _config_drift(old, cfg_dict)
+    if drift:
+        raise WorkdirError(f"train: the workdir {workdir!r} holds a run with another config: {'; '.join(drift)} "
+                           "(only num_steps may grow on resume; use another --workdir)")
+    return old
+
+
+def read_history(path: str, upto: int | None = None) -> list[dict[str, Any]]:
+    """The records of ``metrics.jsonl`` (those up to step ``upto``). A torn last line (a kill
+    while it was written) is dropped with a warning; a malformed line before it is an error
+    naming the file and the line."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        lines = f.read().split("\n")
+    rows = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict) or not isinstance(row.get("step"), int):
+                raise ValueError("no step")
+        except ValueError:
+            if all(not rest.strip() for rest in lines[i + 1:]):
+                print(f"train: warning: dropped the torn last line {i + 1} of {path!r}", file=sys.stderr)
+                break
+            raise WorkdirError(f"train: {path!r} line {i + 1} is not a metrics record; repair or remove the "
+                               "line to resume") from None
+        rows.append(row)
+    return rows if upto is None else [r for r in rows if r["step"] <= upto]
 
 
 # --------------------------------------------------------------------------------------------
-# The loop.
+# Checkpoints (orbax).
+
+
+def _manager(workdir: str, keep: int, create: bool = True):
+    import orbax.checkpoint as ocp
+
+    # Incomplete checkpoints (a save that was killed) are removed: the workdir is locked.
+    options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=create, cleanup_tmp_directories=True)
+    return ocp.CheckpointManager(os.path.abspath(os.path.join(workdir, "checkpoints")), options=options)
+
+
+def checkpoint_steps(workdir: str) -> list[int]:
+    """The steps of the workdir's complete checkpoints, oldest first."""
+    if not os.path.isdir(os.path.join(workdir, "checkpoints")):
+        return []
+    with _manager(workdir, None, create=False) as m:
+        return sorted(m.all_steps())
+
+
+def restore_checkpoint(workdir: str, experiment: str, params_like, opt_state_like, step: int | None = None):
+    """``(step, params, opt_state, key)`` of the latest (or ``step``'s) checkpoint; ``ValueError``
+    for another experiment's, a damaged one or one that does not fit the model (nothing touched)."""
+    import orbax.checkpoint as ocp
+
+    with _manager(workdir, None, create=False) as m:
+        step = m.latest_step() if step is None else step
+        key_like = jax.random.PRNGKey(0)  # a raw key, of this process's PRNG implementation's shape
+        target = {"params": params_like, "opt_state": opt_state_like, "key": key_like}
+        abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, target)
+        where = os.path.join(workdir, "checkpoints", str(step))
+        try:
+            meta = m.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))["meta"]
+        except Exception as e:  # noqa: BLE001 - orbax raises several kinds for a damaged checkpoint
+            raise WorkdirError(f"train: checkpoint {where!r} is corrupt or truncated ({type(e).__name__}); "
+                               "nothing was overwritten — remove it to restart from the previous one") from None
+        if meta.get("experiment") != experiment:
+            raise WorkdirError(f"train: the workdir holds a checkpoint of experiment {meta.get('experiment')!r}, "
+                               f"not {experiment!r}; use another --workdir")
+        try:
+            state = m.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))["state"]
+        except Exception as e:  # noqa: BLE001
+            raise WorkdirError(f"train: checkpoint {where!r} does not fit this config's model or is damaged "
+                               f"({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})") from None
+    return int(meta["step"]), state["params"], state["opt_state"], jnp.asarray(state["key"], key_like.dtype)
+
+
+# --------------------------------------------------------------------------------------------
+# The steps.
 
 
 def _mesh_and_shardings(batch_size: int):
@@ -161,8 +284,13 @@ def _mesh_and_shardings(batch_size: int):
     return NamedSharding(mesh, PartitionSpec()), NamedSharding(mesh, PartitionSpec("data"))
 
 
+def _as_metrics(out) -> dict:
+    return dict(out) if isinstance(out, dict) else {"loss": out}
+
+
 def _make_chunk(task: Task, cfg, optimizer, data_sharding):
-    """``chunk(params, opt_state, key, data, first_step, length) -> (params, opt_state, losses)``."""
+    """``chunk(params, opt_state, key, data, first_step, length) -> (params, opt_state, metrics)``
+    with ``metrics`` a dict of per-step arrays, ``"loss"`` among them."""
     if task.update is not None:
         update = task.update(cfg, optimizer)
     else:
@@ -177,7 +305,8 @@ def _make_chunk(task: Task, cfg, optimizer, data_sharding):
     def body(params, opt_state, key, data, t):
         k_batch, k_step = jax.random.split(jax.random.fold_in(key, t))
         batch = shard(task.batch(cfg, data, k_batch))
-        return update(params, opt_state, batch, k_step)
+        params, opt_state, out = update(params, opt_state, batch, k_step)
+        return params, opt_state, _as_metrics(out)
 
     loop = cfg.get("loop", "scan")
     if loop == "step":
@@ -186,11 +315,11 @@ def _make_chunk(task: Task, cfg, optimizer, data_sharding):
         one = jax.jit(body)
 
         def stepwise(params, opt_state, key, data, first_step, length):
-            losses = []
+            outs = []
             for t in range(first_step, first_step + length):
-                params, opt_state, loss = one(params, opt_state, key, data, t)
-                losses.append(loss)
-            return params, opt_state, jnp.stack(losses)
+                params, opt_state, out = one(params, opt_state, key, data, t)
+                outs.append(out)
+            return params, opt_state, jax.tree_util.tree_map(lambda *v: jnp.stack(v), *outs)
 
         return stepwise
     if loop != "scan":
@@ -198,117 +327,157 @@ def _make_chunk(task: Task, cfg, optimizer, data_sharding):
 
     def chunk(params, opt_state, key, data, first_step, length):
         def scan_body(carry, t):
-            params, opt_state, loss = body(*carry, key, data, t)
-            return (params, opt_state), loss
+            params, opt_state, out = body(*carry, key, data, t)
+            return (params, opt_state), out
 
         steps = first_step + jnp.arange(length)
-        (params, opt_state), losses = jax.lax.scan(scan_body, (params, opt_state), steps)
-        return params, opt_state, losses
+        (params, opt_state), outs = jax.lax.scan(scan_body, (params, opt_state), steps)
+        return params, opt_state, outs
 
     return jax.jit(chunk, static_argnums=(5,))
+
+
+_COMPILE_LOCK = threading.Lock()
+_COMPILE_SECONDS = [0.0]
+_LISTENING = [False]
+
+
+def _compile_seconds() -> float:
+    """Seconds JAX has spent tracing, lowering and compiling in this process so far."""
+    with _COMPILE_LOCK:
+        if not _LISTENING[0]:
+            def listen(name, duration, **kwargs):
+                if name.startswith("/jax/core/compile/"):
+                    with _COMPILE_LOCK:
+                        _COMPILE_SECONDS[0] += duration
+
+            jax.monitoring.register_event_duration_secs_listener(listen)
+            _LISTENING[0] = True
+        return _COMPILE_SECONDS[0]
+
+
+def _finite(tree) -> bool:
+    return all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree_util.tree_leaves(tree)
+               if jnp.issubdtype(jnp.asarray(leaf).dtype, jnp.inexact))
 
 
 def train_and_evaluate(task: Task, cfg, workdir: str, progress: bool = True, stop_after: int | None = None) -> dict:
     """Trains ``task`` with ``cfg`` in ``workdir`` (resuming from its last checkpoint) and returns
     the summary. ``stop_after`` ends the run early at that step (after its checkpoint) — the
-    tests use it to stop and resume."""
+    tests use it to stop and resume.
+
+    Raises:
+      WorkdirError: a workdir that is a file or not writable, in use by another process, holding
+        another experiment's run or another config, or a damaged checkpoint or metrics file —
+        before anything is written.
+      TrainingDiverged: a non-finite loss or parameter (the last good checkpoint is kept).
+    """
+    _check_workdir_path(workdir)
+    replicated, data_sharding = _mesh_and_shardings(cfg.batch_size)
+    data = task.data(cfg)
+    cfg_dict = cfg.to_dict()
+    with _locked(workdir):
+        previous = _check_config(workdir, cfg_dict)
+        key = jax.random.PRNGKey(cfg.seed)
+        init_key, loop_key = jax.random.split(key)
+        params = task.init(cfg, data, init_key)
+        optimizer = task.optimizer(cfg)
+        opt_state = optimizer.init(params)
+        step = 0
+        if checkpoint_steps(workdir):
+            step, params, opt_state, loop_key = restore_checkpoint(workdir, task.name, params, opt_state)
+        elif previous is not None and os.path.exists(os.path.join(workdir, "summary.json")):
+            raise WorkdirError(f"train: the workdir {workdir!r} holds a finished run without its checkpoints; "
+                               "use another --workdir")
+        metrics_path = os.path.join(workdir, "metrics.jsonl")
+        all_rows = read_history(metrics_path)
+        history = [r for r in all_rows if r["step"] <= step]
+        summary_path = os.path.join(workdir, "summary.json")
+        if step >= cfg.num_steps and os.path.exists(summary_path):
+            with open(summary_path) as f:  # the same config, already trained to the end
+                summary = json.load(f)
+            summary["already_finished"] = True
+            return summary
+        # Everything is checked: from here on the workdir is written.
+        if _writer():
+            write_atomically(os.path.join(workdir, "config.json"), json.dumps(cfg_dict, indent=2, default=str) + "\n")
+            if len(history) != len(all_rows):  # lines of a lost run after the checkpoint
+                write_atomically(metrics_path, "".join(json.dumps(r) + "\n" for r in history))
+        return _loop(task, cfg, workdir, data, params, opt_state, loop_key, step, history, replicated, data_sharding,
+                     optimizer, progress, stop_after)
+
+
+def _loop(task, cfg, workdir, data, params, opt_state, loop_key, step, history, replicated, data_sharding, optimizer,
+          progress, stop_after):
     from tqdm.auto import tqdm
 
-    os.makedirs(workdir, exist_ok=True)
-    replicated, data_sharding = _mesh_and_shardings(cfg.batch_size)
-    found = checkpoints(workdir)
-    _check_workdir(workdir, task.name, found)
+    import orbax.checkpoint as ocp
 
-    data = task.data(cfg)
-    key = jax.random.PRNGKey(cfg.seed)
-    init_key, loop_key = jax.random.split(key)
-    params = task.init(cfg, data, init_key)
-    optimizer = task.optimizer(cfg)
-    opt_state = optimizer.init(params)
-    step = 0
-    if found:
-        step, params, opt_state, loop_key = load_checkpoint(found[-1][1], task.name, params, opt_state)
-    # Written only once the checkpoint (if any) has loaded: a refused run changes nothing.
-    if _writer():
-        with open(os.path.join(workdir, "config.json"), "w") as f:
-            json.dump(cfg.to_dict(), f, indent=2, default=str)
     params, opt_state = jax.device_put((params, opt_state), replicated)
     data_dev = jax.device_put({k: jnp.asarray(v) for k, v in data.items()}, replicated)
-
     chunk_fn = _make_chunk(task, cfg, optimizer, data_sharding)
-    chunk_len = math.gcd(cfg.log_every, cfg.checkpoint_every)
+    eval_every = int(cfg.get("eval_every", 0) or 0) or cfg.checkpoint_every
+    chunk_len = math.gcd(cfg.log_every, cfg.checkpoint_every, *([eval_every] if eval_every and task.eval_metrics else []))
     metrics_path = os.path.join(workdir, "metrics.jsonl")
-    history = _read_history(metrics_path, upto=step)
     end = cfg.num_steps if stop_after is None else min(cfg.num_steps, stop_after)
     start_time = time.perf_counter()
-    summary_path = os.path.join(workdir, "summary.json")
-    if step >= end and step >= cfg.num_steps and os.path.exists(summary_path):
-        with open(summary_path) as f:  # a finished run: nothing to do
-            return json.load(f)
+    compile_start = _compile_seconds()
     bar = tqdm(total=cfg.num_steps, initial=step, desc=task.name, unit="step", disable=None if progress else True,
                leave=False)
     last_good = step
-    while step < end:
-        length = min(chunk_len, end - step)
-        t0 = time.perf_counter()
-        new_params, new_opt_state, losses = chunk_fn(params, opt_state, loop_key, data_dev, step, length)
-        losses = np.asarray(losses)
-        if not np.all(np.isfinite(losses)):
-            bad = step + int(np.argmax(~np.isfinite(losses)))
-            bar.close()
-            raise TrainingDiverged(f"train: the loss became {losses[bad - step]} at step {bad}; stopped, "
-                                   f"the last good checkpoint (step {last_good}) is kept")
-        params, opt_state = new_params, new_opt_state
-        step += length
-        rate = length / (time.perf_counter() - t0)
-        record = {"step": step, "loss": float(losses.mean()), "last_loss": float(losses[-1]), "steps_per_sec": rate}
-        history.append(record)
-        if _writer():
-            with open(metrics_path, "a") as f:
-                f.write(json.dumps(record) + "\n")
-        if task.snapshot is not None and _writer():
-            os.makedirs(os.path.join(workdir, "snapshots"), exist_ok=True)
-            np.save(os.path.join(workdir, "snapshots", f"{step:09d}.npy"), task.snapshot(cfg, jax.device_get(params)))
-        bar.update(length)
-        bar.set_postfix(loss=f"{record['last_loss']:.4g}", steps_s=f"{rate:.0f}")
-        if (step % cfg.checkpoint_every == 0 or step == end) and _writer():
-            save_checkpoint(workdir, task.name, step, params, opt_state, loop_key)
-            last_good = step
-    bar.close()
+    manager = _manager(workdir, int(cfg.get("keep_checkpoints", 2)))
+    try:
+        while step < end:
+            length = min(chunk_len, end - step)
+            t0, c0 = time.perf_counter(), _compile_seconds()
+            new_params, new_opt_state, outs = chunk_fn(params, opt_state, loop_key, data_dev, step, length)
+            outs = {k: np.asarray(v) for k, v in outs.items()}
+            losses = outs["loss"]
+            if not np.all(np.isfinite(losses)):
+                bad = step + int(np.argmax(~np.isfinite(losses)))
+                raise TrainingDiverged(f"train: the loss became {losses[bad - step]} at step {bad}; stopped, "
+                                       f"the last good checkpoint (step {last_good}) is kept")
+            params, opt_state = new_params, new_opt_state
+            step += length
+            compile_s = _compile_seconds() - c0
+            elapsed = max(time.perf_counter() - t0 - compile_s, 1e-9)
+            record = {"step": step, "loss": float(losses.mean()), "last_loss": float(losses[-1])}
+            record.update({k: float(v.mean()) for k, v in outs.items() if k != "loss"})
+            record["steps_per_sec"] = length / elapsed
+            if compile_s > 0.05:
+                record["compile_seconds"] = compile_s
+            if eval_every and task.eval_metrics and step % eval_every == 0:
+                record.update({f"eval_{k}": float(v) for k, v in task.eval_metrics(cfg, jax.device_get(params), data).items()})
+            history.append(record)
+            if _writer():
+                with open(metrics_path, "a") as f:
+                    f.write(json.dumps(record) + "\n")
+            if task.snapshot is not None and _writer():
+                os.makedirs(os.path.join(workdir, "snapshots"), exist_ok=True)
+                np.save(os.path.join(workdir, "snapshots", f"{step:09d}.npy"), task.snapshot(cfg, jax.device_get(params)))
+            bar.update(length)
+            bar.set_postfix(loss=f"{record['last_loss']:.4g}", steps_s=f"{record['steps_per_sec']:.0f}")
+            if step % cfg.checkpoint_every == 0 or step == end:
+                if not _finite(params):
+                    raise TrainingDiverged(f"train: the parameters became NaN or infinite by step {step} (with a "
+                                           f"finite loss); stopped, the last good checkpoint (step {last_good}) is kept")
+                state = {"params": params, "opt_state": opt_state, "key": loop_key}
+                manager.save(step, args=ocp.args.Composite(
+                    state=ocp.args.StandardSave(state),
+                    meta=ocp.args.JsonSave({"experiment": task.name, "step": int(step)})))
+                last_good = step
+        manager.wait_until_finished()
+    finally:
+        bar.close()
+        manager.close()  # waits for pending saves
     wall = time.perf_counter() - start_time
     summary = {"experiment": task.name, "steps": step, "final_loss": history[-1]["last_loss"] if history else None,
-               "wall_seconds": wall, "devices": jax.device_count()}
+               "wall_seconds": wall, "compile_seconds": _compile_seconds() - compile_start,
+               "devices": jax.device_count()}
     if step >= cfg.num_steps:
         params_host = jax.device_get(params)
         summary.update(task.evaluate(cfg, params_host, data))
         summary["plots"] = task.plots(cfg, params_host, data, history, workdir) if _writer() else []
         if _writer():
-            with open(summary_path, "w") as f:
-                json.dump(summary, f, indent=2)
+            write_atomically(os.path.join(workdir, "summary.json"), json.dumps(summary, indent=2) + "\n")
     return summary
-
-
-def _check_workdir(workdir, name, found):
-    cfg_path = os.path.join(workdir, "config.json")
-    if found and os.path.exists(cfg_path):
-        try:
-            with open(cfg_path) as f:
-                previous = json.load(f).get("experiment")
-        except (OSError, ValueError):
-            previous = None
-        if previous not in (None, name):
-            raise ValueError(f"train: the workdir holds a run of experiment {previous!r}, not {name!r}; "
-                             "use another --workdir")
-
-
-def _read_history(path: str, upto: int) -> list[dict[str, Any]]:
-    """The metrics already written, up to the resumed step (later lines belong to a lost run)."""
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        rows = [json.loads(line) for line in f if line.strip()]
-    kept = [r for r in rows if r["step"] <= upto]
-    if len(kept) != len(rows):
-        with open(path, "w") as f:
-            f.writelines(json.dumps(r) + "\n" for r in kept)
-    return kept

@@ -71,5 +71,8 @@ def adding_task(name: str, cell: str) -> Task:
         ax.set_title(f"adding problem, T = {cfg.length}", fontsize=9)
         return [plotting.save(fig, workdir, "loss.png")]
 
+    def eval_metrics(cfg, params, data):
+        return {"test_mse": evaluate(cfg, params, data)["test_mse"]}
+
     return Task(name=name, data=data, init=init, optimizer=optimizer, batch=batch, loss=loss, evaluate=evaluate,
-                plots=plots)
+                plots=plots, eval_metrics=eval_metrics)

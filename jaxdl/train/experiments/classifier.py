@@ -79,6 +79,13 @@ def classifier_task(name: str, data, title: str, models=None) -> Task:
         np.add.at(confusion, (y, pred), 1)
         return {"test_accuracy": float(np.mean(pred == y)), "confusion_matrix": confusion.tolist()}
 
+    def eval_metrics(cfg, params, data):
+        apply = jax.jit(net_of(cfg).apply)
+        x, y = data["x_test"], data["y_test"]
+        logits = np.concatenate([np.asarray(apply(params, jnp.asarray(x[i:i + 1000]))) for i in range(0, len(x), 1000)])
+        ce = float(softmax_cross_entropy.apply(jnp.asarray(logits), jnp.asarray(y)))
+        return {"test_loss": ce, "test_accuracy": float(np.mean(np.argmax(logits, axis=-1) == y))}
+
     def plots(cfg, params, data, history, workdir):
         plt = plotting.plt()
         confusion = np.asarray(evaluate(cfg, params, data)["confusion_matrix"])
@@ -96,4 +103,4 @@ def classifier_task(name: str, data, title: str, models=None) -> Task:
         return [plotting.loss_curve(history, workdir, name), plotting.save(fig, workdir, "confusion_matrix.png")]
 
     return Task(name=name, data=typed_data, init=init, optimizer=lambda cfg: optax.adam(cfg.learning_rate),
-                batch=batch, loss=loss, evaluate=evaluate, plots=plots)
+                batch=batch, loss=loss, evaluate=evaluate, plots=plots, eval_metrics=eval_metrics)

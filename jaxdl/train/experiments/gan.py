@@ -40,7 +40,8 @@ def gan_task(name: str, make_gan, data_fn, sample_real, evaluate, plots):
 
         def run(params, opt_state, batch, key):
             params, opt_state, aux = step(params, opt_state, batch["z"], batch["x"])
-            return params, opt_state, aux["d_loss"]
+            # "loss" is the discriminator's (the curve the trainer watches); both are logged.
+            return params, opt_state, {"loss": aux["d_loss"], "d_loss": aux["d_loss"], "g_loss": aux["g_loss"]}
 
         return run
 

@@ -88,5 +88,9 @@ def gan_ring() -> Task:
             paths.append(plotting.save(fig, workdir, "samples_over_training.png"))
         return paths
 
+    def eval_metrics(cfg, params, data):
+        q = ring_quality(samples(cfg, params, 2000))
+        return {"mode_coverage": q["mode_coverage"], "high_quality_fraction": q["high_quality_fraction"]}
+
     task = gan_task("gan_ring", make_gan, data, sample_real, evaluate, plots)
-    return dataclasses.replace(task, snapshot=snapshot)
+    return dataclasses.replace(task, snapshot=snapshot, eval_metrics=eval_metrics)

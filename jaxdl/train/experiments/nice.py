@@ -80,6 +80,10 @@ def nice_task(name: str, data_fn, event_shape, dequant_levels: int | None, make_
             x = x + np.random.default_rng(cfg.seed + 1).uniform(size=x.shape) / dequant_levels
         return x
 
+    def eval_metrics(cfg, params, data):
+        x_test = jnp.asarray(test_points(cfg, data), jnp.float32)
+        return {"test_nll_nats": float(-np.mean(np.asarray(jax.jit(flow_of(cfg).log_prob)(params, x_test))))}
+
     def evaluate(cfg, params, data):
         flow = flow_of(cfg)
         x_test = test_points(cfg, data)
@@ -144,4 +148,4 @@ def nice_task(name: str, data_fn, event_shape, dequant_levels: int | None, make_
         return paths
 
     return Task(name=name, data=data_fn, init=init, optimizer=optimizer, batch=batch, loss=loss, evaluate=evaluate,
-                plots=plots)
+                plots=plots, eval_metrics=eval_metrics)

@@ -61,6 +61,8 @@ def base_config(experiment: str) -> ml_collections.ConfigDict:
     c.num_steps = 1000
     c.checkpoint_every = 500
     c.log_every = 100
+    c.eval_every = 0  # evaluation metrics in metrics.jsonl every this many steps; 0: at every checkpoint
+    c.keep_checkpoints = 2  # the newest checkpoints kept (cosmetic: may change on resume)
     c.learning_rate = 1e-3
     c.loop = "scan"  # "scan": lax.scan over a chunk of steps; "step": one jitted step per call
     c.smoke = False  # True: apply smoke_overrides (a run small enough for a test)

@@ -60,4 +60,5 @@ def tictactoe_learned() -> Task:
         return [plotting.loss_curve(history, workdir, "tictactoe_learned"), plotting.save(fig, workdir, "filters.png")]
 
     return Task(name="tictactoe_learned", data=data, init=init, optimizer=lambda cfg: optax.adam(cfg.learning_rate),
-                batch=batch, loss=loss, evaluate=evaluate, plots=plots)
+                batch=batch, loss=loss, evaluate=evaluate, plots=plots,
+                eval_metrics=lambda cfg, params, data: {"test_accuracy": evaluate(cfg, params, data)["test_accuracy"]})
