@@ -92,7 +92,8 @@ def read_idx(path: str, ndim: int | None = None) -> np.ndarray:
                         "(expected 0x000008dd for unsigned bytes, dd the number of dimensions)")
     dtype, dims = _IDX_TYPES[raw[2]], raw[3]
     if ndim is not None and dims != ndim:
-        raise DataError(f"data: {path!r} has {dims} dimensions; expected {ndim}")
+        raise DataError(f"data: {path!r} is not an IDX file of {ndim} dimensions: wrong magic number 0x{raw[:4].hex()} "
+                        f"(expected 0x000008{ndim:02x} for unsigned bytes)")
     header = 4 + 4 * dims
     if len(raw) < header:
         raise DataError(f"data: {path!r} is truncated: its header needs {header} bytes; the file has {len(raw)}")

@@ -202,8 +202,13 @@ def read_history(path: str, upto: int | None = None) -> list[dict[str, Any]]:
     """The records of ``metrics.jsonl`` (those up to step ``upto``). A torn last line (a kill
     while it was written) is dropped with a warning; a malformed line before it is an error
     naming the file and the line."""
+    return _read_history(path, upto)[0]
+
+
+def _read_history(path: str, upto: int | None = None) -> tuple[list[dict[str, Any]], bool]:
+    """``(records, torn)``: ``torn`` when a torn last line was dropped (the file needs rewriting)."""
     if not os.path.exists(path):
-        return []
+        return [], False
     with open(path) as f:
         lines = f.read().split("\n")
     rows = []
@@ -217,11 +222,12 @@ def read_history(path: str, upto: int | None = None) -> list[dict[str, Any]]:
         except ValueError:
             if all(not rest.strip() for rest in lines[i + 1:]):
                 print(f"train: warning: dropped the torn last line {i + 1} of {path!r}", file=sys.stderr)
-                break
+                return (rows if upto is None else [r for r in rows if r["step"] <= upto]), True
             raise WorkdirError(f"train: {path!r} line {i + 1} is not a metrics record; repair or remove the "
                                "line to resume") from None
         rows.append(row)
-    return rows if upto is None else [r for r in rows if r["step"] <= upto]
+    torn = bool(lines) and lines[-1] != ""  # no final newline: the last write did not finish
+    return (rows if upto is None else [r for r in rows if r["step"] <= upto]), torn
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,14 +250,16 @@ def checkpoint_steps(workdir: str) -> list[int]:
         return sorted(m.all_steps())
 
 
-def restore_checkpoint(workdir: str, experiment: str, params_like, opt_state_like, step: int | None = None):
+def restore_checkpoint(workdir: str, experiment: str, params_like, opt_state_like, step: int | None = None,
+                       key_like=None):
     """``(step, params, opt_state, key)`` of the latest (or ``step``'s) checkpoint; ``ValueError``
     for another experiment's, a damaged one or one that does not fit the model (nothing touched)."""
     import orbax.checkpoint as ocp
 
     with _manager(workdir, None, create=False) as m:
         step = m.latest_step() if step is None else step
-        key_like = jax.random.PRNGKey(0)  # a raw key, of this process's PRNG implementation's shape
+        if key_like is None:
+            key_like = jax.random.PRNGKey(0)  # a raw key, of this process's PRNG implementation's shape
         target = {"params": params_like, "opt_state": opt_state_like, "key": key_like}
         abstract = jax.tree_util.tree_map(ocp.utils.to_shape_dtype_struct, target)
         where = os.path.join(workdir, "checkpoints", str(step))
@@ -390,7 +398,7 @@ def train_and_evaluate(task: Task, cfg, workdir: str, progress: bool = True, sto
             raise WorkdirError(f"train: the workdir {workdir!r} holds a finished run without its checkpoints; "
                                "use another --workdir")
         metrics_path = os.path.join(workdir, "metrics.jsonl")
-        all_rows = read_history(metrics_path)
+        all_rows, torn = _read_history(metrics_path)
         history = [r for r in all_rows if r["step"] <= step]
         summary_path = os.path.join(workdir, "summary.json")
         if step >= cfg.num_steps and os.path.exists(summary_path):
@@ -401,7 +409,7 @@ def train_and_evaluate(task: Task, cfg, workdir: str, progress: bool = True, sto
         # Everything is checked: from here on the workdir is written.
         if _writer():
             write_atomically(os.path.join(workdir, "config.json"), json.dumps(cfg_dict, indent=2, default=str) + "\n")
-            if len(history) != len(all_rows):  # lines of a lost run after the checkpoint
+            if torn or len(history) != len(all_rows):  # a torn line, or lines of a lost run after the checkpoint
                 write_atomically(metrics_path, "".join(json.dumps(r) + "\n" for r in history))
         return _loop(task, cfg, workdir, data, params, opt_state, loop_key, step, history, replicated, data_sharding,
                      optimizer, progress, stop_after)
