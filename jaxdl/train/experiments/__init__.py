@@ -10,6 +10,8 @@ library entry point of ``jaxdl train``.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Iterable
 
 import jax
@@ -53,6 +55,8 @@ def task_of(cfg) -> Task:
         raise ValueError(f"config: unknown experiment {name!r}; known: {', '.join(sorted(EXPERIMENTS))}, "
                          "or a factory 'package.module:function' returning a Task")
     module_name, _, attr = name.partition(":")
+    if os.getcwd() not in sys.path:  # as `python -m` does: the user's modules in the current folder
+        sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
