@@ -14,9 +14,11 @@ from jaxdl.check.gradcheck import check_layer
 from jaxdl.core import Layer
 from jaxdl.core import elementwise
 from jaxdl.core import make_layer
+from jaxdl.core import reversible
 from jaxdl.core import serial
 from jaxdl.core import with_manual_grad
 
 __version__ = "0.2.0"  # the one place the version is written (pyproject.toml reads it)
 
-__all__ = ["Layer", "check_layer", "elementwise", "layers", "losses", "make_layer", "serial", "with_manual_grad"]
+__all__ = ["Layer", "check_layer", "elementwise", "layers", "losses", "make_layer", "reversible", "serial",
+           "with_manual_grad"]

@@ -13,7 +13,8 @@ import time
 from jaxdl.bench import suites as _suites
 from jaxdl.bench.harness import environment, machine_limits
 
-SUITES = ("manual_vs_autodiff", "avg_pool", "coupling", "gan_step", "numpy_lab", "check_numpy", "training")
+SUITES = ("manual_vs_autodiff", "avg_pool", "coupling", "gan_step", "reversible", "numpy_lab", "check_numpy",
+          "training")
 
 
 def run(names=None, quick: bool = False, progress=None) -> dict:

@@ -67,6 +67,8 @@ def bench_layers(quick: bool) -> dict[str, tuple[Callable, tuple[int, ...]]]:
         "nice": (lambda: nice((1, 8, 8), num_couplings=4, hidden=(64, 64)).bijection, (512 // s, 1, 8, 8)),
         # NICE's MNIST model, narrower: 4 odd/even couplings of dense MLPs on 784-vectors.
         "nice_mlp": (lambda: nice_mlp(784, hidden=(256,) * 3).bijection, (256 // s, 784)),
+        "reversible": (lambda: nice((1, 8, 8), num_couplings=4, hidden=(64, 64), reversible_stack=True).bijection,
+                       (512 // s, 1, 8, 8)),
     }
 
 
@@ -425,6 +427,50 @@ def numpy_lab(quick: bool) -> SuiteResult:
         f"conv2d(16, 3) → relu → max_pool2d → flatten → dense(10), softmax cross-entropy: "
         f"jaxdl is {t_np / t_jax:.0f}× faster than the course's numpy style"])
     result.add_ratios("numpy (the lab's layers, float64)")
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# reversible
+
+
+def reversible(quick: bool) -> SuiteResult:
+    """A stack of additive couplings trained through its manual backward: the compiled temporary
+    memory of one ``jit(grad)`` step (XLA's ``memory_analysis``) and its time, storing
+    (``serial``) against rebuilding the inputs (``reversible``), by depth; and the float32
+    drift of the rebuilt input, ``max |x − f⁻¹(f(x))|``."""
+    from jaxdl.core import reversible as rev_stack
+
+    shape = (16, 64, 16, 16) if quick else (128, 64, 16, 16)
+    x = jax.random.normal(KEY, shape, jnp.float32)
+    rows, mem, times = [], {}, {}
+    for depth in (4, 8, 16, 32):
+        for kind, compose in (("storing (serial)", serial), ("reversible", rev_stack)):
+            layers = [L.additive_coupling(shape[1], parity=i % 2) for i in range(depth)]
+            net = with_manual_grad(compose(*layers))
+            _, params = net.init(KEY, shape)  # random 1×1 convolutions: no coupling is the identity
+            step = jax.jit(jax.grad(lambda p, x: jnp.sum(net.apply(p, x) ** 2)))
+            compiled = step.lower(params, x).compile()
+            mem[(depth, kind)] = compiled.memory_analysis().temp_size_in_bytes
+            times[(depth, kind)] = measure(step, params, x, repeats=3 if quick else 5)
+            note = f"temp {mem[(depth, kind)] / 2**20:.0f} MiB"
+            if kind == "reversible":
+                y = net.apply(params, x)
+                drift = float(jnp.max(jnp.abs(net.inverse(params, y) - x)))
+                note += f"; float32 drift max|x − f⁻¹(f(x))| = {drift:.1e} (max|y| = {float(jnp.max(jnp.abs(y))):.1e})"
+            rows.append(Row(f"{depth} couplings, {shape}", kind, times[(depth, kind)], note=note))
+    result = SuiteResult("reversible", rows, notes=[
+        "one jit(grad) step of a coupling stack on its manual backward; temp = XLA's compiled temporary memory"])
+    result.add_ratios("storing (serial)")
+    growth = mem[(32, "reversible")] / mem[(4, "reversible")]
+    slowdown = max(times[(d, "reversible")] / times[(d, "storing (serial)")] for d in (4, 8, 16, 32))
+    result.targets.append({"target": "reversible: temp memory at 32 couplings <= 1.5x that at 4", "met": growth <= 1.5,
+                           "detail": f"{growth:.2f}x ({mem[(4, 'reversible')] / 2**20:.0f} → "
+                                     f"{mem[(32, 'reversible')] / 2**20:.0f} MiB; storing "
+                                     f"{mem[(4, 'storing (serial)')] / 2**20:.0f} → "
+                                     f"{mem[(32, 'storing (serial)')] / 2**20:.0f} MiB)"})
+    result.targets.append({"target": "reversible step time <= 1.6x the storing one", "met": slowdown <= 1.6,
+                           "detail": f"at most {slowdown:.2f}x over depths 4–32"})
     return result
 
 

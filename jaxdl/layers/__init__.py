@@ -7,7 +7,7 @@ benchmarks iterate over it: a layer added here is checked everywhere.
 
 from collections.abc import Callable
 
-from jaxdl.core import Layer, serial
+from jaxdl.core import Layer, reversible, serial
 from jaxdl.layers.activations import leaky_relu
 from jaxdl.layers.activations import relu
 from jaxdl.layers.activations import sigmoid
@@ -86,6 +86,9 @@ REGISTRY: dict[str, Callable[[], tuple[Layer, tuple[int, ...]]]] = {
     "squeeze2d": lambda: (squeeze2d(2), (2, 2, 4, 6)),
     "scaling": lambda: (scaling(), (3, 2, 2, 2)),
     "nice": _nice_bijection,
+    "reversible": lambda: (
+        reversible(additive_coupling(4, hidden=(3,)), additive_coupling(4, hidden=(3,), parity=1), scaling()),
+        (2, 4, 2, 2)),
     "nice_mlp": _nice_mlp_bijection,
 }
 

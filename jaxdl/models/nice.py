@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-from jaxdl.core import Layer, check_int, serial
+from jaxdl.core import Layer, check_int, reversible, serial
 from jaxdl.layers.activations import relu
 from jaxdl.layers.dense import dense
 from jaxdl.layers.flow import additive_coupling, scaling, squeeze2d
@@ -107,7 +107,7 @@ class Flow:
 
 
 def nice(event_shape: Sequence[int], num_couplings: int = 4, hidden: Sequence[int] = (64, 64),
-         prior: str = "logistic", squeezes: int | None = None) -> Flow:
+         prior: str = "logistic", squeezes: int | None = None, reversible_stack: bool = False) -> Flow:
     """Builds a NICE flow for examples of ``event_shape`` (``(C, H, W)`` images or ``(D,)`` vectors).
 
     Args:
@@ -118,6 +118,9 @@ def nice(event_shape: Sequence[int], num_couplings: int = 4, hidden: Sequence[in
       squeezes: the number of 2×2 squeezes; ``None`` squeezes while H and W are even, down to
         ``(C·H·W, 1, 1)`` for power-of-two images, so that the 1×1 convolutions of the couplings
         are fully connected across all dimensions, as in NICE.
+      reversible_stack: compose the layers with :func:`jaxdl.reversible` (the backward pass
+        rebuilds each layer's input with its inverse: training memory flat in depth) instead
+        of :func:`jaxdl.serial`; the same params and the same function.
 
     Example:
       >>> flow = nice((1, 8, 8), hidden=(32,))
@@ -156,17 +159,18 @@ def nice(event_shape: Sequence[int], num_couplings: int = 4, hidden: Sequence[in
     layers = [squeeze2d(2) for _ in range(squeezes)]
     layers += [additive_coupling(c, hidden, parity=i % 2) for i in range(num_couplings)]
     layers.append(scaling())
-    return Flow(serial(*layers, name="nice"), prior, event_shape, image_shape, (c, h, w))
+    compose = reversible if reversible_stack else serial
+    return Flow(compose(*layers, name="nice"), prior, event_shape, image_shape, (c, h, w))
 
 
 def nice_mlp(dim: int, num_couplings: int = 4, hidden: Sequence[int] = (1000,) * 5, prior: str = "logistic",
-             partition: str = "odd_even") -> Flow:
+             partition: str = "odd_even", reversible_stack: bool = False) -> Flow:
     """NICE's MNIST model (Dinh, Krueger & Bengio 2014, §5.1) for ``(D,)`` vectors.
 
     ``num_couplings`` additive couplings whose parts alternate (the even and the odd indices with
     ``partition="odd_even"``), each coupling function an MLP ``D/2 → hidden… → D/2`` of ``dense``
     layers with ReLU between them (NICE: 5 hidden layers of 1000 units), then a diagonal scaling;
-    a logistic prior.
+    a logistic prior. ``reversible_stack`` as in :func:`nice`.
 
     Example:
       >>> flow = nice_mlp(6, hidden=(8, 8))
@@ -190,4 +194,5 @@ def nice_mlp(dim: int, num_couplings: int = 4, hidden: Sequence[int] = (1000,) *
 
     layers = [additive_coupling(dim, parity=i % 2, net=mlp(), partition=partition) for i in range(num_couplings)]
     layers.append(scaling())
-    return Flow(serial(*layers, name="nice_mlp"), prior, (dim,), (dim,), (dim,))
+    compose = reversible if reversible_stack else serial
+    return Flow(compose(*layers, name="nice_mlp"), prior, (dim,), (dim,), (dim,))
