@@ -327,7 +327,7 @@ def serial(*layers: Layer, name: str = "serial") -> Layer:
             return out_shape
 
     formula = " → ".join(layer.name for layer in layers)
-    return make_layer(
+    composed = make_layer(
         name,
         init,
         apply,
@@ -337,6 +337,8 @@ def serial(*layers: Layer, name: str = "serial") -> Layer:
         inverse_shape=inverse_shape,
         formula=f"y = ({formula})(x); backward chains each layer's backward in reverse",
     )
+    # A flax module inside (autodiff backward) makes the whole chain not purely hand-derived.
+    return dataclasses.replace(composed, autodiff_backward=any(layer.autodiff_backward for layer in layers))
 
 
 def reversible(*layers: Layer, name: str = "reversible") -> Layer:
@@ -379,7 +381,8 @@ def reversible(*layers: Layer, name: str = "reversible") -> Layer:
                          inverse_shape=base.inverse_shape,
                          formula=f"y = ({' → '.join(layer.name for layer in layers)})(x); backward rebuilds each "
                                  "layer's input with its inverse (x_i = f_i⁻¹(y_i)) instead of storing it")
-    return dataclasses.replace(checked, backward_from_output=backward_from_output)
+    return dataclasses.replace(checked, backward_from_output=backward_from_output,
+                               autodiff_backward=base.autodiff_backward)
 
 
 # --------------------------------------------------------------------------------------------

@@ -77,6 +77,9 @@ class LayerReport:
     tensors: list[TensorReport]
     inverse: dict[str, Any] | None = None
     error: str | None = None
+    # "hand-derived", or "autodiff" for a layer whose backward is jax.vjp (a flax module): its
+    # agreement with autodiff proves no formula.
+    backward: str = "hand-derived"
 
     def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -210,6 +213,7 @@ def check_layer_at(layer: Layer, params, x, dy, *, name: str | None = None,
         ),
         tensors=tensors,
         inverse=inverse,
+        backward="autodiff" if layer.autodiff_backward else "hand-derived",
     )
 
 
