@@ -23,6 +23,8 @@ import jax
 import numpy as np
 from jax.extend import core as jcore
 
+from jaxdl.errors import InputError
+
 _CALL_PARAMS = ("jaxpr", "call_jaxpr", "fun_jaxpr")
 
 
@@ -242,10 +244,10 @@ def computational_graph(fn: Callable, arg_names: Sequence[str], args: Sequence,
     for eqn in jaxpr.eqns:
         op = eqn.params.get("name")
         if eqn.primitive.name not in ("jit", "pjit") or op not in op_labels:
-            raise ValueError(f"computational_graph: {eqn.primitive.name} {op or ''} is not a named elementary operation")
+            raise InputError(f"computational_graph: {eqn.primitive.name} {op or ''} is not a named elementary operation")
         (outvar,) = eqn.outvars
         if outvar not in produced:
-            raise ValueError(f"computational_graph: the result of {op} is not returned, so it has no name")
+            raise InputError(f"computational_graph: the result of {op} is not returned, so it has no name")
         target = produced[outvar]
         names[outvar] = target
         nodes.append((target, op_labels[op]))

@@ -12,8 +12,10 @@ import os
 import sys
 from collections.abc import Sequence
 
+from jaxdl.errors import InputError
 
-class UsageError(Exception):
+
+class UsageError(InputError):
     """Bad command-line input: reported as one line, exit code 2."""
 
 
@@ -71,12 +73,12 @@ def _check_writable(command: str, path: str) -> None:
 
 
 def _write_json(path: str | None, payload) -> None:
+    """Writes ``payload`` as JSON, atomically (an OSError is reported as one line, exit 2)."""
     if not path:
         return
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(payload, f, indent=2)
-        f.write("\n")
+    from jaxdl.fileio import write_atomically
+
+    write_atomically(path, json.dumps(payload, indent=2) + "\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -227,7 +229,7 @@ def _cmd_count_wins(args) -> int:
     try:
         images = np.load(args.file, allow_pickle=False)
     except (OSError, ValueError) as e:
-        raise ValueError(f"tictactoe count-wins: cannot read {args.file!r} as a .npy array: {e}") from None
+        raise InputError(f"tictactoe count-wins: cannot read {args.file!r} as a .npy array: {e}") from None
     result = count_wins(images)
     print(f"{result['count']} of {result['n']} games are X wins")
     _write_json(args.json, result)
@@ -338,7 +340,7 @@ def _cmd_train(args) -> int:
                          "jaxdl train --list lists the experiments")
     cfg = load_config(_train_config_path(args.config_file), args.overrides)
     if "experiment" not in cfg:
-        raise ValueError(f"train: {args.config_file!r} names no experiment (config.experiment)")
+        raise InputError(f"train: {args.config_file!r} names no experiment (config.experiment)")
     try:
         summary = experiments.run(cfg, args.workdir, progress=not args.no_progress, explicit=args.overrides)
     except TrainingDiverged as e:
@@ -426,6 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="jaxdl", description="Layers of a deep-learning course, verified in JAX.")
     parser.add_argument("--version", action="version", version=f"jaxdl {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("gradcheck", help="check every layer's hand-derived backward pass")
@@ -493,21 +496,41 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command. Exit codes: 0 success, 1 a check failed (or an internal error), 2 bad
+    input (``InputError`` or an ``OSError`` on a path: one line on stderr, no traceback).
+    ``--debug`` (anywhere on the line) shows the traceback of an internal error."""
     from jaxdl.config import split_config_args
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     try:
-        argv, overrides = split_config_args(sys.argv[1:] if argv is None else argv)
+        argv, overrides = split_config_args(argv)
         args = build_parser().parse_args(argv)
         if overrides and not getattr(args, "accepts_overrides", False):
             raise UsageError(f"jaxdl {args.command}: takes no --config.NAME=VALUE overrides")
         args.overrides = overrides
         return args.run(args)
-    except (UsageError, ValueError) as e:
+    except InputError as e:
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
         if not message.startswith("jaxdl"):
             message = f"jaxdl: error: {message}"
         print(message, file=sys.stderr)
         return 2
+    except OSError as e:  # a path the user gave: missing, a directory, not writable, a full disk
+        where = f" {e.filename!r}" if e.filename else ""
+        print(f"jaxdl: error: cannot use{where}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("jaxdl: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - jaxdl's own bug: visible, never reported as bad input
+        if debug:
+            raise
+        first = str(e).splitlines()[0] if str(e) else ""
+        print(f"jaxdl: internal error: {type(e).__name__}: {first[:300]} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

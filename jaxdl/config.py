@@ -20,6 +20,8 @@ from collections.abc import Sequence
 
 import ml_collections
 
+from jaxdl.errors import InputError
+
 def config_dir() -> pathlib.Path:
     """The folder of jaxdl's own configs: ``configs/`` of the checkout, installed as the package
     ``jaxdl.configs`` (so a wheel without the checkout has them too)."""
@@ -35,19 +37,19 @@ def default_config_path(name: str) -> pathlib.Path:
 
 def _import_get_config(path: pathlib.Path):
     if not path.is_file():
-        raise ValueError(f"config: no such file {str(path)!r}")
+        raise InputError(f"config: no such file {str(path)!r}")
     spec = importlib.util.spec_from_file_location(f"jaxdl_config_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
     except Exception as e:  # the user's file: report, don't trace back
-        raise ValueError(f"config: cannot load {str(path)!r}: {type(e).__name__}: {e}") from None
+        raise InputError(f"config: cannot load {str(path)!r}: {type(e).__name__}: {e}") from None
     get_config = getattr(module, "get_config", None)
     if not callable(get_config):
-        raise ValueError(f"config: {str(path)!r} defines no get_config()")
+        raise InputError(f"config: {str(path)!r} defines no get_config()")
     cfg = get_config()
     if not isinstance(cfg, ml_collections.ConfigDict):
-        raise ValueError(
+        raise InputError(
             f"config: get_config() in {str(path)!r} must return an ml_collections.ConfigDict; "
             f"got {type(cfg).__name__}"
         )
@@ -80,14 +82,14 @@ def apply_override(cfg: ml_collections.ConfigDict, name: str, value) -> None:
     node = cfg
     for i, part in enumerate(parents):
         if not isinstance(node, ml_collections.ConfigDict) or part not in node:
-            raise ValueError(f"config: unknown field {'.'.join(parents[:i + 1])!r}; known: {sorted(node.keys())}")
+            raise InputError(f"config: unknown field {'.'.join(parents[:i + 1])!r}; known: {sorted(node.keys())}")
         node = node[part]
     if not isinstance(node, ml_collections.ConfigDict) or leaf not in node:
         known = sorted(node.keys()) if isinstance(node, ml_collections.ConfigDict) else []
-        raise ValueError(f"config: unknown field {name!r}; known: {known}")
+        raise InputError(f"config: unknown field {name!r}; known: {known}")
     old = node[leaf]
     if isinstance(old, ml_collections.ConfigDict):
-        raise ValueError(f"config: {name!r} is a group of fields; set its fields ({name}.FIELD=...)")
+        raise InputError(f"config: {name!r} is a group of fields; set its fields ({name}.FIELD=...)")
     numeric = (int, float)
     same = (
         old is None
@@ -97,12 +99,12 @@ def apply_override(cfg: ml_collections.ConfigDict, name: str, value) -> None:
         or (isinstance(old, (list, tuple)) and isinstance(value, (list, tuple)))
     )
     if not same:
-        raise ValueError(f"config: {name} expects {_kind(old)}; got {value!r}")
+        raise InputError(f"config: {name} expects {_kind(old)}; got {value!r}")
     if isinstance(old, float) and isinstance(value, int):
         value = float(value)
     if isinstance(old, int) and not isinstance(old, bool) and isinstance(value, float):
         if not value.is_integer():
-            raise ValueError(f"config: {name} expects an integer; got {value!r}")
+            raise InputError(f"config: {name} expects an integer; got {value!r}")
         value = int(value)
     node[leaf] = value
 
@@ -113,7 +115,7 @@ def load_config(path, overrides: Sequence[str] = ()) -> ml_collections.ConfigDic
     for item in overrides:
         name, sep, text = item.partition("=")
         if not sep or not name:
-            raise ValueError(f"config: expected an override NAME=VALUE; got {item!r}")
+            raise InputError(f"config: expected an override NAME=VALUE; got {item!r}")
         apply_override(cfg, name.strip(), parse_value(text.strip()))
     cfg.lock()
     return cfg
@@ -133,7 +135,7 @@ def split_config_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
             body = arg[len("--config."):]
             if "=" not in body:
                 if i + 1 >= len(argv):
-                    raise ValueError(f"config: {arg} needs a value (--config.NAME=VALUE)")
+                    raise InputError(f"config: {arg} needs a value (--config.NAME=VALUE)")
                 body = f"{body}={argv[i + 1]}"
                 i += 1
             overrides.append(body)

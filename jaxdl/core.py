@@ -36,6 +36,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl.errors import InputError
+
 Params = Any  # a dict pytree of arrays
 Shape = tuple[int, ...]
 
@@ -89,7 +91,7 @@ def _shape_str(shape) -> str:
 def check_rank(layer: str, shape: Shape, rank: int, layout: str) -> None:
     """Raises unless ``shape`` has ``rank`` dimensions; ``layout`` names them, e.g. ``"(N, D)"``."""
     if len(shape) != rank:
-        raise ValueError(
+        raise InputError(
             f"{layer}: expected an input of shape {layout} (rank {rank}); "
             f"got shape {_shape_str(shape)} (rank {len(shape)})"
         )
@@ -97,7 +99,7 @@ def check_rank(layer: str, shape: Shape, rank: int, layout: str) -> None:
 
 def check_min_rank(layer: str, shape: Shape, rank: int, layout: str) -> None:
     if len(shape) < rank:
-        raise ValueError(
+        raise InputError(
             f"{layer}: expected an input of shape {layout} (rank >= {rank}); "
             f"got shape {_shape_str(shape)} (rank {len(shape)})"
         )
@@ -106,7 +108,7 @@ def check_min_rank(layer: str, shape: Shape, rank: int, layout: str) -> None:
 def _check_floating(layer: str, what: str, x) -> None:
     dtype = jnp.result_type(x)
     if not jnp.issubdtype(dtype, jnp.floating):
-        raise ValueError(f"{layer}: expected a floating-point {what}; got dtype {dtype}")
+        raise InputError(f"{layer}: expected a floating-point {what}; got dtype {dtype}")
 
 
 def _describe(tree) -> str:
@@ -126,7 +128,7 @@ def _check_params(layer: str, params, expected, input_shape: Shape) -> None:
         for g, e in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(expected))
     )
     if not same:
-        raise ValueError(
+        raise InputError(
             f"{layer}: params do not match the layer for input shape {_shape_str(input_shape)}: "
             f"expected {_describe(expected)}; got {_describe(params)}"
         )
@@ -187,7 +189,7 @@ def make_layer(
         out_shape = validate(params, x)
         _check_floating(name, "upstream gradient dy", dy)
         if tuple(jnp.shape(dy)) != out_shape:
-            raise ValueError(
+            raise InputError(
                 f"{name}: expected dy of the output's shape {_shape_str(out_shape)}; "
                 f"got {_shape_str(jnp.shape(dy))}"
             )
@@ -203,7 +205,7 @@ def make_layer(
             in_shape = tuple(to_input(tuple(jnp.shape(y))))
             out_shape, expected = infer(in_shape)
             if out_shape != tuple(jnp.shape(y)):
-                raise ValueError(
+                raise InputError(
                     f"{name}: inverse got y of shape {_shape_str(jnp.shape(y))}, which no "
                     f"input of this layer produces"
                 )
@@ -276,10 +278,10 @@ def serial(*layers: Layer, name: str = "serial") -> Layer:
       ((-1, 1), {'dense_0': {'W': (3, 4), 'b': (4,)}, 'dense_2': {'W': (4, 1), 'b': (1,)}, 'relu_1': {}})
     """
     if not layers:
-        raise ValueError("serial: expected at least one layer; got none")
+        raise InputError("serial: expected at least one layer; got none")
     for i, layer in enumerate(layers):
         if not isinstance(layer, Layer):
-            raise ValueError(f"serial: argument {i} is not a Layer; got {type(layer).__name__}")
+            raise InputError(f"serial: argument {i} is not a Layer; got {type(layer).__name__}")
     keys = [_param_key(i, layer) for i, layer in enumerate(layers)]
 
     def init(key, input_shape):
@@ -362,7 +364,7 @@ def reversible(*layers: Layer, name: str = "reversible") -> Layer:
     for i, layer in enumerate(layers):
         if not isinstance(layer, Layer) or not layer.invertible:
             what = layer.name if isinstance(layer, Layer) else type(layer).__name__
-            raise ValueError(f"reversible: every layer must be invertible; argument {i} ({what}) has no inverse")
+            raise InputError(f"reversible: every layer must be invertible; argument {i} ({what}) has no inverse")
     base = serial(*layers, name=name)
     keys = [_param_key(i, layer) for i, layer in enumerate(layers)]
 
@@ -436,7 +438,7 @@ def with_manual_grad(fn):
 
     manual = getattr(fn, "with_manual_grad", None)
     if manual is None:
-        raise ValueError(
+        raise InputError(
             f"with_manual_grad: expected a Layer or a Loss; got {type(fn).__name__}"
         )
     return manual()
@@ -450,14 +452,14 @@ def tree_size(tree) -> int:
 def check_int(layer: str, arg: str, value, minimum: int = 1) -> int:
     """Validates an integer hyperparameter: ``dense: num_outputs must be an integer >= 1; got 0``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{layer}: {arg} must be an integer >= {minimum}; got {value!r}")
+        raise InputError(f"{layer}: {arg} must be an integer >= {minimum}; got {value!r}")
     return int(value)
 
 
 def check_number(layer: str, arg: str, value) -> float:
     """Validates a finite real hyperparameter: ``swish: beta must be a finite number; got 'a'``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
-        raise ValueError(f"{layer}: {arg} must be a finite number; got {value!r}")
+        raise InputError(f"{layer}: {arg} must be a finite number; got {value!r}")
     return float(value)
 
 
@@ -465,7 +467,7 @@ def check_pair(layer: str, arg: str, value, minimum: int = 1) -> tuple[int, int]
     """Validates an int or a pair of ints (height, width)."""
     if isinstance(value, Sequence) and not isinstance(value, str):
         if len(value) != 2:
-            raise ValueError(f"{layer}: {arg} must be an int or a pair of ints; got {value!r}")
+            raise InputError(f"{layer}: {arg} must be an int or a pair of ints; got {value!r}")
         return check_int(layer, arg, value[0], minimum), check_int(layer, arg, value[1], minimum)
     v = check_int(layer, arg, value, minimum)
     return v, v

@@ -37,6 +37,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from jaxdl.core import Layer, make_layer, with_manual_grad
+from jaxdl.errors import InputError
 
 
 @functools.lru_cache(maxsize=256)
@@ -58,7 +59,7 @@ class JaxdlLinen(nn.Module):
 def to_linen(layer: Layer, *, name: str | None = None) -> nn.Module:
     """``layer`` as a linen module; its params are initialised from the first input's shape."""
     if not isinstance(layer, Layer):
-        raise ValueError(f"to_linen: expected a jaxdl Layer; got {type(layer).__name__}")
+        raise InputError(f"to_linen: expected a jaxdl Layer; got {type(layer).__name__}")
     return JaxdlLinen(layer=layer, name=name)
 
 
@@ -90,7 +91,7 @@ def to_nnx(layer: Layer, input_shape, *, rngs: nnx.Rngs) -> nnx.Module:
     """``layer`` as an nnx module, its params initialised now for ``input_shape`` (a batch
     dimension of -1 is allowed) from ``rngs.params()``."""
     if not isinstance(layer, Layer):
-        raise ValueError(f"to_nnx: expected a jaxdl Layer; got {type(layer).__name__}")
+        raise InputError(f"to_nnx: expected a jaxdl Layer; got {type(layer).__name__}")
     return JaxdlNnx(layer, input_shape, rngs=rngs)
 
 
@@ -112,7 +113,7 @@ def from_linen(module: nn.Module, *, name: str | None = None) -> Layer:
     """A linen module as a jaxdl layer: ``init`` runs ``module.init`` (params only), ``apply``
     runs ``module.apply``, ``backward`` is ``jax.vjp`` (marked ``autodiff_backward``)."""
     if not isinstance(module, nn.Module):
-        raise ValueError(f"from_linen: expected a flax.linen Module; got {type(module).__name__}")
+        raise InputError(f"from_linen: expected a flax.linen Module; got {type(module).__name__}")
     label = name or f"linen_{type(module).__name__.lower()}"
 
     def init(key, input_shape):
@@ -120,7 +121,7 @@ def from_linen(module: nn.Module, *, name: str | None = None) -> Layer:
         variables = module.init(key, jnp.zeros(shape, jnp.float32))
         other = sorted(k for k in variables if k != "params")
         if other:
-            raise ValueError(f"from_linen: {type(module).__name__} has state besides params ({', '.join(other)}); "
+            raise InputError(f"from_linen: {type(module).__name__} has state besides params ({', '.join(other)}); "
                              "only stateless modules can be jaxdl layers")
         params = jax.tree_util.tree_map(lambda a: a, dict(variables.get("params", {})))
         out = jax.eval_shape(lambda p: module.apply({"params": p}, jnp.zeros(shape, jnp.float32)), params)
@@ -137,10 +138,10 @@ def from_nnx(module: nnx.Module, *, name: str | None = None) -> Layer:
     current params as a plain dict (the key is not used); ``apply`` runs the module with the
     given params; ``backward`` is ``jax.vjp`` (marked ``autodiff_backward``)."""
     if not isinstance(module, nnx.Module):
-        raise ValueError(f"from_nnx: expected a flax.nnx Module; got {type(module).__name__}")
+        raise InputError(f"from_nnx: expected a flax.nnx Module; got {type(module).__name__}")
     graphdef, param_state, rest = nnx.split(module, nnx.Param, ...)
     if jax.tree_util.tree_leaves(rest):
-        raise ValueError(f"from_nnx: {type(module).__name__} has state besides params; only stateless modules "
+        raise InputError(f"from_nnx: {type(module).__name__} has state besides params; only stateless modules "
                          "can be jaxdl layers")
     pure = nnx.to_pure_dict(param_state)
     label = name or f"nnx_{type(module).__name__.lower()}"

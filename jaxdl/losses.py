@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl.core import _check_floating, _shape_str
+from jaxdl.errors import InputError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +56,7 @@ def _softmax_targets(name: str, logits, labels):
     """Validates ``(logits, labels)`` and returns the target distribution ``(N, K)``."""
     _check_floating(name, "logits", logits)
     if jnp.ndim(logits) != 2:
-        raise ValueError(
+        raise InputError(
             f"{name}: expected logits of shape (N, K); got shape {_shape_str(jnp.shape(logits))}"
         )
     n, k = jnp.shape(logits)
@@ -63,7 +64,7 @@ def _softmax_targets(name: str, logits, labels):
         labels = np.asarray(labels)
     if jnp.issubdtype(labels.dtype, jnp.integer):
         if labels.shape != (n,):
-            raise ValueError(
+            raise InputError(
                 f"{name}: expected integer labels of shape ({n},); got shape {_shape_str(labels.shape)}"
             )
         if _is_concrete(labels) and labels.size:
@@ -72,10 +73,10 @@ def _softmax_targets(name: str, logits, labels):
             host = np.asarray(labels)
             lo, hi = int(host.min()), int(host.max())
             if lo < 0 or hi >= k:
-                raise ValueError(f"{name}: integer labels must lie in [0, {k - 1}]; got values in [{lo}, {hi}]")
+                raise InputError(f"{name}: integer labels must lie in [0, {k - 1}]; got values in [{lo}, {hi}]")
         return jax.nn.one_hot(labels, k, dtype=jnp.result_type(logits))
     if labels.shape != (n, k):
-        raise ValueError(
+        raise InputError(
             f"{name}: expected integer labels of shape ({n},) or one-hot labels of shape "
             f"({n}, {k}); got shape {_shape_str(labels.shape)}"
         )
@@ -121,12 +122,12 @@ def _bce_check(logits, labels):
     _check_floating(name, "logits", logits)
     labels = jnp.asarray(labels)
     if labels.shape != jnp.shape(logits):
-        raise ValueError(
+        raise InputError(
             f"{name}: expected labels of the logits' shape {_shape_str(jnp.shape(logits))}; "
             f"got {_shape_str(labels.shape)}"
         )
     if jnp.size(logits) == 0:
-        raise ValueError(f"{name}: expected at least one logit; got an empty array")
+        raise InputError(f"{name}: expected at least one logit; got an empty array")
     return labels.astype(jnp.result_type(logits))
 
 
@@ -196,7 +197,7 @@ def l2_regularizer(weight_decay: float, names: Sequence[str] = ("W",)) -> Regula
       0.2
     """
     if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or weight_decay < 0:
-        raise ValueError(f"l2_regularizer: weight_decay must be a number >= 0; got {weight_decay!r}")
+        raise InputError(f"l2_regularizer: weight_decay must be a number >= 0; got {weight_decay!r}")
     names = tuple(names)
     lam = float(weight_decay)
 

@@ -77,3 +77,28 @@ def test_train_by_name_and_explicit_fields_beat_smoke_overrides(tmp_path, capsys
     assert "tictactoe_learned: 30 steps" in capsys.readouterr().out
     steps = [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert steps == [10, 20, 30]
+
+
+def test_the_error_boundary_bad_input_2_internal_error_1_debug_traceback(monkeypatch, capsys):
+    import jaxdl.check
+
+    assert cli.main(["gradcheck", "--no-such-flag"]) == 2  # the user's mistake: one line
+    assert capsys.readouterr().err.count("\n") == 1
+
+    def broken(names):
+        raise ZeroDivisionError("a bug inside jaxdl")
+
+    monkeypatch.setattr(jaxdl.check, "check_registry", broken)
+    assert cli.main(["gradcheck", "dense"]) == 1  # jaxdl's own bug: visible, not "bad input"
+    err = capsys.readouterr().err
+    assert err == ("jaxdl: internal error: ZeroDivisionError: a bug inside jaxdl "
+                   "(run with --debug for the traceback)\n")
+    with pytest.raises(ZeroDivisionError, match="a bug inside jaxdl"):
+        cli.main(["--debug", "gradcheck", "dense"])
+
+
+def test_an_unwritable_output_path_is_one_line_exit_2(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert cli.main(["gradcheck", "dense", "--json", str(tmp_path / "file" / "out.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("jaxdl: error: cannot use")

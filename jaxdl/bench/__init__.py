@@ -12,6 +12,7 @@ import time
 
 from jaxdl.bench import suites as _suites
 from jaxdl.bench.harness import environment, machine_limits
+from jaxdl.errors import InputError
 
 SUITES = ("manual_vs_autodiff", "avg_pool", "coupling", "gan_step", "reversible", "numpy_lab", "check_numpy",
           "training")
@@ -26,7 +27,7 @@ def run(names=None, quick: bool = False, progress=None) -> dict:
     names = list(names or SUITES)
     unknown = [n for n in names if n not in SUITES]
     if unknown:
-        raise ValueError(f"bench: unknown suite {unknown[0]!r}; known: {', '.join(SUITES)}")
+        raise InputError(f"bench: unknown suite {unknown[0]!r}; known: {', '.join(SUITES)}")
     start = time.perf_counter()
     limits = machine_limits(quick)
     report = {"environment": environment(), "quick": quick, "limits": limits, "suites": {}}

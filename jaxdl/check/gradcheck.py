@@ -25,6 +25,7 @@ from jax.flatten_util import ravel_pytree
 
 from jaxdl.check.errors import max_errors
 from jaxdl.core import Layer, init_shapes
+from jaxdl.errors import InputError
 
 # One tolerance table, in one place: absolute errors allowed in float64.
 TOLERANCES = {
@@ -228,7 +229,7 @@ def check_registry(names: Sequence[str] | None = None, registry=None) -> list[La
     names = list(registry) if not names else list(names)
     unknown = [n for n in names if n not in registry]
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"gradcheck: unknown layer {unknown[0]!r}; known: {', '.join(sorted(registry))}"
         )
     reports = []

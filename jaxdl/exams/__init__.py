@@ -9,6 +9,7 @@ answer). :data:`PROBLEMS` maps the command's names to them and to their default 
 from __future__ import annotations
 
 from jaxdl.config import default_config_path, load_config
+from jaxdl.errors import InputError
 from jaxdl.exams import gan, lstm, mlp, quiz, resblock, rnn, tictactoe
 
 # name: (module, default config file in configs/ or None when the problem takes none)
@@ -26,11 +27,11 @@ PROBLEMS = {
 def solve(name: str, config_path=None, overrides=(), **options) -> dict:
     """Solves one problem with its default config (or ``config_path``) and ``NAME=VALUE`` overrides."""
     if name not in PROBLEMS:
-        raise ValueError(f"exam: unknown problem {name!r}; known: {', '.join(PROBLEMS)}, all")
+        raise InputError(f"exam: unknown problem {name!r}; known: {', '.join(PROBLEMS)}, all")
     module, default = PROBLEMS[name]
     if default is None:
         if config_path is not None or overrides:
-            raise ValueError(f"exam {name}: takes no --config")
+            raise InputError(f"exam {name}: takes no --config")
         return module.solve(**options) if options else module.solve()
     cfg = load_config(config_path or default_config_path(default), overrides)
     return module.solve(cfg)

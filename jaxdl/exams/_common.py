@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from jaxdl.errors import InputError
+
 
 def tolist(x):
     """Arrays (and trees of them) as nested Python floats, for JSON."""
@@ -30,15 +32,15 @@ def matrix(cfg, field: str, shape=None, *, ndim: int | None = None) -> np.ndarra
     try:
         a = np.asarray(node, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"config: {field} must be numeric; got {node!r}") from None
+        raise InputError(f"config: {field} must be numeric; got {node!r}") from None
     want_ndim = len(shape) if shape is not None else ndim
     if want_ndim is not None and a.ndim != want_ndim:
-        raise ValueError(f"config: {field} must have {want_ndim} dimension(s); got shape {a.shape}")
+        raise InputError(f"config: {field} must have {want_ndim} dimension(s); got shape {a.shape}")
     if shape is not None and any(s is not None and s != g for s, g in zip(shape, a.shape)):
         want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + (",)" if len(shape) == 1 else ")")
-        raise ValueError(f"config: {field} must have shape {want}; got {a.shape}")
+        raise InputError(f"config: {field} must have shape {want}; got {a.shape}")
     if not np.all(np.isfinite(a)):
-        raise ValueError(f"config: {field} must be finite; got {node!r}")
+        raise InputError(f"config: {field} must be finite; got {node!r}")
     return a
 
 

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxdl.errors import InputError
 from jaxdl.exams._common import matrix, tolist
 from jaxdl.models import gan as gan_lib
 
@@ -28,11 +29,11 @@ def read_config(cfg):
     known = {"generator", "discriminator", "noise", "data", "learning_rate", "leaky_slope", "generator_loss"}
     unknown = sorted(set(cfg.keys()) - known)
     if unknown:
-        raise ValueError(f"config: unknown field {unknown[0]!r} for exam gan; known: {sorted(known)}")
+        raise InputError(f"config: unknown field {unknown[0]!r} for exam gan; known: {sorted(known)}")
     for group, fields in (("generator", {"W1", "W2"}), ("discriminator", {"W1", "w2"})):
         extra = sorted(set(cfg[group].keys()) - fields)
         if extra:
-            raise ValueError(f"config: unknown field {group}.{extra[0]!r}; known: {sorted(fields)}")
+            raise InputError(f"config: unknown field {group}.{extra[0]!r}; known: {sorted(fields)}")
     # The data fix the data size, generator.W1 the hidden size; every other shape follows.
     data = matrix(cfg, "data", (None, None))
     data_size = data.shape[1]
@@ -43,17 +44,17 @@ def read_config(cfg):
     d2 = matrix(cfg, "discriminator.w2", (1, d1.shape[0]))
     noise = matrix(cfg, "noise", (None,))
     if len(noise) != len(data):
-        raise ValueError(f"config: noise and data must have the same length m; got {len(noise)} and {len(data)}")
+        raise InputError(f"config: noise and data must have the same length m; got {len(noise)} and {len(data)}")
     if len(noise) == 0:
-        raise ValueError("config: noise and data must hold at least one sample; got none")
+        raise InputError("config: noise and data must hold at least one sample; got none")
     lr = cfg.learning_rate
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"config: learning_rate must be a number > 0; got {lr!r}")
+        raise InputError(f"config: learning_rate must be a number > 0; got {lr!r}")
     slope = cfg.leaky_slope
     if isinstance(slope, bool) or not isinstance(slope, (int, float)) or not np.isfinite(slope):
-        raise ValueError(f"config: leaky_slope must be a finite number; got {slope!r}")
+        raise InputError(f"config: leaky_slope must be a finite number; got {slope!r}")
     if cfg.generator_loss not in gan_lib.GENERATOR_LOSSES:
-        raise ValueError(f"config: generator_loss must be one of {list(gan_lib.GENERATOR_LOSSES)}; got {cfg.generator_loss!r}")
+        raise InputError(f"config: generator_loss must be one of {list(gan_lib.GENERATOR_LOSSES)}; got {cfg.generator_loss!r}")
     # Exam (column) convention → jaxdl's row convention: the dense layers hold the transposes.
     params = {
         "generator": {"dense_0": {"W": g1.T}, "relu_1": {}, "dense_2": {"W": g2.T}, "relu_3": {}},

@@ -20,6 +20,7 @@ import numpy as np
 
 from jaxdl import analysis
 from jaxdl import layers
+from jaxdl.errors import InputError
 from jaxdl.exams._common import erratum, matrix, tolist
 from jaxdl.losses import binary_cross_entropy
 
@@ -96,7 +97,7 @@ def read_config(cfg):
     known = {"W", "b", "x", "w", "y"}
     unknown = sorted(set(cfg.keys()) - known)
     if unknown:
-        raise ValueError(f"config: unknown field {unknown[0]!r} for exam mlp; known: {sorted(known)}")
+        raise InputError(f"config: unknown field {unknown[0]!r} for exam mlp; known: {sorted(known)}")
     W = matrix(cfg, "W", ndim=2)
     m, n = W.shape
     b = matrix(cfg, "b", (m,))
@@ -104,7 +105,7 @@ def read_config(cfg):
     w = matrix(cfg, "w", (m,))
     y = cfg.y
     if isinstance(y, bool) or y not in (0, 1):
-        raise ValueError(f"config: y must be 0 or 1; got {y!r}")
+        raise InputError(f"config: y must be 0 or 1; got {y!r}")
     return W, b, x, w, float(y)
 
 

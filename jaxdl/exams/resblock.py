@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl.check import check_layer_at
+from jaxdl.errors import InputError
 from jaxdl.exams._common import erratum, matrix, tolist
 from jaxdl.layers import res_block
 
@@ -15,7 +16,7 @@ def read_config(cfg):
     known = {"W", "b", "x", "dy"}
     unknown = sorted(set(cfg.keys()) - known)
     if unknown:
-        raise ValueError(f"config: unknown field {unknown[0]!r} for exam resblock; known: {sorted(known)}")
+        raise InputError(f"config: unknown field {unknown[0]!r} for exam resblock; known: {sorted(known)}")
     W = matrix(cfg, "W", ndim=2)
     d = W.shape[0]
     W = matrix(cfg, "W", (d, d))

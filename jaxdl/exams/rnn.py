@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl.errors import InputError
 from jaxdl.exams._common import matrix, tolist
 from jaxdl.layers.recurrent import _ACTIVATIONS, rnn_states
 
@@ -30,7 +31,7 @@ def read_config(cfg):
     known = set(EXAM)
     unknown = sorted(set(cfg.keys()) - known)
     if unknown:
-        raise ValueError(f"config: unknown field {unknown[0]!r} for exam rnn; known: {sorted(known)}")
+        raise InputError(f"config: unknown field {unknown[0]!r} for exam rnn; known: {sorted(known)}")
     W_hh = matrix(cfg, "W_hh", ndim=2)
     h = W_hh.shape[0]
     W_hh = matrix(cfg, "W_hh", (h, h))
@@ -39,9 +40,9 @@ def read_config(cfg):
     h0 = matrix(cfg, "h0", (h,))
     xs = matrix(cfg, "xs", (None, W_xh.shape[1]))
     if len(xs) == 0:
-        raise ValueError("config: xs must hold at least one input vector; got none")
+        raise InputError("config: xs must hold at least one input vector; got none")
     if cfg.activation not in _ACTIVATIONS:
-        raise ValueError(f"config: activation must be one of {sorted(_ACTIVATIONS)}; got {cfg.activation!r}")
+        raise InputError(f"config: activation must be one of {sorted(_ACTIVATIONS)}; got {cfg.activation!r}")
     return W_hh, W_xh, b_h, h0, xs, cfg.activation
 
 

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from jaxdl.core import Layer, _shape_str, check_pair, check_rank, check_int, make_layer
+from jaxdl.errors import InputError
 from jaxdl.layers.dense import he_normal
 
 _NCHW = ("NCHW", "OIHW", "NCHW")
@@ -35,11 +36,11 @@ def resolve_padding(layer: str, padding) -> str | tuple[int, int]:
     if isinstance(padding, str):
         if padding.upper() in ("SAME", "VALID"):
             return padding.upper()
-        raise ValueError(f"{layer}: padding must be 'SAME', 'VALID' or an int >= 0; got {padding!r}")
+        raise InputError(f"{layer}: padding must be 'SAME', 'VALID' or an int >= 0; got {padding!r}")
     try:
         return check_pair(layer, "padding", padding, minimum=0)
     except ValueError:
-        raise ValueError(
+        raise InputError(
             f"{layer}: padding must be 'SAME', 'VALID' or an int >= 0; got {padding!r}"
         ) from None
 
@@ -62,7 +63,7 @@ def output_hw(layer: str, hw, kernel, stride, pads) -> tuple[int, int]:
     """Output height and width; raises when the kernel does not fit in the padded input."""
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(hw, pads))
     if any(k > p for k, p in zip(kernel, padded)):
-        raise ValueError(
+        raise InputError(
             f"{layer}: kernel_size {_shape_str(kernel)} is larger than the padded input "
             f"{_shape_str(padded)}"
         )

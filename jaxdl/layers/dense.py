@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl.core import Layer, check_int, check_number, check_rank, make_layer
+from jaxdl.errors import InputError
 from jaxdl.layers.activations import relu
 
 
@@ -51,13 +52,13 @@ def dense(num_outputs: int, use_bias: bool = True) -> Layer:
     """
     m = check_int("dense", "num_outputs", num_outputs)
     if not isinstance(use_bias, bool):
-        raise ValueError(f"dense: use_bias must be True or False; got {use_bias!r}")
+        raise InputError(f"dense: use_bias must be True or False; got {use_bias!r}")
 
     def init(key, input_shape):
         check_rank("dense", input_shape, 2, "(N, D)")
         d = int(input_shape[1])
         if d < 1:
-            raise ValueError(f"dense: expected at least one input feature; got D={d}")
+            raise InputError(f"dense: expected at least one input feature; got D={d}")
         params = {"W": he_normal(key, (d, m), d)}
         if use_bias:
             params["b"] = jnp.zeros((m,), jnp.float32)
@@ -100,10 +101,10 @@ def quadratic(b: float, num_outputs: int | None = None) -> Layer:
         check_rank(name, input_shape, 2, "(N, D)")
         d = int(input_shape[1])
         if d < 1:
-            raise ValueError(f"{name}: expected at least one input feature; got D={d}")
+            raise InputError(f"{name}: expected at least one input feature; got D={d}")
         m = d if m_fixed is None else m_fixed
         if m != d and b != 0:
-            raise ValueError(
+            raise InputError(
                 f"{name}: the b·X term needs num_outputs == D; got num_outputs={m} for D={d} "
                 f"with b={b:g} (use b=0 for M != D)"
             )

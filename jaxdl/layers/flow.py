@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import jax.numpy as jnp
 
 from jaxdl.core import Layer, check_int, check_rank, make_layer, serial
+from jaxdl.errors import InputError
 from jaxdl.layers.activations import relu
 from jaxdl.layers.conv import conv2d
 
@@ -66,11 +67,11 @@ def additive_coupling(channels: int, hidden: Sequence[int] = (), parity: int = 0
     name = "additive_coupling"
     channels = check_int(name, "channels", channels, minimum=2)
     if channels % 2:
-        raise ValueError(f"{name}: channel count must be even; got C={channels}")
+        raise InputError(f"{name}: channel count must be even; got C={channels}")
     if parity not in (0, 1):
-        raise ValueError(f"{name}: parity must be 0 or 1; got {parity!r}")
+        raise InputError(f"{name}: parity must be 0 or 1; got {parity!r}")
     if partition not in ("halves", "odd_even"):
-        raise ValueError(f"{name}: partition must be 'halves' or 'odd_even'; got {partition!r}")
+        raise InputError(f"{name}: partition must be 'halves' or 'odd_even'; got {partition!r}")
     hidden = tuple(check_int(name, "hidden width", w) for w in hidden)
     half = channels // 2
     h = _coupling_net(half, hidden) if net is None else net
@@ -93,13 +94,13 @@ def additive_coupling(channels: int, hidden: Sequence[int] = (), parity: int = 0
         if net is None:
             check_rank(name, input_shape, 4, "(N, C, H, W)")
         elif len(input_shape) < 2:
-            raise ValueError(f"{name}: expected an input of shape (N, D) or (N, C, H, W); got {tuple(input_shape)}")
+            raise InputError(f"{name}: expected an input of shape (N, D) or (N, C, H, W); got {tuple(input_shape)}")
         if int(input_shape[1]) != channels:
-            raise ValueError(f"{name}: expected C={channels} input channels; got C={int(input_shape[1])}")
+            raise InputError(f"{name}: expected C={channels} input channels; got C={int(input_shape[1])}")
         part = (input_shape[0], half) + tuple(input_shape[2:])
         out_shape, params = h.init(key, part)
         if tuple(out_shape[1:]) != tuple(part[1:]):
-            raise ValueError(f"{name}: the coupling function must map the kept part {tuple(part[1:])} to the same "
+            raise InputError(f"{name}: the coupling function must map the kept part {tuple(part[1:])} to the same "
                              f"shape; it gives {tuple(out_shape[1:])}")
         return tuple(input_shape), params
 
@@ -160,7 +161,7 @@ def squeeze2d(factor: int = 2) -> Layer:
         check_rank(name, input_shape, 4, "(N, C, H, W)")
         n, c, hh, ww = (int(d) for d in input_shape)
         if hh % f or ww % f:
-            raise ValueError(f"{name}: height and width must be divisible by factor {f}; got {hh}×{ww}")
+            raise InputError(f"{name}: height and width must be divisible by factor {f}; got {hh}×{ww}")
         return (input_shape[0], c * f * f, hh // f, ww // f), {}
 
     def apply(params, x):
@@ -189,7 +190,7 @@ def squeeze2d(factor: int = 2) -> Layer:
     def inverse_shape(shape):
         n, c, hh, ww = shape
         if c % (f * f):
-            raise ValueError(f"{name}: inverse needs a channel count divisible by {f * f}; got C={c}")
+            raise InputError(f"{name}: inverse needs a channel count divisible by {f * f}; got C={c}")
         return (n, c // (f * f), hh * f, ww * f)
 
     return make_layer(
@@ -217,7 +218,7 @@ def scaling() -> Layer:
     def init(key, input_shape):
         del key
         if len(input_shape) < 2:
-            raise ValueError(
+            raise InputError(
                 f"{name}: expected an input of shape (N, ...) with at least one feature axis; "
                 f"got shape {tuple(input_shape)}"
             )

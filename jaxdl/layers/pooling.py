@@ -15,6 +15,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from jaxdl.core import Layer, check_int, check_min_rank, check_pair, check_rank, make_layer
+from jaxdl.errors import InputError
 from jaxdl.layers.conv import conv_backward_input, conv_forward, output_hw
 
 _NO_PADDING = ((0, 0), (0, 0))
@@ -105,7 +106,7 @@ def global_max_pool() -> Layer:
         if len(input_shape) == 2:
             return (input_shape[0], 1), {}
         if math.prod(input_shape[2:]) == 0:
-            raise ValueError(f"{name}: expected at least one spatial position; got shape {tuple(input_shape)}")
+            raise InputError(f"{name}: expected at least one spatial position; got shape {tuple(input_shape)}")
         return tuple(input_shape[:2]), {}
 
     def positions(x):
@@ -135,7 +136,7 @@ def _avg_pool_out_hw(name: str, input_shape, k: int) -> tuple[int, int]:
     check_rank(name, input_shape, 4, "(N, C, H, W)")
     h, w = int(input_shape[2]), int(input_shape[3])
     if k > h or k > w:
-        raise ValueError(f"{name}: k={k} is larger than the input's height×width {h}×{w}")
+        raise InputError(f"{name}: k={k} is larger than the input's height×width {h}×{w}")
     return h // k, w // k
 
 
@@ -226,7 +227,7 @@ def conv_avg_pool2d(channels: int, k: int, form: str = "dense") -> Layer:
     channels = check_int(name, "channels", channels)
     k = check_int(name, "k", k)
     if form not in _FORMS:
-        raise ValueError(f"{name}: form must be 'dense' or 'depthwise'; got {form!r}")
+        raise InputError(f"{name}: form must be 'dense' or 'depthwise'; got {form!r}")
     weight_shape = (channels, channels if form == "dense" else 1, k, k)
     groups = channels if form == "depthwise" else 1
 
@@ -234,7 +235,7 @@ def conv_avg_pool2d(channels: int, k: int, form: str = "dense") -> Layer:
         del key
         out_hw = _avg_pool_out_hw(name, input_shape, k)
         if int(input_shape[1]) != channels:
-            raise ValueError(
+            raise InputError(
                 f"{name}: expected C={channels} input channels (the fixed weight is "
                 f"{weight_shape}); got C={int(input_shape[1])}"
             )

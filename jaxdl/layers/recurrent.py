@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl.core import Layer, check_int, check_rank, make_layer
+from jaxdl.errors import InputError
 
 _ACTIVATIONS = {
     # name: (g, g' written through the output y = g(a))
@@ -68,7 +69,7 @@ def rnn(hidden_size: int, activation: str = "tanh") -> Layer:
     name = "rnn"
     h_size = check_int(name, "hidden_size", hidden_size)
     if activation not in _ACTIVATIONS:
-        raise ValueError(f"{name}: activation must be one of {sorted(_ACTIVATIONS)}; got {activation!r}")
+        raise InputError(f"{name}: activation must be one of {sorted(_ACTIVATIONS)}; got {activation!r}")
     dg = _ACTIVATIONS[activation][1]
 
     def init(key, input_shape):

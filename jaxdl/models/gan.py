@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxdl.core import Layer, serial
+from jaxdl.errors import InputError
 from jaxdl.layers import dense, leaky_relu, relu
 from jaxdl.losses import binary_cross_entropy as bce
 
@@ -73,7 +74,7 @@ def mlp_gan(hidden: int, latent_size: int, data_size: int, leaky_slope: float = 
 
 def _check_loss(generator_loss: str) -> None:
     if generator_loss not in GENERATOR_LOSSES:
-        raise ValueError(f"gan: generator_loss must be one of {list(GENERATOR_LOSSES)}; got {generator_loss!r}")
+        raise InputError(f"gan: generator_loss must be one of {list(GENERATOR_LOSSES)}; got {generator_loss!r}")
 
 
 # The objectives, for jax.grad (the reference the manual step is tested against).

@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl.core import Layer, check_int, reversible, serial
+from jaxdl.errors import InputError
 from jaxdl.layers.activations import relu
 from jaxdl.layers.dense import dense
 from jaxdl.layers.flow import additive_coupling, scaling, squeeze2d
@@ -69,7 +70,7 @@ class Flow:
 
     def _check(self, x, what="x"):
         if tuple(jnp.shape(x)[1:]) != self.event_shape or jnp.ndim(x) != len(self.event_shape) + 1:
-            raise ValueError(
+            raise InputError(
                 f"nice: expected {what} of shape (N,) + {self.event_shape}; got shape {tuple(jnp.shape(x))}"
             )
 
@@ -130,16 +131,16 @@ def nice(event_shape: Sequence[int], num_couplings: int = 4, hidden: Sequence[in
     """
     event_shape = tuple(int(d) for d in event_shape)
     if prior not in _PRIORS:
-        raise ValueError(f"nice: prior must be 'logistic' or 'gaussian'; got {prior!r}")
+        raise InputError(f"nice: prior must be 'logistic' or 'gaussian'; got {prior!r}")
     num_couplings = check_int("nice", "num_couplings", num_couplings)
     if len(event_shape) == 1:
         image_shape = (event_shape[0], 1, 1)
     elif len(event_shape) == 3:
         image_shape = event_shape
     else:
-        raise ValueError(f"nice: event_shape must be (C, H, W) or (D,); got {event_shape}")
+        raise InputError(f"nice: event_shape must be (C, H, W) or (D,); got {event_shape}")
     if min(image_shape) < 1:
-        raise ValueError(f"nice: event_shape must have positive sizes; got {event_shape}")
+        raise InputError(f"nice: event_shape must have positive sizes; got {event_shape}")
 
     c, h, w = image_shape
     if squeezes is None:
@@ -150,10 +151,10 @@ def nice(event_shape: Sequence[int], num_couplings: int = 4, hidden: Sequence[in
         squeezes = check_int("nice", "squeezes", squeezes, minimum=0)
         for _ in range(squeezes):
             if h % 2 or w % 2:
-                raise ValueError(f"nice: cannot squeeze {squeezes} times; the image {image_shape} runs out of even sizes")
+                raise InputError(f"nice: cannot squeeze {squeezes} times; the image {image_shape} runs out of even sizes")
             h, w, c = h // 2, w // 2, c * 4
     if c % 2:
-        raise ValueError(
+        raise InputError(
             f"nice: the couplings need an even channel count after squeezing; got C={c} for event_shape {event_shape}"
         )
     layers = [squeeze2d(2) for _ in range(squeezes)]
@@ -180,9 +181,9 @@ def nice_mlp(dim: int, num_couplings: int = 4, hidden: Sequence[int] = (1000,) *
     """
     dim = check_int("nice_mlp", "dim", dim, minimum=2)
     if dim % 2:
-        raise ValueError(f"nice_mlp: the dimension must be even (two equal parts); got D={dim}")
+        raise InputError(f"nice_mlp: the dimension must be even (two equal parts); got D={dim}")
     if prior not in _PRIORS:
-        raise ValueError(f"nice_mlp: prior must be 'logistic' or 'gaussian'; got {prior!r}")
+        raise InputError(f"nice_mlp: prior must be 'logistic' or 'gaussian'; got {prior!r}")
     num_couplings = check_int("nice_mlp", "num_couplings", num_couplings)
     widths = tuple(check_int("nice_mlp", "hidden width", w) for w in hidden)
 

@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl.core import serial
+from jaxdl.errors import InputError
 from jaxdl.layers import conv2d, dense, flatten, global_max_pool, sigmoid
 
 X_GLYPH = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], np.float32)
@@ -102,13 +103,13 @@ def read_boards(images) -> np.ndarray:
     if a.ndim == 4 and a.shape[1] == 1:
         a = a[:, 0]
     if a.ndim != 3 or a.shape[1:] != (9, 9):
-        raise ValueError(f"tictactoe: expected images of shape (N, 9, 9) or (N, 1, 9, 9); got shape {np.shape(images)}")
+        raise InputError(f"tictactoe: expected images of shape (N, 9, 9) or (N, 1, 9, 9); got shape {np.shape(images)}")
     if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
-        raise ValueError(f"tictactoe: expected numeric 0/1 pixels; got dtype {a.dtype}")
+        raise InputError(f"tictactoe: expected numeric 0/1 pixels; got dtype {a.dtype}")
     bad = ~np.isin(a, (0, 1))
     if bad.any():
         n, r, c = (int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"tictactoe: image {n} is not binary: pixel [{r}, {c}] is {a[n, r, c].item()!r}")
+        raise InputError(f"tictactoe: image {n} is not binary: pixel [{r}, {c}] is {a[n, r, c].item()!r}")
     cells = a.reshape(-1, 3, 3, 3, 3).transpose(0, 1, 3, 2, 4).reshape(len(a), 9, 3, 3)
     boards = np.full((len(a), 9), 2, np.int8)
     for value, glyph in GLYPHS.items():
@@ -117,7 +118,7 @@ def read_boards(images) -> np.ndarray:
     if len(unknown):
         n, cell = (int(i) for i in unknown[0])
         r, c = divmod(cell, 3)
-        raise ValueError(
+        raise InputError(
             f"tictactoe: image {n}, cell [{r}, {c}] (pixels [{3 * r}:{3 * r + 3}, {3 * c}:{3 * c + 3}]) is neither "
             f"X, O nor empty: {cells[n, cell].astype(int).tolist()}"
         )

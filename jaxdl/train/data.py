@@ -6,6 +6,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from jaxdl.errors import InputError
+
 
 class Dataset(NamedTuple):
     """A train/test split: ``x_*`` inputs, ``y_*`` integer labels."""
@@ -57,7 +59,7 @@ def load_mnist_sample(test_size: int = 1000, random_state: int = 0) -> Dataset:
     return Dataset(x_tr, y_tr, x_te, y_te)
 
 
-class DataError(ValueError):
+class DataError(InputError):
     """A data file that cannot be used; the message names the file and what is wrong."""
 
 

@@ -44,6 +44,9 @@ import numpy as np
 import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from jaxdl.errors import InputError
+from jaxdl.fileio import write_atomically
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Task:
@@ -99,7 +102,7 @@ class TrainingDiverged(Exception):
     """The loss or the parameters became NaN or infinite; the last good checkpoint is kept."""
 
 
-class WorkdirError(ValueError):
+class WorkdirError(InputError):
     """A workdir that cannot be used as it is (one line, exit code 2); nothing was written."""
 
 
@@ -146,16 +149,6 @@ def _locked(workdir: str):
         yield
     finally:
         os.close(fd)  # closing releases the lock
-
-
-def write_atomically(path: str, text: str) -> None:
-    """``text`` to ``path`` through a temporary file, fsync and a rename: never half-written."""
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _config_drift(old: dict, new: dict, prefix: str = "") -> list[str]:
@@ -218,7 +211,7 @@ def _read_history(path: str, upto: int | None = None) -> tuple[list[dict[str, An
         try:
             row = json.loads(line)
             if not isinstance(row, dict) or not isinstance(row.get("step"), int):
-                raise ValueError("no step")
+                raise InputError("no step")
         except ValueError:
             if all(not rest.strip() for rest in lines[i + 1:]):
                 print(f"train: warning: dropped the torn last line {i + 1} of {path!r}", file=sys.stderr)
@@ -286,7 +279,7 @@ def restore_checkpoint(workdir: str, experiment: str, params_like, opt_state_lik
 def _mesh_and_shardings(batch_size: int):
     devices = np.array(jax.devices())
     if batch_size % len(devices):
-        raise ValueError(f"train: batch_size must be divisible by the {len(devices)} devices (the batch is "
+        raise InputError(f"train: batch_size must be divisible by the {len(devices)} devices (the batch is "
                          f"split evenly over them); got batch_size={batch_size}")
     mesh = Mesh(devices, ("data",))
     return NamedSharding(mesh, PartitionSpec()), NamedSharding(mesh, PartitionSpec("data"))
@@ -331,7 +324,7 @@ def _make_chunk(task: Task, cfg, optimizer, data_sharding):
 
         return stepwise
     if loop != "scan":
-        raise ValueError(f"config: loop must be 'scan' or 'step'; got {loop!r}")
+        raise InputError(f"config: loop must be 'scan' or 'step'; got {loop!r}")
 
     def chunk(params, opt_state, key, data, first_step, length):
         def scan_body(carry, t):

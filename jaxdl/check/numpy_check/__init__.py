@@ -34,7 +34,7 @@ from jaxdl.check.numpy_check.grade import grade
 from jaxdl.check.numpy_check.grade import grade_submission
 from jaxdl.check.numpy_check.grade import gradebook_csv
 from jaxdl.check.numpy_check.grade import report_json
-from jaxdl.check.numpy_check.grade import write_atomically
+from jaxdl.fileio import write_atomically
 from jaxdl.check.numpy_check.results import GRADEBOOK_COLUMNS
 from jaxdl.check.numpy_check.results import Check
 from jaxdl.check.numpy_check.results import ClassResult

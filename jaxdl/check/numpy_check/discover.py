@@ -14,6 +14,7 @@ import numpy as np
 
 from jaxdl.check.numpy_check.checks import IMAGE_SHAPE, VECTOR_SHAPE
 from jaxdl.check.numpy_check.worker import encode_value
+from jaxdl.errors import InputError
 
 # Values supplied for the lab's constructor parameters, by name.
 HYPERPARAMETERS = {
@@ -22,7 +23,7 @@ HYPERPARAMETERS = {
 }
 
 
-class BadPath(ValueError):
+class BadPath(InputError):
     """A path that is not a submission or a folder of them (exit code 2, before any work)."""
 
 

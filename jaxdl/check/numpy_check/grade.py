@@ -14,7 +14,6 @@ import dataclasses
 import io
 import json
 import os
-import tempfile
 import zlib
 
 import numpy as np
@@ -24,6 +23,7 @@ from jaxdl.check.numpy_check.discover import (Submission, constructor_args, find
                                               kind)
 from jaxdl.check.numpy_check.results import GRADEBOOK_COLUMNS, Check, ClassResult, SubmissionResult
 from jaxdl.check.numpy_check.sandbox import Worker, WorkerLost
+
 
 DEFAULT_TIME_LIMIT_S = 20.0
 DEFAULT_MEMORY_MB = 2048
@@ -313,22 +313,3 @@ def gradebook_csv(results: list[SubmissionResult]) -> str:
 def report_json(results: list[SubmissionResult]) -> str:
     payload = {"ok": bool(results) and all(r.ok for r in results), "submissions": [r.to_json() for r in results]}
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
-
-
-def write_atomically(path: str, text: str) -> None:
-    """Writes ``text`` to ``path`` through a temporary file in the same folder and a rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 import jax
 import ml_collections
 
+from jaxdl.errors import InputError
 from jaxdl.train.experiments.registry import EXPERIMENTS, Experiment, base_config, experiment
 from jaxdl.train.trainer import Task
 
@@ -52,7 +53,7 @@ def task_of(cfg) -> Task:
     if name in EXPERIMENTS:
         return EXPERIMENTS[name]()
     if not isinstance(name, str) or ":" not in name:
-        raise ValueError(f"config: unknown experiment {name!r}; known: {', '.join(sorted(EXPERIMENTS))}, "
+        raise InputError(f"config: unknown experiment {name!r}; known: {', '.join(sorted(EXPERIMENTS))}, "
                          "or a factory 'package.module:function' returning a Task")
     module_name, _, attr = name.partition(":")
     if os.getcwd() not in sys.path:  # as `python -m` does: the user's modules in the current folder
@@ -60,13 +61,13 @@ def task_of(cfg) -> Task:
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
-        raise ValueError(f"config: experiment {name!r}: cannot import {module_name!r} ({e})") from None
+        raise InputError(f"config: experiment {name!r}: cannot import {module_name!r} ({e})") from None
     factory = getattr(module, attr, None)
     if not callable(factory):
-        raise ValueError(f"config: experiment {name!r}: {module_name!r} has no function {attr!r}")
+        raise InputError(f"config: experiment {name!r}: {module_name!r} has no function {attr!r}")
     task = factory()
     if not isinstance(task, Task):
-        raise ValueError(f"config: experiment {name!r} returned {type(task).__name__}, not a jaxdl.train.Task")
+        raise InputError(f"config: experiment {name!r} returned {type(task).__name__}, not a jaxdl.train.Task")
     return task
 
 
@@ -78,18 +79,18 @@ def resolve(cfg: ml_collections.ConfigDict, explicit: Iterable[str] = ()) -> ml_
     if cfg.smoke:
         for k, v in cfg.smoke_overrides.items():
             if k not in cfg:
-                raise ValueError(f"config: smoke_overrides names an unknown field {k!r}")
+                raise InputError(f"config: smoke_overrides names an unknown field {k!r}")
             if k not in explicit:
                 cfg[k] = v
     for field in ("batch_size", "num_steps", "checkpoint_every", "log_every"):
         v = cfg[field]
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"config: {field} must be an integer >= 1; got {v!r}")
+            raise InputError(f"config: {field} must be an integer >= 1; got {v!r}")
     if not (isinstance(cfg.learning_rate, (int, float)) and cfg.learning_rate > 0
             and cfg.learning_rate < float("inf")):
-        raise ValueError(f"config: learning_rate must be a finite number > 0; got {cfg.learning_rate!r}")
+        raise InputError(f"config: learning_rate must be a finite number > 0; got {cfg.learning_rate!r}")
     if cfg.experiment not in EXPERIMENTS and ":" not in str(cfg.experiment):
-        raise ValueError(f"config: unknown experiment {cfg.experiment!r}; known: {', '.join(sorted(EXPERIMENTS))}, "
+        raise InputError(f"config: unknown experiment {cfg.experiment!r}; known: {', '.join(sorted(EXPERIMENTS))}, "
                          "or a factory 'package.module:function' returning a Task")
     cfg.lock()
     return cfg

@@ -10,6 +10,7 @@ import optax
 
 from jaxdl import layers as L
 from jaxdl.core import serial, with_manual_grad
+from jaxdl.errors import InputError
 from jaxdl.losses import l2_regularizer, softmax_cross_entropy
 from jaxdl.train.experiments import plotting
 from jaxdl.train.trainer import Task, sample_rows
@@ -38,7 +39,7 @@ def classifier_task(name: str, data, title: str, models=None) -> Task:
 
     def net_of(cfg):
         if cfg.model not in models:
-            raise ValueError(f"config: model must be one of {sorted(models)}; got {cfg.model!r}")
+            raise InputError(f"config: model must be one of {sorted(models)}; got {cfg.model!r}")
         net = models[cfg.model]()
         return with_manual_grad(net) if cfg.manual_grad else net
 
@@ -47,7 +48,7 @@ def classifier_task(name: str, data, title: str, models=None) -> Task:
 
     def dtype_of(cfg):
         if cfg.dtype not in ("float32", "float64"):
-            raise ValueError(f"config: dtype must be 'float32' or 'float64'; got {cfg.dtype!r}")
+            raise InputError(f"config: dtype must be 'float32' or 'float64'; got {cfg.dtype!r}")
         return np.dtype(cfg.dtype)
 
     def typed_data(cfg):

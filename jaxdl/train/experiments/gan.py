@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxdl.errors import InputError
 from jaxdl.train.trainer import Task
 
 
@@ -18,7 +19,7 @@ def gan_task(name: str, make_gan, data_fn, sample_real, evaluate, plots):
             return optax.adam(cfg.learning_rate, b1=cfg.adam_b1)
         if cfg.optimizer == "sgd":
             return optax.sgd(cfg.learning_rate)
-        raise ValueError(f"config: optimizer must be 'adam' or 'sgd'; got {cfg.optimizer!r}")
+        raise InputError(f"config: optimizer must be 'adam' or 'sgd'; got {cfg.optimizer!r}")
 
     class Both:  # init of both networks' optimizer states, as make_step keeps them
         def __init__(self, opt):

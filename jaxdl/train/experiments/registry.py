@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 
 import ml_collections
 
+from jaxdl.errors import InputError
+
 
 @dataclasses.dataclass(frozen=True)
 class Experiment:
@@ -44,7 +46,7 @@ def experiment(name: str, *, headline: Sequence[str], config: str | None = None,
 
     def register(factory):
         if name in EXPERIMENTS:
-            raise ValueError(f"experiment {name!r} is registered twice")
+            raise InputError(f"experiment {name!r} is registered twice")
         doc = description or next(iter((factory.__doc__ or "").strip().splitlines()), "")
         EXPERIMENTS[name] = Experiment(name, factory, tuple(headline), config or name, doc)
         return factory
