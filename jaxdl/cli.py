@@ -146,6 +146,23 @@ def _cmd_gradcheck(args) -> int:
 # exam
 
 
+def _non_finite(tree, path="") -> str | None:
+    """The path of the first NaN or infinite number in a JSON-like answer, or ``None``."""
+    if isinstance(tree, float):
+        return None if math.isfinite(tree) else path or "the answer"
+    if isinstance(tree, dict):
+        items = tree.items()
+    elif isinstance(tree, (list, tuple)):
+        items = enumerate(tree)
+    else:
+        return None
+    for k, v in items:
+        found = _non_finite(v, f"{path}.{k}" if path else str(k))
+        if found:
+            return found
+    return None
+
+
 def _problem_ok(name: str, result: dict) -> bool:
     if name == "tictactoe":
         return result["accuracy"] == 1.0
@@ -207,7 +224,10 @@ def _cmd_exam(args) -> int:
         if i:
             print()
         print(exams.report(name, results[name]))
-        if not _problem_ok(name, results[name]):
+        bad = _non_finite(results[name])
+        if bad:  # a NaN or infinite answer is never a result (e.g. a learning rate of 1e999)
+            print(f"  FAILED: {name}: the answer holds a non-finite number at {bad}")
+        if bad or not _problem_ok(name, results[name]):
             failed.append(name)
     if "mlp" in results:
         for path in _write_graphs(args.graphs, results["mlp"]):

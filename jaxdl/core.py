@@ -136,6 +136,14 @@ def _check_params(layer: str, params, expected, input_shape: Shape) -> None:
         _check_floating(layer, "parameter", leaf)
 
 
+def _as_dtype(params, dtype):
+    """A layer computes in its input's floating dtype: float params are cast to it (a no-op
+    when they already have it)."""
+    return jax.tree_util.tree_map(
+        lambda p: p.astype(dtype) if jnp.issubdtype(jnp.result_type(p), jnp.floating) and jnp.result_type(p) != dtype
+        else p, params)
+
+
 def init_shapes(init: Callable, input_shape: Shape) -> tuple[Shape, Params]:
     """``(output_shape, params)`` of ``init`` without computing anything: params come back as
     ``jax.ShapeDtypeStruct`` leaves. Raises what ``init`` raises for an input it rejects."""
@@ -179,10 +187,19 @@ def make_layer(
         _check_params(name, params, expected, jnp.shape(x))
         return out_shape
 
+    @functools.wraps(init)
+    def checked_init(key, input_shape, dtype=None):
+        out_shape, params = init(key, input_shape)
+        if dtype is not None:
+            if not jnp.issubdtype(jnp.dtype(dtype), jnp.floating):
+                raise InputError(f"{name}: init's dtype must be a floating dtype; got {dtype!r}")
+            params = _as_dtype(params, jnp.dtype(dtype))
+        return out_shape, params
+
     @functools.wraps(apply)
     def checked_apply(params, x):
         validate(params, x)
-        return apply(params, x)
+        return apply(_as_dtype(params, jnp.result_type(x)), x)
 
     @functools.wraps(backward)
     def checked_backward(params, x, dy):
@@ -193,7 +210,8 @@ def make_layer(
                 f"{name}: expected dy of the output's shape {_shape_str(out_shape)}; "
                 f"got {_shape_str(jnp.shape(dy))}"
             )
-        return backward(params, x, dy)
+        dparams, dx = backward(_as_dtype(params, jnp.result_type(x)), x, dy)
+        return _cast_like(dparams, params), dx
 
     checked_inverse = checked_log_det = None
     if inverse is not None:
@@ -201,6 +219,7 @@ def make_layer(
 
         @functools.wraps(inverse)
         def checked_inverse(params, y):
+            params = _as_dtype(params, jnp.result_type(y))
             _check_floating(name, "input y", y)
             in_shape = tuple(to_input(tuple(jnp.shape(y))))
             out_shape, expected = infer(in_shape)
@@ -217,11 +236,11 @@ def make_layer(
         @functools.wraps(log_det)
         def checked_log_det(params, x):
             validate(params, x)
-            return log_det(params, x)
+            return log_det(_as_dtype(params, jnp.result_type(x)), x)
 
     return Layer(
         name=name,
-        init=init,
+        init=checked_init,
         apply=checked_apply,
         backward=checked_backward,
         inverse=checked_inverse,

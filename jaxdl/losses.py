@@ -60,6 +60,8 @@ def _softmax_targets(name: str, logits, labels):
             f"{name}: expected logits of shape (N, K); got shape {_shape_str(jnp.shape(logits))}"
         )
     n, k = jnp.shape(logits)
+    if n == 0:
+        raise InputError(f"{name}: expected at least one example; got an empty batch (N = 0), whose mean loss is undefined")
     if not hasattr(labels, "dtype"):
         labels = np.asarray(labels)
     if jnp.issubdtype(labels.dtype, jnp.integer):
@@ -80,6 +82,16 @@ def _softmax_targets(name: str, logits, labels):
             f"{name}: expected integer labels of shape ({n},) or one-hot labels of shape "
             f"({n}, {k}); got shape {_shape_str(labels.shape)}"
         )
+    if _is_concrete(labels):
+        # Each row must be a distribution (one-hot, or soft labels): a row that does not sum to
+        # 1 or has a negative entry would silently scale or flip the loss.
+        host = np.asarray(labels, np.float64)
+        sums = host.sum(axis=1)
+        bad = np.flatnonzero((np.abs(sums - 1) > 1e-5) | (host < 0).any(axis=1))
+        if bad.size:
+            i = int(bad[0])
+            raise InputError(f"{name}: label rows must be distributions (entries >= 0 summing to 1); "
+                             f"row {i} sums to {sums[i]:.6g}" + (" with a negative entry" if (host[i] < 0).any() else ""))
     return labels.astype(jnp.result_type(logits))
 
 
@@ -128,6 +140,12 @@ def _bce_check(logits, labels):
         )
     if jnp.size(logits) == 0:
         raise InputError(f"{name}: expected at least one logit; got an empty array")
+    if _is_concrete(labels):
+        host = np.asarray(labels, np.float64)
+        outside = np.flatnonzero(~((host >= 0) & (host <= 1)))
+        if outside.size:
+            i = np.unravel_index(int(outside[0]), host.shape)
+            raise InputError(f"{name}: labels must lie in [0, 1]; got {host[i]:.6g} at index {tuple(int(j) for j in i)}")
     return labels.astype(jnp.result_type(logits))
 
 

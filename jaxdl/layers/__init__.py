@@ -44,6 +44,7 @@ REGISTRY: dict[str, Callable[[], tuple[Layer, tuple[int, ...]]]] = {
     # The lab's layers.
     "dense": lambda: (dense(3), (4, 5)),
     "dense/no_bias": lambda: (dense(2, use_bias=False), (3, 4)),
+    "dense/leading_dims": lambda: (dense(3), (2, 3, 4)),
     "relu": lambda: (relu(), (3, 2, 4, 4)),
     "leaky_relu": lambda: (leaky_relu(0.2), (4, 6)),
     "sigmoid": lambda: (sigmoid(), (4, 6)),

@@ -13,10 +13,12 @@ def relu() -> Layer:
     return elementwise(
         "relu",
         # where, not maximum: autodiff of jnp.maximum splits the gradient (1/2) at x = 0, while
-        # where's autodiff agrees with the convention ReLU'(0) = 0 used by backward.
-        lambda x: jnp.where(x > 0, x, 0),
-        lambda x: (x > 0).astype(x.dtype),
-        formula="y = max(x, 0);  ∂L/∂x = ∂L/∂y ⊙ [x > 0]",
+        # where's autodiff agrees with the convention ReLU'(0) = 0 used by backward. Written as
+        # "0 where x <= 0, else x" so that NaN propagates (NaN <= 0 is false), as through
+        # jax.nn.relu: a NaN weight must not hide behind a finite loss.
+        lambda x: jnp.where(x <= 0, jnp.zeros((), x.dtype), x),
+        lambda x: jnp.where(x <= 0, 0, 1).astype(x.dtype),
+        formula="y = max(x, 0);  ∂L/∂x = ∂L/∂y ⊙ [x > 0]  (NaN propagates)",
     )
 
 
@@ -64,8 +66,11 @@ def swish(beta: float = 1.0) -> Layer:
         return x * jax.nn.sigmoid(beta * x)
 
     def dfn(x):
-        s = jax.nn.sigmoid(beta * x)
-        return s + beta * x * s * (1 - s)
+        t = beta * x
+        s = jax.nn.sigmoid(t)
+        # t·σ(t)(1 − σ(t)) → 0 as |t| → ∞, but inf·0 is NaN (t overflows in float16 near 4e4
+        # and in float32 near 3e38): beyond |t| = 64 the term is below e^-60 and counts as 0.
+        return s + jnp.where(jnp.abs(t) < 64, t * s * (1 - s), 0).astype(x.dtype)
 
     return elementwise(
         "swish", fn, dfn,

@@ -219,7 +219,15 @@ def conv2d(num_filters: int, kernel_size, stride=1, padding="SAME") -> Layer:
     def geometry(input_shape):
         check_rank(name, input_shape, 4, "(N, C, H, W)")
         pads = explicit_pads(pad, input_shape[2:], kernel, strides)
-        return pads, output_hw(name, input_shape[2:], kernel, strides, pads)
+        out_hw = output_hw(name, input_shape[2:], kernel, strides, pads)
+        # Sizes XLA cannot index (it aborts the process): the padded image and the output
+        # must each stay below 2^31 elements per example and channel.
+        for size, what in (((int(input_shape[2]) + sum(pads[0])) * (int(input_shape[3]) + sum(pads[1])), "padded input"),
+                           (out_hw[0] * out_hw[1], "output")):
+            if size >= 2**31:
+                raise InputError(f"{name}: the {what} would have {size} pixels per channel (padding {padding!r} on "
+                                 f"{tuple(int(d) for d in input_shape[2:])}); at most 2^31 − 1 can be computed")
+        return pads, out_hw
 
     def init(key, input_shape):
         _, out_hw = geometry(input_shape)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from jaxdl.core import Layer, check_int, check_number, check_rank, make_layer
+from jaxdl.core import Layer, check_int, check_min_rank, check_number, check_rank, make_layer
 from jaxdl.errors import InputError
 from jaxdl.layers.activations import relu
 
@@ -17,13 +17,16 @@ def he_normal(key, shape, fan_in: int, dtype=jnp.float32):
 
 def _affine(params, x):
     y = x @ params["W"]
-    return y + params["b"][None, :] if "b" in params else y
+    return y + params["b"].reshape((1,) * (y.ndim - 1) + (-1,)) if "b" in params else y
 
 
 def _affine_backward(params, x, dy):
-    grads = {"W": x.T @ dy}
+    # Leading dimensions (N, ...) are rows of one big minibatch: flatten them for the sums.
+    d, m = params["W"].shape
+    rows_x, rows_dy = x.reshape(-1, d), dy.reshape(-1, m)
+    grads = {"W": rows_x.T @ rows_dy}
     if "b" in params:
-        grads["b"] = dy.sum(axis=0)
+        grads["b"] = rows_dy.sum(axis=0)
     return grads, dy @ params["W"].T
 
 
@@ -34,7 +37,8 @@ def dense(num_outputs: int, use_bias: bool = True) -> Layer:
       num_outputs: M, the number of output features.
       use_bias: ``False`` drops ``b`` (the exam's GAN, whose biases are fixed at 0).
 
-    Shapes: ``x (N, D)`` → ``y (N, M)``; params ``W (D, M)``, ``b (M,)``.
+    Shapes: ``x (N, D)`` → ``y (N, M)``, or over any leading dimensions ``(N, ..., D)`` →
+    ``(N, ..., M)`` (e.g. every time step of a sequence); params ``W (D, M)``, ``b (M,)``.
 
     Backward (course notation, rows are examples)::
 
@@ -55,14 +59,14 @@ def dense(num_outputs: int, use_bias: bool = True) -> Layer:
         raise InputError(f"dense: use_bias must be True or False; got {use_bias!r}")
 
     def init(key, input_shape):
-        check_rank("dense", input_shape, 2, "(N, D)")
-        d = int(input_shape[1])
+        check_min_rank("dense", input_shape, 2, "(N, ..., D)")
+        d = int(input_shape[-1])
         if d < 1:
             raise InputError(f"dense: expected at least one input feature; got D={d}")
         params = {"W": he_normal(key, (d, m), d)}
         if use_bias:
             params["b"] = jnp.zeros((m,), jnp.float32)
-        return (input_shape[0], m), params
+        return tuple(input_shape[:-1]) + (m,), params
 
     return make_layer(
         "dense", init, _affine, _affine_backward,

@@ -110,7 +110,10 @@ def global_max_pool() -> Layer:
         return tuple(input_shape[:2]), {}
 
     def positions(x):
-        return x.reshape(x.shape[0], 1, -1) if x.ndim == 2 else x.reshape(x.shape[:2] + (-1,))
+        # Explicit sizes: a -1 is ambiguous for an empty batch (N = 0).
+        if x.ndim == 2:
+            return x.reshape(x.shape[0], 1, x.shape[1])
+        return x.reshape(x.shape[:2] + (math.prod(x.shape[2:]),))
 
     def apply(params, x):
         del params

@@ -18,7 +18,7 @@ def flatten() -> Layer:
 
     def apply(params, x):
         del params
-        return x.reshape(x.shape[0], -1)
+        return x.reshape(x.shape[0], math.prod(x.shape[1:]))  # explicit: -1 is ambiguous when N = 0
 
     def backward(params, x, dy):
         del params

@@ -82,6 +82,9 @@ def resolve(cfg: ml_collections.ConfigDict, explicit: Iterable[str] = ()) -> ml_
                 raise InputError(f"config: smoke_overrides names an unknown field {k!r}")
             if k not in explicit:
                 cfg[k] = v
+    seed = cfg.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not -(2**63) <= seed < 2**63:
+        raise InputError(f"config: seed must be an integer (a 64-bit one); got {seed!r}")
     for field in ("batch_size", "num_steps", "checkpoint_every", "log_every"):
         v = cfg[field]
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
