@@ -33,3 +33,12 @@ def test_readme_custom_experiment_runs_and_learns_the_weights(tmp_path):
                           "--no-progress"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert cli.returncode == 0, cli.stderr
     assert "regression: 600 steps" in cli.stdout and "w: [1.0, -2.0, 0.5]" in cli.stdout
+
+
+def test_readme_flax_example_runs_and_prints_what_it_claims(tmp_path):
+    text = README.read_text()
+    code = re.search(r"## Using jaxdl with flax.*?```python\n(.*?)```", text, re.S).group(1)
+    claimed = re.search(r"This prints `(loss [0-9.]+ → [0-9.]+)` and `(True \(16, 10\))`", text).groups()
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True,
+                         timeout=300).stdout
+    assert out.splitlines()[:2] == list(claimed)
