@@ -397,12 +397,14 @@ def _fmt_time(seconds: float) -> str:
 def _cmd_bench(args) -> int:
     from jaxdl import bench
 
-    names = args.suite or None
+    names = args.suite or (["manual_vs_autodiff"] if args.layer else None)
+    if args.layer and names != ["manual_vs_autodiff"]:
+        raise UsageError("jaxdl bench: --layer belongs to --suite manual_vs_autodiff")
     if names:  # validated before anything runs
         unknown = [n for n in names if n not in bench.SUITES]
         if unknown:
             raise UsageError(f"jaxdl bench: unknown suite {unknown[0]!r}; known: {', '.join(bench.SUITES)}")
-    report = bench.run(names, quick=args.quick,
+    report = bench.run(names, quick=args.quick, layers=args.layer,
                        progress=None if args.json == "-" else (lambda n: print(f"… {n}", file=sys.stderr, flush=True)))
     env, lim = report["environment"], report["limits"]
     print(f"jaxdl bench{' --quick' if args.quick else ''} on {env['device']} ({env['cpu_count']} CPUs), "
@@ -502,6 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="time the layers and steps side by side (medians, ratios, machine limits)")
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a check in about a minute")
     p.add_argument("--suite", action="append", metavar="NAME", help="run only this suite (repeatable)")
+    p.add_argument("--layer", action="append", metavar="NAME",
+                   help="with --suite manual_vs_autodiff: time only this registry layer family (repeatable)")
     p.add_argument("--json", metavar="FILE", help="write every median, ratio and the environment as JSON")
     p.add_argument("--plots", metavar="DIR", help="write one bar chart (PNG) per suite")
     p.set_defaults(run=_cmd_bench)

@@ -33,9 +33,18 @@ def test_unknown_suite_is_exit_2(capsys):
     assert "unknown suite 'nope'" in capsys.readouterr().err
 
 
-def test_every_registry_layer_has_a_benchmark_size():
+def test_every_registry_layer_family_has_one_entry_that_says_how_to_time_it():
     families = {name.split("/")[0] for name in REGISTRY}
-    assert families <= set(suites.bench_layers(quick=True))
+    timed = [name.split("/")[0] for name, entry in REGISTRY.items() if entry.bench]
+    assert sorted(timed) == sorted(families)  # exactly one per family
+    assert set(suites.bench_layers(quick=True)) == families
+
+
+def test_one_layer_can_be_timed_alone(capsys):
+    assert cli.main(["bench", "--quick", "--suite", "manual_vs_autodiff", "--layer", "swish"]) == 0
+    out = capsys.readouterr().out
+    assert "swish (512, 512)" in out and "dense" not in out.split("== manual_vs_autodiff")[1]
+    assert cli.main(["bench", "--suite", "coupling", "--layer", "swish"]) == 2
 
 
 def test_flat_step_is_the_same_step():

@@ -18,16 +18,22 @@ SUITES = ("manual_vs_autodiff", "avg_pool", "coupling", "gan_step", "reversible"
           "training")
 
 
-def run(names=None, quick: bool = False, progress=None) -> dict:
-    """Runs the suites ``names`` (default: all) and returns the report dict.
+def run(names=None, quick: bool = False, progress=None, layers=None) -> dict:
+    """Runs the suites ``names`` (default: all) and returns the report dict. ``layers`` restricts
+    ``manual_vs_autodiff`` to those registry layer families.
 
     Raises:
-      ValueError: an unknown suite name (before anything runs).
+      InputError: an unknown suite or layer name (before anything runs).
     """
     names = list(names or SUITES)
     unknown = [n for n in names if n not in SUITES]
     if unknown:
         raise InputError(f"bench: unknown suite {unknown[0]!r}; known: {', '.join(SUITES)}")
+    if layers:
+        known = _suites.bench_layers(quick=True)
+        missing = [n for n in layers if n not in known]
+        if missing:
+            raise InputError(f"bench: no benchmark for layer {missing[0]!r}; known: {', '.join(sorted(known))}")
     start = time.perf_counter()
     limits = machine_limits(quick)
     report = {"environment": environment(), "quick": quick, "limits": limits, "suites": {}}
@@ -37,6 +43,8 @@ def run(names=None, quick: bool = False, progress=None) -> dict:
         t0 = time.perf_counter()
         if name == "coupling":
             result = _suites.coupling(quick, limits)
+        elif name == "manual_vs_autodiff" and layers:
+            result = _suites.manual_vs_autodiff(quick, names=list(layers))
         else:
             result = getattr(_suites, name)(quick)
         entry = dataclasses.asdict(result)

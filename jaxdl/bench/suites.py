@@ -38,38 +38,11 @@ def _grad_fn(layer):
 
 
 def bench_layers(quick: bool) -> dict[str, tuple[Callable, tuple[int, ...]]]:
-    """A realistic size for every layer family of the registry."""
-    from jaxdl.models.nice import nice, nice_mlp
+    """A realistic size for every layer family of the registry (its entries' ``bench``)."""
+    from jaxdl.layers import REGISTRY
 
     s = 8 if quick else 1
-    vec, img, seq = (4096 // s, 512), (128 // s, 64, 16, 16), (64 // s, 50, 64)
-    return {
-        "dense": (lambda: L.dense(512), vec),
-        "relu": (L.relu, vec),
-        "leaky_relu": (lambda: L.leaky_relu(0.2), vec),
-        "sigmoid": (L.sigmoid, vec),
-        "swish": (lambda: L.swish(1.5), vec),
-        "quadratic": (lambda: L.quadratic(0.5), vec),
-        "res_block": (L.res_block, vec),
-        "conv2d": (lambda: L.conv2d(64, 3), img),
-        "max_pool2d": (lambda: L.max_pool2d(2, 2), img),
-        "global_max_pool": (L.global_max_pool, img),
-        "flatten": (L.flatten, img),
-        "conv_avg_pool2d": (lambda: L.conv_avg_pool2d(64, 2), img),
-        "avg_pool2d": (lambda: L.avg_pool2d(2), img),
-        "additive_coupling": (lambda: L.additive_coupling(64), img),
-        "squeeze2d": (lambda: L.squeeze2d(2), img),
-        "scaling": (L.scaling, img),
-        "rnn": (lambda: L.rnn(128), seq),
-        "lstm": (lambda: L.lstm(128), seq),
-        "serial": (lambda: serial(L.conv2d(16, 3), L.relu(), L.max_pool2d(2, 2), L.flatten(), L.dense(10)),
-                   (512 // s, 1, 8, 8)),
-        "nice": (lambda: nice((1, 8, 8), num_couplings=4, hidden=(64, 64)).bijection, (512 // s, 1, 8, 8)),
-        # NICE's MNIST model, narrower: 4 odd/even couplings of dense MLPs on 784-vectors.
-        "nice_mlp": (lambda: nice_mlp(784, hidden=(256,) * 3).bijection, (256 // s, 784)),
-        "reversible": (lambda: nice((1, 8, 8), num_couplings=4, hidden=(64, 64), reversible_stack=True).bijection,
-                       (512 // s, 1, 8, 8)),
-    }
+    return {name.split("/")[0]: (e.bench[0], e.bench[1](s)) for name, e in REGISTRY.items() if e.bench}
 
 
 def manual_vs_autodiff(quick: bool, names=None) -> SuiteResult:

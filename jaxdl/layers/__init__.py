@@ -1,10 +1,13 @@
 """jaxdl's layers, one module per family, and the registry that drives every cross-check.
 
-``REGISTRY`` maps a layer's constructor name (a variant adds ``/suffix``) to a factory returning
-``(layer, example_input_shape)``. The gradient check (``jaxdl gradcheck`` and the tests) and the
-benchmarks iterate over it: a layer added here is checked everywhere.
+``REGISTRY`` maps a layer's constructor name (a variant adds ``/suffix``) to an :class:`Entry`:
+the layer, its check input shape and, for a family's first entry, its benchmark size and the
+numpy lab class names it stands for. The gradient check (``jaxdl gradcheck`` and the tests), the
+benchmarks and ``jaxdl check-numpy`` all read it: a layer added here is checked, timed and
+matched everywhere, from this one entry.
 """
 
+import dataclasses
 from collections.abc import Callable
 
 from jaxdl.core import Layer, reversible, serial
@@ -28,92 +31,121 @@ from jaxdl.layers.recurrent import rnn
 from jaxdl.layers.reshape import flatten
 
 
-def _nice_bijection():
+def _nice(reversible_stack: bool = False, **kw):
     from jaxdl.models.nice import nice
 
-    return nice((1, 4, 4), num_couplings=3, hidden=(6,)).bijection, (2, 1, 4, 4)
+    return nice(reversible_stack=reversible_stack, **kw).bijection
 
 
-def _nice_mlp_bijection():
+def _nice_mlp(**kw):
     from jaxdl.models.nice import nice_mlp
 
-    return nice_mlp(8, num_couplings=4, hidden=(6, 5)).bijection, (3, 8)
+    return nice_mlp(**kw).bijection
 
 
-REGISTRY: dict[str, Callable[[], tuple[Layer, tuple[int, ...]]]] = {
+# Benchmark input shapes by kind, for a divisor s (1 for full size, 8 with --quick).
+VECTORS = lambda s: (4096 // s, 512)  # noqa: E731
+IMAGES = lambda s: (128 // s, 64, 16, 16)  # noqa: E731
+SEQUENCES = lambda s: (64 // s, 50, 64)  # noqa: E731
+DIGITS = lambda s: (512 // s, 1, 8, 8)  # noqa: E731
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One registry entry: a layer and the small input it is gradient-checked on.
+
+    The first entry of a layer family (``dense``, not ``dense/no_bias``) also says how the
+    benchmarks time it — ``bench``: a factory at a realistic size and the input shape for a
+    size divisor (``VECTORS``, ``IMAGES``, ...) — and which classes of the course's numpy lab
+    stand for it (``lab_names``, compared by ``jaxdl check-numpy`` ignoring case and ``_``).
+    Calling an entry gives ``(layer, check_shape)``.
+    """
+
+    make: Callable[[], Layer]
+    check_shape: tuple[int, ...]
+    bench: tuple[Callable[[], Layer], Callable[[int], tuple[int, ...]]] | None = None
+    lab_names: tuple[str, ...] = ()
+
+    def __call__(self) -> tuple[Layer, tuple[int, ...]]:
+        return self.make(), self.check_shape
+
+
+def _lab_cnn():
+    return serial(conv2d(16, 3), relu(), max_pool2d(2, 2), flatten(), dense(10))
+
+
+REGISTRY: dict[str, Entry] = {
     # The lab's layers.
-    "dense": lambda: (dense(3), (4, 5)),
-    "dense/no_bias": lambda: (dense(2, use_bias=False), (3, 4)),
-    "dense/leading_dims": lambda: (dense(3), (2, 3, 4)),
-    "relu": lambda: (relu(), (3, 2, 4, 4)),
-    "leaky_relu": lambda: (leaky_relu(0.2), (4, 6)),
-    "sigmoid": lambda: (sigmoid(), (4, 6)),
-    "conv2d": lambda: (conv2d(4, 3), (2, 3, 6, 7)),
-    "conv2d/stride2_valid": lambda: (conv2d(3, (3, 2), stride=2, padding="VALID"), (2, 2, 7, 8)),
-    "conv2d/stride2_same": lambda: (conv2d(3, 4, stride=(2, 3), padding="SAME"), (2, 2, 7, 8)),
-    "conv2d/pad1": lambda: (conv2d(2, 3, padding=1), (2, 3, 5, 5)),
-    "conv2d/pad_wider_than_kernel": lambda: (conv2d(2, 2, stride=2, padding=2), (2, 2, 5, 6)),
-    "conv2d/pointwise": lambda: (conv2d(5, 1, padding="VALID"), (2, 3, 4, 4)),
-    "conv2d/single_channel": lambda: (conv2d(3, 3), (2, 1, 5, 6)),
-    "conv2d/single_channel_stride2": lambda: (conv2d(2, (3, 2), stride=2, padding=1), (2, 1, 7, 6)),
-    "max_pool2d": lambda: (max_pool2d(2, 2), (2, 3, 6, 7)),
-    "max_pool2d/overlap": lambda: (max_pool2d(3, 2), (2, 2, 7, 6)),
-    "global_max_pool": lambda: (global_max_pool(), (3, 4, 3, 3)),
-    "global_max_pool/vector": lambda: (global_max_pool(), (3, 7)),
-    "flatten": lambda: (flatten(), (2, 3, 4, 2)),
-    "serial/lab_cnn": lambda: (
-        serial(conv2d(4, 3), relu(), max_pool2d(2, 2), flatten(), dense(5)),
-        (2, 1, 6, 6),
-    ),
+    "dense": Entry(lambda: dense(3), (4, 5), (lambda: dense(512), VECTORS), ("FC", "Dense", "Linear", "FullyConnected")),
+    "dense/no_bias": Entry(lambda: dense(2, use_bias=False), (3, 4)),
+    "dense/leading_dims": Entry(lambda: dense(3), (2, 3, 4)),
+    "relu": Entry(relu, (3, 2, 4, 4), (relu, VECTORS), ("ReLU",)),
+    "leaky_relu": Entry(lambda: leaky_relu(0.2), (4, 6), (lambda: leaky_relu(0.2), VECTORS), ("LeakyReLU",)),
+    "sigmoid": Entry(sigmoid, (4, 6), (sigmoid, VECTORS), ("Sigmoid",)),
+    "conv2d": Entry(lambda: conv2d(4, 3), (2, 3, 6, 7), (lambda: conv2d(64, 3), IMAGES),
+                    ("Convolution", "Conv", "Conv2d")),
+    "conv2d/stride2_valid": Entry(lambda: conv2d(3, (3, 2), stride=2, padding="VALID"), (2, 2, 7, 8)),
+    "conv2d/stride2_same": Entry(lambda: conv2d(3, 4, stride=(2, 3), padding="SAME"), (2, 2, 7, 8)),
+    "conv2d/pad1": Entry(lambda: conv2d(2, 3, padding=1), (2, 3, 5, 5)),
+    "conv2d/pad_wider_than_kernel": Entry(lambda: conv2d(2, 2, stride=2, padding=2), (2, 2, 5, 6)),
+    "conv2d/pointwise": Entry(lambda: conv2d(5, 1, padding="VALID"), (2, 3, 4, 4)),
+    "conv2d/single_channel": Entry(lambda: conv2d(3, 3), (2, 1, 5, 6)),
+    "conv2d/single_channel_stride2": Entry(lambda: conv2d(2, (3, 2), stride=2, padding=1), (2, 1, 7, 6)),
+    "max_pool2d": Entry(lambda: max_pool2d(2, 2), (2, 3, 6, 7), (lambda: max_pool2d(2, 2), IMAGES),
+                        ("MaxPooling", "MaxPool", "MaxPool2d")),
+    "max_pool2d/overlap": Entry(lambda: max_pool2d(3, 2), (2, 2, 7, 6)),
+    "global_max_pool": Entry(global_max_pool, (3, 4, 3, 3), (global_max_pool, IMAGES)),
+    "global_max_pool/vector": Entry(global_max_pool, (3, 7)),
+    "flatten": Entry(flatten, (2, 3, 4, 2), (flatten, IMAGES), ("Flatten",)),
+    "serial/lab_cnn": Entry(lambda: serial(conv2d(4, 3), relu(), max_pool2d(2, 2), flatten(), dense(5)), (2, 1, 6, 6),
+                            (_lab_cnn, DIGITS)),
     # The course's own layers (the quiz and the final exam).
-    "quadratic": lambda: (quadratic(0.5), (4, 5)),
-    "quadratic/b0_rectangular": lambda: (quadratic(0.0, num_outputs=3), (4, 5)),
-    "swish": lambda: (swish(1.5), (4, 6)),
-    "conv_avg_pool2d": lambda: (conv_avg_pool2d(3, 2), (2, 3, 5, 6)),
-    "conv_avg_pool2d/depthwise": lambda: (conv_avg_pool2d(3, 2, form="depthwise"), (2, 3, 5, 6)),
-    "avg_pool2d": lambda: (avg_pool2d(2), (2, 3, 5, 6)),
-    "avg_pool2d/k3": lambda: (avg_pool2d(3), (2, 2, 7, 6)),
-    "additive_coupling": lambda: (additive_coupling(4), (2, 4, 3, 3)),
-    "additive_coupling/hidden_parity1": lambda: (additive_coupling(4, hidden=(5,), parity=1), (2, 4, 2, 3)),
-    "additive_coupling/mlp_odd_even": lambda: (
-        additive_coupling(6, parity=1, partition="odd_even", net=serial(dense(5), relu(), dense(3), name="h")), (3, 6)),
-    "additive_coupling/conv_odd_even": lambda: (additive_coupling(4, hidden=(3,), partition="odd_even"), (2, 4, 2, 2)),
-    "res_block": lambda: (res_block(), (4, 5)),
+    "quadratic": Entry(lambda: quadratic(0.5), (4, 5), (lambda: quadratic(0.5), VECTORS), ("Quadratic",)),
+    "quadratic/b0_rectangular": Entry(lambda: quadratic(0.0, num_outputs=3), (4, 5)),
+    "swish": Entry(lambda: swish(1.5), (4, 6), (lambda: swish(1.5), VECTORS), ("Swish",)),
+    "conv_avg_pool2d": Entry(lambda: conv_avg_pool2d(3, 2), (2, 3, 5, 6), (lambda: conv_avg_pool2d(64, 2), IMAGES)),
+    "conv_avg_pool2d/depthwise": Entry(lambda: conv_avg_pool2d(3, 2, form="depthwise"), (2, 3, 5, 6)),
+    "avg_pool2d": Entry(lambda: avg_pool2d(2), (2, 3, 5, 6), (lambda: avg_pool2d(2), IMAGES)),
+    "avg_pool2d/k3": Entry(lambda: avg_pool2d(3), (2, 2, 7, 6)),
+    "additive_coupling": Entry(lambda: additive_coupling(4), (2, 4, 3, 3), (lambda: additive_coupling(64), IMAGES)),
+    "additive_coupling/hidden_parity1": Entry(lambda: additive_coupling(4, hidden=(5,), parity=1), (2, 4, 2, 3)),
+    "additive_coupling/mlp_odd_even": Entry(
+        lambda: additive_coupling(6, parity=1, partition="odd_even", net=serial(dense(5), relu(), dense(3), name="h")),
+        (3, 6)),
+    "additive_coupling/conv_odd_even": Entry(lambda: additive_coupling(4, hidden=(3,), partition="odd_even"),
+                                             (2, 4, 2, 2)),
+    "res_block": Entry(res_block, (4, 5), (res_block, VECTORS), ("ResBlock",)),
     # Recurrent layers (E4, E5) with backpropagation through time.
-    "rnn": lambda: (rnn(4), (2, 5, 3)),
-    "rnn/sigmoid": lambda: (rnn(3, activation="sigmoid"), (2, 4, 2)),
-    "lstm": lambda: (lstm(3), (2, 4, 3)),
-    # Flow plumbing and the whole NICE bijection.
-    "squeeze2d": lambda: (squeeze2d(2), (2, 2, 4, 6)),
-    "scaling": lambda: (scaling(), (3, 2, 2, 2)),
-    "nice": _nice_bijection,
-    "reversible": lambda: (
-        reversible(additive_coupling(4, hidden=(3,)), additive_coupling(4, hidden=(3,), parity=1), scaling()),
-        (2, 4, 2, 2)),
-    "nice_mlp": _nice_mlp_bijection,
+    "rnn": Entry(lambda: rnn(4), (2, 5, 3), (lambda: rnn(128), SEQUENCES)),
+    "rnn/sigmoid": Entry(lambda: rnn(3, activation="sigmoid"), (2, 4, 2)),
+    "lstm": Entry(lambda: lstm(3), (2, 4, 3), (lambda: lstm(128), SEQUENCES)),
+    # Flow plumbing, the whole NICE bijections, a reversible stack.
+    "squeeze2d": Entry(lambda: squeeze2d(2), (2, 2, 4, 6), (lambda: squeeze2d(2), IMAGES)),
+    "scaling": Entry(scaling, (3, 2, 2, 2), (scaling, IMAGES)),
+    "nice": Entry(lambda: _nice(event_shape=(1, 4, 4), num_couplings=3, hidden=(6,)), (2, 1, 4, 4),
+                  (lambda: _nice(event_shape=(1, 8, 8), num_couplings=4, hidden=(64, 64)), DIGITS)),
+    "reversible": Entry(
+        lambda: reversible(additive_coupling(4, hidden=(3,)), additive_coupling(4, hidden=(3,), parity=1), scaling()),
+        (2, 4, 2, 2),
+        (lambda: _nice(True, event_shape=(1, 8, 8), num_couplings=4, hidden=(64, 64)), DIGITS)),
+    # NICE's MNIST model, narrower when timed: 4 odd/even couplings of dense MLPs on 784-vectors.
+    "nice_mlp": Entry(lambda: _nice_mlp(dim=8, num_couplings=4, hidden=(6, 5)), (3, 8),
+                      (lambda: _nice_mlp(dim=784, hidden=(256,) * 3), lambda s: (256 // s, 784))),
 }
 
-# The numpy lab's class names for jaxdl's layers and losses, compared ignoring case and "_":
-# `jaxdl check-numpy` compares a student's class of one of these names with that jaxdl function
-# (forward with the student's parameter values, gradients against jax.vjp). Exact names only, so
-# that a class is never compared with the wrong layer because its name merely contains another.
+# The numpy lab's class names for jaxdl's layers (from the registry) and losses: `jaxdl
+# check-numpy` compares a student's class of one of these names with that jaxdl function. Exact
+# names only, so that a class is never compared with the wrong layer because its name merely
+# contains another.
 LAB_CLASSES: dict[str, tuple[str, ...]] = {
-    "dense": ("FC", "Dense", "Linear", "FullyConnected"),
-    "relu": ("ReLU",),
-    "leaky_relu": ("LeakyReLU",),
-    "sigmoid": ("Sigmoid",),
-    "conv2d": ("Convolution", "Conv", "Conv2d"),
-    "max_pool2d": ("MaxPooling", "MaxPool", "MaxPool2d"),
-    "flatten": ("Flatten",),
-    "quadratic": ("Quadratic",),
-    "swish": ("Swish",),
-    "res_block": ("ResBlock",),
+    **{name: e.lab_names for name, e in REGISTRY.items() if e.lab_names},
     "softmax_cross_entropy": ("SoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropy", "CrossEntropy"),
     "l2_regularizer": ("L2Regularizer", "L2Regularization", "L2Loss"),
 }
 
 __all__ = [
     "LAB_CLASSES",
+    "Entry",
     "REGISTRY",
     "additive_coupling",
     "avg_pool2d",
