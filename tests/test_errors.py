@@ -11,7 +11,8 @@ DENSE = {"W": jnp.ones((5, 3)), "b": jnp.zeros(3)}
 
 CASES = [
     # (description, call, match)
-    ("dense rank", lambda: dense(3).apply(DENSE, jnp.ones((2, 5, 1))), r"dense: expected an input of shape \(N, D\) \(rank 2\); got shape \(2, 5, 1\)"),
+    ("dense rank", lambda: dense(3).apply(DENSE, jnp.ones((5,))), r"dense: expected an input of shape \(N, \.\.\., D\) \(rank >= 2\); got shape \(5,\) \(rank 1\)"),
+    ("dense last axis", lambda: dense(3).apply(DENSE, jnp.ones((2, 5, 1))), r"dense: params do not match the layer for input shape \(2, 5, 1\): expected \{W: \(1, 3\), b: \(3,\)\}; got \{W: \(5, 3\), b: \(3,\)\}"),
     ("dense dtype", lambda: dense(3).apply(DENSE, jnp.ones((2, 5), jnp.int32)), "dense: expected a floating-point input; got dtype int32"),
     ("dense params", lambda: dense(3).apply({"W": jnp.ones((3, 5)), "b": jnp.zeros(3)}, jnp.ones((2, 5))), r"dense: params do not match the layer for input shape \(2, 5\): expected \{W: \(5, 3\), b: \(3,\)\}; got \{W: \(3, 5\), b: \(3,\)\}"),
     ("dense missing leaf", lambda: dense(3).apply({"W": jnp.ones((5, 3))}, jnp.ones((2, 5))), "dense: params do not match"),
