@@ -129,7 +129,7 @@ def test_killed_at_random_moments_and_resumed_ends_bit_identical(tmp_path):
     killed = tmp_path / "killed"
     metrics = killed / "metrics.jsonl"
     kills = 0
-    for _ in range(4):
+    for _ in range(3):
         lines = len(metrics.read_text().splitlines()) if metrics.exists() else 0
         proc = subprocess.Popen([*cmd, "--workdir", str(killed)], env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
@@ -146,7 +146,7 @@ def test_killed_at_random_moments_and_resumed_ends_bit_identical(tmp_path):
         proc.wait()
     final = subprocess.run([*cmd, "--workdir", str(killed)], env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
-    assert kills >= 3 and (killed / "summary.json").exists()
+    assert kills >= 2 and (killed / "summary.json").exists()
     digests = [subprocess.run([sys.executable, "-c", _DIGEST, str(d), str(CONFIGS / "tictactoe_learned.py")], env=env,
                               capture_output=True, text=True, timeout=300, check=True).stdout
                for d in (tmp_path / "straight", killed)]
