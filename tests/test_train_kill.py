@@ -13,11 +13,15 @@ import time
 CONFIGS = pathlib.Path(__file__).parent.parent / "configs"
 
 
-_DIGESTS = """
+# Trains the uninterrupted run (argv[2]) in-process, then prints a digest of the final checkpoint
+# of every workdir given; the JAX configuration is the default one, as the killed runs had.
+_STRAIGHT_AND_DIGESTS = """
 import hashlib, sys, jax, numpy as np
 from jaxdl.train import experiments, trainer
 from jaxdl.config import load_config
-cfg = experiments.resolve(load_config(sys.argv[1], ["smoke=True", "num_steps=400", "checkpoint_every=10", "log_every=10"]))
+fields = ["smoke=True", "num_steps=400", "checkpoint_every=10", "log_every=10"]
+experiments.run(load_config(sys.argv[1], fields), sys.argv[2], progress=False, explicit=fields)
+cfg = experiments.resolve(load_config(sys.argv[1], fields), fields)
 task = experiments.task_of(cfg)
 params = task.init(cfg, task.data(cfg), jax.random.PRNGKey(0))
 for workdir in sys.argv[2:]:
@@ -34,9 +38,6 @@ def test_killed_at_random_moments_and_resumed_ends_bit_identical(tmp_path):
            "--config.num_steps=400", "--config.checkpoint_every=10", "--config.log_every=10", "--no-progress"]
     # (the digest below restores with the same fields)
     env = dict(os.environ, JAX_PLATFORMS="cpu")
-    straight = subprocess.run([*cmd, "--workdir", str(tmp_path / "straight")], env=env, capture_output=True, text=True,
-                              timeout=300)
-    assert straight.returncode == 0, straight.stderr
     rng = random.Random(0)
     killed = tmp_path / "killed"
     metrics = killed / "metrics.jsonl"
@@ -59,10 +60,9 @@ def test_killed_at_random_moments_and_resumed_ends_bit_identical(tmp_path):
     final = subprocess.run([*cmd, "--workdir", str(killed)], env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
     assert kills >= 2 and (killed / "summary.json").exists()
-    # Restored by a process with JAX's default configuration, as the runs had.
-    digests = subprocess.run([sys.executable, "-c", _DIGESTS, str(CONFIGS / "tictactoe_learned.py"),
-                              str(tmp_path / "straight"), str(killed)], env=env, capture_output=True, text=True,
-                             timeout=300, check=True).stdout.splitlines()
+    digests = subprocess.run([sys.executable, "-c", _STRAIGHT_AND_DIGESTS, str(CONFIGS / "tictactoe_learned.py"),
+                              str(tmp_path / "straight"), str(tmp_path / "straight"), str(killed)], env=env,
+                             capture_output=True, text=True, timeout=300, check=True).stdout.splitlines()
     assert digests[0] == digests[1] and digests[0].startswith("400 ")
     curve = lambda d: [json.loads(line)["loss"] for line in (d / "metrics.jsonl").read_text().splitlines()]  # noqa: E731
     assert curve(killed) == curve(tmp_path / "straight")
