@@ -331,22 +331,28 @@ def _changed(before: dict, after: dict) -> list[str]:
 # A loss: forward(x, y) -> scalar, backward_inputs(x, y).
 
 
+def _scalar_forward(student: Student, checks: list, *args) -> tuple[Reply | None, float | None]:
+    """``forward(*args)`` must return a finite scalar: ``(reply, value)``, or ``(None, None)``
+    after recording the failure."""
+    r = student.call("forward", *args, label="forward")
+    if not r.ok:
+        checks.append(Check("forward", False, None, r.error))
+        return None, None
+    v = r.value
+    scalar = isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "biuf" and bool(np.isfinite(v))
+    checks.append(Check("interface: forward returns a finite scalar", scalar, None,
+                        "" if scalar else f"got {describe(v)}" + (f" of shape {v.shape}" if isinstance(v, np.ndarray) else "")))
+    return (r, float(v)) if scalar else (None, None)
+
+
 def check_loss(student: Student, res: ClassResult, info: dict, rng) -> None:
     checks = res.checks
     n, k = BATCH, 4
     x = rng.standard_normal((n, k))
     y = np.eye(k)[rng.integers(0, k, n)]
-    r = student.call("forward", x, y, label="forward")
-    if not r.ok:
-        checks.append(Check("forward", False, None, r.error))
+    r, loss = _scalar_forward(student, checks, x, y)
+    if r is None:
         return
-    loss = r.value
-    scalar = isinstance(loss, np.ndarray) and loss.ndim == 0 and loss.dtype.kind in "biuf" and bool(np.isfinite(loss))
-    checks.append(Check("interface: forward returns a finite scalar", scalar, None,
-                        "" if scalar else f"got {describe(loss)}" + (f" of shape {loss.shape}" if isinstance(loss, np.ndarray) else "")))
-    if not scalar:
-        return
-    loss = float(loss)
     intact = len(r.args_after) == 2 and all(isinstance(a, np.ndarray) for a in r.args_after) and \
         np.array_equal(r.args_after[0], x) and np.array_equal(r.args_after[1], y)
     checks.append(Check("side effects: forward leaves x and y unchanged", intact, None,
@@ -449,15 +455,8 @@ def _shown(r: Reply) -> str:
 def check_regularizer(student: Student, res: ClassResult, info: dict, weights: np.ndarray,
                       weight_decay: float | None) -> None:
     checks = res.checks
-    r = student.call("forward", label="forward")
-    if not r.ok:
-        checks.append(Check("forward", False, None, r.error))
-        return
-    loss = r.value
-    scalar = isinstance(loss, np.ndarray) and loss.ndim == 0 and loss.dtype.kind in "biuf" and bool(np.isfinite(loss))
-    checks.append(Check("interface: forward returns a finite scalar", scalar, None,
-                        "" if scalar else f"got {describe(loss)}"))
-    if not scalar:
+    r, loss = _scalar_forward(student, checks)
+    if r is None:
         return
     if not info.get("backward_params"):
         checks.append(Check("backward_params", False, None, "no backward_params method"))
