@@ -409,10 +409,15 @@ def _cmd_bench(args) -> int:
     env, lim = report["environment"], report["limits"]
     print(f"jaxdl bench{' --quick' if args.quick else ''} on {env['device']} ({env['cpu_count']} CPUs), "
           f"jax {env['versions'].get('jax')}" + (f", torch {env['versions']['torch']}" if "torch" in env["versions"] else ", no PyTorch"))
-    print(f"machine limits measured now: float32 matmul {lim['matmul_gflops']:.1f} GFLOP/s "
-          f"({lim['matmul_size']}²), array copy {lim['copy_gbps']:.1f} GB/s ({lim['copy_mib']:.0f} MiB)")
+    spread = lambda v: f"runs {v[0]:.0f}–{v[2]:.0f}"  # noqa: E731
+    print(f"machine limits measured now: float32 matmul {lim['matmul_gflops']:.0f} GFLOP/s ({lim['matmul_size']}², "
+          f"{spread(lim['matmul_gflops_spread'])}); copy with donated buffers "
+          f"{lim['copy_cache_gbps']:.0f} GB/s in cache ({lim['copy_cache_mib']} MiB, {spread(lim['copy_cache_gbps_spread'])}), "
+          f"{lim['copy_gbps']:.1f} GB/s from DRAM ({lim['copy_mib']} MiB, {spread(lim['copy_gbps_spread'])})")
     for name, suite in report["suites"].items():
-        print(f"\n== {name} ({suite['wall_seconds']:.0f} s)")
+        busy = suite.get("busy_other_cores")
+        print(f"\n== {name} ({suite['wall_seconds']:.0f} s" + (f"; other processes: {busy:.2f} cores busy" if busy is not None else "")
+              + ")")
         case = None
         cases = list(dict.fromkeys(r["case"] for r in suite["rows"]))
         for r in sorted(suite["rows"], key=lambda r: cases.index(r["case"])):

@@ -64,3 +64,24 @@ def test_flat_step_is_the_same_step():
     for a, b in zip(jax.tree_util.tree_leaves((params, opt_state)), jax.tree_util.tree_leaves((p, o))):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(losses, [aux["d_loss"], aux["g_loss"]], rtol=1e-6)
+
+
+def test_the_machine_limits_and_a_busy_machine_are_measured():
+    import subprocess
+    import sys
+    import time
+
+    from jaxdl.bench.harness import CpuMonitor, machine_limits
+
+    lim = machine_limits(quick=True)
+    for key in ("matmul_gflops", "copy_gbps", "copy_cache_gbps"):
+        low, median, high = lim[f"{key}_spread"]
+        assert 0 < low <= median <= high == lim[key]  # the best run, and the spread of all
+    assert lim["copy_cache_mib"] < lim["copy_mib"]
+    # Another process burning a core while we wait is seen in /proc/stat.
+    monitor = CpuMonitor()
+    burner = subprocess.Popen([sys.executable, "-c", "import time\nt = time.time()\nwhile time.time() - t < 1.5: pass"])
+    time.sleep(1.2)
+    busy = monitor.others()
+    burner.wait()
+    assert busy is not None and busy > 0.5

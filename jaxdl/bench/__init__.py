@@ -11,7 +11,10 @@ import dataclasses
 import time
 
 from jaxdl.bench import suites as _suites
-from jaxdl.bench.harness import environment, machine_limits
+from jaxdl.bench.harness import CpuMonitor, environment, machine_limits
+
+# Other processes keeping more than this many cores busy during a suite make its timings suspect.
+BUSY_CORES = 0.25
 from jaxdl.errors import InputError
 
 SUITES = ("manual_vs_autodiff", "avg_pool", "coupling", "gan_step", "reversible", "numpy_lab", "check_numpy",
@@ -41,6 +44,7 @@ def run(names=None, quick: bool = False, progress=None, layers=None) -> dict:
         if progress:
             progress(name)
         t0 = time.perf_counter()
+        monitor = CpuMonitor()
         if name == "coupling":
             result = _suites.coupling(quick, limits)
         elif name == "manual_vs_autodiff" and layers:
@@ -49,6 +53,11 @@ def run(names=None, quick: bool = False, progress=None, layers=None) -> dict:
             result = getattr(_suites, name)(quick)
         entry = dataclasses.asdict(result)
         entry["wall_seconds"] = time.perf_counter() - t0
+        entry["busy_other_cores"] = monitor.others()
+        if entry["busy_other_cores"] is not None and entry["busy_other_cores"] > BUSY_CORES:
+            entry["notes"].append(
+                f"WARNING: other processes kept {entry['busy_other_cores']:.2f} cores busy during this suite "
+                "(read from /proc/stat): its timings and verdicts are suspect; rerun on a quiet machine")
         report["suites"][name] = entry
     report["wall_seconds"] = time.perf_counter() - start
     return report

@@ -80,22 +80,103 @@ class SuiteResult:
                 r.ratio = r.median_s / base[r.case]
 
 
+def _runs(fn, *args, repeats: int) -> list[float]:
+    """Seconds of each of ``repeats`` calls (after one untimed call), each waited for."""
+    _block(fn(*args))
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        _block(fn(*args))
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def _copy_gbps(mib: float, repeats: int) -> tuple[float, list[float]]:
+    """``x + 1`` on a ``mib`` MiB float32 array whose buffer is donated (the output reuses it, as
+    a real in-place update does): bytes read + written per second, without the allocation and
+    page faults that a fresh output of that size costs each call. ``(best GB/s, all GB/s)``."""
+    n = int(mib * 2**20) // 4
+    step = jax.jit(lambda x: x + 1.0, donate_argnums=0)
+    x = jnp.zeros((n,), jnp.float32)
+    x = step(x)
+    x.block_until_ready()
+    rates = []
+    for _ in range(repeats):
+        calls = max(1, int(2**28 // (8 * n)))  # about 256 MiB of traffic per timed run
+        start = time.perf_counter()
+        for _ in range(calls):
+            x = step(x)
+        x.block_until_ready()
+        rates.append(calls * 8 * n / (time.perf_counter() - start) / 1e9)
+    return max(rates), rates
+
+
 def machine_limits(quick: bool) -> dict:
-    """A large float32 matmul (GFLOP/s) and a large array copy (GB/s), measured now."""
+    """What this machine can do, measured now: the float32 matmul's peak (GFLOP/s, best of the
+    runs, with their spread) and the copy bandwidth with donated buffers, once for a working set
+    that fits the last-level cache and once for one that must stream from DRAM."""
     n = 1024 if quick else 2048
     a = jnp.ones((n, n), jnp.float32)
     matmul = jax.jit(lambda a, b: a @ b)
-    t = measure(matmul, a, a, repeats=5)
-    size = (16 if quick else 64) * 2**20 // 4
-    x = jnp.arange(size, dtype=jnp.float32)
-    copy = jax.jit(lambda x: x + 1.0)  # reads and writes every element once
-    tc = measure(copy, x, repeats=5)
+    times = _runs(matmul, a, a, repeats=5 if quick else 9)
+    gflops = [2 * n**3 / t / 1e9 for t in times]
+    cache_mib, dram_mib = 4, (64 if quick else 256)
+    cache_best, cache_all = _copy_gbps(cache_mib, 5)
+    dram_best, dram_all = _copy_gbps(dram_mib, 5)
     return {
-        "matmul_gflops": 2 * n**3 / t / 1e9,
+        "matmul_gflops": max(gflops),
+        "matmul_gflops_spread": [min(gflops), statistics.median(gflops), max(gflops)],
         "matmul_size": n,
-        "copy_gbps": 2 * size * 4 / tc / 1e9,
-        "copy_mib": size * 4 / 2**20,
+        "copy_cache_gbps": cache_best,
+        "copy_cache_gbps_spread": [min(cache_all), statistics.median(cache_all), max(cache_all)],
+        "copy_cache_mib": cache_mib,
+        "copy_gbps": dram_best,  # DRAM: the roofline's bandwidth for working sets beyond the cache
+        "copy_gbps_spread": [min(dram_all), statistics.median(dram_all), max(dram_all)],
+        "copy_mib": dram_mib,
     }
+
+
+class CpuMonitor:
+    """How much CPU other processes used while a measurement ran, from ``/proc/stat`` (all
+    CPUs) minus this process's own time and its waited-for children's (``os.times``).
+
+    ``others()`` is the average number of cores other processes kept busy since ``start()``;
+    ``None`` where ``/proc/stat`` cannot be read.
+    """
+
+    def __init__(self):
+        import os
+
+        self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self.start()
+
+    @staticmethod
+    def _busy_jiffies() -> int | None:
+        try:
+            with open("/proc/stat") as f:
+                fields = [int(v) for v in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields[:8]) - idle
+
+    @staticmethod
+    def _own_seconds() -> float:
+        import os
+
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    def start(self) -> None:
+        self._busy0, self._own0, self._wall0 = self._busy_jiffies(), self._own_seconds(), time.perf_counter()
+
+    def others(self) -> float | None:
+        busy = self._busy_jiffies()
+        wall = time.perf_counter() - self._wall0
+        if busy is None or self._busy0 is None or wall <= 0:
+            return None
+        total = (busy - self._busy0) / self._tick
+        return max(0.0, (total - (self._own_seconds() - self._own0)) / wall)
 
 
 def environment() -> dict:

@@ -193,17 +193,19 @@ def coupling(quick: bool, limits: dict) -> SuiteResult:
     reference = "PyTorch (eager)" if torch is not None else "lax.conv"
     result = SuiteResult("coupling", rows, notes=[
         "GFLOP/s counts the 1×1 convolution (2·N·H·W·(C/2)² per application, ×3 for forward+backward); "
-        f"the machine's float32 matmul reached {limits['matmul_gflops']:.1f} GFLOP/s in this run",
-        "GB/s counts the least traffic (x in, y out; x and ∂L/∂y in, ∂L/∂x out); the array copy reached "
-        f"{limits['copy_gbps']:.1f} GB/s. The coupling does C/16 flops per byte moved (4 at C = 64), far "
-        "below the matmul's flops per byte of bandwidth: it is bound by memory traffic, not arithmetic",
+        "GB/s counts the least traffic (x in, y out; x and ∂L/∂y in, ∂L/∂x out)",
+        f"roofline of this run: min(float32 matmul peak {limits['matmul_gflops']:.0f} GFLOP/s, arithmetic intensity "
+        f"× copy bandwidth {limits['copy_gbps']:.0f} GB/s from DRAM, {limits['copy_cache_gbps']:.0f} GB/s in cache); "
+        "the coupling does C/16 flops per byte (4 at C = 64): each row says which fraction of that bound it reaches",
     ])
     result.add_ratios(reference)
     big = f"{shapes[0]}"
     by = {(r.case, r.candidate): r for r in rows}
     for r in rows:
-        if r.gflops is not None:
-            r.note = f"{100 * r.gflops / limits['matmul_gflops']:.0f}% of matmul"
+        if r.gflops is not None and r.gbps:
+            intensity = r.gflops / r.gbps  # flops per byte of the least traffic
+            bound = min(limits["matmul_gflops"], intensity * limits["copy_gbps"])
+            r.note = f"{100 * r.gflops / bound:.0f}% of the roofline ({intensity:.1f} flop/B)"
     if torch is not None:
         for what, need in (("forward", 1.0), ("inverse", 1.0), ("forward+backward", 1 / 1.5)):
             r = by.get((f"{what} {big}", "jaxdl"))
