@@ -25,3 +25,16 @@ def write_atomically(path: str, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def unwritable_reason(path: str) -> str | None:
+    """Why ``path`` cannot be created or written (a directory is wanted nowhere here: a file at
+    ``path`` is fine), or ``None``: its nearest existing ancestor must be a writable directory."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        return f"{folder!r} is not a directory, it is a file"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"{folder!r} is not writable"
+    return None

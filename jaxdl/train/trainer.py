@@ -45,7 +45,7 @@ import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxdl.errors import InputError
-from jaxdl.fileio import write_atomically
+from jaxdl.fileio import unwritable_reason, write_atomically
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -121,13 +121,11 @@ def _writer() -> bool:
 def _check_workdir_path(workdir: str) -> None:
     if os.path.exists(workdir) and not os.path.isdir(workdir):
         raise WorkdirError(f"train: the workdir {workdir!r} is a file, not a directory")
-    parent = os.path.abspath(workdir)
-    while not os.path.exists(parent):
-        parent = os.path.dirname(parent)
-    if not os.path.isdir(parent):
-        raise WorkdirError(f"train: cannot create the workdir {workdir!r}: {parent!r} is a file")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise WorkdirError(f"train: cannot write the workdir {workdir!r}: {parent!r} is not writable")
+    reason = None if os.path.isdir(workdir) else unwritable_reason(workdir)
+    if os.path.isdir(workdir) and not os.access(workdir, os.W_OK | os.X_OK):
+        reason = f"{workdir!r} is not writable"
+    if reason:
+        raise WorkdirError(f"train: cannot use the workdir {workdir!r}: {reason}")
 
 
 @contextlib.contextmanager
@@ -358,8 +356,9 @@ def _compile_seconds() -> float:
 
 
 def _finite(tree) -> bool:
-    return all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree_util.tree_leaves(tree)
-               if jnp.issubdtype(jnp.asarray(leaf).dtype, jnp.inexact))
+    """Every float leaf finite, with one transfer to the host."""
+    leaves = [leaf for leaf in jax.tree_util.tree_leaves(tree) if jnp.issubdtype(leaf.dtype, jnp.inexact)]
+    return bool(jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))) if leaves else True
 
 
 def train_and_evaluate(task: Task, cfg, workdir: str, progress: bool = True, stop_after: int | None = None) -> dict:

@@ -85,8 +85,6 @@ def _candidates(layer_name: str, params: list, scalars: dict, input_shape) -> tu
 
     A weight matrix may be stored either way round: both orientations that fit are candidates,
     and the one whose forward is closer to the student's is used."""
-    from jaxdl import layers as L
-
     two = [np.asarray(p) for p in params if np.ndim(p) >= 2]
     one = [np.asarray(p) for p in params if np.ndim(p) == 1]
     d_in = int(np.prod(input_shape[1:]))
@@ -186,16 +184,16 @@ def compare_with_layer(cls_name: str, params: list, grads: list, labels: list[st
         for pj, back in candidates:
             pj64 = {k: jnp.asarray(v, jnp.float64) for k, v in pj.items()}
             try:
-                out_shape = jax.eval_shape(apply, pj64, xj).shape
+                jax.eval_shape(apply, pj64, xj)
             except (ValueError, TypeError):  # these parameter shapes do not fit this input
                 continue
             out = np.asarray(apply(pj64, xj))
             err = float(np.max(np.abs(out - y))) if out.shape == y.shape else np.inf
             if best is None or err < best[0]:
-                best = (err, pj64, back, out, out_shape)
+                best = (err, pj64, back, out)
         if best is None:
             return [], [f"not compared with jaxdl {layer.name}: its parameters do not fit the input {x.shape}"]
-        err, pj64, back, out, _ = best
+        err, pj64, back, out = best
         checks = []
         if out.shape != y.shape:
             checks.append(Check(f"forward vs jaxdl {layer.name}", False, None,

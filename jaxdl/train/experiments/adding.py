@@ -11,6 +11,7 @@ import optax
 from jaxdl import layers as L
 from jaxdl.core import with_manual_grad
 from jaxdl.train.experiments import plotting
+from jaxdl.train.experiments.registry import config_cached
 from jaxdl.train.trainer import Task
 
 
@@ -42,6 +43,10 @@ def adding_task(name: str, cell: str) -> Task:
         rec, head = layers(cfg)
         return head.apply(params["head"], rec.apply(params["rnn"], x)[:, -1])
 
+    @config_cached
+    def predict_of(cfg):  # compiled once per run, not at every evaluation
+        return jax.jit(lambda p, x: predict(cfg, p, x))
+
     def data(cfg):
         x, y = adding_problem(jax.random.PRNGKey(cfg.seed + 100), cfg.test_size, cfg.length)
         return {"x_test": np.asarray(x), "y_test": np.asarray(y)}
@@ -57,7 +62,7 @@ def adding_task(name: str, cell: str) -> Task:
         return optax.chain(optax.clip_by_global_norm(cfg.clip_norm), optax.adam(cfg.learning_rate))
 
     def evaluate(cfg, params, data):
-        pred = np.asarray(jax.jit(lambda p, x: predict(cfg, p, x))(params, jnp.asarray(data["x_test"])))
+        pred = np.asarray(predict_of(cfg)(params, jnp.asarray(data["x_test"])))
         return {"test_mse": float(np.mean((pred - data["y_test"]) ** 2)),
                 "baseline_mse": float(np.mean((1.0 - data["y_test"]) ** 2)), "sequence_length": cfg.length}
 

@@ -13,6 +13,7 @@ from jaxdl.core import serial, with_manual_grad
 from jaxdl.errors import InputError
 from jaxdl.losses import l2_regularizer, softmax_cross_entropy
 from jaxdl.train.experiments import plotting
+from jaxdl.train.experiments.registry import config_cached
 from jaxdl.train.trainer import Task, sample_rows
 
 
@@ -32,11 +33,13 @@ MODELS = {"lab_cnn": lab_cnn, "small_cnn": small_cnn}
 
 def classifier_task(name: str, data, title: str, models=None) -> Task:
     """A softmax classifier with an L2 penalty and Adam; accuracy and a confusion matrix on the test
-    split of ``data(cfg)`` (a dict of ``x_train (N, C, H, W)``, ``y_train``, ``x_test``, ``y_test``). Config fields: ``model`` (a key of ``models``), ``weight_decay``,
-    ``manual_grad`` (train on the layers' hand-derived backward passes, or on plain autodiff) and
-    ``dtype`` (``float32``, or ``float64`` for cross-checks)."""
+    split of ``data(cfg)`` (a dict of ``x_train (N, C, H, W)``, ``y_train``, ``x_test``,
+    ``y_test``). Config fields: ``model`` (a key of ``models``), ``weight_decay``, ``manual_grad``
+    (train on the layers' hand-derived backward passes, or on plain autodiff) and ``dtype``
+    (``float32``, or ``float64`` for cross-checks)."""
     models = models or MODELS
 
+    @config_cached
     def net_of(cfg):
         if cfg.model not in models:
             raise InputError(f"config: model must be one of {sorted(models)}; got {cfg.model!r}")
@@ -68,22 +71,24 @@ def classifier_task(name: str, data, title: str, models=None) -> Task:
         reg = reg.with_manual_grad() if cfg.manual_grad else reg
         return ce_of(cfg).apply(net_of(cfg).apply(params, batch["x"]), batch["y"]) + reg.apply(params)
 
-    def evaluate(cfg, params, data):
-        apply = jax.jit(net_of(cfg).apply)
+    @config_cached
+    def apply_of(cfg):  # compiled once per run, not at every evaluation
+        return jax.jit(net_of(cfg).apply)
+
+    def test_logits(cfg, params, data):
         x = data["x_test"]
-        pred = np.concatenate([np.asarray(jnp.argmax(apply(params, jnp.asarray(x[i:i + 1000])), axis=-1))
+        return np.concatenate([np.asarray(apply_of(cfg)(params, jnp.asarray(x[i:i + 1000])))
                                for i in range(0, len(x), 1000)])
-        y = data["y_test"]
-        k = int(max(y.max(), pred.max())) + 1 if len(y) else 1
-        k = max(k, 10)
+
+    def evaluate(cfg, params, data):
+        pred, y = np.argmax(test_logits(cfg, params, data), axis=-1), data["y_test"]
+        k = max(10, int(max(y.max(), pred.max())) + 1)
         confusion = np.zeros((k, k), int)
         np.add.at(confusion, (y, pred), 1)
         return {"test_accuracy": float(np.mean(pred == y)), "confusion_matrix": confusion.tolist()}
 
     def eval_metrics(cfg, params, data):
-        apply = jax.jit(net_of(cfg).apply)
-        x, y = data["x_test"], data["y_test"]
-        logits = np.concatenate([np.asarray(apply(params, jnp.asarray(x[i:i + 1000]))) for i in range(0, len(x), 1000)])
+        logits, y = test_logits(cfg, params, data), data["y_test"]
         ce = float(softmax_cross_entropy.apply(jnp.asarray(logits), jnp.asarray(y)))
         return {"test_loss": ce, "test_accuracy": float(np.mean(np.argmax(logits, axis=-1) == y))}
 

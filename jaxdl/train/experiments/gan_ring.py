@@ -10,7 +10,7 @@ import numpy as np
 
 from jaxdl.train.experiments import plotting
 from jaxdl.train.experiments.gan import gan_task
-from jaxdl.train.experiments.registry import experiment
+from jaxdl.train.experiments.registry import config_cached, experiment
 from jaxdl.train.trainer import Task
 
 
@@ -48,9 +48,13 @@ def gan_ring() -> Task:
         mode = jax.random.randint(k1, (cfg.batch_size,), 0, RING_MODES)
         return data["centers"][mode] + RING_STD * jax.random.normal(k2, (cfg.batch_size, 2), jnp.float32)
 
+    @config_cached
+    def generate_of(cfg):  # compiled once per run: samples are drawn at every evaluation
+        return jax.jit(make_gan(cfg).generator.apply)
+
     def samples(cfg, params, n=10_000):
         z = jax.random.normal(jax.random.PRNGKey(cfg.seed + 7), (n, cfg.latent_size), jnp.float32)
-        return np.asarray(jax.jit(make_gan(cfg).generator.apply)(params["generator"], z))
+        return np.asarray(generate_of(cfg)(params["generator"], z))
 
     def evaluate(cfg, params, data):
         return ring_quality(samples(cfg, params))

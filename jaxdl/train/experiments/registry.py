@@ -8,6 +8,8 @@ it is judged by (its headline metrics, keys of ``summary.json``), the name of it
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 from collections.abc import Callable, Sequence
 
 import ml_collections
@@ -71,3 +73,19 @@ def base_config(experiment: str) -> ml_collections.ConfigDict:
     c.smoke_overrides = ml_collections.ConfigDict()
     c.distributed = ml_collections.ConfigDict({"coordinator_address": "", "num_processes": 1, "process_id": 0})
     return c
+
+
+def config_cached(fn: Callable) -> Callable:
+    """``fn(cfg)`` computed once per distinct config (by its contents): a task's evaluation,
+    called at every ``eval_every`` step, then reuses one network and one compiled function
+    instead of tracing and compiling them anew each time."""
+    cache: dict[str, object] = {}
+
+    @functools.wraps(fn)
+    def cached(cfg):
+        key = json.dumps(cfg.to_dict(), sort_keys=True, default=str)
+        if key not in cache:
+            cache[key] = fn(cfg)
+        return cache[key]
+
+    return cached

@@ -11,7 +11,7 @@ from jaxdl import layers as L
 from jaxdl.core import serial, with_manual_grad
 from jaxdl.losses import binary_cross_entropy
 from jaxdl.train.experiments import plotting
-from jaxdl.train.experiments.registry import experiment
+from jaxdl.train.experiments.registry import config_cached, experiment
 from jaxdl.train.trainer import Task, sample_rows
 
 
@@ -24,6 +24,10 @@ def tictactoe_learned() -> Task:
         # The exam's order; the sigmoid is folded into the loss (binary cross-entropy from logits).
         return with_manual_grad(serial(L.conv2d(cfg.conv_channels, 3, stride=3, padding="VALID"), L.flatten(),
                                        L.dense(cfg.hidden), L.global_max_pool(), name="tictactoe_learned"))
+
+    @config_cached
+    def apply_of(cfg):  # compiled once per run, not at every evaluation
+        return jax.jit(net(cfg).apply)
 
     bce = binary_cross_entropy.with_manual_grad()
 
@@ -42,7 +46,7 @@ def tictactoe_learned() -> Task:
         return bce.apply(net(cfg).apply(params, batch["x"]), batch["y"])
 
     def evaluate(cfg, params, data):
-        logits = np.asarray(jax.jit(net(cfg).apply)(params, jnp.asarray(data["x"])))
+        logits = np.asarray(apply_of(cfg)(params, jnp.asarray(data["x"])))
         return {"test_accuracy": float(np.mean((logits > 0) == (data["y"] > 0.5))), "boards": int(len(data["y"]))}
 
     def plots(cfg, params, data, history, workdir):
