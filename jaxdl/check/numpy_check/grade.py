@@ -139,9 +139,9 @@ def _check_target(session: _Session, target: dict, opts: Options) -> ClassResult
     rng = np.random.default_rng([opts.seed, zlib.crc32(name.encode())])
     student = None
     try:
-        session.ensure()
-        if _load_problem(session, session.loaded):  # a re-import that now fails
-            res.checks.append(Check("import", False, None, _load_problem(session, session.loaded)))
+        problem = _load_problem(session, session.ensure())
+        if problem:  # a re-import that now fails
+            res.checks.append(Check("import", False, None, problem))
             return res
         student = C.Student(session.worker, opts.memory_mb)
         _run(student, res, target, rng, _class_seed(opts.seed, name), session.loaded["classes"])
