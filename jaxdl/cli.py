@@ -165,33 +165,49 @@ def _problem_ok(name: str, result: dict) -> bool:
     return result.get("ok", True)
 
 
-def _write_graphs(directory: str | None, result: dict) -> list[str]:
-    """Writes E1's graphs as DOT (and PNG when Graphviz's ``dot`` is installed)."""
-    import shutil
-    import subprocess
+def _write_pictures(args, results: dict) -> dict[str, str]:
+    """Draws the sheets' pictures (E1's graphs, E3's board and filter) into ``--graphs DIR``, or
+    beside the ``--markdown`` sheet; a picture that cannot be drawn is said on stderr."""
+    from jaxdl.exams.figures import write_figures
 
-    if not directory:
-        return []
-    os.makedirs(directory, exist_ok=True)
-    written = []
-    for kind, text in result["graphs"].items():
-        path = os.path.join(directory, f"e1_{kind}.dot")
-        with open(path, "w") as f:
-            f.write(text)
-        written.append(path)
-        if shutil.which("dot"):
-            png = path[:-4] + ".png"
-            subprocess.run(["dot", "-Tpng", path, "-o", png], check=True)
-            written.append(png)
-    return written
+    directory = args.graphs
+    if directory is None and args.markdown:
+        directory = os.path.splitext(args.markdown)[0] + "_figures"
+    if directory is None:
+        return {}
+    figures, warnings = write_figures(results, directory)
+    for w in warnings:
+        print(f"jaxdl exam: warning: {w}", file=sys.stderr)
+    for path in figures.values():
+        print(f"  wrote {path} (and .png)")
+    return figures
+
+
+WIDTH = 100  # the printed answers' longest line
+
+
+def _wrapped(text: str, width: int = WIDTH) -> str:
+    """Each line of ``text`` wrapped at ``width``, continuations indented 4 past the line's own
+    indentation (long answers stay readable in an 80–120 column terminal)."""
+    import textwrap
+
+    out = []
+    for line in text.split("\n"):
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        out.append(textwrap.fill(line, width, subsequent_indent=indent + "    ", break_long_words=False,
+                                 break_on_hyphens=False) if len(line) > width else line)
+    return "\n".join(out)
 
 
 def _print_errata(errata) -> None:
     print(f"\nErrata: {len(errata)} places where the seeds' official solutions disagree with the verified answer")
     for e in errata:
-        print(f"  [{e['problem']}] official: {e['seed']}")
-        print(f"      verified: {e['verified']}")
-        print(f"      evidence: {e['evidence']}")
+        kind = "" if e.get("kind", "bug") == "bug" else f" ({e['kind']})"
+        lines = [f"  [{e['problem']}]{kind} official: {e['seed']}", f"      verified: {e['verified']}"]
+        if e.get("assumes"):
+            lines.append(f"      reading assumed: {e['assumes']}")
+        lines.append(f"      evidence: {e['evidence']}")
+        print(_wrapped("\n".join(lines)))
 
 
 def _cmd_exam(args) -> int:
@@ -205,31 +221,45 @@ def _cmd_exam(args) -> int:
     if args.problem == "all":
         if args.config or args.overrides:
             raise UsageError("jaxdl exam all: runs every problem with its default config; give --config to one problem")
-        results = exams.solve_all()
         names = list(exams.PROBLEMS)
     else:
         options = {k: v for k, v in options.items() if v is not None}
-        results = {args.problem: exams.solve(args.problem, args.config, args.overrides, **options)}
         names = [args.problem]
+    for option, path in (("--json", args.json), ("--markdown", args.markdown)):
+        if path:
+            _check_writable(f"jaxdl exam {option}", path)
+    if args.graphs and os.path.exists(args.graphs) and not os.path.isdir(args.graphs):
+        raise UsageError(f"jaxdl exam --graphs: {args.graphs!r} is a file; expected a folder")
+    if args.json and args.markdown and os.path.abspath(args.json) == os.path.abspath(args.markdown):
+        raise UsageError("jaxdl exam: --json and --markdown name the same file")
+    if args.problem == "all":
+        results = exams.solve_all()
+    else:
+        results = {args.problem: exams.solve(args.problem, args.config, args.overrides, **options)}
     failed = []
     for i, name in enumerate(names):
         if i:
             print()
-        print(exams.report(name, results[name]))
+        print(_wrapped(exams.report(name, results[name])))
         bad = _non_finite(results[name])
         if bad:  # a NaN or infinite answer is never a result (e.g. a learning rate of 1e999)
             print(f"  FAILED: {name}: the answer holds a non-finite number at {bad}")
         if bad or not _problem_ok(name, results[name]):
             failed.append(name)
-    if "mlp" in results:
-        for path in _write_graphs(args.graphs, results["mlp"]):
-            print(f"  wrote {path}")
+    figures = _write_pictures(args, results)
     errata = results["errata"] if args.problem == "all" else results[args.problem].get("errata", [])
     if errata:
         _print_errata(errata)
     if failed:
         print(f"\nFAILED checks: {', '.join(failed)}")
     _write_json(args.json, results if args.problem == "all" else results[args.problem])
+    if args.markdown:
+        from jaxdl.exams import sheet
+        from jaxdl.fileio import write_atomically
+
+        text = sheet.markdown(results, names, sheet.relative_figures(figures, args.markdown))
+        write_atomically(args.markdown, text)
+        print(f"  wrote {args.markdown} (the solution sheet)")
     return 1 if failed else 0
 
 
@@ -459,7 +489,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("problem", choices=[*PROBLEMS, "all"])
     p.add_argument("--config", metavar="FILE", help="a Python file with get_config() (default: configs/exam_<problem>.py)")
     p.add_argument("--json", metavar="FILE", help="write the answers as JSON")
-    p.add_argument("--graphs", metavar="DIR", help="write E1's computational graphs (DOT, and PNG if Graphviz is installed)")
+    p.add_argument("--markdown", metavar="FILE", help="write the solution sheet: givens, worked steps, answers, code, "
+                                                      "errata (Markdown with $…$ math; pictures beside it)")
+    p.add_argument("--graphs", metavar="DIR", help="draw the pictures here: E1's computational graphs (DOT, SVG, PNG), "
+                                                   "E3's board and filter (SVG, PNG)")
     p.add_argument("--input-size", type=_positive_int, help="exam lstm: input size of the first layer (300)")
     p.add_argument("--hidden-size", type=_positive_int, help="exam lstm: hidden size (500)")
     p.add_argument("--num-layers", type=_positive_int, help="exam lstm: number of layers (2)")

@@ -82,7 +82,7 @@ def test_mlp_counts_structure_and_graphs(tmp_path):
                         ("∂L/∂s", "∂L/∂h'"), ("w", "∂L/∂h'"), ("∂L/∂h'", dh), ("h", dh), (dh, "∂L/∂W"),
                         ("x", "∂L/∂W")}
     assert r["graphs"]["forward"].startswith('digraph "E1 forward"') and '"h" -> "h\'"' in r["graphs"]["forward"]
-    assert {e["problem"] for e in r["errata"]} == {"E1(a)", "E1(d)"}
+    assert {e["problem"] for e in r["errata"]} == {"E1(a)", "E1(d)", "E1(e)"}
 
 
 def test_mlp_counts_follow_the_config_shape(tmp_path):

@@ -1,6 +1,9 @@
-"""Helpers shared by the exam problems: config validation and JSON-ready values."""
+"""Helpers shared by the exam problems: config validation, JSON-ready values, and the LaTeX of
+the solution sheets."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -44,6 +47,72 @@ def matrix(cfg, field: str, shape=None, *, ndim: int | None = None) -> np.ndarra
     return a
 
 
-def erratum(problem: str, seed: str, verified: str, evidence: str) -> dict:
-    """One place where a seed's official solution disagrees with the verified computation."""
-    return {"problem": problem, "seed": seed, "verified": verified, "evidence": evidence}
+ERRATUM_KINDS = ("bug", "notation", "incomplete")
+
+
+def erratum(problem: str, seed: str, verified: str, evidence: str, kind: str = "bug",
+            assumes: str | None = None) -> dict:
+    """One place where a seed's official solution disagrees with the verified computation.
+
+    ``kind``: ``"bug"`` (a wrong answer or code that fails), ``"notation"`` (a formula wrong as
+    written, in the layout the solution itself uses, that the code does not rely on) or
+    ``"incomplete"`` (an answer left unfinished). ``assumes``: the reading of the question the
+    erratum takes, where another reading exists.
+    """
+    if kind not in ERRATUM_KINDS:
+        raise ValueError(f"erratum kind must be one of {ERRATUM_KINDS}; got {kind!r}")
+    e = {"problem": problem, "kind": kind, "seed": seed, "verified": verified, "evidence": evidence}
+    if assumes:
+        e["assumes"] = assumes
+    return e
+
+
+# --------------------------------------------------------------------------------------------
+# The solution sheets' LaTeX ($…$ inline, $$…$$ displayed).
+
+
+def num(x, sig: int = 4) -> str:
+    """A number in LaTeX with ``sig`` significant digits (``1.5 \\times 10^{-7}`` for tiny ones)."""
+    v = float(x)
+    if v == 0:
+        return "0"
+    if not math.isfinite(v):
+        return r"\infty" if v > 0 else (r"-\infty" if v < 0 else r"\text{NaN}")
+    s = f"{v:.{sig}g}"
+    if "e" in s:
+        mantissa, exponent = s.split("e")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return s
+
+
+def tex(a, sig: int = 4, row: bool = False) -> str:
+    """A scalar, vector (a column, or a row with ``row=True``) or matrix as LaTeX."""
+    a = np.asarray(a, dtype=float)
+    if a.ndim == 0:
+        return num(a, sig)
+    if a.ndim == 1:
+        a = a[None, :] if row else a[:, None]
+    rows = [" & ".join(num(v, sig) for v in r) for r in a]
+    return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+
+
+def display(*parts: str, sep: str = r", \qquad ") -> str:
+    """A displayed equation (its own paragraph in Markdown)."""
+    return "$$\n" + sep.join(parts) + "\n$$"
+
+
+def code_block(text: str, language: str = "python") -> str:
+    return f"```{language}\n{text.strip()}\n```"
+
+
+def lab_class_source(name: str) -> str:
+    """The source of one class of jaxdl's correct numpy lab (``jaxdl/check/lab_reference.py``),
+    the lab's ``Layer`` interface, as the sheet shows it (``jaxdl check-numpy`` passes it)."""
+    import ast
+    from importlib import resources
+
+    text = resources.files("jaxdl.check").joinpath("lab_reference.py").read_text(encoding="utf-8")
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            return ast.get_source_segment(text, node)
+    raise KeyError(f"lab_reference.py has no class {name!r}")

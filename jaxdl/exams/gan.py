@@ -8,7 +8,7 @@ import numpy as np
 import optax
 
 from jaxdl.errors import InputError
-from jaxdl.exams._common import matrix, tolist
+from jaxdl.exams._common import display, matrix, num, tex, tolist
 from jaxdl.models import gan as gan_lib
 
 ANSWER_A = (
@@ -82,8 +82,73 @@ def exam_view(params):
     }
 
 
+def _sigmoid(s):
+    return 1 / (1 + np.exp(-s))
+
+
+def by_hand(view: dict, z, x, lr: float, slope: float, loss_name: str) -> dict:
+    """The step worked per example in the exam's column convention, in float64 numpy: every
+    activation, every chain-rule factor, the gradients as sums over the examples, the new
+    weights. Independent of jaxdl's layers; :func:`solve` checks the two agree."""
+    G1, G2 = (np.asarray(view["generator"][k], float) for k in ("W1", "W2"))
+    D1, d2 = (np.asarray(view["discriminator"][k], float) for k in ("W1", "w2"))
+    z, x = np.asarray(z, float).reshape(-1), np.asarray(x, float)
+    m = len(z)
+    leaky = lambda a: np.where(a > 0, a, slope * a)  # noqa: E731
+    leaky_grad = lambda a: np.where(a > 0, 1.0, slope)  # noqa: E731
+
+    def generate(z_i):
+        g1 = G1[:, 0] * z_i
+        h1 = np.maximum(g1, 0)
+        g2 = G2 @ h1
+        return {"z": z_i, "g1": g1, "h1": h1, "g2": g2, "x_hat": np.maximum(g2, 0)}
+
+    def discriminate(D1, d2, v):
+        a1 = D1 @ v
+        h1 = leaky(a1)
+        s = float(d2[0] @ h1)
+        return {"a1": a1, "h1": h1, "s": s, "D": float(_sigmoid(s))}
+
+    gen = [generate(z_i) for z_i in z]
+    real = [discriminate(D1, d2, x_i) for x_i in x]
+    fake = [discriminate(D1, d2, g["x_hat"]) for g in gen]
+    d_loss = -np.mean([np.log(r["D"]) + np.log(1 - f["D"]) for r, f in zip(real, fake)])
+    # ∂L_D/∂s: (D(x_i) − 1)/m for a real example, D(x̂_i)/m for a generated one.
+    grad_D1, grad_d2 = np.zeros_like(D1), np.zeros_like(d2)
+    for v, r, delta in [(x_i, r, (r["D"] - 1) / m) for x_i, r in zip(x, real)] + \
+                       [(g["x_hat"], f, f["D"] / m) for g, f in zip(gen, fake)]:
+        r["delta"] = delta
+        grad_d2 += delta * r["h1"][None, :]
+        grad_D1 += np.outer(delta * d2[0] * leaky_grad(r["a1"]), v)
+    new_D1, new_d2 = D1 - lr * grad_D1, d2 - lr * grad_d2
+
+    after = [discriminate(new_D1, new_d2, g["x_hat"]) for g in gen]
+    if loss_name == "minimax":  # L_G = mean ln(1 − D(x̂)): ∂/∂s = −D(x̂)/m
+        g_loss = np.mean([np.log(1 - a["D"]) for a in after])
+        deltas = [-a["D"] / m for a in after]
+    else:  # L_G = −mean ln D(x̂): ∂/∂s = (D(x̂) − 1)/m
+        g_loss = -np.mean([np.log(a["D"]) for a in after])
+        deltas = [(a["D"] - 1) / m for a in after]
+    grad_G1, grad_G2 = np.zeros_like(G1), np.zeros_like(G2)
+    for g, a, delta in zip(gen, after, deltas):
+        a["delta"] = delta
+        dx_hat = new_D1.T @ (delta * new_d2[0] * leaky_grad(a["a1"]))
+        dg2 = dx_hat * (g["g2"] > 0)
+        dg1 = (G2.T @ dg2) * (g["g1"] > 0)
+        g["dx_hat"] = dx_hat
+        grad_G2 += np.outer(dg2, g["h1"])
+        grad_G1 += dg1[:, None] * g["z"]
+    return {
+        "m": m, "generator": gen, "real": real, "fake": fake, "after": after,
+        "d_loss": float(d_loss), "g_loss": float(g_loss),
+        "d_grads": {"W1": grad_D1, "w2": grad_d2}, "g_grads": {"W1": grad_G1, "W2": grad_G2},
+        "new": {"discriminator": {"W1": new_D1, "w2": new_d2}, "generator": {"W1": G1 - lr * grad_G1, "W2": G2 - lr * grad_G2}},
+    }
+
+
 def solve(cfg) -> dict:
     params, z, x, lr, slope, loss_name, hidden = read_config(cfg)
+    initial = exam_view(params)
     gan = gan_lib.exam_gan(hidden=hidden, latent_size=1, data_size=x.shape[1], leaky_slope=slope)
     sgd = optax.sgd(lr)
     step = gan_lib.make_step(gan, sgd, sgd, loss_name)
@@ -96,7 +161,23 @@ def solve(cfg) -> dict:
     d_grads = exam_view({"generator": params["generator"], "discriminator": aux["d_grads"]})["discriminator"]
     g_grads = exam_view({"generator": aux["g_grads"], "discriminator": params["discriminator"]})["generator"]
     new_view = exam_view(new)
+    hand = by_hand(initial, z, x, lr, slope, loss_name)
+    by_hand_err = max(
+        abs(hand["d_loss"] - float(aux["d_loss"])), abs(hand["g_loss"] - float(aux["g_loss"])),
+        *(float(np.max(np.abs(hand["d_grads"][k] - np.asarray(d_grads[k])))) for k in ("W1", "w2")),
+        *(float(np.max(np.abs(hand["g_grads"][k] - np.asarray(g_grads[k])))) for k in ("W1", "W2")),
+    )
+    per_example = [
+        {"z": g["z"], "g1": tolist(g["g1"]), "h1": tolist(g["h1"]), "g2": tolist(g["g2"]), "x_hat": tolist(g["x_hat"]),
+         "real": {k: tolist(v) for k, v in r.items()}, "fake": {k: tolist(v) for k, v in f.items()},
+         "after": {k: tolist(v) for k, v in a.items()}, "dL_G_dx_hat": tolist(g["dx_hat"])}
+        for g, r, f, a in zip(hand["generator"], hand["real"], hand["fake"], hand["after"])
+    ]
     return {
+        "givens": {**initial, "noise": tolist(z[:, 0]), "data": tolist(x), "learning_rate": lr, "leaky_slope": slope},
+        "per_example": per_example,
+        "by_hand_max_abs_err": by_hand_err,
+        "ok": by_hand_err < 1e-12,
         "discriminator_step": {"loss": float(aux["d_loss"]), "grads": d_grads, "new": new_view["discriminator"]},
         "generator_step": {"loss": float(aux["g_loss"]), "grads": g_grads, "new": new_view["generator"]},
         "generator_loss": loss_name,
@@ -122,3 +203,96 @@ def report(result: dict) -> str:
         f"      generator: L_G = {g['loss']:.6f};  ∂L_G/∂W_g1 = {fmt(g['grads']['W1'])},  ∂L_G/∂W_g2 = {fmt(g['grads']['W2'])}",
         f"      new W_g1 = {fmt(g['new']['W1'])},  new W_g2 = {fmt(g['new']['W2'])}",
     ])
+
+
+def sheet(result: dict, figures: dict | None = None) -> str:
+    """E6's solution sheet: the assumed architecture and weights, every example's forward values
+    and chain-rule factors, both gradients, the new weights, and (a), (b)."""
+    del figures
+    gv, d, g, rows = result["givens"], result["discriminator_step"], result["generator_step"], result["per_example"]
+    slope, lr, m = gv["leaky_slope"], gv["learning_rate"], len(rows)
+    minimax = result["generator_loss"] == "minimax"
+    g_loss_tex = (r"L_G = \frac{1}{m} \sum_i \ln(1 - D(G(z_i)))" if minimax
+                  else r"L_G = -\frac{1}{m} \sum_i \ln D(G(z_i))")
+    g_delta_tex = r"-D'(\hat x_i)/m" if minimax else r"(D'(\hat x_i) - 1)/m"
+    out = [
+        "## E6 — One GAN training step",
+        "",
+        "**(a)** " + ANSWER_A,
+        "",
+        "**(b)** The objective:",
+        "",
+        display(r"\min_G \max_D V(D, G) = \mathbb{E}_{x \sim p_{\text{data}}}[\ln D(x)] + "
+                r"\mathbb{E}_{z \sim p_z}[\ln(1 - D(G(z)))]", sep=""),
+        "",
+        "for the optimal $D$ this is $2\\,\\mathrm{JS}(p_{\\text{data}} \\| p_G) - \\ln 4$, smallest exactly when "
+        "$p_G = p_{\\text{data}}$.",
+        "",
+        "**(c) The assumed network** (the exam's figure is lost; jaxdl fixes this one): column vectors, every "
+        "bias 0 and not trained, $\\mathrm{ReLU}'(0) = 0$.",
+        "",
+        display(r"G:\ z \in \mathbb{R} \mapsto \hat x = \operatorname{ReLU}(W_{g2} \operatorname{ReLU}(W_{g1} z))",
+                rf"D:\ x \in \mathbb{{R}}^2 \mapsto \sigma(w_{{d2}} \operatorname{{LeakyReLU}}_{{{num(slope)}}}(W_{{d1}} x))"),
+        "",
+        display(f"W_{{g1}} = {tex(gv['generator']['W1'])}", f"W_{{g2}} = {tex(gv['generator']['W2'])}",
+                f"W_{{d1}} = {tex(gv['discriminator']['W1'])}", f"w_{{d2}} = {tex(gv['discriminator']['w2'])}"),
+        "",
+        f"Minibatch $m = {m}$, learning rate ${num(lr)}$ (plain SGD), noise $z = ({', '.join(num(v) for v in gv['noise'])})$ "
+        "paired with data " + ", ".join(f"$x_{i + 1} = {tex(v, row=True)}^\\top$" for i, v in enumerate(gv["data"])) + ". "
+        "First the discriminator descends "
+        "$L_D = -\\frac{1}{m} \\sum_i [\\ln D(x_i) + \\ln(1 - D(G(z_i)))]$; then the generator, with the same noise "
+        f"and through the **updated** discriminator $D'$, descends ${g_loss_tex}$"
+        + (" (the minimax loss)." if minimax else " (the non-saturating loss)."),
+        "",
+        "**The forward pass, per example** ($a$: pre-activations, $s$: the discriminator's logit):",
+        "",
+        "| $i$ | $z_i$ | $W_{g1} z_i$ | $W_{g2} h_1$ | $\\hat x_i = G(z_i)$ | $W_{d1} x_i$ | $s(x_i)$ | $D(x_i)$ | "
+        "$W_{d1} \\hat x_i$ | $s(\\hat x_i)$ | $D(\\hat x_i)$ |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    vec = lambda v: "(" + ", ".join(num(a) for a in v) + ")"  # noqa: E731
+    for i, r in enumerate(rows, start=1):
+        out.append(
+            f"| {i} | ${num(r['z'])}$ | ${vec(r['g1'])}$ | ${vec(r['g2'])}$ | ${vec(r['x_hat'])}$ | "
+            f"${vec(r['real']['a1'])}$ | ${num(r['real']['s'])}$ | ${num(r['real']['D'])}$ | "
+            f"${vec(r['fake']['a1'])}$ | ${num(r['fake']['s'])}$ | ${num(r['fake']['D'])}$ |")
+    out += [
+        "",
+        f"$L_D = {num(d['loss'], 6)}$.",
+        "",
+        "**The discriminator's gradients.** The chain-rule factor at the logit is "
+        "$\\partial L_D / \\partial s = (D(x_i) - 1)/m$ for a real example and $D(\\hat x_i)/m$ for a generated "
+        "one; then $\\partial L_D / \\partial w_{d2} = \\sum \\delta\\, h_1^\\top$ and "
+        f"$\\partial L_D / \\partial W_{{d1}} = \\sum (\\delta\\, w_{{d2}}^\\top \\odot \\mathrm{{LeakyReLU}}'(a)) x^\\top$ "
+        f"(the slope is 1 where $a > 0$, ${num(slope)}$ elsewhere), summed over all {2 * m} examples:",
+        "",
+        "| $i$ | $\\delta$ real | $\\delta$ generated |",
+        "|---|---|---|",
+        *[f"| {i} | ${num(r['real']['delta'])}$ | ${num(r['fake']['delta'])}$ |" for i, r in enumerate(rows, start=1)],
+        "",
+        display(rf"\frac{{\partial L_D}}{{\partial W_{{d1}}}} = {tex(d['grads']['W1'])}",
+                rf"\frac{{\partial L_D}}{{\partial w_{{d2}}}} = {tex(d['grads']['w2'])}"),
+        "",
+        display(rf"W_{{d1}}' = W_{{d1}} - {num(lr)} \cdot \frac{{\partial L_D}}{{\partial W_{{d1}}}} = {tex(d['new']['W1'])}",
+                rf"w_{{d2}}' = {tex(d['new']['w2'])}"),
+        "",
+        "**The generator's gradients**, through $D'$: per example $D'(\\hat x_i)$, the factor "
+        f"$\\partial L_G / \\partial s = {g_delta_tex}$, and the gradient reaching $\\hat x_i$ "
+        "(then masked by $\\mathrm{ReLU}'$ at $W_{g2} h_1$ and at $W_{g1} z_i$):",
+        "",
+        "| $i$ | $D'(\\hat x_i)$ | $\\partial L_G / \\partial s$ | $\\partial L_G / \\partial \\hat x_i$ |",
+        "|---|---|---|---|",
+        *[f"| {i} | ${num(r['after']['D'])}$ | ${num(r['after']['delta'])}$ | ${vec(r['dL_G_dx_hat'])}$ |"
+          for i, r in enumerate(rows, start=1)],
+        "",
+        f"$L_G = {num(g['loss'], 6)}$.",
+        "",
+        display(rf"\frac{{\partial L_G}}{{\partial W_{{g1}}}} = {tex(g['grads']['W1'])}",
+                rf"\frac{{\partial L_G}}{{\partial W_{{g2}}}} = {tex(g['grads']['W2'])}"),
+        "",
+        display(rf"W_{{g1}}' = {tex(g['new']['W1'])}", rf"W_{{g2}}' = {tex(g['new']['W2'])}"),
+        "",
+        "The step is jaxdl's jit-compiled training step on the layers' hand-derived backward passes; the "
+        f"per-example working above (float64 numpy) agrees with it to {result['by_hand_max_abs_err']:.1e}.",
+    ]
+    return "\n".join(out)

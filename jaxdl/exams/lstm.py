@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl.core import check_int, init_shapes, serial, tree_size
+from jaxdl.exams._common import display
 from jaxdl.layers import lstm
 
 
@@ -67,3 +68,33 @@ def report(result: dict) -> str:
     lines.append(f"  total: {result['one_bias']:,} with one bias per gate, {result['two_biases']:,} with two"
                  f"  (jaxdl leaves = closed form = flax: {result['agree']})")
     return "\n".join(lines)
+
+
+def sheet(result: dict, figures: dict | None = None) -> str:
+    """E4's solution sheet: the count per layer, worked out, under both bias conventions."""
+    del figures
+    out = [
+        "## E4 — LSTM parameter count",
+        "",
+        "Each of the 4 gates (input, forget, output, candidate) of a layer with input size $D$ and hidden size "
+        "$H$ has an $H \\times (D + H)$ weight matrix (on the input and on the previous hidden state) and a bias "
+        "of size $H$ per bias vector: one (flax, Keras) or two ($b_{ih}$ and $b_{hh}$: PyTorch).",
+        "",
+    ]
+    for i, p in enumerate(result["per_layer"], start=1):
+        d = p["input_size"]
+        hh = p["shapes"]["W_h"][0]  # W_h: (H, 4H), the four gates side by side
+        weights = 4 * hh * (d + hh)
+        out += [
+            f"Layer {i} ($D = {d}$, $H = {hh}$):",
+            "",
+            display(rf"4 \cdot {hh} \cdot ({d} + {hh}) + 4 \cdot {hh} = {weights:,} + {4 * hh:,} = {p['one_bias']:,}".replace(",", "{,}"),
+                    rf"\text{{two biases: }} {weights:,} + 2 \cdot 4 \cdot {hh} = {p['two_biases']:,}".replace(",", "{,}")),
+            "",
+        ]
+    out += [
+        f"**Total: {result['one_bias']:,} parameters with one bias per gate, {result['two_biases']:,} with two.** "
+        "Counted from the leaves of an initialized jaxdl LSTM and from `flax.linen.LSTMCell`; they agree with the "
+        f"closed form: {'yes' if result['agree'] else '**NO**'}.",
+    ]
+    return "\n".join(out)

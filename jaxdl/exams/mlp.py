@@ -21,7 +21,7 @@ import numpy as np
 from jaxdl import analysis
 from jaxdl import layers
 from jaxdl.errors import InputError
-from jaxdl.exams._common import erratum, matrix, tolist
+from jaxdl.exams._common import display, erratum, matrix, num, tex, tolist
 from jaxdl.losses import binary_cross_entropy
 
 _relu = layers.relu()
@@ -70,7 +70,7 @@ def outer(u, v):
 
 
 FORWARD_OPS = {"matmul": "·", "add": "+", "relu": "ReLU", "loss": "L(s, y)"}
-BACKWARD_OPS = {"loss_grad": "σ(s) − y", "scale": "·", "relu_grad": "⊙ [h > 0]", "outer": "· xᵀ"}
+BACKWARD_OPS = {"loss_grad": "σ(s) − y", "scale": "·", "relu_grad": "elementwise × [h > 0]", "outer": "· xᵀ"}
 
 
 def forward(W, b, x, w, y):
@@ -207,10 +207,19 @@ def solve(cfg) -> dict:
             f"on the config's numbers the seed's formulas differ from jax.grad by "
             f"{seed_dw_err:.4g} (∂L/∂w) and {seed_dh_relu_err:.4g} (∂L/∂h')",
         ),
+        erratum(
+            "E1(e)", "the backward graph: \"TODO unatražni graf\" (left unfinished)",
+            "the backward graph traced from the code of (d): inputs y, s, h', w, h, x; nodes ∂L/∂s (σ(s) − y), "
+            "∂L/∂w and ∂L/∂h' (both from ∂L/∂s), ∂L/∂h = ∂L/∂b (from ∂L/∂h' and h), ∂L/∂W (from ∂L/∂h and x)",
+            f"{len(bwd_graph.edges)} edges read off the jaxpr of the backward equations, drawn in the sheet",
+            kind="incomplete",
+        ),
     ]
 
     return {
-        "forward": {"h": tolist(fwd["h"]), "h_relu": tolist(fwd["h'"]), "s": float(fwd["s"]), "L": float(fwd["L"])},
+        "givens": {"W": tolist(W), "b": tolist(b), "x": tolist(x), "w": tolist(w), "y": int(y)},
+        "forward": {"Wx": tolist(fwd["Wx"]), "h": tolist(fwd["h"]), "h_relu": tolist(fwd["h'"]), "s": float(fwd["s"]),
+                    "sigma_s": float(jax.nn.sigmoid(fwd["s"])), "L": float(fwd["L"])},
         "grads": {
             "dL_ds": float(grads["∂L/∂s"]),
             "dL_dw": tolist(grads["∂L/∂w"]),
@@ -272,3 +281,81 @@ def report(result: dict) -> str:
         "      backward: " + ", ".join(f"{a}→{b}" for a, b in result["graph_edges"]["backward"]),
     ]
     return "\n".join(lines)
+
+
+def sheet(result: dict, figures: dict | None = None) -> str:
+    """E1's solution sheet in Markdown with LaTeX: givens, worked steps, answers, graphs."""
+    figures = figures or {}
+    gv, f, g, j, c = result["givens"], result["forward"], result["grads"], result["jacobians"], result["op_counts"]
+    m, n = len(gv["b"]), len(gv["x"])
+    y = gv["y"]
+    loss_term = r"-\ln \sigma(s)" if y == 1 else r"-\ln(1 - \sigma(s))"
+    mask = (np.asarray(f["h"]) > 0).astype(float)
+    worst_ad = max(v["vs_autodiff"] for v in result["cross_check"].values())
+    worst_fd = max(v["vs_finite_diff"] for v in result["cross_check"].values() if v["vs_finite_diff"] is not None)
+    out = [
+        "## E1 — MLP with logistic loss, one example",
+        "",
+        f"**Givens** (`configs/exam_mlp.py`; $m = {m}$, $n = {n}$; column vectors):",
+        "",
+        display(f"W = {tex(gv['W'])}", f"b = {tex(gv['b'])}", f"x = {tex(gv['x'])}", f"w = {tex(gv['w'])}",
+                f"y = {y}"),
+        "",
+        "**Forward pass.**",
+        "",
+        display(f"W x = {tex(f['Wx'])}", f"h = W x + b = {tex(f['h'])}",
+                rf"h' = \operatorname{{ReLU}}(h) = {tex(f['h_relu'])}"),
+        "",
+        display(rf"s = w^\top h' = {num(f['s'])}", rf"\sigma(s) = {num(f['sigma_s'])}",
+                rf"L = {loss_term} = {num(f['L'])}"),
+        "",
+        f"**(a)** Each $h_i = \\sum_{{j=1}}^{{n}} W_{{ij}} x_j + b_i$ takes $n$ multiplications and $n - 1$ "
+        f"additions for the dot product, plus one addition for $b_i$: $mn = {m * n}$ multiplications and "
+        f"$m(n-1) + m = mn = {m * n}$ additions. Counted over the code's jaxpr: {c['multiplications']} "
+        f"multiplications, {c['additions']} additions.",
+        "",
+        "**(b)** From $h_i = \\sum_j W_{ij} x_j + b_i$:",
+        "",
+        display(r"\frac{\partial h_i}{\partial x_j} = W_{ij}",
+                r"\frac{\partial h_i}{\partial W_{kl}} = [k = i]\, x_l",
+                r"\frac{\partial h_i}{\partial b_j} = [i = j]"),
+        "",
+        "equal, entry by entry, to `jax.jacobian` of the code: "
+        + ("yes." if all(v["ok"] for v in result["derivatives"].values()) else "**NO**."),
+        "",
+        "**(c)** Shapes and the elements that are 0 for every input (structural zeros, found from the jaxpr):",
+        "",
+        "| quantity | shape | always 0 | why |",
+        "|---|---|---|---|",
+        f"| $w$ | ${m} \\times 1$ | {j['w']['always_zero']} | a parameter: any value |",
+        f"| $\\partial h' / \\partial h$ | ${m} \\times {m}$ | {j['dh_relu_dh']['always_zero']} | "
+        f"$h'_i$ depends on $h_i$ only: the $m^2 - m$ entries off the diagonal |",
+        f"| $\\partial L / \\partial h'$ | $1 \\times {m}$ | {j['dL_dh_relu']['always_zero']} | "
+        "$(\\sigma(s) - y)\\, w^\\top$: no entry is 0 for every input |",
+        "",
+        "**(d)** The backward equations, each used once (no recomputation), evaluated:",
+        "",
+        display(rf"\frac{{\partial L}}{{\partial s}} = \sigma(s) - y = {num(f['sigma_s'])} - {y} = {num(g['dL_ds'])}"),
+        "",
+        display(rf"\frac{{\partial L}}{{\partial w}} = \frac{{\partial L}}{{\partial s}}\, h' = {tex(g['dL_dw'])}",
+                rf"\frac{{\partial L}}{{\partial h'}} = \frac{{\partial L}}{{\partial s}}\, w = {tex(g['dL_dh_relu'])}"),
+        "",
+        display(rf"\frac{{\partial L}}{{\partial h}} = \frac{{\partial L}}{{\partial h'}} \odot [h > 0] = "
+                rf"{tex(g['dL_dh_relu'])} \odot {tex(mask)} = {tex(g['dL_dh'])}", sep=""),
+        "",
+        display(rf"\frac{{\partial L}}{{\partial W}} = \frac{{\partial L}}{{\partial h}}\, x^\top = {tex(g['dL_dW'])}",
+                rf"\frac{{\partial L}}{{\partial b}} = \frac{{\partial L}}{{\partial h}} = {tex(g['dL_db'])}"),
+        "",
+        f"Checked in float64: max |equations − `jax.grad`| = {worst_ad:.1e}, max |equations − central "
+        f"finite differences| = {worst_fd:.1e}.",
+        "",
+        "**(e)** The computational graphs, traced from the code (nodes: inputs, and results with their "
+        "operation; edges: direct dependencies):",
+        "",
+    ]
+    for kind in ("forward", "backward"):
+        key = f"e1_{kind}"
+        if figures.get(key):
+            out += [f"![E1 {kind} graph]({figures[key]})", ""]
+        out += [f"{kind.capitalize()} edges: " + ", ".join(f"{a} → {b}" for a, b in result["graph_edges"][kind]) + ".", ""]
+    return "\n".join(out)

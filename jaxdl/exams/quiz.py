@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl.check import check_layer_at
-from jaxdl.exams._common import erratum, tolist
+from jaxdl.exams._common import code_block, display, erratum, lab_class_source, num, tex, tolist
 from jaxdl.layers import additive_coupling, avg_pool2d, conv2d, conv_avg_pool2d, quadratic, swish
 
 # Small numbers a reader can follow: N = 2 examples of D = 3.
@@ -60,7 +60,8 @@ def solve(cfg=None) -> dict:
         q2["avg_pool2d"] = {"params": 0, "max_abs_err_vs_reduce_window": float(jnp.max(jnp.abs(
             avg_pool2d(2).apply({}, jnp.asarray(images)) - ref)))}
     q2["output_shape"] = list(ref.shape)
-    q2["note"] = "H = 5 is not a multiple of K = 2: the last row is dropped (floor), as reduce_window does"
+    q2["input_shape"] = list(images.shape)
+    q2["note"] = "W = 5 is not a multiple of K = 2: the last column is dropped (floor), as reduce_window does"
 
     # Q3: the coupling, its inverse and log-det on a (2, 4, 3, 3) input.
     coupling = additive_coupling(4)
@@ -88,6 +89,17 @@ def solve(cfg=None) -> dict:
 
     seed_dx_err, dc_seed_shape, dc_shape = _seed_quadratic_errors(np.asarray(q1a["dx"]), q1a["dparams"]["c"])
     seed_swish_shape = (X.shape[1], DY.shape[1])  # grad_layer.T @ grads: (D, N) @ (N, D)
+    # Equation (4), ∂L/∂X = ∂L/∂Y [∂Y/∂X]ᵀ, per example with equation (3)'s Jacobian (M × D).
+    jacobians = [2 * A * X[i][None, :] + B * np.eye(3) for i in range(len(X))]
+    eq4 = np.stack([DY[i] @ jacobians[i].T for i in range(len(X))])
+    eq4_err = float(np.max(np.abs(eq4 - np.asarray(q1a["dx"]))))
+    try:
+        from jaxdl.exams.torch_answers import official_q2_error
+
+        q2_evidence = f"constructing the official class (syntax mended only) raises {official_q2_error()}"
+    except ImportError:
+        q2_evidence = ("not run here: PyTorch is not installed (pip install 'jaxdl[torch]'); "
+                       "jaxdl/exams/torch_answers/official_q2.py is the transcription to run")
     errata = [
         erratum(
             "Q1a", "∂y/∂x = 2 A diag(x) + b, coded as grads[i] @ (2 * A * np.diag(x_i) + b)",
@@ -106,11 +118,31 @@ def solve(cfg=None) -> dict:
             f"the official result has shape {seed_swish_shape} (D × D) where ∂L/∂X has shape {X.shape} (N × D)",
         ),
         erratum(
+            "Q1a", "equation (4): ∂L/∂X = ∂L/∂Y [∂Y/∂X]ᵀ",
+            "with equation (3)'s Jacobian ∂y/∂x = 2 A diag(x) + b I (M × D, row i = ∂y_i/∂x), per example "
+            "∂L/∂x = ∂L/∂y · ∂y/∂x: one transpose too many (the transpose belongs to the other, D × M, layout). "
+            "A slip of notation: the official code does not use equation (4)",
+            f"on the quiz example (M = D = 3) equation (4) as written differs from jax.vjp's ∂L/∂X by {eq4_err:.4g}",
+            kind="notation",
+        ),
+        erratum(
+            "Q2", "self.conv.weight = self.init_weight(), where init_weight returns torch.zeros_like(...) filled in",
+            "a module's weight must be an nn.Parameter: self.conv.weight = nn.Parameter(self.init_weight(), "
+            "requires_grad=False) (fixed, so parameters() rightly returns nothing to train)",
+            q2_evidence,
+        ),
+        erratum(
             "Q3", "self.conv = nn.Conv2d(in_channels, in_channels, kernel_size=1), applied to x1",
             "h maps the C/2 channels of x1 to C/2 channels: Conv2d(C/2, C/2, 1)",
             f"a 1×1 convolution built for C = 4 inputs, given x1 with 2 channels: {seed_q3_error}",
+            assumes="in_channels is C, the channel count of the layer's input x (as the question's (N, C, H, W)); "
+                    "were it C/2, the official code would be right",
         ),
     ]
+    q1a["givens"] = {"A": tolist(A), "c": tolist(C), "b": B}
+    q1b["givens"] = {"beta": BETA}
+    sig = 1 / (1 + np.exp(-BETA * X))
+    q1b["g_prime"] = tolist(sig + BETA * X * sig * (1 - sig))
     return {"Q1a": q1a, "Q1b": q1b, "Q2": q2, "Q3": q3, "errata": errata,
             "ok": q1a["ok"] and q1b["ok"] and max(v["max_abs_err_vs_reduce_window"] for k, v in q2.items()
                                                      if isinstance(v, dict)) < 1e-12
@@ -145,3 +177,105 @@ def report(result: dict) -> str:
         f"y1 = x1: {q3['y1_equals_x1']}"
     )
     return "\n".join(lines)
+
+
+def sheet(result: dict, figures: dict | None = None) -> str:
+    """The quiz's solution sheet: Q1a, Q1b (numpy classes), Q2, Q3 (PyTorch modules), worked."""
+    from jaxdl.exams import torch_answers
+
+    del figures
+    a, b, q2, q3 = result["Q1a"], result["Q1b"], result["Q2"], result["Q3"]
+    ga = a["givens"]
+    dl = lambda v: rf"\frac{{\partial L}}{{\partial {v}}}"  # noqa: E731
+    check = lambda r: (f"Checked in float64: max |manual − `jax.vjp`| = {r['max_abs_err_vs_autodiff']:.1e}, "  # noqa: E731
+                       f"max |manual − finite differences| = {r['max_abs_err_vs_finite_diff']:.1e}.")
+    return "\n".join([
+        "## Q1a — The quadratic layer $F(x) = A (x \\odot x) + b x + c$",
+        "",
+        "Per example (a column $x$ of size $D$): $y = A z + b x + c$ with $z = x \\odot x$, so "
+        "$\\partial z / \\partial x = 2 \\operatorname{diag}(x)$ and the Jacobian ($M \\times D$; $b x$ needs $M = D$) is",
+        "",
+        display(r"\frac{\partial y}{\partial x} = 2 A \operatorname{diag}(x) + b I"),
+        "",
+        "A row vector of upstream gradients goes through it from the left, "
+        "$\\partial L / \\partial x = \\partial L / \\partial y \\cdot \\partial y / \\partial x$. For a minibatch $X$ "
+        "($N \\times D$, one example per row), with $Y = (X \\odot X) A^\\top + b X + c$:",
+        "",
+        display(rf"{dl('X')} = 2 X \odot \left({dl('Y')} A\right) + b\, {dl('Y')}",
+                rf"{dl('A')} = {dl('Y')}^\top (X \odot X)", rf"{dl('c')} = \sum_n {dl('Y_n')}"),
+        "",
+        "**Worked example** ($b = " + num(ga["b"]) + "$, $N = 2$, $M = D = 3$):",
+        "",
+        display(f"X = {tex(a['x'])}", f"A = {tex(ga['A'])}", f"c = {tex(ga['c'], row=True)}",
+                f"{dl('Y')} = {tex(a['dy'])}"),
+        "",
+        display(f"Y = {tex(a['y'])}", f"{dl('X')} = {tex(a['dx'])}"),
+        "",
+        display(f"{dl('A')} = {tex(a['dparams']['A'])}", f"{dl('c')} = {tex(a['dparams']['c'], row=True)}"),
+        "",
+        check(a),
+        "",
+        "**The numpy class** (the lab's `Layer` interface; `jaxdl check-numpy` passes it):",
+        "",
+        code_block(lab_class_source("Quadratic")),
+        "",
+        "## Q1b — Swish $g(x, \\beta) = x \\cdot \\sigma(\\beta x)$",
+        "",
+        display(r"g'(x) = \sigma(\beta x) + \beta x\, \sigma(\beta x) (1 - \sigma(\beta x))",
+                rf"{dl('X')} = {dl('Y')} \odot g'(X)"),
+        "",
+        "elementwise: Swish has no parameters, and each output depends on its own input only.",
+        "",
+        f"**Worked example** ($\\beta = {num(result['Q1b']['givens']['beta'])}$, the same $X$):",
+        "",
+        display(f"Y = {tex(b['y'])}", f"g'(X) = {tex(b['g_prime'])}", f"{dl('Y')} = {tex(b['dy'])}",
+                f"{dl('X')} = {tex(b['dx'])}"),
+        "",
+        check(b),
+        "",
+        "**The numpy class:**",
+        "",
+        code_block(lab_class_source("Swish")),
+        "",
+        "## Q2 — Average pooling from `nn.Conv2d`",
+        "",
+        "The blanks: `nn.Conv2d(channels, channels, kernel_size=K, stride=K, padding=0, bias=False)`. The weight "
+        "$(C_{out}, C_{in}, K, K)$ holds $1/K^2$ where $C_{out} = C_{in}$ and 0 elsewhere, so output channel $o$ "
+        "averages the $K \\times K$ window of its own input channel:",
+        "",
+        display(r"W_{o, i, :, :} = \frac{[o = i]}{K^2}",
+                r"y_{n, o, p, q} = \frac{1}{K^2} \sum_{u, v < K} x_{n, o, pK + u, qK + v}"),
+        "",
+        "It must not be trained: it is an `nn.Parameter` with `requires_grad=False` and `parameters()` returns "
+        "nothing.",
+        "",
+        f"On an input of shape {tuple(q2['input_shape'])}, $K = 2$: output {tuple(q2['output_shape'])}; {q2['note']}. "
+        f"jaxdl's dense form differs from `lax.reduce_window` averaging by {q2['dense']['max_abs_err_vs_reduce_window']:.1e}, "
+        f"the depthwise form ($C$ groups, weight $(C, 1, K, K)$, $C$ times less work) by "
+        f"{q2['depthwise']['max_abs_err_vs_reduce_window']:.1e}; trainable parameters: {q2['dense']['params']}.",
+        "",
+        "**The PyTorch module** (`jaxdl/exams/torch_answers/conv_avg_pool.py`; tested against jaxdl's "
+        "`conv_avg_pool2d`, forward and gradient):",
+        "",
+        code_block(torch_answers.source("conv_avg_pool")),
+        "",
+        "## Q3 — Additive coupling and its inverse",
+        "",
+        "$x_1, x_2$ = the two halves of the channels; $y_1 = x_1$, $y_2 = x_2 + h(x_1)$ with "
+        "$h = \\mathrm{Conv}_{1 \\times 1} \\circ \\mathrm{ReLU}$ from $C/2$ to $C/2$ channels. **Inverse** (bonus i): "
+        "$y_1 = x_1$ gives $x_1$ back, hence $h(x_1) = h(y_1)$ is known:",
+        "",
+        display(r"x_1 = y_1", r"x_2 = y_2 - h(y_1)"),
+        "",
+        "$h$ itself need not be invertible. The Jacobian is block triangular with identity blocks on its "
+        "diagonal, so $\\ln |\\det| = 0$ (the NICE coupling: volume preserving).",
+        "",
+        f"On a $(2, 4, 3, 3)$ input ($h$'s weight {tuple(q3['h_weight_shape'])}): round trip error "
+        f"{q3['round_trip_max_abs_err']:.1e}, log-det {', '.join(num(v) for v in q3['log_det'])}, "
+        f"$y_1 = x_1$ exactly: {'yes' if q3['y1_equals_x1'] else 'no'}.",
+        "",
+        "**The PyTorch module**, with `inverse` (bonus ii) (`jaxdl/exams/torch_answers/additive_coupling.py`; "
+        "tested against jaxdl's `additive_coupling` on the same weights: forward, gradients, round trip):",
+        "",
+        code_block(torch_answers.source("additive_coupling")),
+    ])

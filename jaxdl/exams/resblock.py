@@ -8,7 +8,7 @@ import numpy as np
 
 from jaxdl.check import check_layer_at
 from jaxdl.errors import InputError
-from jaxdl.exams._common import erratum, matrix, tolist
+from jaxdl.exams._common import code_block, display, erratum, lab_class_source, matrix, tex, tolist
 from jaxdl.layers import res_block
 
 
@@ -53,7 +53,9 @@ def solve(cfg) -> dict:
         ),
     ]
     return {
-        "forward": {"h": tolist(h), "out": tolist(out)},
+        "givens": {"W": tolist(W), "b": tolist(b), "x": tolist(x), "dy": tolist(dy)},
+        "forward": {"h": tolist(h), "relu_h": tolist(np.maximum(h, 0)), "out": tolist(out)},
+        "dh": tolist(masked),
         "backward": {"dy": tolist(dy), "dx": tolist(dx), "dW": tolist(grads["W"]), "db": tolist(grads["b"])},
         "cross_check": {
             "max_abs_err_vs_autodiff": check.max_abs_err_vs_autodiff,
@@ -75,4 +77,53 @@ def report(result: dict) -> str:
         f"  ∂L/∂out = {fmt(b['dy'])} →  ∂L/∂x = {fmt(b['dx'])},  ∂L/∂W = {fmt(b['dW'])},  ∂L/∂b = {fmt(b['db'])}",
         f"  check (float64): |manual − jax.vjp| = {c['max_abs_err_vs_autodiff']:.1e}, "
         f"|· − finite diff| = {c['max_abs_err_vs_finite_diff']:.1e}: {'ok' if c['ok'] else 'FAIL'}",
+    ])
+
+
+def sheet(result: dict, figures: dict | None = None) -> str:
+    """E2's solution sheet: givens, forward and backward steps, the numpy and PyTorch classes."""
+    from jaxdl.exams import torch_answers
+
+    del figures
+    gv, f, b, c = result["givens"], result["forward"], result["backward"], result["cross_check"]
+    mask = (np.asarray(f["h"]) > 0).astype(float)
+    return "\n".join([
+        "## E2 — Residual block $\\mathrm{out} = x + \\operatorname{ReLU}(x W + b)$",
+        "",
+        "Rows of $X$ are the examples ($N \\times D$), as in the lab. The backward pass follows the two paths "
+        "from $x$ to $\\mathrm{out}$: the skip path carries $\\partial L / \\partial \\mathrm{out}$ unchanged, "
+        "the other goes through ReLU and the affine map.",
+        "",
+        "**Givens** (`configs/exam_resblock.py`):",
+        "",
+        display(f"W = {tex(gv['W'])}", f"b = {tex(gv['b'], row=True)}", f"X = {tex(gv['x'])}",
+                rf"\frac{{\partial L}}{{\partial \mathrm{{out}}}} = {tex(gv['dy'])}"),
+        "",
+        "**Forward.**",
+        "",
+        display(f"H = X W + b = {tex(f['h'])}", rf"\operatorname{{ReLU}}(H) = {tex(f['relu_h'])}",
+                rf"\mathrm{{out}} = X + \operatorname{{ReLU}}(H) = {tex(f['out'])}"),
+        "",
+        "**Backward.**",
+        "",
+        display(rf"\frac{{\partial L}}{{\partial H}} = \frac{{\partial L}}{{\partial \mathrm{{out}}}} \odot [H > 0] = "
+                rf"{tex(gv['dy'])} \odot {tex(mask)} = {tex(result['dh'])}", sep=""),
+        "",
+        display(rf"\frac{{\partial L}}{{\partial X}} = \frac{{\partial L}}{{\partial \mathrm{{out}}}} + "
+                rf"\frac{{\partial L}}{{\partial H}} W^\top = {tex(b['dx'])}"),
+        "",
+        display(rf"\frac{{\partial L}}{{\partial W}} = X^\top \frac{{\partial L}}{{\partial H}} = {tex(b['dW'])}",
+                rf"\frac{{\partial L}}{{\partial b}} = \sum_n \frac{{\partial L}}{{\partial H_n}} = {tex(b['db'], row=True)}"),
+        "",
+        f"Checked in float64: max |manual − `jax.vjp`| = {c['max_abs_err_vs_autodiff']:.1e}, max |manual − finite "
+        f"differences| = {c['max_abs_err_vs_finite_diff']:.1e}.",
+        "",
+        "**The numpy class** (the lab's `Layer` interface; `jaxdl check-numpy` passes it):",
+        "",
+        code_block(lab_class_source("ResBlock")),
+        "",
+        "**The PyTorch module** (`jaxdl/exams/torch_answers/res_block.py`; tested against jaxdl's `res_block` on "
+        "the same weights):",
+        "",
+        code_block(torch_answers.source("res_block")),
     ])

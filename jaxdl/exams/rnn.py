@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl.errors import InputError
-from jaxdl.exams._common import matrix, tolist
+from jaxdl.exams._common import display, matrix, num, tex, tolist
 from jaxdl.layers.recurrent import _ACTIVATIONS, rnn_states
 
 _L = math.log(2.0)  # 2 ln √2
@@ -55,7 +55,13 @@ def solve(cfg) -> dict:
     is_exam = activation == EXAM["activation"] and all(
         np.allclose(np.asarray(cfg[k], float), np.asarray(EXAM[k], float)) for k in EXAM if k != "activation"
     )
-    result = {"h": tolist(hs), "activation": activation, "errata": []}
+    # The pre-activations a(t) = W_hh h(t−1) + W_xh x(t) + b_h, from jaxdl's states (column vectors).
+    previous = np.concatenate([h0[None], hs[:-1]])
+    pre = previous @ W_hh.T + xs @ W_xh.T + b_h
+    result = {
+        "givens": {"W_hh": tolist(W_hh), "W_xh": tolist(W_xh), "b_h": tolist(b_h), "h0": tolist(h0), "xs": tolist(xs)},
+        "pre_activations": tolist(pre), "h": tolist(hs), "activation": activation, "errata": [],
+    }
     if is_exam:
         result["closed_form"] = dict(CLOSED_FORM)
         result["closed_form_max_abs_err"] = float(np.max(np.abs(hs[:2] - np.asarray(CLOSED_FORM_VALUES))))
@@ -72,3 +78,47 @@ def report(result: dict) -> str:
             lines.append(f"    {k} = {v}")
         lines.append(f"    (the recurrence agrees with the closed form to {result['closed_form_max_abs_err']:.1e})")
     return "\n".join(lines)
+
+
+_TEX_ACTIVATION = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\operatorname{ReLU}"}
+
+
+def sheet(result: dict, figures: dict | None = None) -> str:
+    """E5's solution sheet: the givens, each step's pre-activation and state, the closed form."""
+    del figures
+    gv, act = result["givens"], _TEX_ACTIVATION.get(result["activation"], rf"\operatorname{{{result['activation']}}}")
+    out = [
+        "## E5 — Vanilla RNN, two time steps",
+        "",
+        f"$h^{{(t)}} = {act}\\left(W_{{hh}} h^{{(t-1)}} + W_{{xh}} x^{{(t)}} + b_h\\right)$, no output layer.",
+        "",
+        "**Givens**" + (" (the exam's: $2 \\ln \\sqrt{2} = \\ln 2 \\approx 0.6931$)" if "closed_form" in result else "") + ":",
+        "",
+        display(f"W_{{hh}} = {tex(gv['W_hh'])}", f"W_{{xh}} = {tex(gv['W_xh'])}", f"b_h = {tex(gv['b_h'])}",
+                f"h^{{(0)}} = {tex(gv['h0'])}"),
+        "",
+        display(*[f"x^{{({t})}} = {tex(x)}" for t, x in enumerate(gv["xs"], start=1)]),
+        "",
+        "**Step by step** (pre-activation $a^{(t)}$, then the state):",
+        "",
+    ]
+    for t, (a, h) in enumerate(zip(result["pre_activations"], result["h"]), start=1):
+        out += [display(
+            rf"a^{{({t})}} = W_{{hh}} h^{{({t - 1})}} + W_{{xh}} x^{{({t})}} + b_h = {tex(a, 6)}",
+            rf"h^{{({t})}} = {act}(a^{{({t})}}) = {tex(h, 6)}"), ""]
+    if "closed_form" in result:
+        out += [
+            "**In closed form**, with $\\ln 2$ for $2 \\ln \\sqrt{2}$ and $\\sigma(k \\ln 2) = 2^k / (1 + 2^k)$:",
+            "",
+            display(r"a^{(1)} = \begin{bmatrix} 2 \ln 2 \\ -\ln 2 \end{bmatrix}",
+                    r"h^{(1)} = \begin{bmatrix} 4/5 \\ 1/3 \end{bmatrix}"),
+            "",
+            display(r"a^{(2)} = \ln 2 \cdot h^{(1)} + \begin{bmatrix} 0.75 \ln 2 \\ 0 \end{bmatrix} = "
+                    r"\begin{bmatrix} 1.55 \ln 2 \\ \tfrac{1}{3} \ln 2 \end{bmatrix}", sep=""),
+            "",
+            display(r"h^{(2)} = \begin{bmatrix} 2^{1.55} / (1 + 2^{1.55}) \\ 2^{1/3} / (1 + 2^{1/3}) \end{bmatrix} \approx "
+                    + tex(result["h"][1], 6), sep=""),
+            "",
+            f"The recurrence agrees with the closed form to {result['closed_form_max_abs_err']:.1e}.",
+        ]
+    return "\n".join(out)

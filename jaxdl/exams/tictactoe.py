@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.exams._common import tolist
+from jaxdl.exams._common import display, num, tex, tolist
 from jaxdl.losses import binary_cross_entropy
 from jaxdl.models import tictactoe as ttt
 
@@ -49,6 +49,7 @@ def solve(cfg=None) -> dict:
 
     conv_w = np.asarray(params["conv2d_0"]["W"])[0, 0]
     return {
+        "glyphs": {"X": tolist(ttt.GLYPHS[1]), "O": tolist(ttt.GLYPHS[-1]), "empty": tolist(ttt.GLYPHS[0])},
         "model": {
             "layers": [
                 {"layer": "convolution", "filters": 1, "kernel_size": 3, "stride": 3, "padding": 0,
@@ -103,3 +104,87 @@ def report(result: dict) -> str:
         f"  accuracy over them: {100 * result['accuracy']:.2f}% (smallest margin from the 0.5 threshold: {result['min_margin']:.6f})",
     ]
     return "\n".join(lines)
+
+
+def sheet(result: dict, figures: dict | None = None) -> str:
+    """E3's solution sheet: every hyperparameter and weight, the forward pass on a drawn board,
+    the derivation of the BCE gradient."""
+    figures = figures or {}
+    m, ex, g, b = result["model"]["layers"], result["forward_example"], result["bce_gradient"], result["boards"]
+    glyphs = result["glyphs"]
+    conv, fc_w, fc_b = np.asarray(m[0]["W"]), np.asarray(m[1]["W"]), np.asarray(m[1]["b"])
+    steps = {s["layer"]: np.asarray(s["output"]) for s in ex["steps"]}
+    lines_out = steps["fully connected"]
+    out = [
+        "## E3 — Tic-tac-toe: convolution → fully connected → global max pooling → sigmoid",
+        "",
+        "**Givens.** A final board is a $9 \\times 9$ binary image (1 = black); each of the 9 cells is a "
+        "$3 \\times 3$ block holding a glyph:",
+        "",
+        display(f"X = {tex(glyphs['X'])}", f"O = {tex(glyphs['O'])}", f"\\text{{empty}} = {tex(glyphs['empty'])}"),
+        "",
+        "**The model and all its values.** The convolution scores each cell, one fully connected unit per line "
+        "counts the X on that line, the global max pooling keeps the best line, the sigmoid turns it into "
+        "P(X won).",
+        "",
+        "| layer | hyperparameters | parameters |",
+        "|---|---|---|",
+        f"| convolution | 1 filter ${m[0]['kernel_size']} \\times {m[0]['kernel_size']}$, stride {m[0]['stride']}, "
+        f"padding {m[0]['padding']} | $W_c = (2X - 1)/5$ (below), bias $b_c = 0$ |",
+        f"| fully connected | {m[1]['inputs']} → {m[1]['outputs']} (the $3 \\times 3$ map flattened row by row) | "
+        f"${num(fc_w.max())}$ on the 3 cells of the unit's line, 0 elsewhere; bias ${num(fc_b[0])}$ |",
+        f"| global max pooling | over the {m[2]['over']} units | none |",
+        "| sigmoid | | none |",
+        "",
+        display(rf"W_c = \frac{{1}}{{5}} {tex(np.rint(conv * 5))}"),
+        "",
+        f"A cell's score is $\\langle W_c, \\text{{cell}} \\rangle$: {m[0]['why']}. With $k$ X on a line, its unit "
+        f"outputs ${num(fc_w.max())} k - {num(-fc_b[0])}$: $+10$ for three X, at most $-10$ otherwise, so the "
+        "sigmoid of the best line is above $0.99995$ exactly when X has three in a row.",
+        "",
+        "The fully connected weights, one row per line (" + ", ".join(LINE_NAMES_PLAIN) + "), columns the "
+        "cells row by row:",
+        "",
+        display(rf"W_{{fc}}^\top = {tex(fc_w.T)}", rf"b_{{fc}} = {tex(fc_b)}"),
+        "",
+    ]
+    if figures.get("e3_filter"):
+        out += [f"![the convolution filter W_c]({figures['e3_filter']})", ""]
+    out += [
+        "**One forward pass** on the board " + " / ".join(_board_text(ex["board"])) + " (X won on the ↘ diagonal):",
+        "",
+    ]
+    if figures.get("e3_board"):
+        out += [f"![the example board as a 9×9 image]({figures['e3_board']})", ""]
+    out += [
+        display(rf"\text{{image}} = {tex(ex['image'], sig=1)}"),
+        "",
+        display(rf"\text{{convolution}} = {tex(steps['convolution'].reshape(3, 3))}",
+                rf"\text{{fully connected}} = {tex(lines_out, row=True)}"),
+        "",
+        display(rf"s = \max_k (\text{{fully connected}})_k = {num(steps['global max pooling'][0])}",
+                rf"\sigma(s) = {num(ex['probability'], 6)}"),
+        "",
+        "| line | " + " | ".join(ttt.LINE_NAMES) + " |",
+        "|---|" + "---|" * len(ttt.LINE_NAMES),
+        "| unit output | " + " | ".join(f"${num(v)}$" for v in lines_out) + " |",
+        "",
+        "**The gradient of the binary cross-entropy at the sigmoid's input** $s$. With "
+        "$L = -y \\ln \\sigma(s) - (1 - y) \\ln(1 - \\sigma(s))$ and $\\sigma'(s) = \\sigma(s)(1 - \\sigma(s))$:",
+        "",
+        display(r"\frac{\partial L}{\partial s} = -y \frac{\sigma(s)(1 - \sigma(s))}{\sigma(s)} + (1 - y) "
+                r"\frac{\sigma(s)(1 - \sigma(s))}{1 - \sigma(s)} = -y (1 - \sigma(s)) + (1 - y) \sigma(s) = \sigma(s) - y",
+                sep=""),
+        "",
+        "(the mean over a minibatch divides each example's gradient by $N$). On the example, "
+        f"$s = {num(g['s'])}$, $y = {g['y']}$: $\\partial L / \\partial s = {num(g['manual'], 6)}$ "
+        f"(`jax.grad`: ${num(g['autodiff'], 6)}$; finite differences: ${num(g['finite_diff'], 6)}$).",
+        "",
+        f"**Over every final board of a legal game** (game-tree search: {b['total']} = {b['x_wins']} X wins + "
+        f"{b['o_wins']} O wins + {b['draws']} draws, the UCI Tic-Tac-Toe Endgame set): accuracy "
+        f"{100 * result['accuracy']:.2f}%, smallest margin from the 0.5 threshold {result['min_margin']:.6f}.",
+    ]
+    return "\n".join(out)
+
+
+LINE_NAMES_PLAIN = ["row 1", "row 2", "row 3", "column 1", "column 2", "column 3", "the ↘ diagonal", "the ↙ diagonal"]

@@ -1,0 +1,137 @@
+"""The solution sheets' pictures, drawn without system binaries: E1's computational graphs (SVG and
+PNG, by Graphviz's ``dot`` — the ``graphviz-pure`` wheel that jaxdl depends on, or a system
+``dot`` when one is installed), E3's example board and its hand-set filter (matplotlib)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+
+# Looked for in this order: a system Graphviz, then the wheel's port (same command line).
+RENDERERS = ("dot", "graphviz-pure")
+
+
+def find_renderer() -> str | None:
+    """The path of a ``dot``-compatible command, or ``None``.
+
+    The interpreter's own scripts folder is searched too: a virtual environment's ``bin`` holds
+    ``graphviz-pure`` even when it is not on ``PATH`` (``.venv/bin/jaxdl`` run directly).
+    """
+    folders = [sysconfig.get_path("scripts"), os.path.dirname(sys.executable)]
+    for name in RENDERERS:
+        found = shutil.which(name) or next(
+            (p for p in (os.path.join(f, name) for f in folders) if os.path.isfile(p) and os.access(p, os.X_OK)), None)
+        if found:
+            return found
+    return None
+
+
+def render_dot(dot_text: str, stem: str, formats=("svg", "png")) -> list[str]:
+    """Writes ``stem.dot`` and, with a renderer, ``stem.svg`` and ``stem.png``; returns the paths.
+
+    Raises ``FileNotFoundError`` naming what to install when no renderer is found (the ``.dot``
+    file is written first, so it can be rendered elsewhere).
+    """
+    from jaxdl.fileio import write_atomically
+
+    write_atomically(stem + ".dot", dot_text)
+    written = [stem + ".dot"]
+    renderer = find_renderer()
+    if renderer is None:
+        raise FileNotFoundError(
+            f"no Graphviz renderer ({' or '.join(RENDERERS)}) found: wrote {stem}.dot only; "
+            "pip install graphviz-pure (a jaxdl dependency) to draw it")
+    for fmt in formats:
+        path = f"{stem}.{fmt}"
+        tmp = f"{stem}.tmp.{fmt}"
+        # The port warns on stderr about glyph widths it estimates; only a failure is reported.
+        done = subprocess.run([renderer, f"-T{fmt}", stem + ".dot", "-o", tmp], capture_output=True, text=True)
+        if done.returncode != 0 or not os.path.isfile(tmp):
+            raise RuntimeError(f"{os.path.basename(renderer)} -T{fmt} failed on {stem}.dot: {done.stderr.strip()[-500:]}")
+        os.replace(tmp, path)
+        written.append(path)
+    return written
+
+
+def _save(fig, stem: str) -> list[str]:
+    """Saves a matplotlib figure as ``stem.svg`` and ``stem.png`` (each written whole, then renamed)."""
+    import matplotlib.pyplot as plt
+
+    written = []
+    for fmt in ("svg", "png"):
+        tmp = f"{stem}.tmp.{fmt}"
+        fig.savefig(tmp, format=fmt, dpi=120, bbox_inches="tight")
+        os.replace(tmp, f"{stem}.{fmt}")
+        written.append(f"{stem}.{fmt}")
+    plt.close(fig)
+    return written
+
+
+def _grid(ax, values, title, fmt=None, cmap="Greys", vmin=0, vmax=1):
+    import numpy as np
+
+    values = np.asarray(values, float)
+    ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=10)
+    if fmt:
+        for (i, j), v in np.ndenumerate(values):
+            ax.text(j, i, fmt(v), ha="center", va="center", fontsize=11,
+                    color="white" if (v - vmin) / (vmax - vmin) > 0.6 else "black")
+
+
+def draw_board(image, stem: str) -> list[str]:
+    """E3's example board as its 9×9 binary image, the 3×3 cells outlined."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3.2, 3.2))
+    _grid(ax, image, "the example board (1 = black)")
+    for k in (2.5, 5.5):
+        ax.axhline(k, color="tab:red", lw=1.5)
+        ax.axvline(k, color="tab:red", lw=1.5)
+    return _save(fig, stem)
+
+
+def draw_filter(weights, stem: str) -> list[str]:
+    """E3's hand-set 3×3 convolution filter, each weight written in its cell."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2.6, 2.6))
+    _grid(ax, weights, "convolution filter W_c", fmt=lambda v: f"{v:+.1f}", cmap="RdBu_r", vmin=-0.3, vmax=0.3)
+    return _save(fig, stem)
+
+
+def write_figures(results: dict, directory: str) -> tuple[dict[str, str], list[str]]:
+    """Draws every picture the sheets of ``results`` use into ``directory``.
+
+    Returns ``(figures, warnings)``: ``figures`` maps a picture's key (``e1_forward``,
+    ``e1_backward``, ``e3_board``, ``e3_filter``) to its SVG path; ``warnings`` says what could
+    not be drawn and why (the caller prints them on stderr: a missing picture is never silent).
+    """
+    os.makedirs(directory, exist_ok=True)
+    figures, warnings = {}, []
+    if "mlp" in results:
+        for kind, text in results["mlp"]["graphs"].items():
+            stem = os.path.join(directory, f"e1_{kind}")
+            try:
+                render_dot(text, stem)
+                figures[f"e1_{kind}"] = stem + ".svg"
+            except (FileNotFoundError, RuntimeError) as e:
+                warnings.append(str(e))
+    if "tictactoe" in results:
+        r = results["tictactoe"]
+        draw_board(r["forward_example"]["image"], os.path.join(directory, "e3_board"))
+        draw_filter(r["model"]["layers"][0]["W"], os.path.join(directory, "e3_filter"))
+        figures["e3_board"] = os.path.join(directory, "e3_board.svg")
+        figures["e3_filter"] = os.path.join(directory, "e3_filter.svg")
+    return figures, warnings

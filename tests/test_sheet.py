@@ -1,0 +1,180 @@
+"""The solution sheet (`jaxdl exam ... --markdown`), its code answers and its pictures."""
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from jaxdl import cli
+from jaxdl.exams import figures
+
+NUMPY_PREAMBLE = '''
+from abc import ABCMeta, abstractmethod
+
+import numpy as np
+
+
+def variance_scaling_initializer(shape, fan_in, factor=2.0, seed=None):
+    return np.random.normal(0, np.sqrt(factor / fan_in), shape)
+
+
+class Layer(metaclass=ABCMeta):
+    @abstractmethod
+    def forward(self, inputs):
+        pass
+
+    @abstractmethod
+    def backward_inputs(self, grads):
+        pass
+
+    def backward_params(self, grads):
+        pass
+'''
+
+
+@pytest.fixture(scope="module")
+def sheet(tmp_path_factory):
+    """`jaxdl exam all --markdown` once for the module: (text, folder)."""
+    folder = tmp_path_factory.mktemp("sheet")
+    path = folder / "sheet.md"
+    assert cli.main(["exam", "all", "--markdown", str(path)]) == 0
+    return path.read_text(), folder
+
+
+def section(text: str, heading: str) -> str:
+    start = text.index(f"## {heading}")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end > 0 else None]
+
+
+def code_blocks(text: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+def test_every_problem_states_givens_steps_and_answers(sheet):
+    text, _ = sheet
+    sigma = 1 / (1 + math.exp(1))  # E1: s = wᵀ ReLU(Wx + b) = −1.5 + 0.5 = −1 (by hand from the config)
+    e1 = section(text, "E1")
+    assert r"W = \begin{bmatrix} 1 & -2 \\ 0.5 & 1 \\ -1 & 0.5 \end{bmatrix}" in e1  # configs/exam_mlp.py
+    assert r"h = W x + b = \begin{bmatrix} -2.5 \\ 1.5 \\ 0.25 \end{bmatrix}" in e1
+    assert rf"\sigma(s) = {sigma:.4f}" in e1 and f"L = -\\ln \\sigma(s) = {-math.log(sigma):.4g}" in e1
+    assert rf"= {sigma:.4f} - 1 = {sigma - 1:.4f}" in e1  # ∂L/∂s = σ(s) − y, evaluated
+    assert "![E1 forward graph](sheet_figures/e1_forward.svg)" in e1
+    assert "![E1 backward graph](sheet_figures/e1_backward.svg)" in e1
+
+    e2 = section(text, "E2")
+    assert r"H = X W + b = \begin{bmatrix} 5.5 & 2 & -2 \\ 2.5 & -1 & 1 \end{bmatrix}" in e2  # [1,2,−1]W + b by hand
+
+    e3 = section(text, "E3")
+    assert r"W_c = \frac{1}{5} \begin{bmatrix} 1 & -1 & 1 \\ -1 & 1 & -1 \\ 1 & -1 & 1 \end{bmatrix}" in e3
+    assert f"\\sigma(s) = {1 / (1 + math.exp(-10)):.6f}" in e3  # the best line: 3·20 − 50 = 10
+    assert r"= \sigma(s) - y" in e3 and "![the example board" in e3
+    assert "958 = 626 X wins + 316 O wins + 16 draws" in e3
+
+    e4 = section(text, "E4")
+    assert r"4 \cdot 500 \cdot (300 + 500) + 4 \cdot 500 = 1{,}600{,}000 + 2{,}000 = 1{,}602{,}000" in e4
+    assert "3,604,000 parameters with one bias per gate, 3,608,000 with two" in e4
+
+    e5 = section(text, "E5")
+    h2 = [2**1.55 / (1 + 2**1.55), 2 ** (1 / 3) / (1 + 2 ** (1 / 3))]
+    assert rf"\begin{{bmatrix}} {math.log(4):.6g} \\ {-math.log(2):.6g} \end{{bmatrix}}" in e5  # a(1) = [2 ln 2, −ln 2]
+    assert rf"\approx \begin{{bmatrix}} {h2[0]:.6g} \\ {h2[1]:.6g} \end{{bmatrix}}" in e5
+
+    e6 = section(text, "E6")
+    for given in (r"W_{g1} = \begin{bmatrix} 0.5 \\ -1 \end{bmatrix}", r"W_{g2} = \begin{bmatrix} 0.8 & 0.5 \\ 0.4 & 1.2 \end{bmatrix}",
+                  r"W_{d1} = \begin{bmatrix} 1 & -0.5 \\ -0.5 & 1.5 \end{bmatrix}", r"w_{d2} = \begin{bmatrix} 0.5 & -1 \end{bmatrix}",
+                  "noise $z = (-0.5, 0.5, 0)$", "LeakyReLU}_{0.2}"):
+        assert given in e6, given
+    # Example 1 by hand: W_g1·(−0.5) = (−0.25, 0.5) → ReLU (0, 0.5) → W_g2 = (0.25, 0.6); D(x_1 = 0) = σ(0).
+    assert "| 1 | $-0.5$ | $(-0.25, 0.5)$ | $(0.25, 0.6)$ | $(0.25, 0.6)$ | $(0, 0)$ | $0$ | $0.5$ |" in e6
+    assert "W_{d1}' = W_{d1} - 1" in e6 and "W_{g2}' =" in e6 and "$L_G = " in e6
+
+    q = section(text, "Q1a")
+    assert r"\frac{\partial y}{\partial x} = 2 A \operatorname{diag}(x) + b I" in q
+    assert "W = 5 is not a multiple of K = 2: the last column is dropped" in section(text, "Q2")
+    assert r"x_2 = y_2 - h(y_1)" in section(text, "Q3")
+
+
+def test_code_answers_are_in_the_sheet(sheet):
+    text, _ = sheet
+    expected = {"Q1a": ["class Quadratic(Layer)"], "Q1b": ["class Swish(Layer)"],
+                "Q2": ["class ConvAvgPool2d(nn.Module)"], "Q3": ["class AdditiveCoupling(nn.Module)", "def inverse(self, y)"],
+                "E2": ["class ResBlock(Layer)", "class ResBlock(nn.Module)"]}
+    for problem, needles in expected.items():
+        blocks = "\n".join(code_blocks(section(text, problem)))
+        for needle in needles:
+            assert needle in blocks, (problem, needle)
+
+
+def test_errata_have_the_new_entries_with_evidence(sheet):
+    text, _ = sheet
+    errata = section(text, "Errata")
+    assert "**E1(e)** (left unfinished)" in errata
+    assert "equation (4)" in errata and "(notation: a formula wrong as written" in errata
+    assert "Reading assumed: in\\_channels is C" in errata
+    assert "**Q2**" in errata
+    if _has_torch():
+        assert "raises TypeError: cannot assign 'torch.FloatTensor' as parameter 'weight'" in errata
+
+
+def _has_torch() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+def test_the_sheets_numpy_classes_pass_check_numpy(sheet, tmp_path):
+    text, _ = sheet
+    classes = [b for b in code_blocks(text) if re.match(r"class \w+\(Layer\)", b)]
+    assert [re.match(r"class (\w+)", b).group(1) for b in classes] == ["ResBlock", "Quadratic", "Swish"]
+    lab = tmp_path / "sheet_answers.py"
+    lab.write_text(NUMPY_PREAMBLE + "\n\n" + "\n\n".join(classes))
+    done = subprocess.run([sys.executable, "-m", "jaxdl.cli", "check-numpy", str(lab)], capture_output=True, text=True,
+                          timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in ("Quadratic", "Swish", "ResBlock"):
+        assert re.search(rf"^ok\s+{name}\s+\((\d+)/\1 checks\)", done.stdout, re.M), done.stdout
+    assert "3/3 classes ok" in done.stdout
+
+
+def test_pictures_are_drawn_and_linked(sheet):
+    text, folder = sheet
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(links) == 4
+    for link in links:
+        path = folder / link
+        assert path.read_text().lstrip().startswith(("<?xml", "<svg")), link
+        assert path.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_svg_graphs_without_a_dot_binary(tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path / "empty")}
+    assert shutil.which("dot", path=env["PATH"]) is None
+    done = subprocess.run([sys.executable, "-m", "jaxdl.cli", "exam", "mlp", "--graphs", str(tmp_path / "g")],
+                          capture_output=True, text=True, env=env, timeout=240)
+    assert done.returncode == 0, done.stderr
+    svg = (tmp_path / "g" / "e1_backward.svg").read_text()
+    assert "<svg" in svg and svg.count('class="node"') == 11 and svg.count('class="edge"') == 10
+    assert "∂L/∂W" in svg
+    assert (tmp_path / "g" / "e1_forward.png").stat().st_size > 1000
+
+
+def test_a_missing_renderer_is_said_on_stderr(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(figures, "RENDERERS", ("no-such-graphviz",))
+    assert cli.main(["exam", "mlp", "--graphs", str(tmp_path / "g")]) == 0
+    err = capsys.readouterr().err
+    assert "jaxdl exam: warning: no Graphviz renderer (no-such-graphviz) found: wrote" in err
+    assert (tmp_path / "g" / "e1_forward.dot").exists() and not (tmp_path / "g" / "e1_forward.svg").exists()
+
+
+def test_markdown_path_errors_before_any_work(tmp_path, capsys):
+    assert cli.main(["exam", "mlp", "--markdown", str(tmp_path)]) == 2
+    assert "cannot write" in capsys.readouterr().err
+    (tmp_path / "f").write_text("x")
+    assert cli.main(["exam", "mlp", "--markdown", str(tmp_path / "f" / "sheet.md")]) == 2
+    assert cli.main(["exam", "mlp", "--json", str(tmp_path / "a.md"), "--markdown", str(tmp_path / "a.md")]) == 2
+    assert "name the same file" in capsys.readouterr().err
