@@ -412,6 +412,21 @@ def _fmt_time(seconds: float) -> str:
     return f"{seconds / 1e-9:.3g} ns"
 
 
+def _cmd_site(args) -> int:
+    from jaxdl import site
+
+    if not os.path.isdir(args.results):
+        raise UsageError(f"jaxdl site: --results {args.results!r} is not a folder; expected where `make run` wrote "
+                         "its results (results/)")
+    out = args.out or os.path.join(args.results, "site")
+    _check_writable("jaxdl site --out", os.path.join(out, "index.html"))
+    index, warnings = site.build(args.results, out)
+    for w in warnings:
+        print(f"jaxdl site: warning: {w}", file=sys.stderr)
+    print(f"the course page: {os.path.abspath(index)}")
+    return 0
+
+
 def _cmd_bench(args) -> int:
     from jaxdl import bench
 
@@ -497,6 +512,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden-size", type=_positive_int, help="exam lstm: hidden size (500)")
     p.add_argument("--num-layers", type=_positive_int, help="exam lstm: number of layers (2)")
     p.set_defaults(run=_cmd_exam, accepts_overrides=True)
+
+    p = sub.add_parser("site", help="build the course page (static HTML, works offline) from make run's results",
+                       description="Reads DIR/exam.json (required), DIR/gradcheck.json, DIR/runs/*/ and DIR/bench.json "
+                                   "when present; writes index.html and assets/.")
+    p.add_argument("--results", metavar="DIR", default="results", help="where make run wrote its results (results)")
+    p.add_argument("--out", metavar="DIR", help="where to write the page (DIR/site)")
+    p.set_defaults(run=_cmd_site)
 
     p = sub.add_parser("check-numpy", help="check numpy lab layers: one student's file, or grade a whole class",
                        description="Each PATH is a .py file (one submission) or a folder whose .py files and "

@@ -1,0 +1,233 @@
+"""The course companion page: one static HTML page with its assets, built from what ``make run``
+wrote under ``results/``, that works offline, opened from disk.
+
+- every exam answer as its solution sheet (:mod:`jaxdl.exams.sheet`), the math as MathML, which
+  browsers render natively (no script, no CDN), the pictures drawn afresh into ``assets/``;
+- the gradient check of every registry layer (``gradcheck.json``);
+- the training runs (``runs/*/summary.json``): headline figures and plots;
+- the benchmarks (``bench.json`` and ``bench/*.png``) when ``make bench`` has been run.
+
+``jaxdl site [--results DIR] [--out DIR]``; the page is ``DIR/site/index.html`` by default.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+
+from jaxdl.errors import InputError
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.5; color: #1d1d1f;
+       max-width: 62rem; margin: 0 auto; padding: 1rem 1.5rem 4rem; }
+nav { position: sticky; top: 0; background: #fff; border-bottom: 1px solid #ddd; padding: .4rem 0; z-index: 1; }
+nav a { margin-right: 1rem; text-decoration: none; color: #0b5cad; }
+h1 { font-size: 1.8rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: .2rem; margin-top: 2.5rem; }
+table { border-collapse: collapse; margin: .8rem 0; font-size: .92rem; display: block; overflow-x: auto; }
+th, td { border: 1px solid #ccc; padding: .25rem .55rem; text-align: left; vertical-align: top; }
+th { background: #f3f4f6; }
+pre { background: #f6f8fa; padding: .8rem; overflow-x: auto; border-radius: 6px; font-size: .88rem; }
+code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+math[display="block"] { display: block; margin: .8rem 0; overflow-x: auto; overflow-y: hidden; padding: .2rem 0; }
+mtable.bmatrix { padding: 0 .35em; margin: 0 .15em;
+  background: linear-gradient(currentColor, currentColor) left top / .3em 1.5px no-repeat,
+              linear-gradient(currentColor, currentColor) left bottom / .3em 1.5px no-repeat,
+              linear-gradient(currentColor, currentColor) left top / 1.5px 100% no-repeat,
+              linear-gradient(currentColor, currentColor) right top / .3em 1.5px no-repeat,
+              linear-gradient(currentColor, currentColor) right bottom / .3em 1.5px no-repeat,
+              linear-gradient(currentColor, currentColor) right top / 1.5px 100% no-repeat; }
+img { max-width: 100%; height: auto; margin: .5rem 0; }
+.ok { color: #137333; font-weight: 600; } .fail { color: #b3261e; font-weight: 600; }
+.muted { color: #666; font-size: .9rem; }
+.figures { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
+.figures figure { margin: 0; max-width: 30rem; } figcaption { font-size: .85rem; color: #555; }
+"""
+
+
+def _markdown_renderer():
+    """markdown-it with tables and ``$…$``/``$$…$$`` math turned into MathML."""
+    from latex2mathml.converter import convert
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    from mdit_py_plugins.anchors import anchors_plugin
+
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md.use(dollarmath_plugin, double_inline=True)
+    # "## E1 — MLP …" gets id="e1", "## Errata: …" id="errata": the page's navigation links to them.
+    md.use(anchors_plugin, min_level=2, max_level=2, slug_func=_slug)
+
+    def inline(self, tokens, idx, options, env):
+        return _brackets(convert(tokens[idx].content.strip()))
+
+    def block(self, tokens, idx, options, env):
+        return _brackets(convert(tokens[idx].content.strip(), display="block")) + "\n"
+
+    md.add_render_rule("math_inline", inline)
+    md.add_render_rule("math_inline_double", block)
+    md.add_render_rule("math_block", block)
+    return md
+
+
+_BMATRIX = re.compile(r"<mo>&#x0005B;</mo><mtable>(.*?)</mtable><mo>&#x0005D;</mo>", re.S)
+
+
+def _brackets(mathml: str) -> str:
+    """A matrix's brackets drawn by CSS (``mtable.bmatrix``): a ``[`` glyph grows to the matrix's
+    height only with an OpenType math font, which many machines lack."""
+    return _BMATRIX.sub(r'<mtable class="bmatrix">\1</mtable>', mathml)
+
+
+def _slug(title: str) -> str:
+    return "".join(c for c in title.split()[0].lower() if c.isalnum())
+
+
+def _read_json(path: str, what: str):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise InputError(f"site: {path} is not valid JSON ({what}): {e.msg} at line {e.lineno}") from None
+
+
+def _copy(src: str, assets: str, name: str) -> str:
+    """Copies ``src`` into ``assets`` as ``name``; returns the page's link to it."""
+    shutil.copyfile(src, os.path.join(assets, name))
+    return f"assets/{name}"
+
+
+def _gradcheck_html(report: dict) -> str:
+    from jaxdl.layers import REGISTRY
+
+    rows = []
+    for layer in report["layers"]:
+        entry = REGISTRY.get(layer["name"].split("[")[0])
+        formula = html.escape(entry()[0].formula) if entry else ""
+        verdict = '<span class="ok">ok</span>' if layer["ok"] else '<span class="fail">FAIL</span>'
+        rows.append(
+            f"<tr><td><code>{html.escape(layer['name'])}</code></td><td>{verdict}</td>"
+            f"<td>{layer['max_abs_err_vs_autodiff']:.1e}</td><td>{layer['max_abs_err_vs_finite_diff']:.1e}</td>"
+            f"<td>{html.escape(layer.get('backward', ''))}</td><td>{formula}</td></tr>")
+    passed = sum(1 for layer in report["layers"] if layer["ok"])
+    return (
+        f"<p>{passed} of {len(report['layers'])} registry layers pass: the hand-derived backward pass against "
+        "<code>jax.vjp</code> of the forward pass (tolerance 1e-9) and against central finite differences (1e-6), "
+        "in float64 (<code>jaxdl gradcheck</code>).</p>\n<table><thead><tr><th>layer</th><th>verdict</th>"
+        "<th>max |manual − autodiff|</th><th>max |manual − finite diff|</th><th>backward</th><th>formula</th>"
+        "</tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>")
+
+
+def _runs_html(runs_dir: str, assets: str) -> str:
+    from jaxdl.train.experiments import EXPERIMENTS
+
+    parts = []
+    for name in sorted(os.listdir(runs_dir)):
+        summary_path = os.path.join(runs_dir, name, "summary.json")
+        if not os.path.isfile(summary_path):
+            continue
+        s = _read_json(summary_path, f"the summary of run {name}")
+        experiment = s.get("experiment", name)
+        headline = EXPERIMENTS[experiment].headline if experiment in EXPERIMENTS else ()
+        figures = ", ".join(f"{k} = {s[k]:.4g}" for k in headline if isinstance(s.get(k), (int, float)))
+        steps = f"{s['steps']:,} steps" if isinstance(s.get("steps"), int) else ""
+        wall = f" in {s['wall_seconds']:.1f} s" if isinstance(s.get("wall_seconds"), (int, float)) else ""
+        plots = [p for p in sorted(os.listdir(os.path.join(runs_dir, name))) if p.endswith(".png")]
+        images = "".join(
+            f'<figure><img src="{_copy(os.path.join(runs_dir, name, p), assets, f"run_{name}_{p}")}" '
+            f'alt="{html.escape(name)}: {html.escape(p)}"><figcaption>{html.escape(p)}</figcaption></figure>'
+            for p in plots)
+        parts.append(f"<h3>{html.escape(name)}</h3><p><code>jaxdl train {html.escape(experiment)}</code>: "
+                     f"{html.escape(figures)}{'; ' if figures and steps else ''}{steps}{wall}.</p>"
+                     f'<div class="figures">{images}</div>')
+    return "\n".join(parts)
+
+
+def _bench_html(report: dict, plots_dir: str, assets: str) -> str:
+    env = report.get("environment", {})
+    items = []
+    for suite in report.get("suites", {}).values():
+        for t in suite.get("targets", []):
+            verdict = {True: '<span class="ok">met</span>', False: '<span class="fail">not met</span>'}.get(t.get("met"), "n/a")
+            items.append(f"<li>{html.escape(suite.get('name', ''))}: {html.escape(t.get('target', ''))} — {verdict} "
+                         f"<span class=\"muted\">({html.escape(t.get('detail', ''))})</span></li>")
+    images = ""
+    if os.path.isdir(plots_dir):
+        images = "".join(
+            f'<figure><img src="{_copy(os.path.join(plots_dir, p), assets, f"bench_{p}")}" alt="{html.escape(p)}">'
+            f"<figcaption>{html.escape(p)}</figcaption></figure>"
+            for p in sorted(os.listdir(plots_dir)) if p.endswith(".png"))
+    where = html.escape(f"{env.get('device', '')}, jax {env.get('versions', {}).get('jax', '')}")
+    return f"<p class=\"muted\">{where}</p><ul>{''.join(items)}</ul><div class=\"figures\">{images}</div>"
+
+
+def build(results_dir: str = "results", out_dir: str | None = None) -> tuple[str, list[str]]:
+    """Writes the page and its assets; returns ``(path of index.html, warnings)``.
+
+    ``results_dir/exam.json`` (``jaxdl exam all --json``) is required; the gradient check, the
+    runs and the benchmarks are shown when their files are there.
+    """
+    from jaxdl.exams import PROBLEMS, sheet
+    from jaxdl.exams.figures import write_figures
+    from jaxdl.fileio import write_atomically
+
+    exam_path = os.path.join(results_dir, "exam.json")
+    if not os.path.isfile(exam_path):
+        raise InputError(f"site: {exam_path} not found; expected the answers of `jaxdl exam all --json {exam_path}` "
+                         "(make run writes it)")
+    results = _read_json(exam_path, "the exam answers")
+    names = [n for n in PROBLEMS if n in results]
+    if not names:
+        raise InputError(f"site: {exam_path} holds no exam answer; expected the output of `jaxdl exam all --json`")
+    out_dir = out_dir or os.path.join(results_dir, "site")
+    assets = os.path.join(out_dir, "assets")
+    os.makedirs(assets, exist_ok=True)
+
+    figures, warnings = write_figures(results, assets)
+    try:
+        text = sheet.markdown(results, names, {k: f"assets/{os.path.basename(v)}" for k, v in figures.items()},
+                              title="The exam, solved")
+    except (KeyError, TypeError, IndexError) as e:
+        raise InputError(f"site: {exam_path} lacks a field the sheet needs ({type(e).__name__}: {e}); it was written "
+                         "by another jaxdl version: run `jaxdl exam all --json` again") from None
+    body = _markdown_renderer().render(text)
+
+    sections = [("exam", "Exam answers", body)]
+    gradcheck = os.path.join(results_dir, "gradcheck.json")
+    if os.path.isfile(gradcheck):
+        sections.append(("gradcheck", "Gradient check", _gradcheck_html(_read_json(gradcheck, "the gradient check"))))
+    runs = os.path.join(results_dir, "runs")
+    if os.path.isdir(runs):
+        sections.append(("training", "Training runs", _runs_html(runs, assets)))
+    bench = os.path.join(results_dir, "bench.json")
+    if os.path.isfile(bench):
+        sections.append(("bench", "Benchmarks",
+                         _bench_html(_read_json(bench, "the benchmarks"), os.path.join(results_dir, "bench"), assets)))
+
+    from jaxdl import __version__
+
+    problems = [line[3:].split()[0] for line in text.splitlines() if line.startswith("## ")]
+    nav = "".join(f'<a href="#{_slug(p)}">{html.escape(p.rstrip(":"))}</a>' for p in problems)
+    nav += "".join(f'<a href="#{key}">{title}</a>' for key, title, _ in sections[1:])
+    page = (
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        f"<title>jaxdl {__version__}: the course companion</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        f"<nav>{nav}</nav>\n"
+        "<h1>jaxdl: the course companion</h1>\n"
+        "<p>Every layer of the course as a pure JAX function pair with its hand-derived backward pass proven "
+        "against autodiff, every exam answer worked out and checked, the generative models trained for real. "
+        f"Made by <code>make run</code> with jaxdl {__version__}; it needs no network.</p>\n"
+        + "".join(f'<section id="{key}">\n{_section_heading(key, title)}{content}\n</section>\n'
+                  for key, title, content in sections)
+        + "</body>\n</html>\n")
+    index = os.path.join(out_dir, "index.html")
+    write_atomically(index, page)
+    return index, warnings
+
+
+def _section_heading(key: str, title: str) -> str:
+    # The exam's sheet brings its own headings (its first is the page's exam title).
+    return "" if key == "exam" else f"<h2>{html.escape(title)}</h2>\n"
