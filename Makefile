@@ -12,18 +12,21 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/jaxdl gradcheck --formulas
-	$(BIN)/jaxdl exam all --json results/exam.json --graphs results/exam
+	$(BIN)/jaxdl gradcheck --formulas --json results/gradcheck.json
+	$(BIN)/jaxdl exam all --json results/exam.json --markdown results/exam/sheet.md --graphs results/exam
 	$(BIN)/jaxdl check-numpy jaxdl/check/lab_reference.py
 	@# The quiz's official solutions fail the check (exit code 1): that is the demonstration.
 	$(BIN)/jaxdl check-numpy tests/fixtures/numpy_lab/seed_quiz.py || test $$? -eq 1
 	$(BIN)/jaxdl train cnn_digits --workdir results/runs/cnn_digits
 	$(BIN)/jaxdl train nice_moons --workdir results/runs/nice_moons
 	$(BIN)/jaxdl train gan_ring --workdir results/runs/gan_ring
+	@# Last: the course page, from everything above (and results/bench.json after `make bench`).
+	$(BIN)/jaxdl site --results results
 
 # All suites (a few minutes on a 2-core CPU); `jaxdl bench --quick` for a one-minute check.
 bench: $(STAMP)
 	$(BIN)/jaxdl bench --json results/bench.json --plots results/bench
+	@if [ -f results/exam.json ]; then $(BIN)/jaxdl site --results results; fi
 
 # Two workers on a 2-core machine; a test file stays on one worker, so its compiled programs are reused.
 test: $(STAMP)

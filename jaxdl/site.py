@@ -185,8 +185,8 @@ def build(results_dir: str = "results", out_dir: str | None = None) -> tuple[str
     assets = os.path.join(out_dir, "assets")
     os.makedirs(assets, exist_ok=True)
 
-    figures, warnings = write_figures(results, assets)
     try:
+        figures, warnings = write_figures(results, assets)
         text = sheet.markdown(results, names, {k: f"assets/{os.path.basename(v)}" for k, v in figures.items()},
                               title="The exam, solved")
     except (KeyError, TypeError, IndexError) as e:
