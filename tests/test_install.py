@@ -59,8 +59,14 @@ def test_the_installed_wheel_works_without_the_checkout(wheel, tmp_path):
     train = jaxdl("train", "cnn_digits", "--workdir", "W", "--config.smoke=True", "--no-progress")
     assert train.returncode == 0, train.stderr
     assert "cnn_digits: 20 steps" in train.stdout and (empty / "W" / "summary.json").exists()
-    exam = jaxdl("exam", "all")
+    exam = jaxdl("exam", "all", "--json", "results/exam.json", "--markdown", "results/sheet.md")
     assert exam.returncode == 0, exam.stderr
+    # The sheet's code answers are read from the installed package (the lab and the PyTorch files).
+    sheet = (empty / "results" / "sheet.md").read_text()
+    assert "class Quadratic(Layer)" in sheet and "class AdditiveCoupling(nn.Module)" in sheet
+    page = jaxdl("site", "--results", "results")
+    assert page.returncode == 0, page.stderr
+    assert page.stdout.strip().endswith("results/site/index.html")
     lab = next(site.glob("jaxdl/check/lab_reference.py"))
     check = jaxdl("check-numpy", str(lab), "--no-progress")
     assert check.returncode == 0, check.stdout + check.stderr

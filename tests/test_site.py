@@ -60,7 +60,7 @@ def test_the_page_and_its_assets(site, capsys):
     assert "http://" not in page.replace('xmlns="http://www.w3.org/1998/Math/MathML"', "") and "https://" not in page
     # Every image the page links is a file beside it.
     links = re.findall(r'<img src="([^"]+)"', page)
-    assert len(links) == 6  # E1's two graphs, E3's board and filter, the run's plot, the bench chart
+    assert len(links) == 7  # E1: two graphs; E3: board, filter, line units; the run's plot; the bench chart
     for link in links:
         assert (index.parent / link).stat().st_size > 500, link
 
@@ -111,7 +111,7 @@ def test_the_page_in_a_headless_browser(site, tmp_path):
         finally:
             browser.close()
     assert messages == []
-    assert images == 6 and broken == []
+    assert images == 7 and broken == []
     assert len(sizes) > 150 and all(w > 0 and h > 0 for w, h in sizes)  # every formula laid out as MathML
     assert "$" not in text and "\\begin" not in text
     assert "E6 — One GAN training step" in text and "3,604,000 parameters" in text

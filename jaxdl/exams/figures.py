@@ -1,6 +1,6 @@
 """The solution sheets' pictures, drawn without system binaries: E1's computational graphs (SVG and
 PNG, by Graphviz's ``dot`` — the ``graphviz-pure`` wheel that jaxdl depends on, or a system
-``dot`` when one is installed), E3's example board and its hand-set filter (matplotlib)."""
+``dot`` when one is installed), E3's example board and its hand-set filters (matplotlib)."""
 
 from __future__ import annotations
 
@@ -111,11 +111,27 @@ def draw_filter(weights, stem: str) -> list[str]:
     return _save(fig, stem)
 
 
+def draw_line_units(weights, names, stem: str) -> list[str]:
+    """E3's fully connected layer as 8 hand-set 3×3 filters over the cells, one per line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    weights = np.asarray(weights, float)  # (9 cells, 8 lines)
+    fig, axes = plt.subplots(1, weights.shape[1], figsize=(1.3 * weights.shape[1], 1.7))
+    for k, ax in enumerate(axes):
+        _grid(ax, weights[:, k].reshape(3, 3), names[k], fmt=lambda v: f"{v:g}", vmin=0, vmax=weights.max())
+    fig.suptitle("fully connected units: weight per cell (bias −50 each)", fontsize=10)
+    return _save(fig, stem)
+
+
 def write_figures(results: dict, directory: str) -> tuple[dict[str, str], list[str]]:
     """Draws every picture the sheets of ``results`` use into ``directory``.
 
     Returns ``(figures, warnings)``: ``figures`` maps a picture's key (``e1_forward``,
-    ``e1_backward``, ``e3_board``, ``e3_filter``) to its SVG path; ``warnings`` says what could
+    ``e1_backward``, ``e3_board``, ``e3_filter``, ``e3_lines``) to its SVG path; ``warnings`` says what could
     not be drawn and why (the caller prints them on stderr: a missing picture is never silent).
     """
     os.makedirs(directory, exist_ok=True)
@@ -132,6 +148,8 @@ def write_figures(results: dict, directory: str) -> tuple[dict[str, str], list[s
         r = results["tictactoe"]
         draw_board(r["forward_example"]["image"], os.path.join(directory, "e3_board"))
         draw_filter(r["model"]["layers"][0]["W"], os.path.join(directory, "e3_filter"))
-        figures["e3_board"] = os.path.join(directory, "e3_board.svg")
-        figures["e3_filter"] = os.path.join(directory, "e3_filter.svg")
+        fc = r["model"]["layers"][1]
+        draw_line_units(fc["W"], fc["lines"], os.path.join(directory, "e3_lines"))
+        for key in ("e3_board", "e3_filter", "e3_lines"):
+            figures[key] = os.path.join(directory, f"{key}.svg")
     return figures, warnings

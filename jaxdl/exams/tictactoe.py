@@ -56,7 +56,7 @@ def solve(cfg=None) -> dict:
                  "W": tolist(conv_w), "b": 0.0,
                  "why": "per 3×3 cell: X glyph → 5/5 = 1, O glyph → (4 − 4)/5 = 0, empty → 0"},
                 {"layer": "fully connected", "inputs": 9, "outputs": 8, "W": tolist(np.asarray(params["dense_2"]["W"])),
-                 "b": tolist(np.asarray(params["dense_2"]["b"])),
+                 "b": tolist(np.asarray(params["dense_2"]["b"])), "lines": list(ttt.LINE_NAMES),
                  "why": f"one unit per line ({', '.join(ttt.LINE_NAMES)}): {ttt.ALPHA:g}·(#X on the line − 2.5)"},
                 {"layer": "global max pooling", "over": 8, "why": "the best line: +10 iff three X in a row, else ≤ −10"},
                 {"layer": "sigmoid", "why": "P(X won)"},
@@ -145,9 +145,11 @@ def sheet(result: dict, figures: dict | None = None) -> str:
         "The fully connected weights, one row per line (" + ", ".join(LINE_NAMES_PLAIN) + "), columns the "
         "cells row by row:",
         "",
-        display(rf"W_{{fc}}^\top = {tex(fc_w.T)}", rf"b_{{fc}} = {tex(fc_b)}"),
+        display(rf"W_{{\text{{fc}}}}^\top = {tex(fc_w.T)}", rf"b_{{\text{{fc}}}} = {tex(fc_b)}"),
         "",
     ]
+    if figures.get("e3_lines"):
+        out += [f"![the fully connected units as 3×3 filters over the cells]({figures['e3_lines']})", ""]
     if figures.get("e3_filter"):
         out += [f"![the convolution filter W_c]({figures['e3_filter']})", ""]
     out += [
