@@ -161,7 +161,8 @@ def solve(cfg) -> dict:
     d_grads = exam_view({"generator": params["generator"], "discriminator": aux["d_grads"]})["discriminator"]
     g_grads = exam_view({"generator": aux["g_grads"], "discriminator": params["discriminator"]})["generator"]
     new_view = exam_view(new)
-    hand = by_hand(initial, z, x, lr, slope, loss_name)
+    with np.errstate(all="ignore"):  # a diverging config (say lr = 1e999) is reported as non-finite, not raised
+        hand = by_hand(initial, z, x, lr, slope, loss_name)
     by_hand_err = max(
         abs(hand["d_loss"] - float(aux["d_loss"])), abs(hand["g_loss"] - float(aux["g_loss"])),
         *(float(np.max(np.abs(hand["d_grads"][k] - np.asarray(d_grads[k])))) for k in ("W1", "w2")),

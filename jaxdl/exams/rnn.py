@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl.errors import InputError
-from jaxdl.exams._common import display, matrix, num, tex, tolist
+from jaxdl.exams._common import display, matrix, tex, tolist
 from jaxdl.layers.recurrent import _ACTIVATIONS, rnn_states
 
 _L = math.log(2.0)  # 2 ln √2
