@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import pytest
 
 from jaxdl import cli
 from jaxdl.bench import suites
@@ -85,3 +86,36 @@ def test_the_machine_limits_and_a_busy_machine_are_measured():
     busy = monitor.others()
     burner.wait()
     assert busy is not None and busy > 0.5
+
+
+def test_the_training_suite_has_a_pytorch_column():
+    pytest.importorskip("torch", reason="PyTorch is not installed (pip install 'jaxdl[torch]')")
+    from jaxdl.bench.torch_peers import PEERS
+
+    result = suites.training(quick=True, names=["cnn_digits"], smoke=True)
+    by = {(r.case.split(" ")[0], r.candidate): r for r in result.rows}
+    for name in ("cnn_digits",):
+        assert name in PEERS
+        peer = by[(name, suites.PEER)]
+        assert peer.median_s > 0 and peer.ratio == 1.0 and "steps/s" in peer.note
+        for loop in ("scan", "step"):
+            row = next(r for (n, c), r in by.items() if n == name and f"loop={loop}" in c)
+            assert row.reference == suites.PEER and row.ratio == pytest.approx(row.median_s / peer.median_s)
+    verdicts = [t for t in result.targets if "PyTorch eager's steps/s" in t["target"]]
+    assert [t["target"].split(":")[0] for t in verdicts] == ["cnn_digits"]
+    assert "≥ 1.5×" in verdicts[0]["target"] and all(isinstance(t["met"], bool) for t in verdicts)
+
+
+def test_every_pytorch_peer_trains_its_smoke_config():
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install 'jaxdl[torch]')")
+    from jaxdl.bench.torch_peers import PEERS, make_peer
+    from jaxdl.train import experiments
+
+    torch.manual_seed(0)
+    for name in PEERS:
+        cfg = experiments.default_config(name)
+        cfg.smoke = True
+        cfg = experiments.resolve(cfg)
+        step = make_peer(torch, name, cfg, experiments.EXPERIMENTS[name]().data(cfg))
+        losses = [float(step()) for _ in range(3)]
+        assert all(np.isfinite(losses)), (name, losses)

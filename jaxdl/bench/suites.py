@@ -7,6 +7,8 @@ eagerly, as its users run it) and timed by :func:`jaxdl.bench.harness.measure`.
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections.abc import Callable
 
 import jax
@@ -509,41 +511,85 @@ def check_numpy(quick: bool) -> SuiteResult:
     return result
 
 
-def training(quick: bool) -> SuiteResult:
-    """Steps per second of each experiment's jitted train step at its default config, timed as
-    ``jaxdl train`` runs them, once with each step structure (``loop``: a ``lax.scan`` chunk, or
-    one jitted step per call): each config's ``loop`` is the one measured faster."""
+PEER = "PyTorch eager (same model, optimiser, batch)"
+# cnn_digits and mnist_cnn: at least 1.5× PyTorch eager's steps/s; every other experiment at least as fast.
+PEER_SPEEDUP = {"cnn_digits": 1.5, "mnist_cnn": 1.5}
+
+
+def training(quick: bool, names=None, smoke: bool = False) -> SuiteResult:
+    """Steps per second of each experiment's jitted train step at its default config (``smoke``:
+    its tiny smoke config), timed as ``jaxdl train`` runs them, with each step structure
+    (``loop``: a ``lax.scan`` chunk, or one jitted step per call) and, when PyTorch imports, the
+    same model, optimiser and batch in PyTorch eager: the candidates interleaved, round by round."""
     import ml_collections
 
+    from jaxdl.bench.torch_peers import PEERS, make_peer
     from jaxdl.train import experiments, trainer
 
-    steps = 10 if quick else 50
-    rows, slower = [], []
-    for name in experiments.EXPERIMENTS:
-        default = experiments.resolve(experiments.default_config(name))
+    torch = torch_module()
+    steps, rounds = (10, 3) if quick else (50, 5)
+    rows, slower, versus = [], [], []
+    for name in names or experiments.EXPERIMENTS:
+        default = experiments.default_config(name)
+        if smoke:
+            default.smoke = True
+        default = experiments.resolve(default)
         case = f"{name} (batch {default.batch_size})"
-        times = {}
+        task = experiments.EXPERIMENTS[name]()
+        data = task.data(default)
+        data_dev = {k: jnp.asarray(v) for k, v in data.items()}
+        cands = {}
         for loop in ("scan", "step"):
             cfg = ml_collections.ConfigDict(default.to_dict())
             cfg.loop = loop
-            task = experiments.EXPERIMENTS[name]()
-            data = task.data(cfg)
             params = task.init(cfg, data, KEY)
             optimizer = task.optimizer(cfg)
             _, data_sharding = trainer._mesh_and_shardings(cfg.batch_size)
             chunk = trainer._make_chunk(task, cfg, optimizer, data_sharding)
-            data_dev = {k: jnp.asarray(v) for k, v in data.items()}
             opt_state = optimizer.init(params)
-            times[loop] = measure(lambda: chunk(params, opt_state, KEY, data_dev, 0, steps), repeats=3,
-                                  min_run_s=0.0) / steps
             chosen = " (the config's)" if loop == default.loop else ""
-            rows.append(Row(case, f"one train step, loop={loop}{chosen}", times[loop],
-                            note=f"{1 / times[loop]:,.0f} steps/s"))
+            cands[f"one train step, loop={loop}{chosen}"] = (
+                lambda chunk=chunk, params=params, opt_state=opt_state:
+                jax.block_until_ready(chunk(params, opt_state, KEY, data_dev, 0, steps)))
+        if torch is not None and name in PEERS:
+            peer = make_peer(torch, name, default, data)
+            cands[PEER] = lambda peer=peer: [peer() for _ in range(steps)][-1].item()
+        for fn in cands.values():  # compilation, caches, allocator warm-up: not timed
+            fn()
+        times = {label: [] for label in cands}
+        for _ in range(rounds):  # interleaved: a busy moment falls on every candidate alike
+            for label, fn in cands.items():
+                t0 = time.perf_counter()
+                fn()
+                times[label].append((time.perf_counter() - t0) / steps)
+        med = {label: statistics.median(ts) for label, ts in times.items()}
+        for label, ts in times.items():
+            rows.append(Row(case, label, med[label], note=f"{1 / med[label]:,.0f} steps/s (rounds "
+                                                         f"{1 / max(ts):,.0f}–{1 / min(ts):,.0f})"))
+        loops = {loop: med[label] for label in med for loop in ("scan", "step") if f"loop={loop}" in label}
         # 1.25: away from the convolutional experiments (5× apart) the two structures differ by
         # less than this machine's run-to-run noise, and the verdict must not flip with it.
-        if times[default.loop] > 1.25 * min(times.values()):
-            slower.append(f"{name} ({default.loop} {times[default.loop] / min(times.values()):.2f}× the other)")
-    result = SuiteResult("training", rows, notes=[f"the median of 3 chunks of {steps} steps each, per step"])
+        if loops[default.loop] > 1.25 * min(loops.values()):
+            slower.append(f"{name} ({default.loop} {loops[default.loop] / min(loops.values()):.2f}× the other)")
+        if PEER in med:
+            need = PEER_SPEEDUP.get(name, 1.0)
+            speedup = med[PEER] / loops[default.loop]
+            versus.append({
+                "target": f"{name}: jaxdl's step ≥ {need:g}× PyTorch eager's steps/s",
+                "met": speedup >= need,
+                "detail": f"{1 / loops[default.loop]:,.0f} vs {1 / med[PEER]:,.0f} steps/s: {speedup:.2f}×",
+            })
+    result = SuiteResult("training", rows, notes=[
+        f"per step: the median of {rounds} interleaved rounds of {steps} steps each (the spread: the slowest and "
+        "fastest round); ratio: the time per step against PyTorch's (< 1: jaxdl is faster)",
+        *([f"PyTorch {torch.__version__} eager on the CPU with {torch.get_num_threads()} threads; its peers are "
+           "jaxdl/bench/torch_peers.py"] if torch is not None else []),
+    ])
+    result.add_ratios(PEER)
     result.targets.append({"target": "each experiment's config uses its faster step structure (within 1.25×, the noise)",
                            "met": not slower, "detail": "; ".join(slower) or "all"})
+    if torch is None:
+        result.targets.append({"target": "jaxdl's training steps against PyTorch eager", "met": None,
+                               "detail": "PyTorch is not installed (pip install 'jaxdl[torch]'): no comparison"})
+    result.targets += versus
     return result
