@@ -59,6 +59,10 @@ class Layer:
       backward_from_output: ``(params, y, dy) -> (dparams, dx)`` for layers whose backward
         needs only the output (a :func:`reversible` stack rebuilds its inputs with
         ``inverse``): :func:`with_manual_grad` then keeps ``y``, not ``x``, for the backward pass.
+      forward_with_residuals, backward_from_residuals: ``(params, x) -> (y, residuals)`` and
+        ``(params, x, residuals, dy) -> (dparams, dx)``, for layers whose backward reuses what
+        the forward computed (the LSTM's gates and states): :func:`with_manual_grad` then keeps
+        the residuals instead of recomputing them; ``backward`` is the two chained.
       autodiff_backward: the backward is ``jax.vjp`` of ``apply``, not a hand-derived formula
         (a flax module wrapped by :mod:`jaxdl.flax`): ``gradcheck`` says so instead of counting
         it as a proven formula.
@@ -74,6 +78,8 @@ class Layer:
     inverse_shape: Callable[[Shape], Shape] | None = None
     backward_from_output: Callable[[Params, jax.Array, jax.Array], tuple[Params, jax.Array]] | None = None
     autodiff_backward: bool = False
+    forward_with_residuals: Callable[[Params, jax.Array], tuple[jax.Array, Any]] | None = None
+    backward_from_residuals: Callable[[Params, jax.Array, Any, jax.Array], tuple[Params, jax.Array]] | None = None
 
     @property
     def invertible(self) -> bool:
@@ -168,6 +174,8 @@ def make_layer(
     log_det: Callable | None = None,
     inverse_shape: Callable[[Shape], Shape] | None = None,
     formula: str = "",
+    forward_with_residuals: Callable | None = None,
+    backward_from_residuals: Callable | None = None,
 ) -> Layer:
     """Builds a :class:`Layer` whose functions validate their arguments first.
 
@@ -175,7 +183,10 @@ def make_layer(
     ``apply``/``backward``/``inverse``/``log_det`` infer the expected params and output shape
     from it (once per input shape) and reject anything else before computing.
     ``inverse_shape`` maps an output shape back to the input shape (default: the same shape).
+    ``forward_with_residuals``/``backward_from_residuals``: see :class:`Layer` (both or neither).
     """
+    if (forward_with_residuals is None) != (backward_from_residuals is None):
+        raise ValueError(f"{name}: give both forward_with_residuals and backward_from_residuals, or neither")
 
     @functools.lru_cache(maxsize=64)
     def infer(shape: Shape):
@@ -213,6 +224,19 @@ def make_layer(
         dparams, dx = backward(_as_dtype(params, jnp.result_type(x)), x, dy)
         return _cast_like(dparams, params), dx
 
+    checked_forward_res = checked_backward_res = None
+    if forward_with_residuals is not None:
+
+        @functools.wraps(forward_with_residuals)
+        def checked_forward_res(params, x):
+            validate(params, x)
+            return forward_with_residuals(_as_dtype(params, jnp.result_type(x)), x)
+
+        @functools.wraps(backward_from_residuals)
+        def checked_backward_res(params, x, residuals, dy):
+            dparams, dx = backward_from_residuals(_as_dtype(params, jnp.result_type(x)), x, residuals, dy)
+            return _cast_like(dparams, params), dx
+
     checked_inverse = checked_log_det = None
     if inverse is not None:
         to_input = inverse_shape or (lambda s: s)
@@ -247,6 +271,8 @@ def make_layer(
         log_det=checked_log_det,
         formula=formula.strip(),
         inverse_shape=inverse_shape,
+        forward_with_residuals=checked_forward_res,
+        backward_from_residuals=checked_backward_res,
     )
 
 
@@ -434,7 +460,16 @@ def with_manual_grad(fn):
         def apply(params, x):
             return layer.apply(params, x)
 
-        if layer.backward_from_output is not None:  # keep only the output for the backward pass
+        if layer.forward_with_residuals is not None:  # keep what the forward computed, not recompute it
+            def fwd(params, x):
+                y, residuals = layer.forward_with_residuals(params, x)
+                return y, (params, x, residuals)
+
+            def bwd(res, dy):
+                params, x, residuals = res
+                dparams, dx = layer.backward_from_residuals(params, x, residuals, dy)
+                return _cast_like(dparams, params), _cast_like(dx, x)
+        elif layer.backward_from_output is not None:  # keep only the output for the backward pass
             def fwd(params, x):
                 y = layer.apply(params, x)
                 return y, (params, y, jnp.zeros((), x.dtype))

@@ -113,3 +113,33 @@ def test_one_optax_step_on_manual_grads_matches_autodiff(key):
 def test_with_manual_grad_rejects_other_objects():
     with pytest.raises(ValueError, match="with_manual_grad: expected a Layer or a Loss; got int"):
         with_manual_grad(3)
+
+
+def test_the_lstm_trains_on_its_forward_residuals():
+    """with_manual_grad keeps the LSTM's gates and states from the forward pass (no second forward
+    scan): the gradients equal autodiff's in float64, and the residual path is the one taken."""
+    import jax
+    import jax.numpy as jnp
+
+    from jaxdl.core import with_manual_grad
+    from jaxdl.layers import lstm
+
+    layer = lstm(5)
+    assert layer.forward_with_residuals is not None and layer.backward_from_residuals is not None
+    with jax.enable_x64(True):
+        key = jax.random.PRNGKey(3)
+        _, params = layer.init(key, (4, 7, 3), dtype=jnp.float64)
+        x = jax.random.normal(jax.random.fold_in(key, 1), (4, 7, 3), jnp.float64)
+        w = jax.random.normal(jax.random.fold_in(key, 2), (4, 7, 5), jnp.float64)
+        manual = with_manual_grad(layer)
+
+        def loss(apply):
+            return lambda p, x: jnp.sum(jnp.sin(apply(p, x)) * w)
+
+        got = jax.grad(loss(manual.apply), argnums=(0, 1))(params, x)
+        want = jax.grad(loss(layer.apply), argnums=(0, 1))(params, x)
+        for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+            assert float(jnp.max(jnp.abs(a - b))) < 1e-12
+        # One forward scan, not two: the backward reads the residuals the forward kept.
+        jaxpr = str(jax.make_jaxpr(jax.grad(loss(manual.apply)))(params, x))
+        assert jaxpr.count("scan[") == 2  # the forward's and the backward's

@@ -172,14 +172,26 @@ def lstm(hidden_size: int, forget_bias: float = 1.0) -> Layer:
     def apply(params, x):
         return _time_major(_lstm_scan(params, x, h_size)[5])
 
+    def forward_with_residuals(params, x):
+        # Trained through with_manual_grad, the backward reuses the forward's gates and states.
+        # (Keeping them also lets XLA compile each gate as its own fusion: on the CPU that loop
+        # runs about 1.7× faster than the h-only one, which fuses all gates into one.)
+        res = _lstm_scan(params, x, h_size)
+        return _time_major(res[5]), res
+
     def backward(params, x, dy):
-        i, f, g, o, c, h = _lstm_scan(params, x, h_size)
+        return backward_from_residuals(params, x, _lstm_scan(params, x, h_size), dy)
+
+    def backward_from_residuals(params, x, residuals, dy):
+        i, f, g, o, c, h = residuals
         c_prev = jnp.concatenate([jnp.zeros_like(c[:1]), c[:-1]], axis=0)
+
+        w_h_t = params["W_h"].T
 
         def step(carry, inputs):
             da_next, dc = carry
             dy_t, i, f, g, o, c, c_prev = inputs
-            dh = dy_t + da_next @ params["W_h"].T
+            dh = dy_t + da_next @ w_h_t
             tc = jnp.tanh(c)
             dc = dc + dh * o * (1 - tc * tc)
             da = jnp.concatenate(
@@ -202,6 +214,7 @@ def lstm(hidden_size: int, forget_bias: float = 1.0) -> Layer:
 
     return make_layer(
         name, init, apply, backward,
+        forward_with_residuals=forward_with_residuals, backward_from_residuals=backward_from_residuals,
         formula=(
             "c(t) = f⊙c(t−1) + i⊙g,  h(t) = o⊙tanh(c(t)),  [i f g o] = [σ σ tanh σ](x(t) W_x + h(t−1) W_h + b);  "
             "BPTT: δc = δc(t+1)⊙f(t+1) + δh⊙o⊙(1−tanh²c),  ∂L/∂a = [δc⊙g⊙i(1−i), δc⊙c(t−1)⊙f(1−f), δc⊙i⊙(1−g²), δh⊙tanh c⊙o(1−o)]"
