@@ -119,3 +119,27 @@ def test_every_pytorch_peer_trains_its_smoke_config():
         step = make_peer(torch, name, cfg, experiments.EXPERIMENTS[name]().data(cfg))
         losses = [float(step()) for _ in range(3)]
         assert all(np.isfinite(losses)), (name, losses)
+
+
+def test_interleaved_timing_keeps_every_round_of_every_candidate():
+    import time
+
+    from jaxdl.bench.harness import measure_interleaved
+
+    order = []
+
+    def sleeper(seconds, label):
+        def run():
+            order.append(label)
+            time.sleep(seconds)
+        return run
+
+    timed = measure_interleaved({"short": (sleeper(0.001, "short"), ()), "long": (sleeper(0.004, "long"), ())},
+                                repeats=3, min_run_s=0.008)
+    assert set(timed) == {"short", "long"}
+    for label, (median, runs) in timed.items():
+        assert len(runs) == 3 and min(runs) <= median <= max(runs)
+    assert 0.001 <= timed["short"][0] < timed["long"][0] and timed["long"][0] >= 0.004
+    # Round by round: the timed runs alternate between the candidates (calls grouped by run).
+    runs_in_order = [label for i, label in enumerate(order) if i == 0 or order[i - 1] != label]
+    assert runs_in_order[-6:] == ["short", "long"] * 3

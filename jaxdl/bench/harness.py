@@ -50,6 +50,36 @@ def measure(fn: Callable, *args, repeats: int = 7, min_run_s: float = 0.02, max_
     return statistics.median(runs)
 
 
+def measure_interleaved(cands: dict, repeats: int = 9, min_run_s: float = 0.02, max_calls: int = 1 << 16) -> dict:
+    """Like :func:`measure` for several candidates at once, ``{label: (fn, args)}``, their timed
+    runs interleaved round by round, so that a busy moment of the machine falls on all of them
+    alike and their ratios stay meaningful. Returns ``{label: (median s per call, [s per call
+    of each round])}``."""
+    calls = {}
+    for label, (fn, args) in cands.items():
+        _block(fn(*args))  # compilation, caches: not timed
+        k = 1
+        while True:
+            start = time.perf_counter()
+            for _ in range(k):
+                out = fn(*args)
+            _block(out)
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_run_s or k >= max_calls:
+                break
+            k = min(max_calls, max(2 * k, int(k * min_run_s / max(elapsed, 1e-9) * 1.2)))
+        calls[label] = k
+    runs = {label: [] for label in cands}
+    for _ in range(repeats):
+        for label, (fn, args) in cands.items():
+            start = time.perf_counter()
+            for _ in range(calls[label]):
+                out = fn(*args)
+            _block(out)
+            runs[label].append((time.perf_counter() - start) / calls[label])
+    return {label: (statistics.median(ts), ts) for label, ts in runs.items()}
+
+
 @dataclasses.dataclass
 class Row:
     """One timed candidate of one case of a suite."""

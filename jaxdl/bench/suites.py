@@ -17,7 +17,7 @@ import numpy as np
 import optax
 
 from jaxdl import layers as L
-from jaxdl.bench.harness import Row, SuiteResult, measure, torch_module
+from jaxdl.bench.harness import Row, SuiteResult, measure, measure_interleaved, torch_module
 from jaxdl.core import serial, with_manual_grad
 
 KEY = jax.random.PRNGKey(0)
@@ -164,6 +164,10 @@ def _coupling_bytes(what: str, x) -> int:
     return (3 if what == "forward+backward" else 2) * x.size * 4
 
 
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:.0f} µs" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
+
+
 def coupling(quick: bool, limits: dict) -> SuiteResult:
     shapes = [(32 if quick else 128, 64, 16, 16), (256, 8, 8, 8), (3, 2, 1, 1)]
     torch = torch_module()
@@ -185,13 +189,15 @@ def coupling(quick: bool, limits: dict) -> SuiteResult:
                 jax.jit(jax.value_and_grad(lambda x, w, b, dy: jnp.sum(_conv_coupling(x, w, b) * dy), argnums=(0, 1, 2))),
                 (x, wconv, bconv, dy), 3 * flops),
         }
-        for (what, cand), (fn, args, fl) in cands.items():
-            t = measure(fn, *args)
-            rows.append(Row(f"{what} {shape}", cand, t, gflops=fl / t / 1e9, gbps=_coupling_bytes(what, x) / t / 1e9))
         if torch is not None:
-            rows += _torch_coupling(torch, shape, np.asarray(x), np.asarray(dy), np.asarray(wconv), np.asarray(bconv), flops)
-            for r in rows[-3:]:
-                r.gbps = _coupling_bytes(r.case.split(" (")[0], x) / r.median_s / 1e9
+            for what, fn, args in _torch_coupling(torch, shape, np.asarray(x), np.asarray(dy), np.asarray(wconv),
+                                                  np.asarray(bconv)):
+                cands[(what, "PyTorch (eager)")] = (fn, args, flops * (3 if what == "forward+backward" else 1))
+        timed = measure_interleaved({key: (fn, args) for key, (fn, args, _) in cands.items()})
+        for (what, cand), (fn, args, fl) in cands.items():
+            t, runs = timed[(what, cand)]
+            rows.append(Row(f"{what} {shape}", cand, t, gflops=fl / t / 1e9, gbps=_coupling_bytes(what, x) / t / 1e9,
+                            note=f"runs {_us(min(runs))}–{_us(max(runs))}"))
     reference = "PyTorch (eager)" if torch is not None else "lax.conv"
     result = SuiteResult("coupling", rows, notes=[
         "GFLOP/s counts the 1×1 convolution (2·N·H·W·(C/2)² per application, ×3 for forward+backward); "
@@ -207,7 +213,7 @@ def coupling(quick: bool, limits: dict) -> SuiteResult:
         if r.gflops is not None and r.gbps:
             intensity = r.gflops / r.gbps  # flops per byte of the least traffic
             bound = min(limits["matmul_gflops"], intensity * limits["copy_gbps"])
-            r.note = f"{100 * r.gflops / bound:.0f}% of the roofline ({intensity:.1f} flop/B)"
+            r.note = f"{100 * r.gflops / bound:.0f}% of the roofline ({intensity:.1f} flop/B); {r.note}"
     if torch is not None:
         for what, need in (("forward", 1.0), ("inverse", 1.0), ("forward+backward", 1 / 1.5)):
             r = by.get((f"{what} {big}", "jaxdl"))
@@ -223,7 +229,9 @@ def coupling(quick: bool, limits: dict) -> SuiteResult:
     return result
 
 
-def _torch_coupling(torch, shape, x, dy, w, b, flops):
+def _torch_coupling(torch, shape, x, dy, w, b):
+    """PyTorch's coupling: ``[(what, fn, args)]`` for forward, inverse (both without autograd)
+    and forward+backward."""
     xt, dyt = torch.tensor(x), torch.tensor(dy)
     conv = torch.nn.Conv2d(shape[1] // 2, shape[1] // 2, 1)
     with torch.no_grad():
@@ -238,6 +246,12 @@ def _torch_coupling(torch, shape, x, dy, w, b, flops):
         y1, y2 = y.chunk(2, dim=1)
         return torch.cat((y1, y2 - conv(torch.relu(y1))), dim=1)
 
+    def no_grad(fn):
+        def run(*args):
+            with torch.no_grad():
+                return fn(*args)
+        return run
+
     xg = xt.clone().requires_grad_(True)
 
     def fb():
@@ -246,15 +260,7 @@ def _torch_coupling(torch, shape, x, dy, w, b, flops):
         forward(xg).backward(dyt)
         return xg.grad
 
-    rows = []
-    with torch.no_grad():
-        t = measure(forward, xt)
-        rows.append(Row(f"forward {shape}", "PyTorch (eager)", t, gflops=flops / t / 1e9))
-        t = measure(inverse, xt)
-        rows.append(Row(f"inverse {shape}", "PyTorch (eager)", t, gflops=flops / t / 1e9))
-    t = measure(fb)
-    rows.append(Row(f"forward+backward {shape}", "PyTorch (eager)", t, gflops=3 * flops / t / 1e9))
-    return rows
+    return [("forward", no_grad(forward), (xt,)), ("inverse", no_grad(inverse), (xt,)), ("forward+backward", fb, ())]
 
 
 # --------------------------------------------------------------------------------------------

@@ -89,6 +89,11 @@ def _shifted_views(x_pad, kernel, stride, out_hw):
     }
 
 
+def _batched(w, x):
+    """``w (F, C)`` times each ``x[n] (C, P)``: ``(N, F, P)``, as a batched matrix product."""
+    return jnp.einsum("nfc,ncp->nfp", jnp.broadcast_to(w, (x.shape[0],) + w.shape), x)
+
+
 def _promote(a, b):
     dtype = jnp.result_type(a, b)
     return a.astype(dtype), b.astype(dtype)
@@ -129,7 +134,10 @@ def conv_backward_input(w, dy, x_shape, stride, pads, groups: int = 1):
     f, cg, kh, kw = w.shape
     if _is_pointwise((kh, kw), stride, pads, groups):
         n, _, h, wd = dy.shape
-        dx = jnp.einsum("fc,nfp->ncp", w[:, :, 0, 0], dy.reshape(n, f, h * wd))
+        # As a batch of N products (the weight broadcast over the batch): measured faster in the
+        # coupling's backward on the CPU than one contraction (interleaved runs; the forward's
+        # own product measured the other way round, so it stays one contraction).
+        dx = _batched(w[:, :, 0, 0].T, dy.reshape(n, f, h * wd))
         return dx.reshape(x_shape)
     h, wd = x_shape[2:]
     (plo, phi), (qlo, qhi) = pads
@@ -175,7 +183,9 @@ def conv_backward_weight(x, dy, kernel, stride, pads, groups: int = 1):
         return dw.reshape(dy.shape[1], 1, kernel[0], kernel[1])
     if _is_pointwise(kernel, stride, pads, groups):
         n, c, h, wd = x.shape
-        dw = jnp.einsum("nfp,ncp->fc", dy.reshape(n, dy.shape[1], h * wd), x.reshape(n, c, h * wd))
+        # Per example, then summed over the batch: 2.7× faster on the CPU than one contraction over
+        # (N, H·W), which transposes both operands first.
+        dw = jnp.einsum("nfp,ncp->nfc", dy.reshape(n, dy.shape[1], h * wd), x.reshape(n, c, h * wd)).sum(axis=0)
         return dw[:, :, None, None]
     # Batch and channels swap roles: the batch is summed over (it is the contracted "feature"
     # axis), the input channels are the "batch" of this correlation. The padding is the
