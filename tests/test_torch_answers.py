@@ -68,7 +68,7 @@ def test_q3_additive_coupling_equals_jaxdl_and_inverts():
     _close(y, layer.apply(params, jnp.asarray(x)))
     _close(xt.grad, dx)
     _close(module.conv.weight.grad, dparams["conv2d_1"]["W"])
-    _close(module.conv.bias.grad, dparams["conv2d_1"]["b"], tol=1e-5)  # a sum of 18 terms of size ~1
+    _close(module.conv.bias.grad, dparams["conv2d_1"]["b"])
     _close(y[:, :2], x[:, :2], tol=0)  # y1 = x1 exactly
     with torch.no_grad():
         _close(module.inverse(y), x)
