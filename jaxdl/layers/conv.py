@@ -89,6 +89,12 @@ def _shifted_views(x_pad, kernel, stride, out_hw):
     }
 
 
+# Below this many pixels per image a 1×1 convolution's backward is one contraction over the
+# batch and pixels; from it on, a product per example (measured on the CPU: equal near 16
+# pixels, per example 2–5× faster at 64 and 256, 2–270× slower at 1).
+_PER_EXAMPLE_MIN_PIXELS = 32
+
+
 def _batched(w, x):
     """``w (F, C)`` times each ``x[n] (C, P)``: ``(N, F, P)``, as a batched matrix product."""
     return jnp.einsum("nfc,ncp->nfp", jnp.broadcast_to(w, (x.shape[0],) + w.shape), x)
@@ -134,10 +140,13 @@ def conv_backward_input(w, dy, x_shape, stride, pads, groups: int = 1):
     f, cg, kh, kw = w.shape
     if _is_pointwise((kh, kw), stride, pads, groups):
         n, _, h, wd = dy.shape
-        # As a batch of N products (the weight broadcast over the batch): measured faster in the
-        # coupling's backward on the CPU than one contraction (interleaved runs; the forward's
-        # own product measured the other way round, so it stays one contraction).
-        dx = _batched(w[:, :, 0, 0].T, dy.reshape(n, f, h * wd))
+        # With many pixels per image, a batch of N products (the weight broadcast over the batch)
+        # measured faster on the CPU than one contraction (1.4× at 16×16); with few (a squeezed
+        # flow's 1×1 images) N tiny products are far slower: there, one contraction.
+        if h * wd >= _PER_EXAMPLE_MIN_PIXELS:
+            dx = _batched(w[:, :, 0, 0].T, dy.reshape(n, f, h * wd))
+        else:
+            dx = jnp.einsum("fc,nfp->ncp", w[:, :, 0, 0], dy.reshape(n, f, h * wd))
         return dx.reshape(x_shape)
     h, wd = x_shape[2:]
     (plo, phi), (qlo, qhi) = pads
@@ -183,9 +192,12 @@ def conv_backward_weight(x, dy, kernel, stride, pads, groups: int = 1):
         return dw.reshape(dy.shape[1], 1, kernel[0], kernel[1])
     if _is_pointwise(kernel, stride, pads, groups):
         n, c, h, wd = x.shape
-        # Per example, then summed over the batch: 2.7× faster on the CPU than one contraction over
-        # (N, H·W), which transposes both operands first.
-        dw = jnp.einsum("nfp,ncp->nfc", dy.reshape(n, dy.shape[1], h * wd), x.reshape(n, c, h * wd)).sum(axis=0)
+        a, b = dy.reshape(n, dy.shape[1], h * wd), x.reshape(n, c, h * wd)
+        # With many pixels per image: per example, then summed over the batch (3× faster on the
+        # CPU at 16×16 than one contraction over (N, H·W), which transposes both operands first);
+        # with few, the one contraction (N tiny products are slower, 2–4× at 1×1).
+        dw = jnp.einsum("nfp,ncp->nfc", a, b).sum(axis=0) if h * wd >= _PER_EXAMPLE_MIN_PIXELS \
+            else jnp.einsum("nfp,ncp->fc", a, b)
         return dw[:, :, None, None]
     # Batch and channels swap roles: the batch is summed over (it is the contracted "feature"
     # axis), the input channels are the "batch" of this correlation. The padding is the
