@@ -1,6 +1,7 @@
 """The benchmark harness keeps working (no timing is asserted: speed is measured by `make bench`)."""
 
 import json
+import re
 
 import jax
 import jax.numpy as jnp
@@ -92,18 +93,18 @@ def test_the_training_suite_has_a_pytorch_column():
     pytest.importorskip("torch", reason="PyTorch is not installed (pip install 'jaxdl[torch]')")
     from jaxdl.bench.torch_peers import PEERS
 
-    result = suites.training(quick=True, names=["cnn_digits"], smoke=True)
-    by = {(r.case.split(" ")[0], r.candidate): r for r in result.rows}
-    for name in ("cnn_digits",):
-        assert name in PEERS
-        peer = by[(name, suites.PEER)]
-        assert peer.median_s > 0 and peer.ratio == 1.0 and "steps/s" in peer.note
-        for loop in ("scan", "step"):
-            row = next(r for (n, c), r in by.items() if n == name and f"loop={loop}" in c)
-            assert row.reference == suites.PEER and row.ratio == pytest.approx(row.median_s / peer.median_s)
+    name = "gan_ring"  # dense layers only: the quickest peer to compile twice (scan and step)
+    assert name in PEERS and suites.PEER_SPEEDUP == {"cnn_digits": 1.5, "mnist_cnn": 1.5}
+    result = suites.training(quick=True, names=[name], smoke=True)
+    peer = next(r for r in result.rows if r.candidate == suites.PEER)
+    assert peer.case.startswith(name) and peer.median_s > 0 and peer.ratio == 1.0 and "steps/s" in peer.note
+    for loop in ("scan", "step"):
+        row = next(r for r in result.rows if f"loop={loop}" in r.candidate)
+        assert row.reference == suites.PEER and row.ratio == pytest.approx(row.median_s / peer.median_s)
+        assert re.search(r"steps/s \(rounds [\d,]+–[\d,]+\)", row.note)
     verdicts = [t for t in result.targets if "PyTorch eager's steps/s" in t["target"]]
-    assert [t["target"].split(":")[0] for t in verdicts] == ["cnn_digits"]
-    assert "≥ 1.5×" in verdicts[0]["target"] and all(isinstance(t["met"], bool) for t in verdicts)
+    assert len(verdicts) == 1 and verdicts[0]["target"].startswith(f"{name}: jaxdl's step ≥ 1×")
+    assert isinstance(verdicts[0]["met"], bool) and " vs " in verdicts[0]["detail"]
 
 
 def test_every_pytorch_peer_trains_its_smoke_config():
@@ -111,12 +112,18 @@ def test_every_pytorch_peer_trains_its_smoke_config():
     from jaxdl.bench.torch_peers import PEERS, make_peer
     from jaxdl.train import experiments
 
+    rng = np.random.default_rng(0)
+    # The MNIST experiments' data, by shape (reading the real digits takes seconds and the peers
+    # only index them): 100 images, labels 0–9.
+    mnist = {"mnist_cnn": {"x_train": rng.uniform(size=(100, 1, 28, 28)), "y_train": rng.integers(0, 10, 100)},
+             "nice_mnist": {"x_train": rng.uniform(size=(100, 784))}}
     torch.manual_seed(0)
     for name in PEERS:
         cfg = experiments.default_config(name)
         cfg.smoke = True
         cfg = experiments.resolve(cfg)
-        step = make_peer(torch, name, cfg, experiments.EXPERIMENTS[name]().data(cfg))
+        data = mnist.get(name) or experiments.EXPERIMENTS[name]().data(cfg)
+        step = make_peer(torch, name, cfg, data)
         losses = [float(step()) for _ in range(3)]
         assert all(np.isfinite(losses)), (name, losses)
 

@@ -99,7 +99,7 @@ def test_one_optax_step_on_manual_grads_matches_autodiff(key):
     opt = optax.sgd(0.1)
 
     def step(model, loss):
-        g = jax.grad(lambda p: loss.apply(model.apply(p, x), y))(params)
+        g = jax.jit(jax.grad(lambda p: loss.apply(model.apply(p, x), y)))(params)
         updates, _ = opt.update(g, opt.init(params), params)
         return optax.apply_updates(params, updates)
 
@@ -136,8 +136,8 @@ def test_the_lstm_trains_on_its_forward_residuals():
         def loss(apply):
             return lambda p, x: jnp.sum(jnp.sin(apply(p, x)) * w)
 
-        got = jax.grad(loss(manual.apply), argnums=(0, 1))(params, x)
-        want = jax.grad(loss(layer.apply), argnums=(0, 1))(params, x)
+        got = jax.jit(jax.grad(loss(manual.apply), argnums=(0, 1)))(params, x)
+        want = jax.jit(jax.grad(loss(layer.apply), argnums=(0, 1)))(params, x)
         for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
             assert float(jnp.max(jnp.abs(a - b))) < 1e-12
         # One forward scan, not two: the backward reads the residuals the forward kept.
