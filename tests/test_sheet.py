@@ -7,8 +7,6 @@ import math
 import os
 import re
 import shutil
-import subprocess
-import sys
 
 import pytest
 
@@ -130,18 +128,18 @@ def _has_torch() -> bool:
     return importlib.util.find_spec("torch") is not None
 
 
-def test_the_sheets_numpy_classes_pass_check_numpy(sheet, tmp_path):
+def test_the_sheets_numpy_classes_pass_check_numpy(sheet, tmp_path, capsys):
     text, _ = sheet
     classes = [b for b in code_blocks(text) if re.match(r"class \w+\(Layer\)", b)]
     assert [re.match(r"class (\w+)", b).group(1) for b in classes] == ["ResBlock", "Quadratic", "Swish"]
     lab = tmp_path / "sheet_answers.py"
     lab.write_text(NUMPY_PREAMBLE + "\n\n" + "\n\n".join(classes))
-    done = subprocess.run([sys.executable, "-m", "jaxdl.cli", "check-numpy", str(lab)], capture_output=True, text=True,
-                          timeout=240)
-    assert done.returncode == 0, done.stdout + done.stderr
+    # The students' side runs in check-numpy's own worker processes; the verdict is decided here.
+    assert cli.main(["check-numpy", str(lab), "--no-progress"]) == 0
+    out = capsys.readouterr().out
     for name in ("Quadratic", "Swish", "ResBlock"):
-        assert re.search(rf"^ok\s+{name}\s+\((\d+)/\1 checks\)", done.stdout, re.M), done.stdout
-    assert "3/3 classes ok" in done.stdout
+        assert re.search(rf"^ok\s+{name}\s+\((\d+)/\1 checks\)", out, re.M), out
+    assert "3/3 classes ok" in out
 
 
 def test_pictures_are_drawn_and_linked(sheet):
