@@ -15,15 +15,19 @@ from jaxdl.config import default_config_path, load_config
 LESSON_OVERRIDES = ["latent_size=16", "optimizer=sgd", "learning_rate=1e-2"]
 
 
-def experiment_table(summaries: dict) -> str:
-    """A Markdown table: experiment, headline figures, steps, wall time."""
+def headline_figures(experiment: str, summary: dict) -> str:
+    """``"name = value, ..."`` for the experiment's headline figures found in a run's summary."""
     from jaxdl.train.experiments import EXPERIMENTS
 
+    keys = EXPERIMENTS[experiment].headline if experiment in EXPERIMENTS else ()
+    return ", ".join(f"{k} = {summary[k]:.4g}" for k in keys if isinstance(summary.get(k), (int, float)))
+
+
+def experiment_table(summaries: dict) -> str:
+    """A Markdown table: experiment, headline figures, steps, wall time."""
     lines = ["| experiment | result | steps | wall time |", "|---|---|---|---|"]
     for name, s in summaries.items():
-        headline = EXPERIMENTS[name].headline if name in EXPERIMENTS else ()
-        figures = ", ".join(f"{k} = {s[k]:.4g}" for k in headline if k in s)
-        lines.append(f"| `{name}` | {figures} | {s['steps']:,} | {s['wall_seconds']:.0f} s |")
+        lines.append(f"| `{name}` | {headline_figures(name, s)} | {s['steps']:,} | {s['wall_seconds']:.0f} s |")
     return "\n".join(lines)
 
 

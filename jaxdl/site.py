@@ -121,7 +121,7 @@ def _gradcheck_html(report: dict) -> str:
 
 
 def _runs_html(runs_dir: str, assets: str) -> str:
-    from jaxdl.train.experiments import EXPERIMENTS
+    from jaxdl.report import headline_figures
 
     parts = []
     for name in sorted(os.listdir(runs_dir)):
@@ -130,8 +130,7 @@ def _runs_html(runs_dir: str, assets: str) -> str:
             continue
         s = _read_json(summary_path, f"the summary of run {name}")
         experiment = s.get("experiment", name)
-        headline = EXPERIMENTS[experiment].headline if experiment in EXPERIMENTS else ()
-        figures = ", ".join(f"{k} = {s[k]:.4g}" for k in headline if isinstance(s.get(k), (int, float)))
+        figures = headline_figures(experiment, s)
         steps = f"{s['steps']:,} steps" if isinstance(s.get("steps"), int) else ""
         wall = f" in {s['wall_seconds']:.1f} s" if isinstance(s.get("wall_seconds"), (int, float)) else ""
         plots = [p for p in sorted(os.listdir(os.path.join(runs_dir, name))) if p.endswith(".png")]

@@ -12,29 +12,13 @@ import pytest
 
 from jaxdl import cli
 from jaxdl.exams import figures
+from jaxdl.exams._common import lab_source
 
-NUMPY_PREAMBLE = '''
-from abc import ABCMeta, abstractmethod
-
-import numpy as np
-
-
-def variance_scaling_initializer(shape, fan_in, factor=2.0, seed=None):
-    return np.random.normal(0, np.sqrt(factor / fan_in), shape)
-
-
-class Layer(metaclass=ABCMeta):
-    @abstractmethod
-    def forward(self, inputs):
-        pass
-
-    @abstractmethod
-    def backward_inputs(self, grads):
-        pass
-
-    def backward_params(self, grads):
-        pass
-'''
+# The lab's header as a student's layers.py has it: imports, the initializer, the Layer base.
+NUMPY_PREAMBLE = "\n\n".join([
+    "from abc import ABCMeta, abstractmethod\n\nimport numpy as np",
+    lab_source("variance_scaling_initializer"), lab_source("Layer"),
+])
 
 
 @pytest.fixture(scope="module")

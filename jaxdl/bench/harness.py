@@ -21,14 +21,9 @@ def _block(out):
     return out
 
 
-def measure(fn: Callable, *args, repeats: int = 7, min_run_s: float = 0.02, max_calls: int = 1 << 16) -> float:
-    """Median seconds per call of ``fn(*args)``.
-
-    The first call (compilation, caches) is not timed. Each timed run makes ``k`` back-to-back
-    calls and waits for the last result, ``k`` chosen so that a run lasts at least
-    ``min_run_s`` (so microsecond calls are not lost in timer noise); the result is the median
-    over ``repeats`` runs of run time / ``k``.
-    """
+def _calls_per_run(fn: Callable, args, min_run_s: float, max_calls: int) -> int:
+    """After one untimed call (compilation, caches), how many back-to-back calls make a timed run
+    last at least ``min_run_s``."""
     _block(fn(*args))
     k = 1
     while True:
@@ -38,8 +33,19 @@ def measure(fn: Callable, *args, repeats: int = 7, min_run_s: float = 0.02, max_
         _block(out)
         elapsed = time.perf_counter() - start
         if elapsed >= min_run_s or k >= max_calls:
-            break
+            return k
         k = min(max_calls, max(2 * k, int(k * min_run_s / max(elapsed, 1e-9) * 1.2)))
+
+
+def measure(fn: Callable, *args, repeats: int = 7, min_run_s: float = 0.02, max_calls: int = 1 << 16) -> float:
+    """Median seconds per call of ``fn(*args)``.
+
+    The first call (compilation, caches) is not timed. Each timed run makes ``k`` back-to-back
+    calls and waits for the last result, ``k`` chosen so that a run lasts at least
+    ``min_run_s`` (so microsecond calls are not lost in timer noise); the result is the median
+    over ``repeats`` runs of run time / ``k``.
+    """
+    k = _calls_per_run(fn, args, min_run_s, max_calls)
     runs = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -55,20 +61,7 @@ def measure_interleaved(cands: dict, repeats: int = 9, min_run_s: float = 0.02, 
     runs interleaved round by round, so that a busy moment of the machine falls on all of them
     alike and their ratios stay meaningful. Returns ``{label: (median s per call, [s per call
     of each round])}``."""
-    calls = {}
-    for label, (fn, args) in cands.items():
-        _block(fn(*args))  # compilation, caches: not timed
-        k = 1
-        while True:
-            start = time.perf_counter()
-            for _ in range(k):
-                out = fn(*args)
-            _block(out)
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_run_s or k >= max_calls:
-                break
-            k = min(max_calls, max(2 * k, int(k * min_run_s / max(elapsed, 1e-9) * 1.2)))
-        calls[label] = k
+    calls = {label: _calls_per_run(fn, args, min_run_s, max_calls) for label, (fn, args) in cands.items()}
     runs = {label: [] for label in cands}
     for _ in range(repeats):
         for label, (fn, args) in cands.items():

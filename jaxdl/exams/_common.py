@@ -105,14 +105,15 @@ def code_block(text: str, language: str = "python") -> str:
     return f"```{language}\n{text.strip()}\n```"
 
 
-def lab_class_source(name: str) -> str:
-    """The source of one class of jaxdl's correct numpy lab (``jaxdl/check/lab_reference.py``),
-    the lab's ``Layer`` interface, as the sheet shows it (``jaxdl check-numpy`` passes it)."""
+def lab_source(name: str) -> str:
+    """The source of one class or function of jaxdl's correct numpy lab
+    (``jaxdl/check/lab_reference.py``, the lab's ``Layer`` interface), as the sheet shows it
+    (``jaxdl check-numpy`` passes it)."""
     import ast
     from importlib import resources
 
     text = resources.files("jaxdl.check").joinpath("lab_reference.py").read_text(encoding="utf-8")
     for node in ast.parse(text).body:
-        if isinstance(node, ast.ClassDef) and node.name == name:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name == name:
             return ast.get_source_segment(text, node)
-    raise KeyError(f"lab_reference.py has no class {name!r}")
+    raise KeyError(f"lab_reference.py has no class or function {name!r}")

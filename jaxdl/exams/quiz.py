@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl.check import check_layer_at
-from jaxdl.exams._common import code_block, display, erratum, lab_class_source, num, tex, tolist
+from jaxdl.exams._common import code_block, display, erratum, lab_source, num, tex, tolist
 from jaxdl.layers import additive_coupling, avg_pool2d, conv2d, conv_avg_pool2d, quadratic, swish
 
 # Small numbers a reader can follow: N = 2 examples of D = 3.
@@ -217,7 +217,7 @@ def sheet(result: dict, figures: dict | None = None) -> str:
         "",
         "**The numpy class** (the lab's `Layer` interface; `jaxdl check-numpy` passes it):",
         "",
-        code_block(lab_class_source("Quadratic")),
+        code_block(lab_source("Quadratic")),
         "",
         "## Q1b — Swish $g(x, \\beta) = x \\cdot \\sigma(\\beta x)$",
         "",
@@ -235,7 +235,7 @@ def sheet(result: dict, figures: dict | None = None) -> str:
         "",
         "**The numpy class:**",
         "",
-        code_block(lab_class_source("Swish")),
+        code_block(lab_source("Swish")),
         "",
         "## Q2 — Average pooling from `nn.Conv2d`",
         "",

@@ -8,7 +8,7 @@ import numpy as np
 
 from jaxdl.check import check_layer_at
 from jaxdl.errors import InputError
-from jaxdl.exams._common import code_block, display, erratum, lab_class_source, matrix, tex, tolist
+from jaxdl.exams._common import code_block, display, erratum, lab_source, matrix, tex, tolist
 from jaxdl.layers import res_block
 
 
@@ -120,7 +120,7 @@ def sheet(result: dict, figures: dict | None = None) -> str:
         "",
         "**The numpy class** (the lab's `Layer` interface; `jaxdl check-numpy` passes it):",
         "",
-        code_block(lab_class_source("ResBlock")),
+        code_block(lab_source("ResBlock")),
         "",
         "**The PyTorch module** (`jaxdl/exams/torch_answers/res_block.py`; tested against jaxdl's `res_block` on "
         "the same weights):",
