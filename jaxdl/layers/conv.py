@@ -89,12 +89,6 @@ def _shifted_views(x_pad, kernel, stride, out_hw):
     }
 
 
-# Below this many pixels per image a 1×1 convolution's weight gradient is one contraction over
-# the batch and pixels; from it on, a product per example summed over the batch (measured on the
-# CPU: equal near 16 pixels, per example 2–3× faster at 64 and 256, 2–4× slower at 1).
-_PER_EXAMPLE_MIN_PIXELS = 32
-
-
 def _promote(a, b):
     dtype = jnp.result_type(a, b)
     return a.astype(dtype), b.astype(dtype)
@@ -135,9 +129,6 @@ def conv_backward_input(w, dy, x_shape, stride, pads, groups: int = 1):
     f, cg, kh, kw = w.shape
     if _is_pointwise((kh, kw), stride, pads, groups):
         n, _, h, wd = dy.shape
-        # One contraction. (A batch of N products, the weight broadcast over the batch, measured
-        # up to 1.4× faster at 16×16, but XLA keeps each layer's broadcast weight alive: a
-        # reversible stack's memory then grew by 0.45 MiB per coupling instead of staying flat.)
         dx = jnp.einsum("fc,nfp->ncp", w[:, :, 0, 0], dy.reshape(n, f, h * wd))
         return dx.reshape(x_shape)
     h, wd = x_shape[2:]
@@ -184,12 +175,7 @@ def conv_backward_weight(x, dy, kernel, stride, pads, groups: int = 1):
         return dw.reshape(dy.shape[1], 1, kernel[0], kernel[1])
     if _is_pointwise(kernel, stride, pads, groups):
         n, c, h, wd = x.shape
-        a, b = dy.reshape(n, dy.shape[1], h * wd), x.reshape(n, c, h * wd)
-        # With many pixels per image: per example, then summed over the batch (3× faster on the
-        # CPU at 16×16 than one contraction over (N, H·W), which transposes both operands first);
-        # with few, the one contraction (N tiny products are slower, 2–4× at 1×1).
-        dw = jnp.einsum("nfp,ncp->nfc", a, b).sum(axis=0) if h * wd >= _PER_EXAMPLE_MIN_PIXELS \
-            else jnp.einsum("nfp,ncp->fc", a, b)
+        dw = jnp.einsum("nfp,ncp->fc", dy.reshape(n, dy.shape[1], h * wd), x.reshape(n, c, h * wd))
         return dw[:, :, None, None]
     # Batch and channels swap roles: the batch is summed over (it is the contracted "feature"
     # axis), the input channels are the "batch" of this correlation. The padding is the
