@@ -282,66 +282,117 @@ def _cmd_count_wins(args) -> int:
 # check-numpy
 
 
+def _refuse_option_files(argv) -> None:
+    """A file named like an option (``--layer=ReLU``), expanded by the shell from ``*``, would
+    change how every submission is graded: refused, with the way out."""
+    for arg in argv:
+        if arg == "--":
+            return
+        if arg.startswith("-") and os.path.lexists(arg):
+            raise UsageError(f"jaxdl check-numpy: {arg!r} is an option and also a file here (a shell pattern "
+                             "expanded to it?): put -- before the paths, or write ./* instead of *")
+
+
 def _cmd_check_numpy(args) -> int:
     from jaxdl.check import numpy_check as nc
+    from jaxdl.check.numpy_check.results import terminal
 
+    _refuse_option_files(getattr(args, "argv", ()))
     outputs = [p for p in (args.gradebook, args.json) if p]
     if len(outputs) == 2 and os.path.abspath(args.gradebook) == os.path.abspath(args.json):
         raise UsageError("jaxdl check-numpy: --gradebook and --json name the same file")
+    if args.layer and (args.require or args.assignment):
+        raise UsageError("jaxdl check-numpy: --layer and --require/--assignment both choose the classes; give one")
+    assignment = nc.load_assignment(args.assignment, args.require)  # exit 2 before any work
+    for layer in args.layer or ():
+        if not layer.isidentifier():
+            from jaxdl.check.numpy_check.build import parse_call
+
+            parse_call(layer)
     subs = nc.find_submissions(args.paths, args.entry)  # BadPath (exit 2) before any work
-    inputs = {os.path.realpath(p) for p in args.paths} | {os.path.realpath(s.file) for s in subs}
+    inputs = {os.path.realpath(p) for p in args.paths} | {os.path.realpath(s.file) for s in subs if s.file}
     for out in outputs:
         if os.path.realpath(out) in inputs:
             raise UsageError(f"jaxdl check-numpy: refusing to write {out!r}: it is one of the files being checked")
         _check_writable("jaxdl check-numpy", out)
-    opts = nc.Options(tuple(args.layer or ()), 0, args.time_limit, args.memory_limit)
-    try:
-        results = nc.grade(args.paths, entry=args.entry, jobs=args.jobs, progress=not args.no_progress, opts=opts)
-    except nc.CheckerError as e:
-        print(str(e), file=sys.stderr)
-        return 1
-    single = len(results) == 1
-    if single:
+    opts = nc.Options(tuple(args.layer or ()), 0, args.time_limit, args.memory_limit, args.sandbox, assignment)
+    from jaxdl.check.numpy_check import sandbox
+
+    mode = nc.grade_mode(opts, len(subs), args.allow_weaker_sandbox)  # WeakSandbox (exit 2) before any work
+    walls = sandbox.machine_walls()
+    if mode == "namespaces":
+        print(f"check-numpy: sandbox: namespaces (user, pid, net, mount, ipc, uts), Landlock ABI {walls['landlock']}, "
+              f"{'seccomp' if walls['seccomp'] else 'no seccomp'}, CPU, memory, process and disk limits", file=sys.stderr)
+    else:
+        print(f"check-numpy: sandbox: WEAKER ({mode}: " + ("Landlock and seccomp where the kernel has them, and limits"
+              if mode == "process" else "resource limits only") + f"; no namespaces: {walls['why'] or 'not asked for'}); "
+              "a student's code can see this machine's files and network", file=sys.stderr)
+    results = nc.grade(args.paths, entry=args.entry, jobs=args.jobs, progress=not args.no_progress, opts=opts,
+                       allow_weaker=True)
+    if len(results) == 1 and not assignment:
         _print_submission_detail(results[0])
     else:
         _print_class_summary(results)
     for r in results:  # one line per submission that could not be checked, on stderr too
         if r.error:
-            print(f"{r.name}: {r.error}", file=sys.stderr)
-    if args.gradebook:  # an OSError here is reported by main(): one line, exit 2
-        nc.write_atomically(args.gradebook, nc.gradebook_csv(results))
-    if args.json:
-        nc.write_atomically(args.json, nc.report_json(results))
-    return 0 if all(r.ok for r in results) else 1
+            print(terminal(f"{r.name}: {r.error}"), file=sys.stderr)
+    internal = [r for r in results if r.internal]
+    if internal:
+        print(f"jaxdl check-numpy: the checker itself failed on {len(internal)} submission(s) (a bug in jaxdl; "
+              "each is a failing row, and --json holds the traceback)", file=sys.stderr)
+    # Every student process has ended (grade returns only then): the results are written now.
+    try:
+        if args.gradebook:
+            nc.write_atomically(args.gradebook, nc.gradebook_csv(results, args.gradebook_format, args.pseudonymize))
+        if args.json:
+            nc.write_atomically(args.json, nc.report_json(results, args.pseudonymize))
+    except OSError as e:
+        print(f"jaxdl check-numpy: could not write the results to {e.filename or 'the output'!r}: "
+              f"{e.strerror or e} (nothing was written there)", file=sys.stderr)
+        return 1
+    return 0 if all(r.ok for r in results) and not internal else 1
 
 
 def _print_submission_detail(r) -> None:
-    print(f"check-numpy {r.name}: float64, finite differences of your own forward, and jaxdl's layers")
+    from jaxdl.check.numpy_check.results import terminal as t
+
+    print(f"check-numpy {t(r.name)}: float64, finite differences of your own forward, and jaxdl's layers")
     if r.error:
-        print(f"\nFAIL {r.error}")
+        print(f"\nFAIL {t(r.error)}")
         return
     for c in r.classes:
         passed = sum(k.ok for k in c.checks)
-        print(f"\n{'ok  ' if c.ok else 'FAIL'} {c.cls}  ({passed}/{len(c.checks)} checks)   built as {c.built_as}")
+        print(f"\n{'ok  ' if c.ok else 'FAIL'} {t(c.cls)}  ({passed}/{len(c.checks)} checks)   built as {t(c.built_as)}")
+        blocked: dict[str, int] = {}
         for k in c.checks:
-            if not k.ok:
-                print(f"      ✗ {k.name}: {k.detail}")
+            if k.ok:
+                continue
+            if k.detail.startswith("could not run: "):  # one line for the checks a failure above kept from running
+                reason = k.detail.removeprefix("could not run: ")
+                blocked[reason] = blocked.get(reason, 0) + 1
+            else:
+                print(f"      ✗ {t(k.name)}: {t(k.detail)}" if k.detail else f"      ✗ {t(k.name)}")
+        for reason, n in blocked.items():
+            print(f"      ✗ {n} more check{'s' if n > 1 else ''} could not run: {t(reason)}")
         for note in c.notes:
-            print(f"      note: {note}")
-    failed = [c.cls for c in r.classes if not c.ok]
+            print(f"      note: {t(note)}")
+    failed = [t(c.cls) for c in r.classes if not c.ok]
     print(f"\n{len(r.classes) - len(failed)}/{len(r.classes)} classes ok" + (f"; failing: {', '.join(failed)}" if failed else ""))
 
 
 def _print_class_summary(results) -> None:
-    width = min(max(len(r.name) for r in results) + 2, 48)
+    from jaxdl.check.numpy_check.results import terminal as t
+
+    width = min(max(len(t(r.name)) for r in results) + 2, 48)
     print(f"check-numpy: {len(results)} submissions (float64, finite differences and jaxdl's layers)\n")
     for r in results:
         ok = sum(c.ok for c in r.classes)
         status = "ok  " if r.ok else "FAIL"
-        print(f"{status} {r.name:<{width}} " + (r.error if r.error else f"{ok}/{len(r.classes)} classes ok"))
+        points = f"  {r.points:g}/{r.out_of:g} points" if r.out_of else ""
+        print(f"{status} {t(r.name):<{width}} " + (t(r.error) if r.error else f"{ok}/{len(r.classes)} classes ok") + points)
         for c in r.classes:
             if not c.ok:
-                print(f"       ✗ {c.cls}: {c.first_failure}")
+                print(f"       ✗ {t(c.cls)}: {t(c.first_failure)}")
     passed = sum(r.ok for r in results)
     print(f"\n{passed}/{len(results)} submissions pass")
 
@@ -534,9 +585,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gradebook", metavar="FILE.csv", help="write one row per submission and class as CSV")
     p.add_argument("--json", metavar="FILE", help="write every check of every submission as JSON")
     p.add_argument("--time-limit", type=_time_limit, default=20.0, metavar="SECONDS",
-                   help="stop a call into the student's code that runs longer (default 20)")
+                   help="stop a call into the student's code that uses more CPU time (default 20)")
     p.add_argument("--memory-limit", type=_memory_limit, default=2048, metavar="MB",
                    help="the student's process's address-space limit (default 2048)")
+    p.add_argument("--require", metavar="CLASSES", help="the classes every submission must have, e.g. FC,ReLU,Convolution "
+                                                        "(a missing one is a failing row)")
+    p.add_argument("--assignment", metavar="FILE.toml",
+                   help="the required classes, how each is built and its points (see the README)")
+    p.add_argument("--gradebook-format", choices=("jaxdl", "moodle", "canvas"), default="jaxdl",
+                   help="jaxdl: one row per submission and class; moodle/canvas: the platform's grade import")
+    p.add_argument("--pseudonymize", action="store_true", help="ids instead of names in the gradebook and the JSON")
+    p.add_argument("--sandbox", choices=("auto", "namespaces", "process", "plain"), default="auto",
+                   help="the workers' walls (default: the strongest this machine allows)")
+    p.add_argument("--allow-weaker-sandbox", action="store_true",
+                   help="grade a folder of submissions even where the sandbox's namespaces cannot be made")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(run=_cmd_check_numpy)
 
@@ -582,6 +644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if overrides and not getattr(args, "accepts_overrides", False):
             raise UsageError(f"jaxdl {args.command}: takes no --config.NAME=VALUE overrides")
         args.overrides = overrides
+        args.argv = argv
         return args.run(args)
     except InputError as e:
         message = str(e).splitlines()[0] if str(e) else type(e).__name__

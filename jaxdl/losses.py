@@ -17,6 +17,7 @@ import numpy as np
 
 from jaxdl.core import _check_floating, _shape_str
 from jaxdl.errors import InputError
+from jaxdl.labspec import LOSS_CHECKS, REGULARIZER_CHECKS, LabClass
 
 
 @dataclasses.dataclass(frozen=True)
@@ -236,3 +237,17 @@ def l2_regularizer(weight_decay: float, names: Sequence[str] = ("W",)) -> Regula
         "l2_regularizer", apply, backward,
         formula=f"L = λ/2 Σ ||W||²  (λ = {lam:g}, leaves {list(names)});  ∂L/∂W = λ W",
     )
+
+
+# The numpy lab's loss and regularizer, as `jaxdl check-numpy` builds and compares them.
+LAB = {
+    "softmax_cross_entropy": LabClass(
+        ("SoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropy", "CrossEntropy"), kind="loss",
+        reference=lambda: softmax_cross_entropy,
+        checks=LOSS_CHECKS + ("reference_loss", "reference_loss_backward", "stable_shifted", "stable_spread")),
+    "l2_regularizer": LabClass(
+        ("L2Regularizer", "L2Regularization", "L2Loss"), kind="regularizer", args={"weight_decay": 0.1},
+        aliases={"weight_decay": ("lam", "lambda_", "lmbda", "decay", "l2", "reg", "strength")},
+        reference=lambda weight_decay: l2_regularizer(weight_decay),
+        checks=REGULARIZER_CHECKS + ("reference_regularizer", "reference_regularizer_backward")),
+}

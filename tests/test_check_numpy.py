@@ -13,7 +13,8 @@ import pytest
 
 from jaxdl import cli
 from jaxdl.check.im2col_standin import col2im_cython, im2col_cython
-from jaxdl.check.numpy_check import worker as wire
+from jaxdl.check.numpy_check import checks as C
+from jaxdl.check.numpy_check import protocol as wire
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "numpy_lab"
 HOSTILE = FIXTURES / "hostile"
@@ -68,9 +69,19 @@ def test_seed_quiz_solutions(tmp_path):
     }
 
 
+def blocked(layer):
+    """The failing checks that could not run (a failure before them took what they need)."""
+    return {c["name"] for c in layer["checks"] if not c["ok"] and c["detail"].startswith("could not run: ")}
+
+
 def test_seed_resblock_solution_1(tmp_path):
     layers, _ = check(tmp_path, "seed_resblock1", expect_rc=1)
-    assert failing(layers["ResBlock"]) == {"forward": "returned None, not an array (a missing return?)"}
+    bad = failing(layers["ResBlock"])
+    assert first_failure(layers["ResBlock"]) == f"{C.FORWARD}: returned None, not an array (a missing return?)"
+    # Every other check needs forward's output: each is a failure that says why it could not run, none passes.
+    assert set(bad) - blocked(layers["ResBlock"]) == {C.FORWARD}
+    passed = {c["name"] for c in layers["ResBlock"]["checks"] if c["ok"]}
+    assert passed == {C.FORWARD_SIDE_EFFECTS}  # the one check that needs no output: the input is left as it was
     # With the return added, the next defect: grads masked in place, so the skip path is masked too.
     layers, _ = check(tmp_path, "seed_resblock1_returning", expect_rc=1)
     bad = failing(layers["ResBlock"])
@@ -107,7 +118,7 @@ def test_seed_resblock_solution_2(tmp_path):
         ("lab_mistakes", "SoftmaxNoShift", "stable at logits of magnitude 1000",
          "exp overflows without subtracting the max logit"),
         ("lab_mistakes", "L2Mismatch", "gradient matches its own loss (finite differences)", "off by a factor of 1/2"),
-        ("lab_mistakes", "HangingLayer", "forward", "stopped after 1 s during forward"),
+        ("lab_mistakes", "HangingLayer", "forward", "stopped after 1 s of CPU time during forward"),
         # Gradients that a checker must not skip.
         ("lab_gaps", "FCStubBackwardParams", "backward_params",
          "returned None, but forward depends on self.weights, self.bias"),
@@ -149,11 +160,13 @@ def test_float32_parameters_are_promoted_and_pass(tmp_path):
 def test_a_file_that_cannot_be_loaded_is_one_failing_row(tmp_path, capsys):
     out = tmp_path / "grades.csv"
     assert cli.main(["check-numpy", str(FIXTURES / "syntax_error.py"), "--gradebook", str(out)]) == 1
-    err = capsys.readouterr().err
-    assert err == f"{FIXTURES / 'syntax_error.py'}: cannot load the file: SyntaxError: '(' was never closed (line 3)\n"
+    sandbox_line, err = capsys.readouterr().err.splitlines()
+    assert sandbox_line.startswith("check-numpy: sandbox: namespaces (user, pid, net, mount, ipc, uts)")
+    assert err == f"{FIXTURES / 'syntax_error.py'}: cannot load the file: SyntaxError: '(' was never closed (line 3)"
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert rows == [{"submission": str(FIXTURES / "syntax_error.py"), "class": "*", "ok": "false", "checks_passed": "0",
-                     "checks_total": "0", "first_failure": "cannot load the file: SyntaxError: '(' was never closed (line 3)"}]
+                     "checks_total": "0", "points": "0", "max_points": "0",
+                     "first_failure": "cannot load the file: SyntaxError: '(' was never closed (line 3)"}]
 
 
 def test_layer_expression_and_unknown_class(tmp_path):
@@ -192,9 +205,9 @@ def test_im2col_standin_has_the_lab_layout():
 
 def test_a_layer_that_raises_midway_is_reported_and_the_checker_goes_on(tmp_path):
     layers, _ = check(tmp_path, "odd_layers", expect_rc=1)
-    assert failing(layers["Flaky"]) == {
-        "backward_inputs": "forward, called again before it, raised RuntimeError: only three forwards (line 13)"}
+    assert first_failure(layers["Flaky"]) == f"{C.BI_FD}: could not run: raised RuntimeError: only three forwards (line 13)"
     assert layers["Fine"]["ok"]  # no backward_params method and no parameters: nothing is missing
+    assert C.NO_PARAMS in {c["name"] for c in layers["Fine"]["checks"]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,18 +220,20 @@ def test_hostile_layers_fail_with_their_reason_and_the_checker_is_intact(tmp_pat
                         expect_rc=1)
     assert layers["ReLU"]["ok"], failing(layers["ReLU"])
     reasons = {name: first_failure(layer) for name, layer in layers.items() if name != "ReLU"}
+
     assert reasons == {
         "ExitsZero": "forward: the student's process exited with status 0 during forward",
         "SysExit": "forward: raised SystemExit: 0 (line 36)",
         "RaisesSystemExitLater": "backward_inputs: raised SystemExit: 0 (line 41)",
         "RaisesKeyboardInterrupt": "forward: raised KeyboardInterrupt (line 46)",
-        "SwallowsTheTimeout": "forward: stopped after 2 s during forward (an endless loop?)",
+        # Sleeping uses no CPU time: the wall clock stops it (3 × the limit + 2 s).
+        "SwallowsTheTimeout": "forward: stopped after 8 s during forward without using its 2 s of CPU time "
+                              "(sleeping or waiting?)",
         "EatsMemory": "forward: exceeded the memory limit of 512 MB during forward (MemoryError)",
         "KillsItself": "forward: the student's process was killed by SIGKILL during forward",
-        "FloodsStdout": "forward: stopped after 2 s during forward (an endless loop?)",
+        "FloodsStdout": "forward: stopped after 2 s of CPU time during forward (an endless loop?)",
         "WritesIntoTheChannel": "forward: the student's process wrote into the checker's channel during forward",
-        "ImportsJax": "forward: raised ImportError: jax cannot be imported by a checked file "
-                      "(the checker runs numpy code only) (line 87)",
+        "ImportsJax": "forward: imports jax: only numpy and the standard library are available",
     }
     out = capsys.readouterr().out
     assert "1/11 classes ok" in out and "flood flood" not in out
@@ -292,7 +307,8 @@ def test_a_class_folder_gives_the_same_gradebook_every_time(tmp_path, capsys):
         runs.append((book.read_bytes(), report.read_bytes()))
     assert runs[0] == runs[1]
     rows = list(csv.DictReader(io.StringIO(runs[0][0].decode())))
-    assert list(rows[0]) == ["submission", "class", "ok", "checks_passed", "checks_total", "first_failure"]
+    assert list(rows[0]) == ["submission", "class", "ok", "checks_passed", "checks_total", "points", "max_points",
+                             "first_failure"]
     s = str(subs)
     verdicts = [(r["submission"][len(s) + 1:], r["class"], r["ok"]) for r in rows]
     lab = ["FC", "ReLU", "Convolution", "MaxPooling", "Flatten", "SoftmaxCrossEntropyWithLogits", "L2Regularizer",
@@ -306,20 +322,22 @@ def test_a_class_folder_gives_the_same_gradebook_every_time(tmp_path, capsys):
     assert failures == {
         "dave.py": "the student's process exited with status 0 during import",
         "erin.py": "cannot load the file: not a UTF-8 text file (byte 5)",
-        "frank": "the folder has no layers.py",
+        "frank": "the folder has no layers.py (it holds nothing; --entry NAME names the file)",
         "gina.py": "cannot load the file: SyntaxError: '(' was never closed (line 3)",
         "ivan.py": "nothing to check: the file defines no class with a forward method",
     }
     out, err = capsys.readouterr()
     assert "2/9 submissions pass" in out  # alice and carol
-    assert len(err.strip().splitlines()) == 2 * 5  # one line per unloadable submission, per run
+    lines = err.strip().splitlines()
+    assert len([line for line in lines if not line.startswith("check-numpy: sandbox:")]) == 2 * 5  # one per unloadable
+    assert len(lines) == 2 * 6  # ... and the sandbox's walls once per run
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
         (["no/such/path.py"], "no such file or directory: 'no/such/path.py'"),
-        (["{tmp}/notes.txt"], "is not a .py file or a directory of submissions"),
+        (["{tmp}/notes.txt"], "is not a .py file, a .zip or a directory of submissions"),
         (["{tmp}/empty"], "no submissions in"),
         (["{ref}", "--time-limit", "1e300"], "expected at most 1000000 seconds; got 1e300"),
         (["{ref}", "--time-limit", "nan"], "expected a finite number > 0; got nan"),

@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Callable
 
 from jaxdl.core import Layer, reversible, serial
+from jaxdl.labspec import LabClass
 from jaxdl.layers.activations import leaky_relu
 from jaxdl.layers.activations import relu
 from jaxdl.layers.activations import sigmoid
@@ -56,18 +57,23 @@ class Entry:
 
     The first entry of a layer family (``dense``, not ``dense/no_bias``) also says how the
     benchmarks time it — ``bench``: a factory at a realistic size and the input shape for a
-    size divisor (``VECTORS``, ``IMAGES``, ...) — and which classes of the course's numpy lab
-    stand for it (``lab_names``, compared by ``jaxdl check-numpy`` ignoring case and ``_``).
+    size divisor (``VECTORS``, ``IMAGES``, ...) — and, in ``lab``, how ``jaxdl check-numpy``
+    builds and compares the course's numpy lab classes that stand for it (their names, the
+    constructor arguments the checker passes, the parameters, the required checks).
     Calling an entry gives ``(layer, check_shape)``.
     """
 
     make: Callable[[], Layer]
     check_shape: tuple[int, ...]
     bench: tuple[Callable[[], Layer], Callable[[int], tuple[int, ...]]] | None = None
-    lab_names: tuple[str, ...] = ()
+    lab: LabClass | None = None
 
     def __call__(self) -> tuple[Layer, tuple[int, ...]]:
         return self.make(), self.check_shape
+
+    @property
+    def lab_names(self) -> tuple[str, ...]:
+        return self.lab.names if self.lab else ()
 
 
 def _lab_cnn():
@@ -76,14 +82,25 @@ def _lab_cnn():
 
 REGISTRY: dict[str, Entry] = {
     # The lab's layers.
-    "dense": Entry(lambda: dense(3), (4, 5), (lambda: dense(512), VECTORS), ("FC", "Dense", "Linear", "FullyConnected")),
+    "dense": Entry(lambda: dense(3), (4, 5), (lambda: dense(512), VECTORS),
+                   LabClass(("FC", "Dense", "Linear", "FullyConnected"), args={"num_outputs": 3},
+                            aliases={"num_outputs": ("out_features", "units", "num_units", "output_size")},
+                            reference=lambda num_outputs: dense(num_outputs), params=("W", "b"))),
     "dense/no_bias": Entry(lambda: dense(2, use_bias=False), (3, 4)),
     "dense/leading_dims": Entry(lambda: dense(3), (2, 3, 4)),
-    "relu": Entry(relu, (3, 2, 4, 4), (relu, VECTORS), ("ReLU",)),
-    "leaky_relu": Entry(lambda: leaky_relu(0.2), (4, 6), (lambda: leaky_relu(0.2), VECTORS), ("LeakyReLU",)),
-    "sigmoid": Entry(sigmoid, (4, 6), (sigmoid, VECTORS), ("Sigmoid",)),
+    "relu": Entry(relu, (3, 2, 4, 4), (relu, VECTORS), LabClass(("ReLU",), reference=relu)),
+    "leaky_relu": Entry(lambda: leaky_relu(0.2), (4, 6), (lambda: leaky_relu(0.2), VECTORS),
+                        LabClass(("LeakyReLU",), args={"alpha": 0.2}, defaults={"alpha": 0.01},
+                                 aliases={"alpha": ("negative_slope", "slope", "leak", "leakiness")},
+                                 reference=lambda alpha: leaky_relu(alpha))),
+    "sigmoid": Entry(sigmoid, (4, 6), (sigmoid, VECTORS), LabClass(("Sigmoid",), reference=sigmoid)),
     "conv2d": Entry(lambda: conv2d(4, 3), (2, 3, 6, 7), (lambda: conv2d(64, 3), IMAGES),
-                    ("Convolution", "Conv", "Conv2d")),
+                    # The lab's convolution: stride 1, zero padding (k − 1)/2 (the output keeps H × W).
+                    LabClass(("Convolution", "Conv", "Conv2d"), input_shape=(2, 2, 6, 6),
+                             args={"num_filters": 3, "kernel_size": 3},
+                             aliases={"num_filters": ("out_channels", "filters"), "kernel_size": ("filter_size",)},
+                             reference=lambda num_filters, kernel_size: conv2d(num_filters, kernel_size, padding="SAME"),
+                             params=("W", "b"))),
     "conv2d/stride2_valid": Entry(lambda: conv2d(3, (3, 2), stride=2, padding="VALID"), (2, 2, 7, 8)),
     "conv2d/stride2_same": Entry(lambda: conv2d(3, 4, stride=(2, 3), padding="SAME"), (2, 2, 7, 8)),
     "conv2d/pad1": Entry(lambda: conv2d(2, 3, padding=1), (2, 3, 5, 5)),
@@ -92,17 +109,26 @@ REGISTRY: dict[str, Entry] = {
     "conv2d/single_channel": Entry(lambda: conv2d(3, 3), (2, 1, 5, 6)),
     "conv2d/single_channel_stride2": Entry(lambda: conv2d(2, (3, 2), stride=2, padding=1), (2, 1, 7, 6)),
     "max_pool2d": Entry(lambda: max_pool2d(2, 2), (2, 3, 6, 7), (lambda: max_pool2d(2, 2), IMAGES),
-                        ("MaxPooling", "MaxPool", "MaxPool2d")),
+                        LabClass(("MaxPooling", "MaxPool", "MaxPool2d"), input_shape=(2, 2, 6, 6),
+                                 args={"pool_size": 2, "stride": 2}, defaults={"pool_size": 2, "stride": 2},
+                                 aliases={"pool_size": ("kernel_size", "size"), "stride": ("strides",)},
+                                 reference=lambda pool_size, stride: max_pool2d(pool_size, stride))),
     "max_pool2d/overlap": Entry(lambda: max_pool2d(3, 2), (2, 2, 7, 6)),
     "global_max_pool": Entry(global_max_pool, (3, 4, 3, 3), (global_max_pool, IMAGES)),
     "global_max_pool/vector": Entry(global_max_pool, (3, 7)),
-    "flatten": Entry(flatten, (2, 3, 4, 2), (flatten, IMAGES), ("Flatten",)),
+    "flatten": Entry(flatten, (2, 3, 4, 2), (flatten, IMAGES),
+                     LabClass(("Flatten",), input_shape=(2, 2, 6, 6), reference=flatten)),
     "serial/lab_cnn": Entry(lambda: serial(conv2d(4, 3), relu(), max_pool2d(2, 2), flatten(), dense(5)), (2, 1, 6, 6),
                             (_lab_cnn, DIGITS)),
     # The course's own layers (the quiz and the final exam).
-    "quadratic": Entry(lambda: quadratic(0.5), (4, 5), (lambda: quadratic(0.5), VECTORS), ("Quadratic",)),
+    # Q1a: b x needs M = D when b ≠ 0, so the checker builds it with num_outputs = D.
+    "quadratic": Entry(lambda: quadratic(0.5), (4, 5), (lambda: quadratic(0.5), VECTORS),
+                       LabClass(("Quadratic",), args={"num_outputs": 4, "b": 0.5},
+                                reference=lambda num_outputs, b: quadratic(b, num_outputs=num_outputs),
+                                params=("A", "c"))),
     "quadratic/b0_rectangular": Entry(lambda: quadratic(0.0, num_outputs=3), (4, 5)),
-    "swish": Entry(lambda: swish(1.5), (4, 6), (lambda: swish(1.5), VECTORS), ("Swish",)),
+    "swish": Entry(lambda: swish(1.5), (4, 6), (lambda: swish(1.5), VECTORS),
+                   LabClass(("Swish",), args={"beta": 1.5}, defaults={"beta": 1.0}, reference=lambda beta: swish(beta))),
     "conv_avg_pool2d": Entry(lambda: conv_avg_pool2d(3, 2), (2, 3, 5, 6), (lambda: conv_avg_pool2d(64, 2), IMAGES)),
     "conv_avg_pool2d/depthwise": Entry(lambda: conv_avg_pool2d(3, 2, form="depthwise"), (2, 3, 5, 6)),
     "avg_pool2d": Entry(lambda: avg_pool2d(2), (2, 3, 5, 6), (lambda: avg_pool2d(2), IMAGES)),
@@ -114,7 +140,8 @@ REGISTRY: dict[str, Entry] = {
         (3, 6)),
     "additive_coupling/conv_odd_even": Entry(lambda: additive_coupling(4, hidden=(3,), partition="odd_even"),
                                              (2, 4, 2, 2)),
-    "res_block": Entry(res_block, (4, 5), (res_block, VECTORS), ("ResBlock",)),
+    "res_block": Entry(res_block, (4, 5), (res_block, VECTORS),
+                       LabClass(("ResBlock",), reference=res_block, params=("W", "b"))),
     # Recurrent layers (E4, E5) with backpropagation through time.
     "rnn": Entry(lambda: rnn(4), (2, 5, 3), (lambda: rnn(128), SEQUENCES)),
     "rnn/sigmoid": Entry(lambda: rnn(3, activation="sigmoid"), (2, 4, 2)),
@@ -135,15 +162,19 @@ REGISTRY: dict[str, Entry] = {
 
 # The numpy lab's class names for jaxdl's layers (from the registry) and losses: `jaxdl
 # check-numpy` compares a student's class of one of these names with that jaxdl function. Exact
-# names only, so that a class is never compared with the wrong layer because its name merely
-# contains another.
-LAB_CLASSES: dict[str, tuple[str, ...]] = {
-    **{name: e.lab_names for name, e in REGISTRY.items() if e.lab_names},
-    "softmax_cross_entropy": ("SoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropy", "CrossEntropy"),
-    "l2_regularizer": ("L2Regularizer", "L2Regularization", "L2Loss"),
-}
+# names only (ignoring case and "_"), so that a class is never compared with the wrong layer
+# because its name merely contains another.
+def _lab_classes() -> dict[str, LabClass]:
+    from jaxdl.losses import LAB
+
+    return {**{name: e.lab for name, e in REGISTRY.items() if e.lab}, **LAB}
+
+
+LAB: dict[str, LabClass] = _lab_classes()
+LAB_CLASSES: dict[str, tuple[str, ...]] = {name: lab.names for name, lab in LAB.items()}
 
 __all__ = [
+    "LAB",
     "LAB_CLASSES",
     "Entry",
     "REGISTRY",

@@ -23,24 +23,28 @@ writes the gradebook.
     (True, ['FC', 'ReLU', 'Convolution'])
 """
 
+from jaxdl.check.numpy_check.build import load_assignment
 from jaxdl.check.numpy_check.discover import BadPath
 from jaxdl.check.numpy_check.discover import Submission
 from jaxdl.check.numpy_check.discover import find_submissions
 from jaxdl.check.numpy_check.grade import DEFAULT_MEMORY_MB
 from jaxdl.check.numpy_check.grade import DEFAULT_TIME_LIMIT_S
 from jaxdl.check.numpy_check.grade import Options
+from jaxdl.check.numpy_check.grade import WeakSandbox
 from jaxdl.check.numpy_check.grade import check_file
 from jaxdl.check.numpy_check.grade import grade
+from jaxdl.check.numpy_check.grade import grade_mode
 from jaxdl.check.numpy_check.grade import grade_submission
 from jaxdl.check.numpy_check.grade import gradebook_csv
 from jaxdl.check.numpy_check.grade import report_json
-from jaxdl.fileio import write_atomically
 from jaxdl.check.numpy_check.results import GRADEBOOK_COLUMNS
 from jaxdl.check.numpy_check.results import Check
 from jaxdl.check.numpy_check.results import ClassResult
 from jaxdl.check.numpy_check.results import SubmissionResult
 from jaxdl.check.numpy_check.sandbox import CheckerError
+from jaxdl.check.numpy_check.sandbox import MODES
 from jaxdl.check.numpy_check.worker import InputStub
+from jaxdl.fileio import write_atomically
 
 __all__ = [
     "DEFAULT_MEMORY_MB",
@@ -52,12 +56,16 @@ __all__ = [
     "ClassResult",
     "InputStub",
     "Options",
+    "MODES",
     "Submission",
+    "WeakSandbox",
     "SubmissionResult",
     "check_file",
     "find_submissions",
     "grade",
+    "grade_mode",
     "grade_submission",
+    "load_assignment",
     "gradebook_csv",
     "report_json",
     "write_atomically",

@@ -1,9 +1,14 @@
-"""The checks of one student class, decided here from what its worker returns.
+"""The checks of one student class: small named functions over a shared :class:`Context`,
+decided here from what its worker returns.
 
-Every input is drawn here, sent to the worker, and every comparison, finite difference and jaxdl
-reference is computed here. The worker only runs the student's methods; a worker that ends or
-misbehaves raises :class:`~jaxdl.check.numpy_check.sandbox.WorkerLost` out of these functions
-and the class fails with that reason (the driver records it).
+Every input is drawn here and sent to the worker; every comparison, finite difference and jaxdl
+reference is computed here. Each check is registered in :data:`CHECKS` under the name a
+:class:`~jaxdl.labspec.LabClass` lists it by, with its label (the constants below, which the
+tests import); it returns the :class:`Check` records it decided. A check whose input could not
+be had (a forward that failed, parameters that do not fit the jaxdl layer, a probe that met
+NaN) raises :class:`Unavailable`, and is recorded as a *failed* check with the reason: a check
+that could not run never passes. A worker that is lost raises
+:class:`~jaxdl.check.numpy_check.sandbox.WorkerLost` out of here; the driver fails the class.
 """
 
 from __future__ import annotations
@@ -12,17 +17,76 @@ import dataclasses
 
 import numpy as np
 
+from jaxdl.check.numpy_check import protocol as wire
 from jaxdl.check.numpy_check import reference
 from jaxdl.check.numpy_check.diagnose import TOL_FD, TOL_REF, close, compare, describe, diagnose
 from jaxdl.check.numpy_check.results import Check, ClassResult
-from jaxdl.check.numpy_check.worker import decode_value, encode_value
+from jaxdl.labspec import LabClass
 
 EPS = 1e-6  # central-difference step, float64
 BATCH = 3
 VECTOR_SHAPE = (BATCH, 4)
 IMAGE_SHAPE = (2, 2, 6, 6)
+PARAM_CAP = 100_000  # entries of one array the checker probes and differentiates
+FD_FULL = 4096  # up to this many entries, every one is differentiated; above, a seeded sample
+FD_CHUNK_BYTES = 8 << 20  # forward outputs asked for in one request
 FLOAT32_HINT = ("; the layer computes in {dtype} (its output is {dtype}), too coarse for finite differences "
                 "at 1e-6: compute in float64 to be checked precisely")
+
+# The labels of the checks (the tests import these).
+FORWARD = "forward"
+OUTPUT_SHAPE = "forward's output shape"
+FORWARD_SIDE_EFFECTS = "side effects: forward leaves its input unchanged"
+BACKWARD_INPUTS = "backward_inputs"
+BI_SIDE_EFFECTS = "side effects: backward_inputs leaves `grads` unchanged"
+BI_CACHE = "side effects: backward_inputs leaves the cached activations unchanged"
+BI_FD = "backward_inputs (∂L/∂inputs) vs finite differences"
+CALL_ORDER_FORWARDS = "call order: two forwards, then backward_inputs"
+BACKWARD_PARAMS = "interface: backward_params returns [[param, grad], ..., name]"
+BP_SIDE_EFFECTS = "side effects: backward_params leaves `grads` unchanged"
+PARAMS_COVER = "backward_params covers every parameter forward depends on"
+PARAMS_FD = "backward_params vs finite differences"
+CALL_ORDER_PARAMS = "call order: backward_params before backward_inputs"
+NO_PARAMS = "parameters: forward depends on none of the instance's arrays"
+LOSS_SCALAR = "interface: forward returns a finite scalar"
+LOSS_SIDE_EFFECTS = "side effects: forward leaves x and y unchanged"
+LOSS_FD = "backward_inputs vs finite differences (∂L/∂x)"
+LOSS_CALL_ORDER = "call order: forward(x1, y1), then backward_inputs(x2, y2)"
+STABLE_SHIFTED = "stable at logits shifted by 1000"
+STABLE_SPREAD = "stable at logits of magnitude 1000"
+REG_FD = "gradient matches its own loss (finite differences)"
+REF_LOSS = "forward vs jaxdl softmax_cross_entropy (mean over the batch)"
+REF_LOSS_BACKWARD = "backward_inputs vs jaxdl softmax_cross_entropy.backward"
+REF_REG = "forward vs jaxdl l2_regularizer (λ/2 ‖W‖²)"
+REF_REG_BACKWARD = "backward_params vs jaxdl l2_regularizer (λ W)"
+
+
+def param_fd_label(i: int, label: str, shape) -> str:
+    return f"backward_params[{i}] ({label}, shape {shape}) vs finite differences"
+
+
+def reference_forward_label(layer: str) -> str:
+    return f"forward vs jaxdl {layer}"
+
+
+def reference_inputs_label(layer: str) -> str:
+    return f"backward_inputs (∂L/∂inputs) vs jax.vjp of jaxdl {layer}"
+
+
+def reference_param_label(i: int, label: str, layer: str) -> str:
+    return f"backward_params[{i}] ({label}) vs jax.vjp of jaxdl {layer}"
+
+
+class Unavailable(Exception):
+    """What a check needs could not be had; the check fails with ``reason``."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --------------------------------------------------------------------------------------------
+# The student's instance, in its worker.
 
 
 @dataclasses.dataclass
@@ -43,83 +107,495 @@ class Student:
         self.memory_mb = memory_mb
         self.label = "the checks"  # the check running now: named in a failure if the worker is lost
 
-    def _clean(self, text: str) -> str:
-        return str(text).replace(self.worker.scratch, "<scratch>")
+    def _clean(self, text) -> str:
+        text = wire.text(text)
+        scratch = getattr(self.worker, "scratch", None)
+        return text.replace(scratch, "<scratch>") if scratch else text
 
-    def error_text(self, err: dict, what: str) -> str:
+    def error_text(self, err, what: str) -> str:
         if not isinstance(err, dict):
             return f"failed during {what}"
-        if err.get("memory"):
+        if err.get("memory") is True:
             return f"exceeded the memory limit of {self.memory_mb} MB during {what} (MemoryError)"
-        line = f" (line {err['line']})" if isinstance(err.get("line"), int) else ""
+        module = err.get("module")
+        if isinstance(module, str) and err.get("type") in ("ModuleNotFoundError", "ImportError") and \
+                module.split(".")[0] not in ("numpy",):
+            return f"imports {self._clean(module.split('.')[0])}: only numpy and the standard library are available"
+        line = f" (line {err['line']})" if type(err.get("line")) is int else ""
         message = self._clean(err.get("message", ""))
         return f"raised {self._clean(err.get('type', 'an exception'))}" + (f": {message}" if message else "") + line
 
     def request(self, header: dict, arrays: list, what: str):
-        reply, out = self.worker.request(header, arrays, what=what)
-        return reply, out
+        return self.worker.request(header, arrays, what=what)
 
     def call(self, method: str, *args, label: str, state: bool = False) -> Reply:
         self.label = label
         arrays: list = []
-        header = {"op": "call", "method": method, "args": [encode_value(a, arrays) for a in args], "state": state}
+        header = {"op": "call", "method": method, "args": [wire.encode_value(a, arrays) for a in args], "state": state}
         reply, out = self.request(header, arrays, method)
         if "error" in reply:
             return Reply(False, error=self.error_text(reply["error"], method))
-        value = decode_value(reply.get("result"), out)
+        value = wire.decode_value(reply.get("result"), out)
         if isinstance(value, (int, float)) and not isinstance(value, bool):  # a Python number
             value = np.asarray(value, np.float64 if isinstance(value, float) else np.int64)
-        return Reply(True, value,
-                     [decode_value(a, out) for a in reply.get("args_after", [])],
-                     reply.get("param_paths"), decode_state(reply.get("state"), out))
+        after = reply.get("args_after", [])
+        paths = reply.get("param_paths")
+        return Reply(True, value, [wire.decode_value(a, out) for a in after] if isinstance(after, list) else [],
+                     [p if isinstance(p, str) else None for p in paths] if isinstance(paths, list) else None,
+                     decode_state(reply["state"], out) if state and "state" in reply else None)
 
-    def forward_many(self, args: list, vary: dict, points: np.ndarray, label: str) -> np.ndarray | str:
-        """``forward`` at every point (stacked outputs as float64), or a failure in words."""
+    def forward_many(self, args: list, vary: dict, index: np.ndarray, values: np.ndarray, label: str):
+        """``forward`` at each point (``vary``'s entries ``index[k]`` set to ``values[k]``):
+        the stacked outputs as float64, or a failure in words."""
         self.label = label
         arrays: list = []
-        header = {"op": "forward_many", "args": [encode_value(a, arrays) for a in args], "vary": vary,
-                  "points": encode_value(points, arrays)}
+        header = {"op": "forward_many", "args": [wire.encode_value(a, arrays) for a in args], "vary": vary,
+                  "index": wire.encode_value(np.asarray(index, np.int64), arrays),
+                  "values": wire.encode_value(np.asarray(values, np.float64), arrays)}
         reply, out = self.request(header, arrays, "forward")
         if "error" in reply:
             return self.error_text(reply["error"], "forward")
         if "bad" in reply:
             return self._clean(reply["bad"])
-        outputs = decode_value(reply.get("outputs"), out)
-        if not isinstance(outputs, np.ndarray) or outputs.shape[:1] != points.shape[:1]:
+        outputs = wire.decode_value(reply.get("outputs"), out)
+        if not isinstance(outputs, np.ndarray) or outputs.shape[:1] != (len(index),):
             return "forward gave no output for some points"
         return np.asarray(outputs, np.float64)
 
 
-def decode_state(state, arrays) -> dict | None:
-    if not isinstance(state, dict):
+def _region(value) -> tuple | None:
+    if not (isinstance(value, list) and len(value) == 5 and type(value[0]) is int and type(value[1]) is int
+            and isinstance(value[2], list) and all(type(s) is int for s in value[2]) and type(value[3]) is int
+            and isinstance(value[4], bool) and len(value[2]) <= wire.MAX_RANK and 0 < value[3] <= 16):
         return None
-    attrs = {str(k): decode_value(v, arrays) for k, v in dict(state.get("attrs", {})).items()}
-    groups = list(state.get("groups", []))
-    return {"attrs": attrs, "groups": dict(zip(attrs, groups)) if len(groups) == len(attrs) else {k: i for i, k in enumerate(attrs)},
-            "scalars": {str(k): float(v) for k, v in dict(state.get("scalars", {})).items() if isinstance(v, (int, float))},
-            "has_params": state.get("has_params") if isinstance(state.get("has_params"), bool) else None}
+    return value[0], value[1], tuple(value[2]), value[3], value[4]
 
 
-def _float_attrs(state: dict) -> dict[str, np.ndarray]:
-    return {k: v for k, v in state["attrs"].items()
-            if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size > 0}
+def decode_state(state, arrays) -> dict:
+    """The instance's arrays as the worker reported them: ``{"attrs": {path: array | Opaque},
+    "regions": {path: (group, offset, strides, itemsize, writeable)}, "returned": [...],
+    "has_params": bool | None}``. Raises :class:`~.protocol.BadFrame` for a malformed report."""
+    attrs_in = wire.field(state, "attrs", dict, what="state")
+    regions_in = wire.field(state, "regions", dict, what="state")
+    if len(attrs_in) > 256:
+        raise wire.BadFrame("a state with too many arrays")
+    attrs, regions = {}, {}
+    for k, v in attrs_in.items():
+        value = wire.decode_value(v, arrays)
+        attrs[str(k)[:wire.MAX_TEXT]] = value
+        r = _region(regions_in.get(k))
+        if r is None:
+            raise wire.BadFrame(f"a state without the memory region of {str(k)[:60]!r}")
+        regions[str(k)[:wire.MAX_TEXT]] = r
+    returned = [_region(r) for r in wire.field(state, "returned", list, default=[], what="state")[:wire.MAX_ITEMS]]
+    has_params = state.get("has_params")
+    return {"attrs": attrs, "regions": regions, "returned": returned,
+            "has_params": has_params if isinstance(has_params, bool) else None}
 
 
-def finite_differences(student: Student, args: list, vary: dict, base: np.ndarray, objective, out_shape,
-                       label: str):
-    """Central differences of ``objective(forward(...))`` for every entry of ``base`` (the
-    argument or attribute ``vary`` names); returns the gradient or a failure in words."""
-    base = np.asarray(base, np.float64)
-    n = base.size
-    steps = np.eye(n).reshape((n, *base.shape)) * EPS
-    points = np.concatenate([base + steps, base - steps])
-    outputs = student.forward_many(args, vary, points, label)
-    if isinstance(outputs, str):
-        return outputs
-    if outputs.shape[1:] != tuple(out_shape):
-        return f"forward's output has shape {outputs.shape[1:]} near the checked point but {tuple(out_shape)} at it"
-    values = np.array([objective(o) for o in outputs])
-    return ((values[:n] - values[n:]) / (2 * EPS)).reshape(base.shape)
+# --------------------------------------------------------------------------------------------
+# The context the checks share.
+
+
+@dataclasses.dataclass
+class Context:
+    """One class under check: what the checker decided (its kind, constructor arguments and
+    input) and what the checks have learned so far (each computed once, on first use)."""
+
+    student: Student
+    res: ClassResult
+    info: dict  # the worker's description of the class: its signature and methods
+    lab: LabClass
+    lab_name: str | None  # the registry name of the jaxdl counterpart (None: no counterpart)
+    config: dict  # the constructor arguments the checker passed (the reference is built from them)
+    state: dict  # the built instance's arrays
+    input_shape: tuple
+    rng: np.random.Generator
+    _memo: dict = dataclasses.field(default_factory=dict)
+
+    def memo(self, key, compute):
+        if key not in self._memo:
+            try:
+                self._memo[key] = (True, compute())
+            except Unavailable as e:
+                self._memo[key] = (False, e.reason)
+        ok, value = self._memo[key]
+        if not ok:
+            raise Unavailable(value)
+        return value
+
+    # Inputs ----------------------------------------------------------------------------------
+
+    @property
+    def x(self) -> np.ndarray:
+        def draw():
+            x = self.rng.uniform(-2, 2, self.input_shape)
+            x[np.abs(x) < 0.05] += 0.1  # away from ReLU's kink
+            return x
+        return self.memo("x", draw)
+
+    @property
+    def batch(self) -> int:
+        return self.input_shape[0]
+
+    def forward(self) -> Reply:
+        """The first ``forward(x)`` (with the instance's state after it)."""
+        return self.memo("forward", lambda: self.student.call("forward", self.x, label=FORWARD, state=True))
+
+    @property
+    def y(self) -> np.ndarray:
+        def get():
+            r = self.forward()
+            if not r.ok:
+                raise Unavailable(f"forward {r.error}")
+            y = r.value
+            if not isinstance(y, np.ndarray) or y.dtype.kind not in "biuf":
+                raise Unavailable(f"forward returned {describe(y)}, not an array")
+            if not np.all(np.isfinite(y)):
+                raise Unavailable("forward's output holds NaN or inf")
+            return y
+        return self.memo("y", get)
+
+    @property
+    def dy(self) -> np.ndarray:
+        return self.memo("dy", lambda: self.rng.standard_normal(self.y.shape))
+
+    @property
+    def after_forward(self) -> dict:
+        return self.forward().state or self.state
+
+    @property
+    def hint(self) -> str:
+        y = self.y
+        return FLOAT32_HINT.format(dtype=y.dtype) if y.dtype != np.float64 else ""
+
+    def objective(self, out: np.ndarray) -> float:
+        return float(np.sum(out * self.dy))
+
+    # Finite differences and probes -------------------------------------------------------
+
+    def finite_differences(self, args: list, vary: dict, base: np.ndarray, objective, out_shape, label: str):
+        """Central differences of ``objective(forward(...))`` for the entries of ``base`` (the
+        argument, attribute or parameter ``vary`` names): ``(gradient, sampled index or None)``.
+        Every forward output must be finite. Memory linear in ``base``'s size, in chunks."""
+        base = np.asarray(base, np.float64)
+        n = base.size
+        if n > PARAM_CAP:
+            raise Unavailable(f"it has {n:,} entries, more than the checker's cap of {PARAM_CAP:,} "
+                              "(the checker builds small layers)")
+        flat = base.reshape(-1)
+        entries = np.arange(n) if n <= FD_FULL else np.sort(self.rng.choice(n, FD_FULL, replace=False))
+        out_size = max(1, int(np.prod(out_shape, dtype=np.int64)))
+        chunk = max(1, min(1024, FD_CHUNK_BYTES // (8 * out_size)))
+        plus, minus = np.empty(len(entries)), np.empty(len(entries))
+        for start in range(0, len(entries), chunk):
+            idx = entries[start:start + chunk]
+            index = np.concatenate([idx, idx])[:, None]
+            values = np.concatenate([flat[idx] + EPS, flat[idx] - EPS])[:, None]
+            outputs = self.student.forward_many(args, vary, index, values, label)
+            if isinstance(outputs, str):
+                raise Unavailable(outputs)
+            if outputs.shape[1:] != tuple(out_shape):
+                raise Unavailable(f"forward's output has shape {outputs.shape[1:]} near the checked point but "
+                                  f"{tuple(out_shape)} at it")
+            if not np.all(np.isfinite(outputs)):
+                bad = int(np.nonzero(~np.all(np.isfinite(outputs.reshape(len(index), -1)), axis=1))[0][0])
+                where = np.unravel_index(int(index[bad, 0]), base.shape)
+                raise Unavailable(f"forward returned NaN or inf at a finite-difference point (entry {where} "
+                                  f"{'+' if bad < len(idx) else '−'} {EPS:g})")
+            values_out = np.array([objective(o) for o in outputs])
+            plus[start:start + len(idx)] = values_out[:len(idx)]
+            minus[start:start + len(idx)] = values_out[len(idx):]
+        grad = (plus - minus) / (2 * EPS)
+        if n <= FD_FULL:
+            return grad.reshape(base.shape), None
+        return grad, entries
+
+    def fd_inputs(self):
+        return self.memo("fd_x", lambda: self.finite_differences([self.x], {"arg": 0}, self.x, self.objective,
+                                                                 self.y.shape, BI_FD)[0])
+
+    def changes_output(self, path: str, value: np.ndarray, entries: np.ndarray, what: str) -> bool:
+        """Whether perturbing ``entries`` of the array at ``path`` changes forward's output;
+        :class:`Unavailable` when that cannot be established."""
+        flat = np.asarray(value, np.float64).reshape(-1)
+        delta = 1e-2 * (1.0 + np.abs(flat[entries])) * self.rng.choice([-1.0, 1.0], len(entries))
+        outs = self.student.forward_many([self.x], {"attr": path}, entries[None, :], (flat[entries] + delta)[None, :],
+                                         f"forward depends on {path}")
+        if isinstance(outs, str):
+            raise Unavailable(f"cannot tell whether forward depends on {what}: {outs}")
+        if outs.shape[1:] != self.y.shape:
+            raise Unavailable(f"cannot tell whether forward depends on {what}: perturbing it changed the output's "
+                              f"shape to {outs.shape[1:]}")
+        if not np.all(np.isfinite(outs)):
+            raise Unavailable(f"forward returned NaN or inf when {what} was perturbed by about 1%: whether it "
+                              "depends on it cannot be established")
+        scale = max(1.0, float(np.abs(self.y).max(initial=0)))
+        return float(np.max(np.abs(outs[0] - self.y), initial=0)) > 1e-9 * scale
+
+    def float_arrays(self) -> dict[str, np.ndarray]:
+        """The instance's float array attributes after forward (the candidates for parameters)."""
+        st = self.after_forward
+        out = {}
+        for path, v in st["attrs"].items():
+            if isinstance(v, wire.Opaque) and "float" in v.type_name:
+                raise Unavailable(f"{path} is too large to check ({v.type_name}; at most {PARAM_CAP:,} entries)")
+            if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size > 0:
+                if v.size > PARAM_CAP:
+                    raise Unavailable(f"{path} has {v.size:,} entries, more than the checker's cap of {PARAM_CAP:,}")
+                out[path] = v
+        return out
+
+    def depends(self) -> list[str]:
+        """The float arrays forward's output depends on (each perturbed once)."""
+        def probe():
+            found = []
+            for path, value in self.float_arrays().items():
+                if self.changes_output(path, value, np.arange(value.size), path):
+                    found.append(path)
+            return found
+        return self.memo("depends", probe)
+
+    def has_params(self) -> bool:
+        if self.lab.params:
+            return True
+        return bool(self.depends()) or self.after_forward.get("has_params") is True
+
+    def backward_params(self) -> Reply:
+        """``forward(x)`` then ``backward_params(dy)`` (with the instance's state after it)."""
+        def call():
+            fwd = self.student.call("forward", self.x, label=BACKWARD_PARAMS)
+            if not fwd.ok:
+                return Reply(False, error=f"forward, called before backward_params, {fwd.error}")
+            return self.student.call("backward_params", self.dy.copy(), label=BACKWARD_PARAMS, state=True)
+        return self.memo("bp", call)
+
+    def pairs(self) -> tuple[list, list, list]:
+        """``(params, grads, paths)`` from backward_params, or :class:`Unavailable`."""
+        def get():
+            if not self.info.get("backward_params"):
+                raise Unavailable("there is no backward_params method")
+            bp = self.backward_params()
+            if not bp.ok:
+                raise Unavailable(f"backward_params {bp.error}")
+            params, grads, problem = params_of(bp.value)
+            if problem:
+                raise Unavailable(f"backward_params: {problem}")
+            if not params:
+                raise Unavailable("backward_params returned no [param, grad] pair")
+            paths = list(bp.param_paths or [])[:len(params)]
+            paths += [None] * (len(params) - len(paths))
+            return params, grads, paths
+        return self.memo("pairs", get)
+
+    def dx(self) -> np.ndarray:
+        """What ``backward_inputs(dy)`` returned after ``forward(x)``."""
+        def get():
+            if not self.info.get("backward_inputs"):
+                raise Unavailable("there is no backward_inputs method")
+            r = self.backward_inputs()
+            if not r.ok:
+                raise Unavailable(r.error if r.error.startswith("forward") else f"backward_inputs {r.error}")
+            if not isinstance(r.value, np.ndarray) or r.value.dtype.kind not in "biuf":
+                raise Unavailable(f"backward_inputs returned {describe(r.value)}, not a numeric array")
+            return r.value
+        return self.memo("dx", get)
+
+    def backward_inputs(self) -> Reply:
+        def call():
+            fwd = self.student.call("forward", self.x, label=BACKWARD_INPUTS, state=True)
+            if not fwd.ok:
+                return Reply(False, error=f"forward, called again before it, {fwd.error}")
+            self._memo["before_bi"] = (True, fwd.state or self.after_forward)
+            return self.student.call("backward_inputs", self.dy.copy(), label=BACKWARD_INPUTS, state=True)
+        return self.memo("bi", call)
+
+    # The jaxdl counterpart ---------------------------------------------------------------
+
+    def counterpart(self):
+        """``(layer name, best fit, back maps, vjp)`` of the jaxdl layer this class stands for,
+        built from the checker's arguments, with the student's parameters in its layout."""
+        def get():
+            y = self.y
+            layer, shapes, out_shape, apply, vjp = reference.compiled(self.lab_name, self.lab, self.config,
+                                                                      self.input_shape)
+            names = self.lab.params
+            if names:
+                try:
+                    arrays = self.pairs()[0]
+                except Unavailable as e:  # the arrays forward depends on stand in for the pairs
+                    deps = self.depends()
+                    if not deps:
+                        raise Unavailable(f"{e.reason}, and forward depends on none of the instance's arrays")
+                    arrays = [self.float_arrays()[p] for p in deps]
+                bad = [describe(a) for a in arrays if not (isinstance(a, np.ndarray) and a.dtype.kind in "biuf")]
+                if bad:
+                    raise Unavailable(f"the parameters are not numeric arrays ({', '.join(bad)})")
+                cands = reference.candidates(names, shapes, arrays)
+                if not cands:
+                    got = ", ".join(str(np.shape(a)) for a in arrays) or "none"
+                    raise Unavailable(f"its parameters (shapes {got}) do not fit jaxdl {layer.name}, whose parameters "
+                                      f"are {reference.describe_layout(names, shapes)}")
+            else:
+                cands = [({}, [])]
+            best = reference.best_fit(apply, cands, self.x, np.asarray(y, np.float64))
+            if best is None:
+                raise Unavailable(f"its parameters do not fit jaxdl {layer.name} at the input {self.x.shape}")
+            return layer.name, best, vjp, out_shape
+        return self.memo("counterpart", get)
+
+    def reference_vjp(self):
+        def get():
+            name, (err, params64, backs, out), vjp, _ = self.counterpart()
+            if out.shape != self.y.shape:
+                raise Unavailable(f"forward's output has shape {self.y.shape}, jaxdl {name}'s {out.shape}")
+            return reference.vjp_at(vjp, params64, self.x, self.dy)
+        return self.memo("reference_vjp", get)
+
+    def expected_shape(self) -> tuple:
+        _, shapes, out_shape, _, _ = reference.compiled(self.lab_name, self.lab, self.config, self.input_shape)
+        return out_shape
+
+
+# --------------------------------------------------------------------------------------------
+# The checks.
+
+CHECKS: dict = {}
+
+
+def check(name: str, label):
+    """Registers a check under ``name``; ``label`` (a string, or a function of the context) is
+    the record made when the check cannot run."""
+    def register(fn):
+        CHECKS[name] = (label, fn)
+        return fn
+    return register
+
+
+def run(ctx: Context, names) -> None:
+    """Runs the checks ``names`` in order, appending their records to ``ctx.res.checks``."""
+    for name in names:
+        label, fn = CHECKS[name]
+        try:
+            out = fn(ctx)
+        except Unavailable as e:
+            out = [Check(label(ctx) if callable(label) else label, False, None, f"could not run: {e.reason}")]
+        out = out if isinstance(out, list) else [out]
+        ctx.res.checks.extend(out)
+
+
+def _lab_layer_name(ctx) -> str:
+    return ctx.lab_name or "layer"
+
+
+@check("forward", FORWARD)
+def check_forward(ctx: Context):
+    r = ctx.forward()
+    if not r.ok:
+        return Check(FORWARD, False, None, r.error)
+    y = r.value
+    if not isinstance(y, np.ndarray) or y.dtype.kind not in "biuf":
+        return Check(FORWARD, False, None, f"returned {describe(y)}, not an array (a missing return?)")
+    if not np.all(np.isfinite(y)):
+        return Check(FORWARD, False, None, "NaN or inf in the output")
+    if ctx.hint:
+        ctx.res.notes.append(f"forward returns {y.dtype}: finite differences need float64")
+    return Check(FORWARD, True, None, f"output shape {y.shape}")
+
+
+@check("output_shape", OUTPUT_SHAPE)
+def check_output_shape(ctx: Context):
+    y, want = ctx.y, ctx.expected_shape()
+    args = ", ".join(f"{k}={v!r}" for k, v in ctx.config.items())
+    ok = tuple(y.shape) == tuple(want)
+    return Check(OUTPUT_SHAPE, ok, None, "" if ok else
+                 f"{tuple(y.shape)} for the input {ctx.input_shape}; expected {tuple(want)}"
+                 + (f" from the arguments the checker passed ({args})" if args else ""))
+
+
+@check("forward_side_effects", FORWARD_SIDE_EFFECTS)
+def check_forward_side_effects(ctx: Context):
+    r = ctx.forward()
+    if not r.ok:
+        raise Unavailable(f"forward {r.error}")
+    intact = bool(r.args_after) and isinstance(r.args_after[0], np.ndarray) and np.array_equal(r.args_after[0], ctx.x)
+    return Check(FORWARD_SIDE_EFFECTS, intact, None, "" if intact else "forward modified `inputs` in place")
+
+
+@check("backward_inputs", BACKWARD_INPUTS)
+def check_backward_inputs(ctx: Context):
+    if not ctx.info.get("backward_inputs"):
+        return Check(BACKWARD_INPUTS, False, None, "no backward_inputs method")
+    r = ctx.backward_inputs()
+    if not r.ok:
+        return Check(BACKWARD_INPUTS, False, None, r.error)
+    if not isinstance(r.value, np.ndarray) or r.value.dtype.kind not in "biuf":
+        return Check(BACKWARD_INPUTS, False, None, f"returned {describe(r.value)}, not a numeric array")
+    return Check(BACKWARD_INPUTS, True)
+
+
+def _grads_intact(r: Reply, dy) -> bool:
+    return bool(r.args_after) and isinstance(r.args_after[0], np.ndarray) and np.array_equal(r.args_after[0], dy)
+
+
+@check("backward_inputs_side_effects", BI_SIDE_EFFECTS)
+def check_bi_side_effects(ctx: Context):
+    ctx.dx()
+    intact = _grads_intact(ctx.backward_inputs(), ctx.dy)
+    return Check(BI_SIDE_EFFECTS, intact, None,
+                 "" if intact else "backward_inputs modified its argument `grads` in place (in-place mutation of grads)")
+
+
+@check("backward_inputs_cache", BI_CACHE)
+def check_bi_cache(ctx: Context):
+    ctx.dx()
+    before = ctx._memo["before_bi"][1]
+    after = ctx.backward_inputs().state or before
+    changed = _changed(before["attrs"], after["attrs"])
+    return Check(BI_CACHE, not changed, None, f"changed {', '.join(changed)}" if changed else "")
+
+
+@check("backward_inputs_fd", BI_FD)
+def check_bi_fd(ctx: Context):
+    dx = ctx.dx()
+    c = compare(BI_FD, dx, ctx.fd_inputs(), ctx.batch, TOL_FD)
+    if not c.ok and not _grads_intact(ctx.backward_inputs(), ctx.dy):
+        c.detail += "; consistent with the in-place change of `grads` (a later use reads the changed values)"
+    if ctx.hint and not c.ok:
+        c.detail += ctx.hint
+    return c
+
+
+@check("call_order_forwards", CALL_ORDER_FORWARDS)
+def check_call_order_forwards(ctx: Context):
+    dx = ctx.dx()
+    first = ctx.student.call("forward", ctx.rng.uniform(-1, 1, ctx.input_shape), label=CALL_ORDER_FORWARDS)
+    if not first.ok:
+        return Check(CALL_ORDER_FORWARDS, False, None, f"forward {first.error}")
+    r = _after_forward(ctx, "backward_inputs", ctx.dy.copy(), label=CALL_ORDER_FORWARDS)
+    same = r.ok and close(r.value, dx, 1e-12)
+    return Check(CALL_ORDER_FORWARDS, same, None, "" if same else (r.error or "the result depends on an earlier forward call"))
+
+
+def _after_forward(ctx: Context, method: str, *args, label: str) -> Reply:
+    """``forward(x)`` then ``method(*args)``; a failure of either is the reply's error."""
+    fwd = ctx.student.call("forward", ctx.x, label=label)
+    if not fwd.ok:
+        return Reply(False, error=f"forward, called before {method}, {fwd.error}")
+    return ctx.student.call(method, *args, label=label)
+
+
+def _changed(before: dict, after: dict) -> list[str]:
+    out = []
+    for k, v in before.items():
+        now = after.get(k)
+        if isinstance(v, np.ndarray) and isinstance(now, np.ndarray) and (
+                now.shape != v.shape or not np.array_equal(now, v, equal_nan=True)):
+            out.append(k)
+    return out
+
+
+# Parameters ------------------------------------------------------------------------------
 
 
 def params_of(result):
@@ -142,188 +618,184 @@ def params_of(result):
     return params, grads, None
 
 
-# --------------------------------------------------------------------------------------------
-# A layer: forward(inputs), backward_inputs(grads), backward_params(grads).
+def _why_params(ctx: Context) -> str:
+    if ctx.lab.params:
+        return f"the lab's {ctx.lab.names[0]} has the parameters {', '.join(ctx.lab.params)}"
+    deps = ctx.depends()
+    return f"forward depends on {', '.join(deps)}" if deps else "the layer says it has parameters (has_params)"
 
 
-def check_layer(student: Student, res: ClassResult, info: dict, state: dict, input_shape, rng) -> None:
-    """Appends every check of a layer to ``res.checks``; returns early where a later check
-    would have nothing to work on (``res.completed`` is then left False only by the driver when
-    the worker is lost: an early return after a failed check still fails the class)."""
-    checks = res.checks
-    x = rng.uniform(-2, 2, input_shape)
-    x[np.abs(x) < 0.05] += 0.1  # away from ReLU's kink
-    batch = input_shape[0]
+@check("backward_params", BACKWARD_PARAMS)
+def check_backward_params(ctx: Context):
+    if not ctx.info.get("backward_params"):
+        return Check("backward_params", False, None, f"no backward_params method, but {_why_params(ctx)}")
+    bp = ctx.backward_params()
+    if not bp.ok:
+        return Check("backward_params", False, None, bp.error)
+    params, _, problem = params_of(bp.value)
+    if problem:
+        return Check(BACKWARD_PARAMS, False, None, problem)
+    if not params:
+        return Check("backward_params", False, None, f"returned {describe(bp.value) if bp.value is None else 'no pair'}, "
+                                                     f"but {_why_params(ctx)}")
+    if ctx.lab.params and len(params) != len(ctx.lab.params):
+        return Check(BACKWARD_PARAMS, False, None,
+                     f"expected {len(ctx.lab.params)} pairs [param, grad] ({', '.join(ctx.lab.params)}); got {len(params)}")
+    return Check(BACKWARD_PARAMS, True)
 
-    r = student.call("forward", x, label="forward", state=True)
-    if not r.ok:
-        checks.append(Check("forward", False, None, r.error))
-        return
-    y = r.value
-    if not isinstance(y, np.ndarray) or y.dtype.kind not in "biuf":
-        checks.append(Check("forward", False, None, f"returned {describe(y)}, not an array (a missing return?)"))
-        return
-    if not np.all(np.isfinite(y)):
-        checks.append(Check("forward", False, None, "NaN or inf in the output"))
-        return
-    checks.append(Check("forward", True, None, f"output shape {y.shape}"))
-    intact = bool(r.args_after) and isinstance(r.args_after[0], np.ndarray) and np.array_equal(r.args_after[0], x)
-    checks.append(Check("side effects: forward leaves its input unchanged", intact, None,
-                        "" if intact else "forward modified `inputs` in place"))
-    hint = FLOAT32_HINT.format(dtype=y.dtype) if y.dtype != np.float64 else ""
-    if hint:
-        res.notes.append(f"forward returns {y.dtype}: finite differences need float64")
-    after_forward = r.state or state
-    dy = rng.standard_normal(y.shape)
 
-    def objective(out):
-        return float(np.sum(out * dy))
+@check("backward_params_side_effects", BP_SIDE_EFFECTS)
+def check_bp_side_effects(ctx: Context):
+    ctx.pairs()
+    intact = _grads_intact(ctx.backward_params(), ctx.dy)
+    return Check(BP_SIDE_EFFECTS, intact, None, "" if intact else
+                 "backward_params modified its argument `grads` in place (in-place mutation of grads)")
 
-    # The truth: finite differences of the student's own forward, in the input.
-    label = "backward_inputs (∂L/∂inputs) vs finite differences"
-    fd_x = finite_differences(student, [x], {"arg": 0}, x, objective, y.shape, label)
 
-    # Which array attributes the output depends on: each one perturbed once.
-    attrs = _float_attrs(after_forward)
-    groups = after_forward["groups"]
-    depends = []
-    for path, value in attrs.items():
-        if any(groups.get(p) == groups.get(path) for p in depends):
+def _offsets(region: tuple, shape: tuple) -> np.ndarray:
+    """The byte offset of every entry (C order) of an array lying at ``region`` in its buffer."""
+    _, offset, strides, _, _ = region
+    if not shape:
+        return np.array([offset], np.int64)
+    idx = np.indices(shape, dtype=np.int64).reshape(len(shape), -1)
+    return offset + np.asarray(strides, np.int64) @ idx
+
+
+@check("params_cover", PARAMS_COVER)
+def check_params_cover(ctx: Context):
+    """Every entry forward depends on has its gradient: covered by the memory of an array
+    backward_params returned (arrays may be views of one buffer)."""
+    params, _, paths = ctx.pairs()
+    deps = ctx.depends()
+    bp_state = ctx.backward_params().state or ctx.after_forward
+    arrays = ctx.float_arrays()
+    regions = ctx.after_forward["regions"]
+    covered: dict[int, set] = {}
+    for p, region in zip(params, bp_state.get("returned") or []):
+        if region is not None and isinstance(p, np.ndarray):
+            covered.setdefault(region[0], set()).update(_offsets(region, p.shape).tolist())
+    missing_by_group: dict[int, set] = {}
+    for path in deps:
+        region = regions[path]
+        offs = _offsets(region, arrays[path].shape)
+        missing = np.array([o not in covered.get(region[0], ()) for o in offs.tolist()], bool)
+        if not missing.any():
             continue
-        delta = 1e-2 * (1.0 + np.abs(value)) * rng.standard_normal(value.shape)
-        outs = student.forward_many([x], {"attr": path}, (value + delta)[None], f"forward depends on {path}")
-        if isinstance(outs, np.ndarray) and outs.shape[1:] == y.shape:
-            if np.max(np.abs(outs[0] - y), initial=0) > 1e-9 * max(1.0, float(np.abs(y).max(initial=0))):
-                depends.append(path)
-
-    # Parameters, from one forward + backward_params.
-    params, grads, paths = [], [], []
-    has_params = after_forward.get("has_params")
-    if depends or has_params:
-        label = "backward_params"
-        if not info.get("backward_params"):
-            checks.append(Check(label, False, None, f"no backward_params method, but forward depends on "
-                                                    f"{', '.join(depends)}"))
-        else:
-            bp = _after_forward(student, x, "backward_params", dy.copy(), label=label)
-            if not bp.ok:
-                checks.append(Check(label, False, None, bp.error))
-            else:
-                mutated = not (bp.args_after and isinstance(bp.args_after[0], np.ndarray)
-                               and np.array_equal(bp.args_after[0], dy))
-                if mutated:
-                    checks.append(Check("side effects: backward_params leaves `grads` unchanged", False, None,
-                                        "backward_params modified its argument `grads` in place "
-                                        "(in-place mutation of grads)"))
-                p, g, problem = params_of(bp.value)
-                if problem:
-                    checks.append(Check("interface: backward_params returns [[param, grad], ..., name]", False, None,
-                                        problem))
-                elif p is not None:
-                    params, grads = p, g
-                    paths = list(bp.param_paths or [None] * len(p))[:len(p)]
-                    paths += [None] * (len(p) - len(paths))
-                    if p:
-                        checks.append(Check("interface: backward_params returns [[param, grad], ..., name]", True))
-                    elif bp.value is None:
-                        checks.append(Check(label, False, None, f"returned None, but forward depends on {', '.join(depends)}")
-                                      if depends else Check(label, True))
-        covered = {groups.get(p) for p in paths if p is not None}
-        missing = [d for d in depends if groups.get(d) not in covered]
-        if depends and params:
-            checks.append(Check("backward_params covers every parameter forward depends on", not missing, None,
-                                f"no gradient for {', '.join(missing)}" if missing else ""))
-
-    # backward_inputs, with its side effects.
-    if not info.get("backward_inputs"):
-        checks.append(Check("backward_inputs", False, None, "no backward_inputs method"))
-        dx, bi_ok = None, False
-    else:
-        fwd = student.call("forward", x, label="backward_inputs", state=True)
-        before = fwd.state or after_forward
-        bi = student.call("backward_inputs", dy.copy(), label="backward_inputs", state=True) if fwd.ok else \
-            Reply(False, error=f"forward, called again before it, {fwd.error}")
-        bi_ok, dx = bi.ok, bi.value
-        if not bi.ok:
-            checks.append(Check("backward_inputs", False, None, bi.error))
-        else:
-            mutated = not (bi.args_after and isinstance(bi.args_after[0], np.ndarray)
-                           and np.array_equal(bi.args_after[0], dy))
-            checks.append(Check("side effects: backward_inputs leaves `grads` unchanged", not mutated, None,
-                                "backward_inputs modified its argument `grads` in place (in-place mutation of grads)"
-                                if mutated else ""))
-            changed = _changed(before["attrs"], (bi.state or before)["attrs"])
-            checks.append(Check("side effects: backward_inputs leaves the cached activations unchanged", not changed,
-                                None, f"changed {', '.join(changed)}" if changed else ""))
-            if isinstance(fd_x, str):
-                checks.append(Check("backward_inputs (∂L/∂inputs) vs finite differences", False, None, fd_x))
-            else:
-                c = compare("backward_inputs (∂L/∂inputs) vs finite differences", dx, fd_x, batch, TOL_FD)
-                if mutated and not c.ok:
-                    c.detail += "; consistent with the in-place change of `grads` (a later use reads the changed values)"
-                if hint and not c.ok:
-                    c.detail += hint
-                checks.append(c)
-
-    # Each parameter gradient against finite differences through forward.
-    labels = []
-    for i, (p, g, path) in enumerate(zip(params, grads, paths)):
-        labels.append(path or "a parameter")
-        label = f"backward_params[{i}] ({path or 'a parameter'}, shape {np.shape(p)}) vs finite differences"
-        if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
-            checks.append(Check(label, False, None, f"the parameter is not a float array but {describe(p)}"))
-            continue
-        if path is None:
-            checks.append(Check(label, False, None, "the parameter is not one of the layer's array attributes "
-                                                    "(a copy? return the array itself: [self.W, grad_W])"))
-            continue
-        fd_p = finite_differences(student, [x], {"attr": path}, p, objective, y.shape, label)
-        if isinstance(fd_p, str):
-            checks.append(Check(label, False, None, fd_p))
-            continue
-        c = compare(label, g, fd_p, batch, TOL_FD)
-        if hint and not c.ok:
-            c.detail += hint
-        checks.append(c)
-
-    # Call order: two forwards then one backward must use the last input; backward_params first
-    # must not change what backward_inputs returns.
-    if bi_ok and isinstance(dx, np.ndarray):
-        label = "call order: two forwards, then backward_inputs"
-        first = student.call("forward", rng.uniform(-1, 1, input_shape), label=label)
-        r2 = _after_forward(student, x, "backward_inputs", dy.copy(), label=label) if first.ok else \
-            Reply(False, error=f"forward {first.error}")
-        same = r2.ok and close(r2.value, dx, 1e-12)
-        checks.append(Check(label, same, None, "" if same else (r2.error or "the result depends on an earlier forward call")))
-        if params:
-            label = "call order: backward_params before backward_inputs"
-            r = _after_forward(student, x, "backward_params", dy.copy(), label=label)
-            r3 = student.call("backward_inputs", dy.copy(), label=label) if r.ok else r
-            same = r3.ok and close(r3.value, dx, 1e-12)
-            checks.append(Check(label, same, None,
-                                "" if same else (r3.error or "backward_inputs returns another result after backward_params")))
-
-    ref_checks, notes = reference.compare_with_layer(res.cls, params, grads, labels, after_forward["scalars"],
-                                                     x, np.asarray(y, np.float64), dy, dx if bi_ok else None)
-    checks.extend(ref_checks)
-    res.notes.extend(notes)
+        entries = np.nonzero(missing)[0]
+        if entries.size < offs.size and not ctx.changes_output(path, arrays[path], entries,
+                                                               f"the entries of {path} without a gradient"):
+            continue  # entries forward does not use (e.g. spare room in a shared buffer)
+        missing_by_group.setdefault(region[0], set()).update(offs[entries].tolist())
+    if not missing_by_group:
+        return Check(PARAMS_COVER, True)
+    named = []
+    for path in arrays:  # name the arrays whose every entry lacks a gradient
+        region = regions[path]
+        offs = set(_offsets(region, arrays[path].shape).tolist())
+        if offs and offs <= missing_by_group.get(region[0], set()):
+            named.append(path)
+    total = sum(len(v) for v in missing_by_group.values())
+    detail = f"no gradient for {', '.join(named)}" if named else f"no gradient for {total} entries forward depends on"
+    return Check(PARAMS_COVER, False, None, detail)
 
 
-def _after_forward(student: Student, x, method: str, *args, label: str) -> Reply:
-    """``forward(x)`` then ``method(*args)``; a failure of either is the reply's error."""
-    fwd = student.call("forward", x, label=label)
-    if not fwd.ok:
-        return Reply(False, error=f"forward, called before {method}, {fwd.error}")
-    return student.call(method, *args, label=label)
+def _param_target(ctx: Context, i: int, path, p, region) -> tuple[dict, str]:
+    """Where the finite differences perturb parameter ``i``: its attribute, or the returned array."""
+    if path is not None:
+        return {"attr": path}, path
+    groups = {r[0] for r in ctx.after_forward["regions"].values()}
+    if region is None or region[0] not in groups:
+        raise Unavailable("the parameter is not one of the layer's array attributes "
+                          "(a copy? return the array itself: [self.W, grad_W])")
+    return {"param": i}, f"parameter {i}"
 
 
-def _changed(before: dict, after: dict) -> list[str]:
+@check("params_fd", PARAMS_FD)
+def check_params_fd(ctx: Context):
+    params, grads, paths = ctx.pairs()
+    bp_state = ctx.backward_params().state or {}
+    returned = list(bp_state.get("returned") or [])
+    returned += [None] * (len(params) - len(returned))
     out = []
-    for k, v in before.items():
-        now = after.get(k)
-        if isinstance(v, np.ndarray) and isinstance(now, np.ndarray) and (
-                now.shape != v.shape or not np.array_equal(now, v, equal_nan=True)):
-            out.append(k)
+    for i, (p, g, path) in enumerate(zip(params, grads, paths)):
+        label = param_fd_label(i, path or "a parameter", np.shape(p))
+        if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
+            out.append(Check(label, False, None, f"the parameter is not a float array but {describe(p)}"))
+            continue
+        try:
+            vary, _ = _param_target(ctx, i, path, p, returned[i])
+            fd, sample = ctx.finite_differences([ctx.x], vary, p, ctx.objective, ctx.y.shape, label)
+        except Unavailable as e:
+            out.append(Check(label, False, None, e.reason))
+            continue
+        if sample is not None and isinstance(g, np.ndarray) and g.shape == p.shape:
+            c = compare(label, g.reshape(-1)[sample], fd, ctx.batch, TOL_FD)
+            c.detail += f" (over {sample.size} sampled entries of {p.size})" if c.detail else ""
+        else:
+            c = compare(label, g, fd, ctx.batch, TOL_FD)
+        if ctx.hint and not c.ok:
+            c.detail += ctx.hint
+        out.append(c)
+    return out
+
+
+@check("call_order_params", CALL_ORDER_PARAMS)
+def check_call_order_params(ctx: Context):
+    ctx.pairs()
+    dx = ctx.dx()
+    r = _after_forward(ctx, "backward_params", ctx.dy.copy(), label=CALL_ORDER_PARAMS)
+    r3 = ctx.student.call("backward_inputs", ctx.dy.copy(), label=CALL_ORDER_PARAMS) if r.ok else r
+    same = r3.ok and close(r3.value, dx, 1e-12)
+    return Check(CALL_ORDER_PARAMS, same, None,
+                 "" if same else (r3.error or "backward_inputs returns another result after backward_params"))
+
+
+@check("params_if_any", NO_PARAMS)
+def check_params_if_any(ctx: Context):
+    """A class jaxdl does not know: the parameter checks run when forward depends on an array
+    (or the class says it has parameters)."""
+    if not ctx.has_params():
+        return Check(NO_PARAMS, True)
+    out = []
+    for name in ("backward_params", "backward_params_side_effects", "params_cover", "params_fd", "call_order_params"):
+        label, fn = CHECKS[name]
+        try:
+            got = fn(ctx)
+        except Unavailable as e:
+            got = [Check(label, False, None, f"could not run: {e.reason}")]
+        out += got if isinstance(got, list) else [got]
+    return out
+
+
+# The jaxdl counterpart -------------------------------------------------------------------
+
+
+@check("reference_forward", lambda ctx: reference_forward_label(_lab_layer_name(ctx)))
+def check_reference_forward(ctx: Context):
+    name, (err, params64, backs, out), _, _ = ctx.counterpart()
+    label = reference_forward_label(name)
+    y = np.asarray(ctx.y, np.float64)
+    if out.shape != y.shape:
+        return Check(label, False, None, f"wrong shape {y.shape}, expected {out.shape}")
+    return compare(label, y, out, ctx.batch, TOL_REF)
+
+
+@check("reference_inputs", lambda ctx: reference_inputs_label(_lab_layer_name(ctx)))
+def check_reference_inputs(ctx: Context):
+    name = ctx.counterpart()[0]
+    _, dx_ref = ctx.reference_vjp()
+    return compare(reference_inputs_label(name), ctx.dx(), dx_ref, ctx.batch, TOL_REF)
+
+
+@check("reference_params", lambda ctx: reference_param_label(0, "the parameters", _lab_layer_name(ctx)))
+def check_reference_params(ctx: Context):
+    name, (_, _, backs, _), _, _ = ctx.counterpart()
+    params, grads, paths = ctx.pairs()
+    dparams, _ = ctx.reference_vjp()
+    out = []
+    for i, (g, path, (pname, back)) in enumerate(zip(grads, paths, backs)):
+        out.append(compare(reference_param_label(i, path or "a parameter", name), g, back(dparams[pname]),
+                           ctx.batch, TOL_REF))
     return out
 
 
@@ -331,112 +803,142 @@ def _changed(before: dict, after: dict) -> list[str]:
 # A loss: forward(x, y) -> scalar, backward_inputs(x, y).
 
 
-def _scalar_forward(student: Student, checks: list, *args) -> tuple[Reply | None, float | None]:
-    """``forward(*args)`` must return a finite scalar: ``(reply, value)``, or ``(None, None)``
-    after recording the failure."""
-    r = student.call("forward", *args, label="forward")
+@dataclasses.dataclass
+class LossContext:
+    student: Student
+    res: ClassResult
+    info: dict
+    lab: LabClass
+    lab_name: str | None
+    rng: np.random.Generator
+    _memo: dict = dataclasses.field(default_factory=dict)
+    memo = Context.memo
+
+    def data(self):
+        def draw():
+            n, k = BATCH, 4
+            return self.rng.standard_normal((n, k)), np.eye(k)[self.rng.integers(0, k, n)]
+        return self.memo("data", draw)
+
+    def forward(self) -> Reply:
+        x, y = self.data()
+        return self.memo("forward", lambda: self.student.call("forward", x, y, label=FORWARD))
+
+    def loss(self) -> float:
+        def get():
+            r = self.forward()
+            if not r.ok:
+                raise Unavailable(f"forward {r.error}")
+            v = r.value
+            if not (isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "biuf" and np.isfinite(v)):
+                raise Unavailable(f"forward returned {describe(v)}, not a finite scalar")
+            return float(v)
+        return self.memo("loss", get)
+
+    def fd_at(self, xv, yv, label):
+        def fd():
+            ctx = Context(self.student, self.res, self.info, self.lab, None, {}, {}, xv.shape, self.rng)
+            return ctx.finite_differences([xv, yv], {"arg": 0}, xv, float, (), label)[0]
+        return fd()
+
+    def backward(self) -> np.ndarray:
+        def get():
+            if not self.info.get("backward_inputs"):
+                raise Unavailable("there is no backward_inputs method")
+            x, y = self.data()
+            b = self.student.call("backward_inputs", x, y, label=LOSS_FD)
+            if not b.ok:
+                raise Unavailable(f"backward_inputs {b.error}")
+            return b.value
+        return self.memo("backward", get)
+
+
+@check("loss_forward", LOSS_SCALAR)
+def check_loss_forward(ctx: LossContext):
+    r = ctx.forward()
     if not r.ok:
-        checks.append(Check("forward", False, None, r.error))
-        return None, None
+        return Check(FORWARD, False, None, r.error)
     v = r.value
     scalar = isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "biuf" and bool(np.isfinite(v))
-    checks.append(Check("interface: forward returns a finite scalar", scalar, None,
-                        "" if scalar else f"got {describe(v)}" + (f" of shape {v.shape}" if isinstance(v, np.ndarray) else "")))
-    return (r, float(v)) if scalar else (None, None)
+    return Check(LOSS_SCALAR, scalar, None, "" if scalar else
+                 f"got {describe(v)}" + (f" of shape {v.shape}" if isinstance(v, np.ndarray) else ""))
 
 
-def check_loss(student: Student, res: ClassResult, info: dict, rng) -> None:
-    checks = res.checks
-    n, k = BATCH, 4
-    x = rng.standard_normal((n, k))
-    y = np.eye(k)[rng.integers(0, k, n)]
-    r, loss = _scalar_forward(student, checks, x, y)
-    if r is None:
-        return
+@check("loss_side_effects", LOSS_SIDE_EFFECTS)
+def check_loss_side_effects(ctx: LossContext):
+    r = ctx.forward()
+    if not r.ok:
+        raise Unavailable(f"forward {r.error}")
+    x, y = ctx.data()
     intact = len(r.args_after) == 2 and all(isinstance(a, np.ndarray) for a in r.args_after) and \
         np.array_equal(r.args_after[0], x) and np.array_equal(r.args_after[1], y)
-    checks.append(Check("side effects: forward leaves x and y unchanged", intact, None,
-                        "" if intact else "forward modified its arguments in place"))
+    return Check(LOSS_SIDE_EFFECTS, intact, None, "" if intact else "forward modified its arguments in place")
 
-    def fd_at(xv, yv, label):
-        return finite_differences(student, [xv, yv], {"arg": 0}, xv, float, (), label)
 
-    if not info.get("backward_inputs"):
-        checks.append(Check("backward_inputs", False, None, "no backward_inputs method"))
-        return
-    label = "backward_inputs vs finite differences (∂L/∂x)"
-    b = student.call("backward_inputs", x, y, label=label)
-    fd = fd_at(x, y, label)
-    if not b.ok:
-        checks.append(Check("backward_inputs", False, None, b.error))
-    elif isinstance(fd, str):
-        checks.append(Check(label, False, None, fd))
-    else:
-        checks.append(compare(label, b.value, fd, n, TOL_FD))
+@check("loss_backward_fd", LOSS_FD)
+def check_loss_backward_fd(ctx: LossContext):
+    if not ctx.info.get("backward_inputs"):
+        return Check(BACKWARD_INPUTS, False, None, "no backward_inputs method")
+    x, y = ctx.data()
+    ctx.loss()
+    try:
+        b = ctx.backward()
+    except Unavailable as e:
+        return Check(BACKWARD_INPUTS, False, None, e.reason.removeprefix("backward_inputs "))
+    return compare(LOSS_FD, b, ctx.memo("fd", lambda: ctx.fd_at(x, y, LOSS_FD)), BATCH, TOL_FD)
 
-    # Call order: the gradient must be that of its own arguments, not of the last forward's.
-    label = "call order: forward(x1, y1), then backward_inputs(x2, y2)"
-    x2 = rng.standard_normal((n, k))
-    y2 = np.eye(k)[rng.integers(0, k, n)]
-    first = student.call("forward", x, y, label=label)
-    b2 = student.call("backward_inputs", x2, y2, label=label) if first.ok else \
-        Reply(False, error=f"forward {first.error}")
-    fd2 = fd_at(x2, y2, label)
+
+@check("loss_call_order", LOSS_CALL_ORDER)
+def check_loss_call_order(ctx: LossContext):
+    x, y = ctx.data()
+    ctx.loss()
+    x2 = ctx.rng.standard_normal(x.shape)
+    y2 = np.eye(y.shape[1])[ctx.rng.integers(0, y.shape[1], x.shape[0])]
+    first = ctx.student.call("forward", x, y, label=LOSS_CALL_ORDER)
+    if not first.ok:
+        return Check(LOSS_CALL_ORDER, False, None, f"forward {first.error}")
+    b2 = ctx.student.call("backward_inputs", x2, y2, label=LOSS_CALL_ORDER)
     if not b2.ok:
-        checks.append(Check(label, False, None, b2.error))
-    elif not isinstance(fd2, str):
-        c = compare(label, b2.value, fd2, n, TOL_FD)
-        if not c.ok and isinstance(fd, np.ndarray) and b.ok and close(b2.value, b.value, 1e-12):
-            c.detail = "backward_inputs ignores its arguments: it returns the gradient of an earlier call"
-        checks.append(c)
-
-    # jaxdl's softmax cross-entropy: compared when the class is named as one, and its stability
-    # checked whenever the class computes one.
-    ref, ref_dx = reference.softmax_cross_entropy(x, y)
-    named = reference.counterpart(res.cls) == "softmax_cross_entropy"
-    if named:
-        err = abs(loss - ref)
-        ok = err <= TOL_REF * max(1, abs(ref))
-        checks.append(Check("forward vs jaxdl softmax_cross_entropy (mean over the batch)", ok, err,
-                            "" if ok else (diagnose(np.asarray(loss), np.asarray(ref), n) or f"{loss!r} vs {ref!r}")))
-        if b.ok:
-            checks.append(compare("backward_inputs vs jaxdl softmax_cross_entropy.backward", b.value, ref_dx, n, TOL_REF))
-    if named or abs(loss - ref) <= 1e-9 * max(1, abs(ref)):
-        _check_stability(student, res, x)
+        return Check(LOSS_CALL_ORDER, False, None, b2.error)
+    c = compare(LOSS_CALL_ORDER, b2.value, ctx.fd_at(x2, y2, LOSS_CALL_ORDER), BATCH, TOL_FD)
+    try:
+        b = ctx.backward()
+    except Unavailable:
+        b = None
+    if not c.ok and isinstance(b, np.ndarray) and close(b2.value, b, 1e-12):
+        c.detail = "backward_inputs ignores its arguments: it returns the gradient of an earlier call"
+    return c
 
 
-def _check_stability(student: Student, res: ClassResult, x: np.ndarray) -> None:
-    """Logits shifted by 1000 (exp overflows without the max shift) and spread to magnitude
-    1000 with each label on the smallest logit (its probability underflows to 0: log(p) is −inf
-    unless the loss is computed as log-sum-exp)."""
+@check("reference_loss", REF_LOSS)
+def check_reference_loss(ctx: LossContext):
+    x, y = ctx.data()
+    loss = ctx.loss()
+    ref, _ = reference.softmax_cross_entropy(x, y)
+    err = abs(loss - ref)
+    ok = err <= TOL_REF * max(1, abs(ref))
+    return Check(REF_LOSS, ok, err, "" if ok else (diagnose(np.asarray(loss), np.asarray(ref), BATCH) or f"{loss!r} vs {ref!r}"))
+
+
+@check("reference_loss_backward", REF_LOSS_BACKWARD)
+def check_reference_loss_backward(ctx: LossContext):
+    x, y = ctx.data()
+    _, ref_dx = reference.softmax_cross_entropy(x, y)
+    return compare(REF_LOSS_BACKWARD, ctx.backward(), ref_dx, BATCH, TOL_REF)
+
+
+def _stability_inputs(ctx: LossContext):
+    x, _ = ctx.data()
     n, k = x.shape
-    shifted = x + 1000.0
     y = np.eye(k)[np.argmin(x, axis=1)]
-    ref_shift, _ = reference.softmax_cross_entropy(shifted, y)
-    spread = x * 1000.0
-    ref_spread, _ = reference.softmax_cross_entropy(spread, y)
+    shifted, spread = x + 1000.0, x * 1000.0
+    return (shifted, y, reference.softmax_cross_entropy(shifted, y)[0]), (spread, y, reference.softmax_cross_entropy(spread, y)[0])
 
-    def good(r, ref):
-        v = r.value
-        return (r.ok and isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "biuf"
-                and bool(np.isfinite(v)) and abs(float(v) - ref) <= 1e-6 * max(1.0, abs(ref)))
 
-    label = "stable at logits shifted by 1000"
-    a = student.call("forward", shifted, y, label=label)
-    shift_ok = good(a, ref_shift)
-    res.checks.append(Check(label, shift_ok, None, "" if shift_ok else
-                            f"got {_shown(a)} (expected {ref_shift:.6g}): exp overflows without subtracting the max logit"))
-    label = "stable at logits of magnitude 1000"
-    b = student.call("forward", spread, y, label=label)
-    spread_ok = good(b, ref_spread)
-    if spread_ok:
-        detail = ""
-    elif not shift_ok:
-        detail = f"got {_shown(b)} (expected {ref_spread:.6g}): exp overflows without subtracting the max logit"
-    else:
-        detail = (f"got {_shown(b)} (expected {ref_spread:.6g}): the log of a probability that underflowed to 0; "
-                  "use log-sum-exp: log p_j = x_j − max − log Σ_i exp(x_i − max)")
-    res.checks.append(Check(label, spread_ok, None, detail))
+def _stable(r: Reply, ref: float) -> bool:
+    v = r.value
+    return (r.ok and isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "biuf"
+            and bool(np.isfinite(v)) and abs(float(v) - ref) <= 1e-6 * max(1.0, abs(ref)))
 
 
 def _shown(r: Reply) -> str:
@@ -448,40 +950,119 @@ def _shown(r: Reply) -> str:
     return describe(v)
 
 
+@check("stable_shifted", STABLE_SHIFTED)
+def check_stable_shifted(ctx: LossContext):
+    """Logits shifted by 1000: exp overflows without the max shift."""
+    (shifted, y, ref), _ = _stability_inputs(ctx)
+    a = ctx.memo("shifted", lambda: ctx.student.call("forward", shifted, y, label=STABLE_SHIFTED))
+    ok = _stable(a, ref)
+    return Check(STABLE_SHIFTED, ok, None, "" if ok else
+                 f"got {_shown(a)} (expected {ref:.6g}): exp overflows without subtracting the max logit")
+
+
+@check("stable_spread", STABLE_SPREAD)
+def check_stable_spread(ctx: LossContext):
+    """Logits spread to magnitude 1000, each label on the smallest logit: its probability
+    underflows to 0, and log(p) is −inf unless the loss is computed as log-sum-exp."""
+    (shifted, y, ref_shift), (spread, y, ref) = _stability_inputs(ctx)
+    a = ctx.memo("shifted", lambda: ctx.student.call("forward", shifted, y, label=STABLE_SHIFTED))
+    b = ctx.student.call("forward", spread, y, label=STABLE_SPREAD)
+    if _stable(b, ref):
+        return Check(STABLE_SPREAD, True)
+    if not _stable(a, ref_shift):
+        detail = f"got {_shown(b)} (expected {ref:.6g}): exp overflows without subtracting the max logit"
+    else:
+        detail = (f"got {_shown(b)} (expected {ref:.6g}): the log of a probability that underflowed to 0; "
+                  "use log-sum-exp: log p_j = x_j − max − log Σ_i exp(x_i − max)")
+    return Check(STABLE_SPREAD, False, None, detail)
+
+
+@check("stable_if_cross_entropy", STABLE_SHIFTED)
+def check_stable_if_cross_entropy(ctx: LossContext):
+    """A loss of another name that computes the softmax cross-entropy is checked for stability too."""
+    x, y = ctx.data()
+    loss = ctx.loss()
+    ref, _ = reference.softmax_cross_entropy(x, y)
+    if abs(loss - ref) > 1e-9 * max(1, abs(ref)):
+        return []
+    return [check_stable_shifted(ctx), check_stable_spread(ctx)]
+
+
 # --------------------------------------------------------------------------------------------
 # A regularizer: built with the weights; forward() -> scalar, backward_params().
 
 
-def check_regularizer(student: Student, res: ClassResult, info: dict, weights: np.ndarray,
-                      weight_decay: float | None) -> None:
-    checks = res.checks
-    r, loss = _scalar_forward(student, checks)
-    if r is None:
-        return
-    if not info.get("backward_params"):
-        checks.append(Check("backward_params", False, None, "no backward_params method"))
-        return
-    bp = student.call("backward_params", label="backward_params")
-    if not bp.ok:
-        checks.append(Check("backward_params", False, None, bp.error))
-        return
-    params, grads, problem = params_of(bp.value)
-    if problem or not params:
-        checks.append(Check("interface: backward_params returns [[param, grad], ..., name]", False, None,
-                            problem or "no [param, grad] pair"))
-        return
-    checks.append(Check("interface: backward_params returns [[param, grad], ..., name]", True))
-    path = (bp.param_paths or [None])[0]
-    label = "gradient matches its own loss (finite differences)"
-    if path is None or not isinstance(params[0], np.ndarray) or params[0].dtype.kind != "f":
-        checks.append(Check(label, False, None, "the parameter is not one of the regularizer's float array attributes"))
-        return
-    fd = finite_differences(student, [], {"attr": path}, params[0], float, (), label)
-    checks.append(Check(label, False, None, fd) if isinstance(fd, str) else compare(label, grads[0], fd, 1, TOL_FD))
-    if weight_decay is not None and reference.counterpart(res.cls) == "l2_regularizer":
-        ref, ref_grad = reference.l2_regularizer(weights, weight_decay)
-        err = abs(float(loss) - ref)
-        same = err <= 1e-12 * max(1, ref)
-        checks.append(Check("forward vs jaxdl l2_regularizer (λ/2 ‖W‖²)", same, err,
-                            "" if same else (diagnose(np.asarray(float(loss)), np.asarray(ref), 1) or f"{float(loss)!r} vs {ref!r}")))
-        checks.append(compare("backward_params vs jaxdl l2_regularizer (λ W)", grads[0], ref_grad, 1, TOL_REF))
+@dataclasses.dataclass
+class RegularizerContext:
+    student: Student
+    res: ClassResult
+    info: dict
+    lab: LabClass
+    lab_name: str | None
+    config: dict
+    weights: np.ndarray
+    rng: np.random.Generator
+    _memo: dict = dataclasses.field(default_factory=dict)
+    memo = Context.memo
+
+    def forward(self) -> Reply:
+        return self.memo("forward", lambda: self.student.call("forward", label=FORWARD))
+
+    def loss(self) -> float:
+        return LossContext.loss(self)
+
+    def pair(self):
+        def get():
+            if not self.info.get("backward_params"):
+                raise Unavailable("there is no backward_params method")
+            bp = self.student.call("backward_params", label=BACKWARD_PARAMS)
+            if not bp.ok:
+                raise Unavailable(f"backward_params {bp.error}")
+            params, grads, problem = params_of(bp.value)
+            if problem or not params:
+                raise Unavailable(problem or "backward_params returned no [param, grad] pair")
+            return params[0], grads[0], (bp.param_paths or [None])[0]
+        return self.memo("pair", get)
+
+
+@check("regularizer_forward", LOSS_SCALAR)
+def check_regularizer_forward(ctx: RegularizerContext):
+    return check_loss_forward(ctx)
+
+
+@check("regularizer_backward_params", BACKWARD_PARAMS)
+def check_regularizer_backward_params(ctx: RegularizerContext):
+    if not ctx.info.get("backward_params"):
+        return Check("backward_params", False, None, "no backward_params method")
+    try:
+        ctx.pair()
+    except Unavailable as e:
+        return Check(BACKWARD_PARAMS, False, None, e.reason)
+    return Check(BACKWARD_PARAMS, True)
+
+
+@check("regularizer_fd", REG_FD)
+def check_regularizer_fd(ctx: RegularizerContext):
+    p, g, path = ctx.pair()
+    if path is None or not isinstance(p, np.ndarray) or p.dtype.kind != "f":
+        raise Unavailable("the parameter is not one of the regularizer's float array attributes")
+    fake = Context(ctx.student, ctx.res, ctx.info, ctx.lab, None, {}, {}, (1,), ctx.rng)
+    fd, _ = fake.finite_differences([], {"attr": path}, p, float, (), REG_FD)
+    return compare(REG_FD, g, fd, 1, TOL_FD)
+
+
+@check("reference_regularizer", REF_REG)
+def check_reference_regularizer(ctx: RegularizerContext):
+    loss = ctx.loss()
+    ref, _ = reference.l2_regularizer(ctx.weights, ctx.config["weight_decay"])
+    err = abs(loss - ref)
+    same = err <= 1e-12 * max(1, ref)
+    return Check(REF_REG, same, err, "" if same else
+                 (diagnose(np.asarray(loss), np.asarray(ref), 1) or f"{loss!r} vs {ref!r}"))
+
+
+@check("reference_regularizer_backward", REF_REG_BACKWARD)
+def check_reference_regularizer_backward(ctx: RegularizerContext):
+    _, g, _ = ctx.pair()
+    _, ref_grad = reference.l2_regularizer(ctx.weights, ctx.config["weight_decay"])
+    return compare(REF_REG_BACKWARD, g, ref_grad, 1, TOL_REF)

@@ -6,10 +6,11 @@ import numpy as np
 
 from jaxdl.check.errors import max_errors
 from jaxdl.check.numpy_check.results import Check
-from jaxdl.check.numpy_check.worker import Opaque
+from jaxdl.check.numpy_check.protocol import Opaque
 
 TOL_FD = 1e-6  # relative to max(1, |reference|): float64 central differences
 TOL_REF = 1e-9  # against jaxdl's layers, float64
+SCALE_CAP = 1e4  # the largest |reference| a tolerance is scaled by
 
 
 def close(a, b, tol: float = 1e-6) -> bool:
@@ -57,13 +58,18 @@ def diagnose(got, ref, batch: int) -> str:
 
 
 def compare(name: str, got, ref, batch: int, tol: float) -> Check:
-    """``got`` against the truth ``ref``: passes within ``tol · max(1, max |ref|)``."""
+    """``got`` against the truth ``ref``: passes within ``tol · min(max(1, max |ref|), SCALE_CAP)``.
+    A reference or a result that is not finite fails: nothing is compared with NaN or inf."""
+    ref = np.asarray(ref, np.float64)
+    if not np.all(np.isfinite(ref)):
+        return Check(name, False, None, "the reference holds NaN or inf (the student's forward near the checked "
+                                        "point?): nothing finite to compare with")
     if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf" or got.shape != np.shape(ref):
         return Check(name, False, None, diagnose(got, ref, batch))
     if not np.all(np.isfinite(got)):
         return Check(name, False, None, "NaN or inf in the result")
     err, rel, worst = max_errors(got, ref)
-    scale = max(1.0, float(np.abs(ref).max(initial=0)))
+    scale = min(max(1.0, float(np.abs(ref).max(initial=0))), SCALE_CAP)
     ok = err <= tol * scale
     detail = "" if ok else f"max abs err {err:.3g} (rel {rel:.3g}) at index {worst}"
     if not ok:

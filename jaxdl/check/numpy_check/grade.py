@@ -1,9 +1,11 @@
-"""Grading: each submission in its own worker process, the verdicts decided here.
+"""Grading: each submission in its own sandboxed worker process, the verdicts decided here.
 
 A submission's classes are checked one after the other in one worker; a worker that is lost
-(it exited, was killed, ran out of time or memory, or broke the protocol) fails the class whose
-check was running, and a fresh worker re-imports the file for the next class. Submissions are
-graded in parallel threads, each with its own workers; jaxdl's compiled references are shared.
+(it exited, was killed, ran out of CPU time or memory, or broke the protocol) fails the class
+whose check was running, and a fresh worker re-imports the file for the next class. Whatever
+goes wrong while one submission is graded is that submission's failure, with its reason, never
+the run's. Submissions are graded in parallel threads, each with its own workers; jaxdl's
+compiled references are shared.
 """
 
 from __future__ import annotations
@@ -14,59 +16,113 @@ import dataclasses
 import io
 import json
 import os
+import shutil
+import tempfile
+import traceback
 import zlib
 
 import numpy as np
 
+from jaxdl.check.numpy_check import build as B
 from jaxdl.check.numpy_check import checks as C
-from jaxdl.check.numpy_check.discover import (Submission, constructor_args, find_submissions, input_shapes,
-                                              kind)
-from jaxdl.check.numpy_check.results import GRADEBOOK_COLUMNS, Check, ClassResult, SubmissionResult
-from jaxdl.check.numpy_check.sandbox import Worker, WorkerLost
-
+from jaxdl.check.numpy_check import protocol as wire
+from jaxdl.check.numpy_check import sandbox
+from jaxdl.check.numpy_check.discover import Submission, cleanup, copy_submission, find_submissions, pseudonym
+from jaxdl.check.numpy_check.results import GRADEBOOK_COLUMNS, Check, ClassResult, SubmissionResult, cell
+from jaxdl.check.numpy_check.sandbox import CheckerError, Worker, WorkerLost
+from jaxdl.errors import InputError
+from jaxdl.labspec import GENERIC_LAYER
 
 DEFAULT_TIME_LIMIT_S = 20.0
 DEFAULT_MEMORY_MB = 2048
+BUDGET_FACTOR, MIN_BUDGET_S = 10.0, 60.0  # a submission's CPU budget: 10 × the time limit, at least 60 s
 
 
 @dataclasses.dataclass(frozen=True)
 class Options:
     """``layers``: class names or constructor expressions to restrict the check to; ``seed``
-    seeds every input; ``time_limit`` (seconds) bounds each call into the student's code;
-    ``memory_mb`` bounds the worker's address space."""
+    seeds every input; ``time_limit`` (CPU seconds) bounds each call into the student's code;
+    ``memory_mb`` the worker's address space; ``sandbox``: ``"auto"`` (the strongest this
+    machine allows) or one of :data:`~.sandbox.MODES`; ``assignment``: the required classes
+    (:func:`~.build.load_assignment`); ``cpu_budget``: CPU seconds for a whole submission."""
 
     layers: tuple = ()
     seed: int = 0
     time_limit: float = DEFAULT_TIME_LIMIT_S
     memory_mb: int = DEFAULT_MEMORY_MB
+    sandbox: str = "auto"
+    assignment: dict | None = None
+    cpu_budget: float | None = None
+
+    @property
+    def budget(self) -> float:
+        return self.cpu_budget if self.cpu_budget is not None else max(MIN_BUDGET_S, BUDGET_FACTOR * self.time_limit)
+
+    @property
+    def mode(self) -> str:
+        return sandbox.best_mode() if self.sandbox == "auto" else self.sandbox
+
+
+class WeakSandbox(InputError):
+    """A folder of submissions asked to be graded without the namespaces (exit 2, before any work)."""
 
 
 class _Session:
-    """A submission's worker with its file imported; restarted after it is lost."""
+    """A submission's copy and its worker with the file imported; restarted after it is lost."""
 
     def __init__(self, sub: Submission, opts: Options):
         self.sub, self.opts = sub, opts
         self.worker: Worker | None = None
         self.loaded: dict | None = None
         self.output = {"stdout": [], "stderr": []}
+        self.cpu_used = 0.0
+        self.walls: dict = {}
+        self.copy = tempfile.mkdtemp(prefix="jaxdl-sub-")
+        os.chmod(self.copy, 0o755)
+        self.entry, self.problem = copy_submission(sub, self.copy)
+
+    @property
+    def remaining(self) -> float:
+        current = self.worker.cpu_seconds() if self.worker is not None else 0.0
+        return self.opts.budget - self.cpu_used - current
+
+    def _start(self) -> Worker:
+        error = None
+        for _ in range(2):  # a worker that fails to start is retried once
+            try:
+                return Worker(self.copy, self.opts.time_limit, self.opts.memory_mb, self.opts.mode,
+                              cpu_budget=max(1.0, self.remaining))
+            except CheckerError as e:
+                error = e
+        raise WorkerLost(f"the checker could not start a worker for it: {error}")
 
     def ensure(self) -> dict:
         """The load reply of a live worker (starting one); raises :class:`WorkerLost`."""
         if self.worker is not None and self.worker.alive:
             return self.loaded
         self.lost()
-        self.worker = Worker(self.opts.time_limit, self.opts.memory_mb)
-        header, arrays = self.worker.request(
-            {"op": "load", "path": self.sub.file, "folder": self.sub.folder, "seed": self.opts.seed}, what="import")
+        if self.remaining <= 0:
+            raise WorkerLost(f"not checked: the submission used up its CPU budget of {self.opts.budget:g} s")
+        self.worker = self._start()
+        self.walls = dict(self.worker.walls)
+        inside = self.worker.inside
+        header, _ = self.worker.request(
+            {"op": "load", "path": os.path.join(inside, self.entry), "folder": inside if self.sub.folder else None,
+             "seed": self.opts.seed}, what="import")
         self.loaded = header
         return header
 
     def lost(self) -> None:
         if self.worker is not None:
+            self.cpu_used += self.worker.cpu_seconds()
             for stream in self.output:
                 self.output[stream].append(self.worker.text(stream))
             self.worker.close()
             self.worker = None
+
+    def close(self) -> None:
+        self.lost()
+        shutil.rmtree(self.copy, ignore_errors=True)
 
     def text(self, stream: str) -> str:
         """What the student's code printed, each worker's output truncated by the sandbox."""
@@ -78,24 +134,35 @@ def _class_seed(seed: int, name: str) -> int:
 
 
 def _load_problem(session: _Session, loaded: dict) -> str:
+    if not isinstance(loaded, dict):
+        return "the student's process sent a malformed reply during import"
     if "load_error" in loaded:
-        return f"cannot load the file: {loaded['load_error']}"
+        return f"cannot load the file: {wire.text(loaded['load_error'])}"
     if "error" in loaded:
         student = C.Student(session.worker, session.opts.memory_mb)
         return f"cannot import the file: {student.error_text(loaded['error'], 'import')}"
-    if not isinstance(loaded.get("classes"), list):
+    classes = loaded.get("classes")
+    if not (isinstance(classes, list) and all(isinstance(c, dict) for c in classes) and len(classes) <= 64):
         return "the student's process sent a malformed reply during import"
     return ""
 
 
 def grade_submission(sub: Submission, opts: Options = Options()) -> SubmissionResult:
-    """Checks every class of one submission (or those ``opts.layers`` names)."""
-    result = SubmissionResult(sub.name, sub.file)
+    """Checks every class of one submission (or those ``opts.layers`` or the assignment names).
+    Never raises for anything the submission does: every failure is the result's."""
+    result = SubmissionResult(sub.name, sub.file, student_id=sub.student_id, student_name=sub.student_name,
+                              platform=sub.platform)
+    if opts.assignment:
+        result.max_points = sum(_max_points(B.lab_of(n)[1], spec) for n, spec in opts.assignment.items())
     if sub.problem:
         result.error = sub.problem
         return result
-    session = _Session(sub, opts)
+    session = None
     try:
+        session = _Session(sub, opts)
+        if session.problem:
+            result.error = session.problem
+            return result
         try:
             loaded = session.ensure()
         except WorkerLost as e:
@@ -104,35 +171,41 @@ def grade_submission(sub: Submission, opts: Options = Options()) -> SubmissionRe
         result.error = _load_problem(session, loaded)
         if result.error:
             return result
-        for target in _targets(loaded, opts.layers):
+        targets, note = B.targets(loaded, opts.layers, opts.assignment)
+        for target in targets:
             result.classes.append(_check_target(session, target, opts))
+        if note:
+            res = ClassResult("make_layers()", "make_layers()", completed=True)
+            res.checks.append(Check("make_layers()", False, None, note))
+            result.classes.append(res)
         if not result.classes:
             result.error = "nothing to check: the file defines no class with a forward method"
+    except InputError as e:  # a --layer expression that does not fit this file
+        result.error = str(e)
+    except Exception as e:  # noqa: BLE001 - jaxdl's own bug: this submission fails, visibly, and the run goes on
+        result.internal = "".join(traceback.format_exception(e))[-4000:]
+        result.error = (f"the checker failed on this submission ({type(e).__name__}: {str(e)[:200]}): "
+                        "a bug in jaxdl, not the student's")
     finally:
-        session.lost()
-        result.stdout, result.stderr = session.text("stdout"), session.text("stderr")
+        if session is not None:
+            session.close()
+            result.stdout, result.stderr = session.text("stdout"), session.text("stderr")
+            result.walls = session.walls
     return result
 
 
-def _targets(loaded: dict, layer_args) -> list[dict]:
-    classes = [c for c in loaded["classes"] if isinstance(c, dict) and isinstance(c.get("name"), str)]
-    exprs = [a for a in layer_args if not a.isidentifier()]
-    names = [a for a in layer_args if a.isidentifier()]
-    if exprs:
-        return [{"expr": e, "name": e.split("(")[0].strip()} for e in exprs]
-    n = loaded.get("make_layers")
-    if not layer_args and isinstance(n, int) and not isinstance(n, bool) and n > 0:
-        return [{"make_layers": i, "name": f"make_layers()[{i}]"} for i in range(min(n, 64))]
-    known = {c["name"] for c in classes}
-    out = [{"class": c, "name": c["name"]} for c in classes if not names or c["name"] in names]
-    out += [{"missing": name, "name": name} for name in names if name not in known]
-    return out
+def _max_points(lab, spec: dict | None) -> float:
+    if spec and spec.get("points") is not None:
+        return float(spec["points"])
+    return float(B.expected_checks(lab))
 
 
-def _check_target(session: _Session, target: dict, opts: Options) -> ClassResult:
-    name = target["name"]
-    res = ClassResult(name, name)
-    if "missing" in target:
+def _check_target(session: _Session, target: B.Target, opts: Options) -> ClassResult:
+    name = target.name
+    res = ClassResult(name, target.expr or name, all_or_nothing=target.all_or_nothing)
+    if opts.assignment is not None:
+        res.max_points = _max_points(target.lab, {"points": target.points})
+    if target.cls is None and target.make_layers is None:
         res.checks.append(Check("found in the file", False, None, f"no layer class named {name!r} in the file"))
         res.completed = True
         return res
@@ -149,6 +222,10 @@ def _check_target(session: _Session, target: dict, opts: Options) -> ClassResult
     except WorkerLost as e:
         res.checks.append(Check(student.label if student else "import", False, None, e.reason))
         session.lost()
+    except wire.BadFrame as e:
+        res.checks.append(Check(student.label if student else "import", False, None,
+                                f"the student's process sent a malformed reply: {e}"))
+        session.lost()
     return res
 
 
@@ -158,12 +235,12 @@ def _build(student: C.Student, header: dict, arrays: list, label: str = "build")
     reply, out = student.request(header, arrays, "the constructor")
     if "error" in reply:
         return None, f"cannot build: {student.error_text(reply['error'], 'the constructor')}"
-    if not isinstance(reply.get("attrs"), dict):
-        return None, "the student's process sent a malformed reply during the constructor"
-    state = C.decode_state(reply, out)
-    state["class"] = reply.get("class")
-    state["promoted"] = [str(p) for p in reply.get("promoted", []) if isinstance(p, str)]
-    state["input_shape"] = reply.get("input_shape")
+    state = C.decode_state(wire.field(reply, "state", dict, what="build reply"), out)
+    state["class"] = wire.text(reply.get("class", ""))
+    state["promoted"] = [wire.text(p) for p in reply.get("promoted", []) if isinstance(p, str)][:64]
+    shape = reply.get("input_shape")
+    state["input_shape"] = tuple(shape) if isinstance(shape, list) and shape and len(shape) <= 8 and all(
+        type(d) is int and 0 < d <= 64 for d in shape) else None
     return state, ""
 
 
@@ -173,112 +250,163 @@ def _note_promoted(res: ClassResult, state: dict) -> None:
                          f"{', '.join(state['promoted'])}")
 
 
-def _run(student: C.Student, res: ClassResult, target: dict, rng, seed: int, classes: list) -> None:
-    if "class" not in target:  # a --layer expression or an item of make_layers()
-        header = {"op": "build", "seed": seed, "default_shape": list(C.VECTOR_SHAPE)}
-        header.update({"expr": target["expr"]} if "expr" in target else {"make_layers": target["make_layers"]})
-        state, error = _build(student, header, [])
+def _build_header(target: B.Target, kwargs: dict, shape, seed: int) -> tuple[dict, list]:
+    encoded, arrays = B.encode_kwargs(kwargs, shape)
+    return {"op": "build", "cls": target.cls, "kwargs": encoded, "seed": seed}, arrays
+
+
+def _run(student: C.Student, res: ClassResult, target: B.Target, rng, seed: int, classes: list) -> None:
+    info = next((c for c in classes if isinstance(c, dict) and c.get("name") == target.cls), None)
+    lab = target.lab or GENERIC_LAYER
+    if target.make_layers is not None:  # the student's own construction: its own forward is the truth
+        state, error = _build(student, {"op": "build", "make_layers": target.make_layers, "seed": seed}, [])
         if error:
             res.checks.append(Check("build", False, None, error))
             return
         res.cls = state["class"] or res.cls
-        res.built_as = target.get("expr") or f"{target['name']}: {res.cls}"
+        res.built_as = f"{target.name}: {res.cls}"
+        res.notes.append("built by make_layers(): checked against its own forward only")
+        _note_promoted(res, state)
         info = next((c for c in classes if isinstance(c, dict) and c.get("name") == res.cls),
                     {"name": res.cls, "backward_inputs": True, "backward_params": True})
-        _note_promoted(res, state)
-        if kind(info) == "loss":
-            C.check_loss(student, res, info, rng)
-        else:
-            shape = state["input_shape"] or C.VECTOR_SHAPE
-            C.check_layer(student, res, info, state, tuple(shape), rng)
+        ctx = C.Context(student, res, info, GENERIC_LAYER, None, {}, state, state["input_shape"] or C.VECTOR_SHAPE, rng)
+        C.run(ctx, GENERIC_LAYER.checks)
         return
-
-    info = target["class"]
-    k = kind(info)
-    if k in ("loss", "regularizer"):
-        weights = rng.standard_normal((4, 3))
-        overrides = {"weights": weights} if k == "regularizer" else {}
+    if lab.kind in ("loss", "regularizer"):
+        weights = rng.standard_normal((4, 3)) if lab.kind == "regularizer" else None
         try:
-            encoded, arrays, plain, res.built_as = constructor_args(info, C.VECTOR_SHAPE, overrides)
-        except TypeError as e:
+            kwargs, config, res.built_as = B.constructor_call(target, info, C.VECTOR_SHAPE, weights)
+        except B.BuildError as e:
             res.checks.append(Check("build", False, None, f"cannot build: {e}"))
             return
-        state, error = _build(student, {"op": "build", "cls": info["name"], "kwargs": encoded, "seed": seed}, arrays)
+        header, arrays = _build_header(target, kwargs, C.VECTOR_SHAPE, seed)
+        state, error = _build(student, header, arrays)
         if error:
             res.checks.append(Check("build", False, None, error))
             return
         _note_promoted(res, state)
-        if k == "loss":
-            C.check_loss(student, res, info, rng)
+        if lab.kind == "loss":
+            C.run(C.LossContext(student, res, info, lab, target.lab_name, rng), lab.checks)
         else:
-            lam = plain.get("weight_decay", state["scalars"].get("weight_decay"))
-            C.check_regularizer(student, res, info, weights, lam if isinstance(lam, (int, float)) else None)
+            C.run(C.RegularizerContext(student, res, info, lab, target.lab_name, config, weights, rng), lab.checks)
         return
+    if lab.names:  # a lab class: built as the checker decides, for the lab's input
+        shape = lab.input_shape
+        try:
+            kwargs, config, res.built_as = B.constructor_call(target, info, shape)
+        except B.BuildError as e:
+            res.checks.append(Check("build", False, None, f"cannot build: {e}"))
+            return
+        header, arrays = _build_header(target, kwargs, shape, seed)
+        state, error = _build(student, header, arrays)
+        if error:
+            res.checks.append(Check("build", False, None, error))
+            return
+        _note_promoted(res, state)
+        C.run(C.Context(student, res, info, lab, target.lab_name, config, state, shape, rng), lab.checks)
+        return
+    _run_generic(student, res, target, info, rng, seed)
 
-    # A layer: built for the first input shape (and output count) its forward accepts.
+
+def _input_shapes(info: dict) -> list[tuple[int, ...]]:
+    """For a class jaxdl does not know, the input shapes to try, the likelier first."""
+    init = {p[0] for p in info.get("init") or [] if isinstance(p, list) and p}
+    name = info["name"].lower()
+    if init & {"num_filters", "kernel_size", "pool_size"} or any(k in name for k in ("conv", "pool", "flatten")):
+        return [C.IMAGE_SHAPE, C.VECTOR_SHAPE]
+    return [C.VECTOR_SHAPE, C.IMAGE_SHAPE]
+
+
+def _run_generic(student: C.Student, res: ClassResult, target: B.Target, info: dict, rng, seed: int) -> None:
+    """A class jaxdl does not know: built for the first input shape (and output count) its
+    forward accepts, then checked against its own forward."""
     first_error = None
-    for shape in input_shapes(info):
+    for shape in _input_shapes(info):
         d = int(np.prod(shape[1:]))
         for overrides in ({}, {"num_outputs": d}):
             try:
-                encoded, arrays, _, built_as = constructor_args(info, shape, overrides)
-            except TypeError as e:
+                kwargs, _, built_as = B.constructor_call(target, info, shape, overrides=overrides)
+            except B.BuildError as e:
                 first_error = first_error or f"cannot build: {e}"
                 continue
-            state, error = _build(student, {"op": "build", "cls": info["name"], "kwargs": encoded, "seed": seed},
-                                  arrays)
+            header, arrays = _build_header(target, kwargs, shape, seed)
+            state, error = _build(student, header, arrays)
             if error:
                 first_error = first_error or error
                 continue
             res.built_as = built_as
             probe = student.call("forward", rng.uniform(-1, 1, shape), label="forward")
             if probe.ok and isinstance(probe.value, np.ndarray):
-                state, _ = _build(student, {"op": "build", "cls": info["name"], "kwargs": encoded, "seed": seed},
-                                  arrays)
+                state, _ = _build(student, header, arrays)
                 _note_promoted(res, state)
-                C.check_layer(student, res, info, state, shape, rng)
+                C.run(C.Context(student, res, info, GENERIC_LAYER, None, {}, state, shape, rng), GENERIC_LAYER.checks)
                 return
     # Nothing ran: build it once more for the first shape and report forward's own failure.
-    shape = input_shapes(info)[0]
+    shape = _input_shapes(info)[0]
     try:
-        encoded, arrays, _, res.built_as = constructor_args(info, shape, {})
-    except TypeError as e:
+        kwargs, _, res.built_as = B.constructor_call(target, info, shape)
+    except B.BuildError as e:
         res.checks.append(Check("build", False, None, f"cannot build: {e}"))
         return
-    state, error = _build(student, {"op": "build", "cls": info["name"], "kwargs": encoded, "seed": seed}, arrays)
+    header, arrays = _build_header(target, kwargs, shape, seed)
+    state, error = _build(student, header, arrays)
     if error:
         res.checks.append(Check("build", False, None, first_error or error))
         return
     _note_promoted(res, state)
-    C.check_layer(student, res, info, state, shape, rng)
+    C.run(C.Context(student, res, info, GENERIC_LAYER, None, {}, state, shape, rng), GENERIC_LAYER.checks)
 
 
 # --------------------------------------------------------------------------------------------
 # Many submissions.
 
 
+def grade_mode(opts: Options, n_submissions: int, allow_weaker: bool) -> str:
+    """The sandbox mode for this run; a folder of submissions without the namespaces is refused
+    unless ``allow_weaker``.
+
+    Raises:
+      WeakSandbox: before any work.
+    """
+    mode = opts.mode
+    if mode == "namespaces" and not sandbox.machine_walls()["namespaces"]:
+        raise WeakSandbox(f"check-numpy: --sandbox namespaces: {sandbox.machine_walls()['why']}")
+    if mode != "namespaces" and n_submissions > 1 and not allow_weaker:
+        why = sandbox.machine_walls()["why"] if opts.sandbox == "auto" else f"--sandbox {mode} was asked for"
+        raise WeakSandbox(f"check-numpy: refusing to grade {n_submissions} submissions without the sandbox's "
+                          f"namespaces ({why}); --allow-weaker-sandbox grades them behind the weaker walls")
+    return mode
+
+
 def grade(paths, *, entry: str = "layers.py", jobs: int | None = None, progress: bool = False,
-          opts: Options = Options()) -> list[SubmissionResult]:
+          opts: Options = Options(), allow_weaker: bool = True) -> list[SubmissionResult]:
     """Grades every submission under ``paths`` (see :func:`find_submissions`), ``jobs`` at a time.
+    Returns only once every process of every submission has ended.
 
     Raises:
       BadPath: a path that is not a submission or a folder of them (before any work).
+      WeakSandbox: a folder of submissions, no namespaces, and not ``allow_weaker``.
     """
     subs = find_submissions(paths, entry)
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(subs)))
-    results: list[SubmissionResult | None] = [None] * len(subs)
-    from tqdm.auto import tqdm
-
-    pool = concurrent.futures.ThreadPoolExecutor(jobs)
     try:
-        with tqdm(total=len(subs), desc="check-numpy", unit="submission", disable=None if progress else True,
-                  leave=False) as bar:
-            futures = {pool.submit(grade_submission, sub, opts): i for i, sub in enumerate(subs)}
-            for future in concurrent.futures.as_completed(futures):
-                results[futures[future]] = future.result()
-                bar.update(1)
-    finally:  # on an error or Ctrl-C: start nothing new; the running submissions end their workers
-        pool.shutdown(wait=True, cancel_futures=True)
+        mode = grade_mode(opts, len(subs), allow_weaker)
+        opts = dataclasses.replace(opts, sandbox=mode)
+        jobs = max(1, min(jobs or os.cpu_count() or 1, len(subs)))
+        results: list[SubmissionResult | None] = [None] * len(subs)
+        from tqdm.auto import tqdm
+
+        pool = concurrent.futures.ThreadPoolExecutor(jobs)
+        try:
+            with tqdm(total=len(subs), desc="check-numpy", unit="submission", disable=None if progress else True,
+                      leave=False) as bar:
+                futures = {pool.submit(grade_submission, sub, opts): i for i, sub in enumerate(subs)}
+                for future in concurrent.futures.as_completed(futures):
+                    results[futures[future]] = future.result()
+                    bar.update(1)
+        finally:  # on an error or Ctrl-C: start nothing new; the running submissions end their workers
+            pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        cleanup()
     return results
 
 
@@ -291,25 +419,65 @@ def check_file(path: str, layers=(), seed: int = 0, time_limit: float = DEFAULT_
       layers: class names, or constructor expressions such as ``'Swish(name="s", beta=1.5)'``
         (``input_layer`` is available in the expression).
       seed: seeds the inputs and upstream gradients.
-      time_limit: seconds allowed per call into the student's code.
+      time_limit: CPU seconds allowed per call into the student's code.
       memory_mb: the student's process's address-space limit.
     """
     return grade([path], jobs=1, opts=Options(tuple(layers), seed, time_limit, memory_mb))[0]
 
 
 # --------------------------------------------------------------------------------------------
-# Reports, written atomically.
+# Reports.
 
 
-def gradebook_csv(results: list[SubmissionResult]) -> str:
+def gradebook_csv(results: list[SubmissionResult], fmt: str = "jaxdl", pseudonymize: bool = False,
+                  column: str = "check-numpy") -> str:
+    """The gradebook as CSV: jaxdl's own (one row per submission and class), or a learning
+    platform's grade import (one row per student: Moodle's grading worksheet, Canvas's
+    gradebook). Every cell is neutralised for spreadsheets (:func:`~.results.cell`)."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=GRADEBOOK_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for r in results:
-        writer.writerows(r.rows())
+    writer = csv.writer(buf, lineterminator="\n")
+    names = {id(r): pseudonym(r.name, r.student_id, r.platform) if pseudonymize else r.name for r in results}
+    if fmt == "jaxdl":
+        writer.writerow(GRADEBOOK_COLUMNS)
+        for r in results:
+            for row in r.rows():
+                row["submission"] = names[id(r)]
+                writer.writerow([cell(row[c]) for c in GRADEBOOK_COLUMNS])
+    elif fmt == "moodle":
+        writer.writerow(["Identifier", "Full name", "Grade", "Maximum Grade", "Feedback comments"])
+        for r in results:
+            ident = f"Participant {r.student_id}" if r.student_id else names[id(r)]
+            who = "" if pseudonymize else (r.student_name or r.name)
+            writer.writerow([cell(ident), cell(who), cell(_fmt(r.points)), cell(_fmt(r.out_of)), cell(_feedback(r))])
+    elif fmt == "canvas":
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
+        writer.writerow(["Points Possible", "", "", "", "", _fmt(max((r.out_of for r in results), default=0))])
+        for r in results:
+            who = names[id(r)] if pseudonymize or not r.student_name else r.student_name
+            writer.writerow([cell(who), cell(r.student_id), "", "", "", cell(_fmt(r.points))])
+    else:
+        raise ValueError(f"gradebook format must be jaxdl, moodle or canvas; got {fmt!r}")
     return buf.getvalue()
 
 
-def report_json(results: list[SubmissionResult]) -> str:
-    payload = {"ok": bool(results) and all(r.ok for r in results), "submissions": [r.to_json() for r in results]}
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
+
+
+def _feedback(r: SubmissionResult) -> str:
+    if r.error:
+        return r.error
+    bad = [f"{c.cls}: {c.first_failure}" for c in r.classes if not c.ok]
+    return "; ".join(bad) if bad else "every class passed"
+
+
+def report_json(results: list[SubmissionResult], pseudonymize: bool = False) -> str:
+    items = []
+    for r in results:
+        item = r.to_json()
+        if pseudonymize:
+            item["submission"] = pseudonym(r.name, r.student_id, r.platform)
+            item.pop("student_id", None)
+        items.append(item)
+    payload = {"ok": bool(results) and all(r.ok for r in results), "submissions": items}
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"

@@ -1,36 +1,57 @@
-"""The checker's side of a worker process: start it, talk to it under a time limit, end it.
+"""The checker's side of a worker process: start it inside its walls, talk to it under a CPU-time
+limit, end it and everything it started.
 
-A :class:`Worker` is a fresh interpreter (``python -s -P -B`` with an environment built from
-scratch: no user site, no script directory on the path, no ``PYTHON*`` variables of ours but a
-fixed hash seed) in its own session and process group,
-in a fresh scratch directory as its working directory, with stdin closed, stdout and stderr read
-into bounded buffers, an address-space limit (set by the worker before anything else) and a
-wall-clock limit per request enforced here, by killing the whole process group. Whatever ends a
-request other than a well-formed reply — an exit with any status, a signal, the time limit, a
-malformed or oversized reply — raises :class:`WorkerLost` with the reason in words.
+A :class:`Worker` is a fresh interpreter behind the walls of :mod:`.walls`, in one of three
+modes (:data:`MODES`):
+
+- ``namespaces`` (the default where the kernel allows it): its own user, pid, net, mount, ipc and
+  uts namespaces; a root file system holding only the interpreter, its standard library, numpy,
+  the worker's files and a copy of its one submission, read-only, and a size-capped scratch
+  tmpfs; Landlock and seccomp; resource limits. When it ends, every process it started ends.
+- ``process``: no namespaces (none can be made here); Landlock, seccomp and resource limits on
+  the machine's own file system, where the kernel has them.
+- ``plain``: resource limits only (for benchmarks and for machines with none of the above).
+
+Each request has a limit on the CPU time the submission's processes use (so that a classmate's
+load cannot time out correct code), with a wall clock as a backstop. Whatever ends a request
+other than a well-formed reply — an exit with any status, a signal, a limit, a malformed or
+oversized reply — raises :class:`WorkerLost` with the reason in words.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import selectors
 import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
+import threading
 import time
 
-from jaxdl.check.numpy_check import worker as wire
+from jaxdl.check.numpy_check import protocol as wire
 
-WORKER_PATH = wire.__file__
-STANDIN_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "im2col_standin.py")
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKER_PATH = os.path.join(HERE, "worker.py")
+PROTOCOL_PATH = os.path.join(HERE, "protocol.py")
+WALLS_PATH = os.path.join(HERE, "walls.py")
+STANDIN_PATH = os.path.join(os.path.dirname(HERE), "im2col_standin.py")
+MODES = ("namespaces", "process", "plain")
 OUTPUT_LIMIT = 4 << 10  # bytes of the student's stdout and stderr kept, each, per worker
 TRUNCATED = "[… more output not kept]"
 START_LIMIT_S = 60.0  # the worker's own start (an interpreter and numpy), not the student's code
-# Environment variables a worker inherits: enough to find the interpreter and numpy's BLAS, and
-# the variables that make some processors' OpenBLAS compute correctly. Nothing else.
-_KEPT_ENV = ("PATH", "SYSTEMROOT", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+WALL_FACTOR, WALL_EXTRA_S = 3.0, 2.0  # the wall-clock backstop: 3 × the CPU limit + 2 s
+SCRATCH_MB = 64  # the scratch tmpfs, the worker's only writable place
+MAX_PROCESSES = 32  # processes (and threads) of one submission
+MAX_OPEN_FILES = 64
+NOBODY = 65534  # the worker's uid outside its namespace when the checker runs as root
+# Environment variables a worker inherits: enough for numpy's BLAS. Nothing else of ours.
+_KEPT_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 class WorkerLost(Exception):
@@ -52,63 +73,410 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-class Worker:
-    """One worker process. Use as a context manager; :meth:`request` sends one request."""
+# --------------------------------------------------------------------------------------------
+# What this machine can raise, and the file-system view, prepared once per checker process.
 
-    def __init__(self, time_limit: float, memory_mb: int):
+_LOCK = threading.RLock()
+_PROBED: dict | None = None
+_VIEW: dict | None = None
+
+
+def machine_walls() -> dict:
+    """``{"namespaces": bool, "landlock": ABI, "seccomp": bool, "why": text}``, probed once (a
+    child process tries to make the namespaces)."""
+    global _PROBED
+    with _LOCK:
+        if _PROBED is None:
+            try:
+                done = subprocess.run([sys.executable, "-I", "-S", "-B", WALLS_PATH, "--probe"], capture_output=True,
+                                      text=True, timeout=30)
+                _PROBED = json.loads(done.stdout)
+            except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+                _PROBED = {"namespaces": False, "landlock": 0, "seccomp": False, "why": f"the probe failed: {e}"}
+        return dict(_PROBED)
+
+
+def best_mode() -> str:
+    w = machine_walls()
+    if w["namespaces"]:
+        return "namespaces"
+    return "process" if (w["landlock"] or w["seccomp"]) else "plain"
+
+
+def describe(walls: dict) -> str:
+    """The walls a worker reported, in words (for stderr and the JSON)."""
+    parts = []
+    if walls.get("namespaces"):
+        parts.append(f"namespaces ({', '.join(walls['namespaces'])}), own root file system, "
+                     f"{walls.get('scratch_mb', SCRATCH_MB)} MiB scratch tmpfs")
+    parts.append(f"Landlock ABI {walls['landlock']}" if walls.get("landlock") else "no Landlock")
+    parts.append("seccomp filter" if walls.get("seccomp") else "no seccomp")
+    limits = walls.get("rlimits") or {}
+    if limits:
+        parts.append("limits: " + ", ".join(f"{k} {v}" for k, v in sorted(limits.items())))
+    return "; ".join(parts)
+
+
+def _lib_dirs() -> list[str]:
+    """The machine's shared-library folders the interpreter and numpy load from."""
+    triplet = sysconfig.get_config_var("MULTIARCH") or ""
+    out = []
+    for d in ("/lib64", "/usr/lib64", f"/lib/{triplet}", f"/usr/lib/{triplet}"):
+        if triplet or "64" in d:
+            real = os.path.realpath(d)
+            if os.path.isdir(real) and real not in out:
+                out.append(real)
+    return out
+
+
+def _view() -> dict:
+    """What a worker may see: ``{"python": ..., "stdlib": ..., "numpy": ..., ...}`` (host paths)."""
+    global _VIEW
+    with _LOCK:
+        if _VIEW is None:
+            import numpy
+
+            exe = os.path.realpath(sys.executable)
+            base = os.path.realpath(sys.base_prefix)
+            stdlib = os.path.dirname(os.path.realpath(os.__file__))
+            dynload = sysconfig.get_config_var("DESTSHARED") or os.path.join(stdlib, "lib-dynload")
+            libpython = None
+            libdir, soname = sysconfig.get_config_var("LIBDIR"), sysconfig.get_config_var("INSTSONAME")
+            if libdir and soname and os.path.isfile(os.path.join(libdir, soname)):
+                libpython = os.path.realpath(os.path.join(libdir, soname))
+            np_dir = os.path.dirname(os.path.realpath(numpy.__file__))
+            _VIEW = {"exe": exe, "base": base, "stdlib": stdlib, "dynload": os.path.realpath(dynload),
+                     "libpython": libpython, "numpy": np_dir,
+                     "numpy_libs": np_dir + ".libs" if os.path.isdir(np_dir + ".libs") else None,
+                     "libs": _lib_dirs(), "ld_cache": "/etc/ld.so.cache" if os.path.isfile("/etc/ld.so.cache") else None}
+        return _VIEW
+
+
+_TEMPS: list[str] = []
+
+
+@atexit.register
+def _remove_temps() -> None:
+    for path in _TEMPS:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+_SKELETON: dict | None = None
+
+
+def _inside(host: str, view: dict) -> str:
+    """Where a host path of the interpreter appears inside the worker's root."""
+    if host.startswith(view["base"] + os.sep):
+        return "/python/" + os.path.relpath(host, view["base"])
+    return host
+
+
+def _skeleton() -> dict:
+    """The empty folders and files the worker's root is bound onto (made once, shared by every
+    worker: each binds into them in its own mount namespace) and the binds themselves."""
+    global _SKELETON
+    with _LOCK:
+        if _SKELETON is not None:
+            return _SKELETON
+        view = _view()
+        root = tempfile.mkdtemp(prefix="jaxdl-root-")
+        _TEMPS.append(root)
+        os.chmod(root, 0o755)
+        binds, empty, landlock = [], [], []
+
+        def target(path: str, is_file: bool) -> None:
+            full = root + path
+            os.makedirs(os.path.dirname(full) if is_file else full, mode=0o755, exist_ok=True)
+            if is_file and not os.path.exists(full):
+                open(full, "w").close()
+
+        def bind(host: str, inside: str, rights: str = "ro") -> None:
+            target(inside, os.path.isfile(host))
+            binds.append([host, inside])
+            landlock.append([inside, rights])
+
+        exe = _inside(view["exe"], view)
+        bind(view["exe"], exe)
+        bind(view["stdlib"], _inside(view["stdlib"], view))
+        if not view["dynload"].startswith(view["stdlib"] + os.sep):
+            bind(view["dynload"], _inside(view["dynload"], view))
+        if view["libpython"] and view["libpython"].startswith(view["base"] + os.sep):
+            bind(view["libpython"], _inside(view["libpython"], view))
+        site_packages = os.path.join(view["stdlib"], "site-packages")
+        if os.path.isdir(site_packages):
+            inside = _inside(site_packages, view)
+            target(inside, False)
+            empty.append(inside)
+        landlock.append(["/site", "list"])
+        bind(view["numpy"], "/site/numpy")
+        if view["numpy_libs"]:
+            bind(view["numpy_libs"], "/site/numpy.libs")
+        for d in view["libs"]:
+            bind(d, d)
+        for link in ("/lib", "/lib64"):
+            if os.path.islink(link) and not os.path.lexists(root + link):
+                os.symlink(os.readlink(link), root + link)
+        if view["ld_cache"]:
+            bind(view["ld_cache"], view["ld_cache"])
+        for name, host in (("worker.py", WORKER_PATH), ("protocol.py", PROTOCOL_PATH),
+                           ("im2col_standin.py", STANDIN_PATH)):
+            bind(host, f"/jaxdl/{name}")
+        devices = ["/dev/null", "/dev/zero", "/dev/urandom"]
+        for dev in devices:
+            target(dev, True)
+            landlock.append([dev, "dev"])
+        target("/submission", False)
+        target("/scratch", False)
+        landlock.append(["/submission", "ro"])
+        landlock.append(["/scratch", "rw"])
+        os.symlink("scratch", root + "/tmp")
+        sys_path = [_inside(view["stdlib"], view), _inside(view["dynload"], view), "/site"]
+        _SKELETON = {"root": root, "binds": binds, "empty": empty, "devices": devices, "landlock": landlock,
+                     "exe": exe, "sys_path": sys_path}
+        return _SKELETON
+
+
+_SITE: str | None = None
+
+
+def _numpy_site() -> str:
+    """Outside namespaces: a folder holding only numpy (links to it), the worker's package path."""
+    global _SITE
+    with _LOCK:
+        if _SITE is None:
+            view = _view()
+            _SITE = tempfile.mkdtemp(prefix="jaxdl-site-")
+            _TEMPS.append(_SITE)
+            os.symlink(view["numpy"], os.path.join(_SITE, "numpy"))
+            if view["numpy_libs"]:
+                os.symlink(view["numpy_libs"], os.path.join(_SITE, "numpy.libs"))
+        return _SITE
+
+
+def _process_landlock(view: dict, submission: str, scratch: str) -> list:
+    """Landlock rules on the machine's own file system: the standard library without its
+    site-packages, numpy, the worker's three files, the submission, the scratch folder."""
+    rules = [[view["exe"], "ro"], [view["stdlib"], "list"], [view["numpy"], "ro"], [_numpy_site(), "ro"],
+             [submission, "ro"], [scratch, "rw"], ["/dev/null", "dev"], ["/dev/urandom", "dev"]]
+    with os.scandir(view["stdlib"]) as entries:
+        rules += [[e.path, "ro"] for e in entries if e.name != "site-packages"]
+    for path in (view["dynload"], view["libpython"], view["numpy_libs"], view["ld_cache"], WORKER_PATH,
+                 PROTOCOL_PATH, STANDIN_PATH, *view["libs"]):
+        if path:
+            rules.append([path, "ro"])
+    return rules
+
+
+# --------------------------------------------------------------------------------------------
+# CPU time of a process and everything under it.
+
+
+def _stat(pid: int) -> tuple[float, list[int]] | None:
+    """``(CPU seconds of pid with its reaped children, its children's pids)``, or None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        ticks = sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+        children = []
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                children += [int(c) for c in f.read().split()]
+        return ticks / _CLK_TCK, children
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds used by ``root`` and all its descendants, living or reaped."""
+    total, todo, seen = 0.0, [root], set()
+    while todo and len(seen) < 4096:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        st = _stat(pid)
+        if st is not None:
+            total += st[0]
+            todo += st[1]
+    return total
+
+
+# --------------------------------------------------------------------------------------------
+# A worker.
+
+
+class Worker:
+    """One worker process for the submission copied at ``submission`` (a folder holding it).
+    Use as a context manager; :meth:`request` sends one request."""
+
+    def __init__(self, submission: str, time_limit: float, memory_mb: int, mode: str = "namespaces",
+                 cpu_budget: float | None = None):
+        if mode not in MODES:
+            raise ValueError(f"sandbox mode must be one of {MODES}; got {mode!r}")
+        self.submission = submission
         self.time_limit = float(time_limit)
         self.memory_mb = int(memory_mb)
-        self.scratch = tempfile.mkdtemp(prefix="jaxdl-check-")
+        self.mode = mode
+        self.cpu_budget = cpu_budget
         self.output = {"stdout": bytearray(), "stderr": bytearray()}
         self.output_total = {"stdout": 0, "stderr": 0}
         self.proc = None
+        self.pid1 = None  # the pid namespace's init, as this process sees it
+        self.pidfd = None
+        self.walls: dict = {}
+        self.status_lines: list[str] = []
+        self._status_buf = b""
+        self.scratch = None  # outside namespaces: the scratch folder on this machine
+        self.cpu_used = 0.0
         self._start()
 
+    @property
+    def inside(self) -> str:
+        """The folder where the submission appears to the student's code."""
+        return "/submission" if self.mode == "namespaces" else self.submission
+
     # Life ----------------------------------------------------------------------------------
+
+    def _config(self, req_r: int, rep_w: int, status_w: int, sync_r: int) -> dict:
+        limits = {"as_mb": self.memory_mb, "fsize_mb": SCRATCH_MB, "nproc": MAX_PROCESSES,
+                  "nofile": MAX_OPEN_FILES}
+        if self.cpu_budget is not None:
+            limits["cpu_s"] = max(1, int(self.cpu_budget + 1))
+        env = {k: os.environ[k] for k in _KEPT_ENV if k in os.environ}
+        env.update(LANG="C.UTF-8", PYTHONHASHSEED="0", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+                   MKL_NUM_THREADS="1")
+        walls = machine_walls()
+        cfg = {"mode": "namespaces" if self.mode == "namespaces" else "process", "status_fd": status_w,
+               "keep_fds": [req_r, rep_w], "limits": limits, "env": env,
+               "seccomp": self.mode != "plain" and walls["seccomp"],
+               "landlock_abi": walls["landlock"] if self.mode != "plain" else 0}
+        if self.mode == "namespaces":
+            sk = _skeleton()
+            paths = {"sys_path": sk["sys_path"], "protocol": "/jaxdl/protocol.py", "standin": "/jaxdl/im2col_standin.py"}
+            cfg.update(root=sk["root"], binds=[*sk["binds"], [self.submission, "/submission"]], empty=sk["empty"],
+                       devices=sk["devices"], landlock=sk["landlock"], sync_fd=sync_r,
+                       scratch={"path": "/scratch", "size_mb": SCRATCH_MB}, cwd="/scratch",
+                       exec=[sk["exe"], "-I", "-S", "-B", "/jaxdl/worker.py", str(req_r), str(rep_w), json.dumps(paths)])
+            cfg["env"].update(HOME="/scratch", TMPDIR="/scratch")
+        else:
+            view = _view()
+            self.scratch = tempfile.mkdtemp(prefix="jaxdl-check-")
+            paths = {"sys_path": [view["stdlib"], view["dynload"], _numpy_site()], "protocol": PROTOCOL_PATH,
+                     "standin": STANDIN_PATH}
+            cfg.update(landlock=_process_landlock(view, self.submission, self.scratch), cwd=self.scratch,
+                       exec=[view["exe"], "-I", "-S", "-B", WORKER_PATH, str(req_r), str(rep_w), json.dumps(paths)])
+            cfg["env"].update(HOME=self.scratch, TMPDIR=self.scratch)
+        return cfg
 
     def _start(self) -> None:
         req_r, self._req_w = os.pipe()
         self._rep_r, rep_w = os.pipe()
-        env = {k: os.environ[k] for k in _KEPT_ENV if k in os.environ}
-        env.update(HOME=self.scratch, TMPDIR=self.scratch, LANG="C.UTF-8", PYTHONHASHSEED="0",
-                   OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        self._status_r, status_w = os.pipe()
+        sync_r, self._sync_w = os.pipe()
+        extra = {"extra_groups": []} if hasattr(os, "getuid") and os.getuid() == 0 else {}
         try:
+            cfg = self._config(req_r, rep_w, status_w, sync_r)
             self.proc = subprocess.Popen(
-                [sys.executable, "-s", "-P", "-B", WORKER_PATH, str(req_r), str(rep_w), str(self.memory_mb), STANDIN_PATH],
-                cwd=self.scratch, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, pass_fds=(req_r, rep_w), start_new_session=True)
+                [sys.executable, "-I", "-S", "-B", WALLS_PATH, json.dumps(cfg)], cwd=cfg["cwd"] if self.scratch else "/",
+                env={"LANG": "C.UTF-8"}, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                pass_fds=(req_r, rep_w, status_w, sync_r), start_new_session=True, **extra)
         finally:
-            os.close(req_r)
-            os.close(rep_w)
+            for fd in (req_r, rep_w, status_w, sync_r):
+                os.close(fd)
         self._streams = {self.proc.stdout.fileno(): "stdout", self.proc.stderr.fileno(): "stderr"}
-        for fd in (self._req_w, self._rep_r, *self._streams):
+        for fd in (self._req_w, self._rep_r, self._status_r, *self._streams):
             os.set_blocking(fd, False)
         try:
+            self._raise_walls()
             hello, _ = self._exchange(None, START_LIMIT_S, "start")
         except WorkerLost as e:
             self.close()
-            raise CheckerError(f"check-numpy: the worker process could not start ({e.reason}): "
-                               f"{self.text('stderr')[-300:]}") from None
-        if not hello.get("ready"):
+            raise CheckerError(f"the worker process could not start ({e.reason})"
+                               + (f": {self.text('stderr')[-300:]}" if self.text("stderr") else "")) from None
+        if hello.get("ready") is not True:
             self.close()
-            raise CheckerError("check-numpy: the worker process did not start properly")
+            raise CheckerError("the worker process did not start properly")
+
+    def _status(self, timeout: float) -> str | None:
+        """The next status line from the walls (None when the launcher closed its end)."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._status_buf:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WorkerLost(f"the sandbox did not come up within {timeout:g} s")
+            sel = selectors.DefaultSelector()
+            sel.register(self._status_r, selectors.EVENT_READ)
+            ready = sel.select(remaining)
+            sel.close()
+            if ready:
+                chunk = os.read(self._status_r, 4096)
+                if not chunk:
+                    return None
+                self._status_buf += chunk
+        line, self._status_buf = self._status_buf.split(b"\n", 1)
+        text = line.decode(errors="replace")
+        self.status_lines.append(text)
+        return text
+
+    def _raise_walls(self) -> None:
+        """Follows the launcher's status lines until the worker reports its walls."""
+        while True:
+            line = self._status(START_LIMIT_S)
+            if line is None:
+                raise WorkerLost("the sandbox's launcher ended before the worker started")
+            kind, _, rest = line.partition(" ")
+            if kind == "unshared":
+                self._map_ids()
+            elif kind == "pid1":
+                self.pid1 = int(rest)
+                try:
+                    self.pidfd = os.pidfd_open(self.pid1)
+                except OSError:
+                    self.pidfd = None
+            elif kind == "walls":
+                self.walls = json.loads(rest)
+                if self.walls.get("namespaces"):
+                    self.walls["scratch_mb"] = SCRATCH_MB
+                return
+            elif kind == "error":
+                raise WorkerLost(f"a wall could not be raised: {rest}")
+
+    def _map_ids(self) -> None:
+        """Maps the worker's uid and gid 1000 to this user's (or to nobody's, for root)."""
+        from jaxdl.check.numpy_check.walls import INSIDE_UID
+
+        root = os.getuid() == 0
+        uid, gid = (NOBODY, NOBODY) if root else (os.getuid(), os.getgid())
+        pid = self.proc.pid
+        try:
+            with open(f"/proc/{pid}/setgroups", "w") as f:
+                f.write("deny")
+            with open(f"/proc/{pid}/uid_map", "w") as f:
+                f.write(f"{INSIDE_UID} {uid} 1\n")
+            with open(f"/proc/{pid}/gid_map", "w") as f:
+                f.write(f"{INSIDE_UID} {gid} 1\n")
+        except OSError as e:
+            raise WorkerLost(f"cannot map the worker's user namespace: {e}") from None
+        os.write(self._sync_w, b"1")
 
     def close(self) -> None:
+        """Ends the worker and every process of its submission (waits until they are gone)."""
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            self.proc.wait()
+            self._kill()
             self.proc.stdout.close()
             self.proc.stderr.close()
-            for fd in (self._req_w, self._rep_r):
+            for fd in (self._req_w, self._rep_r, self._status_r, self._sync_w):
                 try:
                     os.close(fd)
                 except OSError:
                     pass
+            if self.pidfd is not None:
+                os.close(self.pidfd)
+                self.pidfd = None
             self.proc = None
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
 
     def __enter__(self):
         return self
@@ -127,6 +495,15 @@ class Worker:
         # so that the same files give the same report.
         return text + (f"\n{TRUNCATED}" if self.output_total[stream] > len(self.output[stream]) else "")
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds this worker's processes have used so far."""
+        if self.proc is None:
+            return self.cpu_used
+        root = self.pid1 if self.pid1 is not None else self.proc.pid
+        used = tree_cpu_seconds(root)
+        self.cpu_used = max(self.cpu_used, used)
+        return self.cpu_used
+
     # Requests ------------------------------------------------------------------------------
 
     def request(self, header: dict, arrays=(), what: str = "the call") -> tuple[dict, list]:
@@ -136,7 +513,9 @@ class Worker:
         return self._exchange(wire.encode_frame(header, arrays), self.time_limit, what)
 
     def _exchange(self, message: bytes | None, limit: float, what: str) -> tuple[dict, list]:
-        deadline = time.monotonic() + limit
+        start_cpu = self.cpu_seconds()
+        start = time.monotonic()
+        backstop = start + (limit if message is None else WALL_FACTOR * limit + WALL_EXTRA_S)
         outgoing = memoryview(message or b"")
         reply = bytearray()
         need = None
@@ -147,12 +526,21 @@ class Worker:
             sel.register(self._rep_r, selectors.EVENT_READ)
             if outgoing:
                 sel.register(self._req_w, selectors.EVENT_WRITE)
+            next_cpu_check = start
             while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                now = time.monotonic()
+                if message is not None and now >= next_cpu_check:  # the submission's CPU time, 20 times a second
+                    next_cpu_check = now + 0.05
+                    if self.cpu_seconds() - start_cpu > limit:
+                        self._kill()
+                        raise WorkerLost(f"stopped after {limit:g} s of CPU time during {what} (an endless loop?)")
+                if now >= backstop:
                     self._kill()
-                    raise WorkerLost(f"stopped after {limit:g} s during {what} (an endless loop?)")
-                for key, _ in sel.select(remaining):
+                    if message is None:
+                        raise WorkerLost(f"did not answer within {limit:g} s")
+                    raise WorkerLost(f"stopped after {backstop - start:.0f} s during {what} without using its "
+                                     f"{limit:g} s of CPU time (sleeping or waiting?)")
+                for key, _ in sel.select(max(0.0, min(0.05, backstop - now))):
                     fd = key.fd
                     if fd == self._req_w:
                         try:
@@ -164,7 +552,10 @@ class Worker:
                     elif fd in self._streams:
                         self._drain(fd, sel)
                     else:
-                        chunk = os.read(fd, 1 << 20)
+                        try:
+                            chunk = os.read(fd, 1 << 20)
+                        except BlockingIOError:
+                            continue
                         if not chunk:
                             raise WorkerLost(self._ended(what))
                         reply += chunk
@@ -191,7 +582,7 @@ class Worker:
     def _drain(self, fd: int, sel) -> None:
         stream = self._streams[fd]
         try:
-            chunk = os.read(fd, 1 << 16)
+            chunk = os.read(fd, 1 << 20)
         except BlockingIOError:
             return
         if not chunk:
@@ -203,6 +594,18 @@ class Worker:
         self.output_total[stream] += len(chunk)
 
     def _kill(self) -> None:
+        """SIGKILL to the namespace's init (the kernel then kills every process in it) and to the
+        launcher's process group; returns once the launcher has ended, i.e. the namespace is empty."""
+        self.cpu_seconds()
+        if self.pidfd is not None:
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -210,7 +613,22 @@ class Worker:
         self.proc.wait()
 
     def _ended(self, what: str) -> str:
-        """The reason for a closed reply channel: how the process ended."""
+        """The reason for a closed reply channel: how the student's process ended."""
+        if self.pid1 is not None:  # the namespace's init reports how the worker ended
+            try:
+                while True:
+                    line = self._status(5.0)
+                    if line is None:
+                        break
+                    kind, _, rest = line.partition(" ")
+                    if kind == "exit":
+                        return f"the student's process exited with status {int(rest)} during {what}"
+                    if kind == "signal":
+                        return self._killed(int(rest), what)
+            except (WorkerLost, ValueError):
+                pass
+            self._kill()
+            return f"the student's process closed the checker's channel during {what}"
         try:
             code = self.proc.wait(timeout=2.0)
         except subprocess.TimeoutExpired:  # it closed the channel but lives on
@@ -218,4 +636,10 @@ class Worker:
             return f"the student's process closed the checker's channel during {what}"
         if code >= 0:
             return f"the student's process exited with status {code} during {what}"
-        return f"the student's process was killed by {_signal_name(-code)} during {what}"
+        return self._killed(-code, what)
+
+    def _killed(self, number: int, what: str) -> str:
+        if number in (signal.SIGXCPU, signal.SIGKILL) and self.cpu_budget is not None and \
+                self.cpu_seconds() >= self.cpu_budget:
+            return f"the submission used up its CPU budget of {self.cpu_budget:g} s during {what}"
+        return f"the student's process was killed by {_signal_name(number)} during {what}"
