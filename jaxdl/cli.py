@@ -363,17 +363,17 @@ def _print_submission_detail(r) -> None:
     for c in r.classes:
         passed = sum(k.ok for k in c.checks)
         print(f"\n{'ok  ' if c.ok else 'FAIL'} {t(c.cls)}  ({passed}/{len(c.checks)} checks)   built as {t(c.built_as)}")
-        blocked: dict[str, int] = {}
+        blocked: dict[str, list] = {}  # the checks a failure kept from running: one line per reason
         for k in c.checks:
             if k.ok:
                 continue
-            if k.detail.startswith("could not run: "):  # one line for the checks a failure above kept from running
-                reason = k.detail.removeprefix("could not run: ")
-                blocked[reason] = blocked.get(reason, 0) + 1
+            if k.detail.startswith("could not run: "):
+                blocked.setdefault(k.detail.removeprefix("could not run: "), []).append(k.name)
             else:
                 print(f"      ✗ {t(k.name)}: {t(k.detail)}" if k.detail else f"      ✗ {t(k.name)}")
-        for reason, n in blocked.items():
-            print(f"      ✗ {n} more check{'s' if n > 1 else ''} could not run: {t(reason)}")
+        for reason, names in blocked.items():
+            more = f" (and {len(names) - 1} more check{'s' if len(names) > 2 else ''} that need it)" if len(names) > 1 else ""
+            print(f"      ✗ {t(names[0])}: could not run: {t(reason)}{more}")
         for note in c.notes:
             print(f"      note: {t(note)}")
     failed = [t(c.cls) for c in r.classes if not c.ok]

@@ -146,11 +146,14 @@ def targets(loaded: dict, layer_args=(), assignment: dict | None = None) -> tupl
                 lab_name, lab = lab_of(cls, by_name.get(cls))
                 out.append(Target(cls, cls if cls in by_name else None, lab_name, lab, args, kwargs, arg))
         return out, ""
+    n = loaded.get("make_layers", 0)
+    made = loaded.get("make_layers_classes") if isinstance(loaded.get("make_layers_classes"), list) else []
     for c in classes:
         lab_name, lab = lab_of(c["name"], c)
+        if lab_name is None and c["name"] in made and type(n) is int and 0 < n <= MAKE_LAYERS_CAP:
+            continue  # a class of the student's own that make_layers() builds: checked as built there
         out.append(Target(c["name"], c["name"], lab_name, lab))
     note = ""
-    n = loaded.get("make_layers", 0)
     if isinstance(n, str):
         note = wire.text(n)
     elif type(n) is int and n > MAKE_LAYERS_CAP:

@@ -300,7 +300,7 @@ class Context:
                                   f"{tuple(out_shape)} at it")
             if not np.all(np.isfinite(outputs)):
                 bad = int(np.nonzero(~np.all(np.isfinite(outputs.reshape(len(index), -1)), axis=1))[0][0])
-                where = np.unravel_index(int(index[bad, 0]), base.shape)
+                where = tuple(int(i) for i in np.unravel_index(int(index[bad, 0]), base.shape))
                 raise Unavailable(f"forward returned NaN or inf at a finite-difference point (entry {where} "
                                   f"{'+' if bad < len(idx) else '−'} {EPS:g})")
             values_out = np.array([objective(o) for o in outputs])
@@ -1057,8 +1057,10 @@ def check_reference_regularizer(ctx: RegularizerContext):
     ref, _ = reference.l2_regularizer(ctx.weights, ctx.config["weight_decay"])
     err = abs(loss - ref)
     same = err <= 1e-12 * max(1, ref)
-    return Check(REF_REG, same, err, "" if same else
-                 (diagnose(np.asarray(loss), np.asarray(ref), 1) or f"{loss!r} vs {ref!r}"))
+    detail = "" if same else (diagnose(np.asarray(loss), np.asarray(ref), 1) or f"{loss!r} vs {ref!r}")
+    if detail.startswith("off by a factor of 2"):
+        detail += " (λ‖W‖² instead of λ/2 ‖W‖²?)"
+    return Check(REF_REG, same, err, detail)
 
 
 @check("reference_regularizer_backward", REF_REG_BACKWARD)

@@ -51,7 +51,7 @@ def diagnose(got, ref, batch: int) -> str:
         return "transposed result"
     for factor, what in ((batch, f"a factor of N = {batch} (sum instead of mean over the batch?)"),
                          (1 / batch, f"a factor of 1/N = 1/{batch} (mean instead of sum over the batch?)"),
-                         (2.0, "a factor of 2 (λ‖W‖² vs λ/2‖W‖²?)"), (0.5, "a factor of 1/2")):
+                         (2.0, "a factor of 2"), (0.5, "a factor of 1/2")):
         if nonzero and close(got, factor * ref):
             return f"off by {what}"
     return ""

@@ -141,12 +141,15 @@ def cleanup() -> None:
         shutil.rmtree(_TEMP_ROOTS.pop(), ignore_errors=True)
 
 
-def _student_folder(full: str, shown: str, entry: str, ident: dict) -> Submission:
-    """The submission in a student's folder: its entry file, its only .py file, or its only .zip."""
+def _student_folder(full: str, shown: str, entry: str, ident: dict, unpacked: bool = False) -> Submission:
+    """The submission in a student's folder: its entry file, its only .py file, or its only .zip
+    (``unpacked``: the folder an archive was unpacked into; one folder alone in it is looked into)."""
     try:
         names = sorted(n for n in os.listdir(full) if not n.startswith("."))
     except OSError as e:
         return Submission(shown, "", full, f"the folder cannot be read ({e.strerror})", **ident)
+    if unpacked and len(names) == 1 and os.path.isdir(os.path.join(full, names[0])):
+        return _student_folder(os.path.join(full, names[0]), shown, entry, ident)  # an archive of one folder
     candidate = os.path.join(full, entry)
     if os.path.lexists(candidate):
         st = os.lstat(candidate)
@@ -165,7 +168,7 @@ def _student_folder(full: str, shown: str, entry: str, ident: dict) -> Submissio
         problem = unpack(os.path.join(full, zips[0]), dest)
         if problem:
             return Submission(os.path.join(shown, zips[0]), "", None, problem, **ident)
-        inner = _student_folder(dest, os.path.join(shown, zips[0]), entry, ident)
+        inner = _student_folder(dest, os.path.join(shown, zips[0]), entry, ident, unpacked=True)
         if inner.problem:
             return dataclasses.replace(inner, name=os.path.join(shown, zips[0]))
         return inner
@@ -191,7 +194,7 @@ def _entry(full: str, shown: str, name: str, entry: str) -> Submission | None:
         problem = unpack(full, dest)
         if problem:
             return Submission(shown, "", None, problem, **ident)
-        inner = _student_folder(dest, shown, entry, ident)
+        inner = _student_folder(dest, shown, entry, ident, unpacked=True)
         return dataclasses.replace(inner, name=shown)
     ext = os.path.splitext(name)[1]
     if ext.lower() == ".py":

@@ -263,11 +263,11 @@ def _run(student: C.Student, res: ClassResult, target: B.Target, rng, seed: int,
         if error:
             res.checks.append(Check("build", False, None, error))
             return
-        res.cls = state["class"] or res.cls
-        res.built_as = f"{target.name}: {res.cls}"
+        res.cls = f"{target.name} {state['class']}" if state["class"] else res.cls
+        res.built_as = f"{target.name}: {state['class']}"
         res.notes.append("built by make_layers(): checked against its own forward only")
         _note_promoted(res, state)
-        info = next((c for c in classes if isinstance(c, dict) and c.get("name") == res.cls),
+        info = next((c for c in classes if isinstance(c, dict) and c.get("name") == state["class"]),
                     {"name": res.cls, "backward_inputs": True, "backward_params": True})
         ctx = C.Context(student, res, info, GENERIC_LAYER, None, {}, state, state["input_shape"] or C.VECTOR_SHAPE, rng)
         C.run(ctx, GENERIC_LAYER.checks)

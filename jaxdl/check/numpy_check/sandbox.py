@@ -343,8 +343,9 @@ class Worker:
         if self.cpu_budget is not None:
             limits["cpu_s"] = max(1, int(self.cpu_budget + 1))
         env = {k: os.environ[k] for k in _KEPT_ENV if k in os.environ}
+        # JAXDL_CHECK_RUN: which checker process a worker (or anything it started) belongs to.
         env.update(LANG="C.UTF-8", PYTHONHASHSEED="0", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-                   MKL_NUM_THREADS="1")
+                   MKL_NUM_THREADS="1", JAXDL_CHECK_RUN=str(os.getpid()))
         walls = machine_walls()
         cfg = {"mode": "namespaces" if self.mode == "namespaces" else "process", "status_fd": status_w,
                "keep_fds": [req_r, rep_w], "limits": limits, "env": env,
@@ -356,7 +357,7 @@ class Worker:
             cfg.update(root=sk["root"], binds=[*sk["binds"], [self.submission, "/submission"]], empty=sk["empty"],
                        devices=sk["devices"], landlock=sk["landlock"], sync_fd=sync_r,
                        scratch={"path": "/scratch", "size_mb": SCRATCH_MB}, cwd="/scratch",
-                       exec=[sk["exe"], "-I", "-S", "-B", "/jaxdl/worker.py", str(req_r), str(rep_w), json.dumps(paths)])
+                       exec=[sk["exe"], "-I", "-S", "-B", "-u", "/jaxdl/worker.py", str(req_r), str(rep_w), json.dumps(paths)])
             cfg["env"].update(HOME="/scratch", TMPDIR="/scratch")
         else:
             view = _view()
@@ -364,7 +365,7 @@ class Worker:
             paths = {"sys_path": [view["stdlib"], view["dynload"], _numpy_site()], "protocol": PROTOCOL_PATH,
                      "standin": STANDIN_PATH}
             cfg.update(landlock=_process_landlock(view, self.submission, self.scratch), cwd=self.scratch,
-                       exec=[view["exe"], "-I", "-S", "-B", WORKER_PATH, str(req_r), str(rep_w), json.dumps(paths)])
+                       exec=[view["exe"], "-I", "-S", "-B", "-u", WORKER_PATH, str(req_r), str(rep_w), json.dumps(paths)])
             cfg["env"].update(HOME=self.scratch, TMPDIR=self.scratch)
         return cfg
 
@@ -378,7 +379,7 @@ class Worker:
             cfg = self._config(req_r, rep_w, status_w, sync_r)
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-B", WALLS_PATH, json.dumps(cfg)], cwd=cfg["cwd"] if self.scratch else "/",
-                env={"LANG": "C.UTF-8"}, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env={"LANG": "C.UTF-8", "JAXDL_CHECK_RUN": str(os.getpid())}, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 pass_fds=(req_r, rep_w, status_w, sync_r), start_new_session=True, **extra)
         finally:
             for fd in (req_r, rep_w, status_w, sync_r):

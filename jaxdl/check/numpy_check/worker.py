@@ -154,8 +154,12 @@ class _Worker:
             try:
                 with self.np.errstate(all="ignore"):
                     items = module.make_layers()
-                reply["make_layers"] = len(items) if isinstance(items, (list, tuple)) else \
-                    f"make_layers() returned {type(items).__name__}, not a list"
+                if isinstance(items, (list, tuple)):
+                    reply["make_layers"] = len(items)
+                    reply["make_layers_classes"] = sorted({type(i[0] if isinstance(i, tuple) and i else i).__name__[:300]
+                                                           for i in list(items)[:64]})
+                else:
+                    reply["make_layers"] = f"make_layers() returned {type(items).__name__}, not a list"
             except Exception as e:  # noqa: BLE001 - reported, the rest of the file is still checked
                 d = self._describe(e)
                 reply["make_layers"] = f"make_layers() raised {d['type']}: {d['message']}"

@@ -1,0 +1,106 @@
+"""What ok means: every check a class's kind requires ran to completion on finite numbers and
+passed, with the configuration the checker chose. Each fixture in ``false_ok/`` was reported ok
+by an earlier checker; each must now fail with its reason, while the correct class beside it in
+the same file stays ok."""
+
+import functools
+import pathlib
+
+import pytest
+
+from jaxdl.check.numpy_check import Options, build, checks as C, grade_submission
+from jaxdl.check.numpy_check.discover import Submission
+from jaxdl.labspec import GENERIC_LAYER, GENERIC_LOSS, GENERIC_REGULARIZER
+from jaxdl.layers import LAB
+
+FALSE_OK = pathlib.Path(__file__).parent / "fixtures" / "numpy_lab" / "false_ok"
+REFERENCE = pathlib.Path(__file__).parent.parent / "jaxdl" / "check" / "lab_reference.py"
+
+
+@functools.cache
+def graded(name: str, **opts):
+    path = FALSE_OK / f"{name}.py" if name != "lab_reference" else REFERENCE
+    result = grade_submission(Submission(str(path), str(path)), Options(time_limit=5, **opts))
+    return result, {c.cls: c for c in result.classes}
+
+
+def failures(res) -> dict[str, str]:
+    return {c.name: c.detail for c in res.checks if not c.ok}
+
+
+CASES = [
+    # A comparison that cannot be made is a failure, not a note.
+    ("cannot_compare", "FC", C.OUTPUT_SHAPE, "(3, 4) for the input (3, 4); expected (3, 3) from the arguments the "
+                                             "checker passed (num_outputs=3)"),
+    ("cannot_compare", "FC", C.reference_forward_label("dense"), "could not run: there is no backward_params method"),
+    ("cannot_compare", "Dense", C.reference_forward_label("dense"), "max abs err"),
+    # Parameters wherever they live: a tuple, views of one buffer, NaN when probed, read-only.
+    ("hidden_params", "Affine", "backward_params",
+     "no backward_params method, but forward depends on self.params[0], self.params[1]"),
+    ("hidden_params", "FlatAffine", C.PARAMS_COVER, "no gradient for self.b"),
+    ("hidden_params", "NaNWhenProbed", C.NO_PARAMS,
+     "could not run: forward returned NaN or inf when self.W was perturbed by about 1%"),
+    ("hidden_params", "ReadOnly", "backward_params", "no backward_params method, but forward depends on self.W"),
+    # The checker's arguments, never the instance's own attributes.
+    ("own_hyperparameters", "Swish", C.reference_forward_label("swish"), "max abs err"),
+    ("own_hyperparameters", "LeakyReLU", C.reference_forward_label("leaky_relu"), "max abs err"),
+    ("own_hyperparameters", "MaxPooling", C.OUTPUT_SHAPE, "expected (2, 2, 3, 3) from the arguments the checker "
+                                                          "passed (pool_size=2, stride=2)"),
+    ("own_hyperparameters", "L2Regularizer", C.REF_REG, "off by a factor of 2 (λ‖W‖² instead of λ/2 ‖W‖²?)"),
+    # No infinite reference passes anything.
+    ("infinite", "Tanh", C.BI_FD, "could not run: forward returned NaN or inf at a finite-difference point "
+                                  "(entry (0, 0) + 1e-06)"),
+    ("infinite", "Softsign", C.BI_FD, "could not run: forward returned NaN or inf at a finite-difference point"),
+    # Only numpy and the standard library can be imported.
+    ("autodiff", "Tanh", C.BACKWARD_INPUTS, "imports torch: only numpy and the standard library are available"),
+    ("autodiff", "Swish", C.BACKWARD_INPUTS, "imports jax: only numpy and the standard library are available"),
+    # make_layers() is used, and capped.
+    ("make_layers", "make_layers()[0] Scale", C.BI_FD, "max abs err"),
+    ("make_layers_too_many", "make_layers()", "make_layers()", "make_layers() built 40 layers; at most 16 are checked"),
+    # The checker's memory: linear in a parameter's size, and capped.
+    ("big_params", "Huge", C.NO_PARAMS, "self.w is too large to check"),
+    ("big_params", "CopyParam", C.PARAMS_COVER, "no gradient for self.w"),
+]
+STILL_OK = {"cannot_compare": "ReLU", "hidden_params": "Scale", "own_hyperparameters": "Sigmoid", "infinite": "Sigmoid",
+            "autodiff": "ReLU", "make_layers": "make_layers()[1] Scale", "make_layers_too_many": "Identity",
+            "big_params": "Wide"}
+
+
+@pytest.mark.parametrize("file, cls, label, detail", CASES, ids=[f"{f}-{c}-{lab[:20]}" for f, c, lab, _ in CASES])
+def test_a_class_once_passed_now_fails_with_its_reason(file, cls, label, detail):
+    _, classes = graded(file)
+    res = classes[cls]
+    assert not res.ok
+    bad = failures(res)
+    assert label in bad and detail in bad[label], bad
+
+
+@pytest.mark.parametrize("file", sorted(STILL_OK))
+def test_the_correct_class_beside_them_stays_ok(file):
+    _, classes = graded(file)
+    res = classes[STILL_OK[file]]
+    assert res.ok, failures(res)
+
+
+def test_a_file_importing_torch_is_refused_with_the_reason():
+    result, _ = graded("imports_torch")
+    assert result.error == "cannot import the file: imports torch: only numpy and the standard library are available"
+
+
+def test_a_submission_has_a_cpu_budget():
+    result, classes = graded("budget", cpu_budget=4.5)
+    assert classes["First"].ok
+    assert "used up its CPU budget of 4.5 s" in classes["Second"].first_failure
+    assert classes["Third"].first_failure == "import: not checked: the submission used up its CPU budget of 4.5 s"
+
+
+def test_every_required_check_exists_and_a_correct_class_runs_all_of_them():
+    _, classes = graded("lab_reference")
+    for lab in [*LAB.values(), GENERIC_LAYER, GENERIC_LOSS, GENERIC_REGULARIZER]:
+        assert set(lab.checks) <= set(C.CHECKS), lab.names
+    by_kind = {name: next(c for c in classes.values() if build.lab_of(c.cls)[0] == name)
+               for name in LAB if any(build.lab_of(c.cls)[0] == name for c in classes.values())}
+    assert set(by_kind) == {"dense", "relu", "conv2d", "max_pool2d", "flatten", "softmax_cross_entropy",
+                            "l2_regularizer", "quadratic", "swish", "res_block"}
+    for name, res in by_kind.items():
+        assert res.ok and len(res.checks) == build.expected_checks(LAB[name]), (name, len(res.checks))
