@@ -14,8 +14,14 @@ SCALE_CAP = 1e4  # the largest |reference| a tolerance is scaled by
 
 
 def close(a, b, tol: float = 1e-6) -> bool:
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= tol * np.maximum(1.0, np.abs(b))))
+    """Equal shapes, finite, and within ``tol · max(1, |b|)`` entry by entry."""
+    try:
+        a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    except (TypeError, ValueError):
+        return False
+    with np.errstate(all="ignore"):
+        return (a.shape == b.shape and bool(np.all(np.isfinite(a))) and bool(np.all(np.isfinite(b)))
+                and bool(np.all(np.abs(a - b) <= tol * np.maximum(1.0, np.abs(b)))))
 
 
 def describe(value) -> str:

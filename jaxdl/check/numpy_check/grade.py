@@ -109,8 +109,12 @@ class _Session:
         header, _ = self.worker.request(
             {"op": "load", "path": os.path.join(inside, self.entry), "folder": inside if self.sub.folder else None,
              "seed": self.opts.seed}, what="import")
-        self.loaded = header
-        return header
+        try:
+            self.loaded = wire.load_reply(header)
+        except wire.BadFrame as e:
+            self.lost()
+            raise WorkerLost(f"the student's process sent a malformed reply during import: {e}") from None
+        return self.loaded
 
     def lost(self) -> None:
         if self.worker is not None:
@@ -141,9 +145,6 @@ def _load_problem(session: _Session, loaded: dict) -> str:
     if "error" in loaded:
         student = C.Student(session.worker, session.opts.memory_mb)
         return f"cannot import the file: {student.error_text(loaded['error'], 'import')}"
-    classes = loaded.get("classes")
-    if not (isinstance(classes, list) and all(isinstance(c, dict) for c in classes) and len(classes) <= 64):
-        return "the student's process sent a malformed reply during import"
     return ""
 
 

@@ -211,3 +211,38 @@ def field(reply: dict, name: str, kind, *, default=_MISSING, what: str = "reply"
 def text(value, limit: int = MAX_TEXT) -> str:
     """A string from the worker, cut to ``limit`` characters (anything else: its type's name)."""
     return value[:limit] if isinstance(value, str) else type(value).__name__
+
+
+def class_info(raw) -> dict | None:
+    """One class of a load reply in the only form the checker reads, or None if it is not one:
+    ``{"name": str, "init": [[name, kind, has_default], ...] | None, "forward": [str] | None,
+    "backward_inputs": bool, "backward_params": bool}``."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        return None
+    init = raw.get("init")
+    if not (isinstance(init, list) and len(init) <= MAX_ITEMS and all(
+            isinstance(p, list) and len(p) == 3 and isinstance(p[0], str) and isinstance(p[1], str)
+            and isinstance(p[2], bool) for p in init)):
+        init = None
+    forward = raw.get("forward")
+    if not (isinstance(forward, list) and len(forward) <= MAX_ITEMS and all(isinstance(p, str) for p in forward)):
+        forward = None
+    return {"name": raw["name"][:MAX_TEXT], "init": init, "forward": forward,
+            "backward_inputs": raw.get("backward_inputs") is True, "backward_params": raw.get("backward_params") is True}
+
+
+def load_reply(raw) -> dict:
+    """A load reply in the only form the checker reads (its classes through :func:`class_info`,
+    ``make_layers`` a count or a reason in words); raises :class:`BadFrame` if it is not one."""
+    if not isinstance(raw, dict):
+        raise BadFrame("an import reply that is not an object")
+    if "load_error" in raw or "error" in raw:
+        return raw
+    classes = raw.get("classes")
+    if not isinstance(classes, list) or len(classes) > MAX_ITEMS:
+        raise BadFrame("an import reply without its list of classes")
+    n = raw.get("make_layers", 0)
+    made = raw.get("make_layers_classes")
+    return {"classes": [c for c in map(class_info, classes) if c is not None],
+            "make_layers": n if type(n) is int and n >= 0 else (n[:MAX_TEXT] if isinstance(n, str) else 0),
+            "make_layers_classes": [m for m in made if isinstance(m, str)][:MAX_ITEMS] if isinstance(made, list) else []}
