@@ -18,9 +18,18 @@ REFERENCE = pathlib.Path(__file__).parent.parent / "jaxdl" / "check" / "lab_refe
 
 
 @functools.cache
-def graded(name: str, **opts):
+def graded(name: str, cpu_budget: float | None = None, assignment: str = ""):
+    """One fixture graded once per test session (``assignment``: an assignment file's text)."""
     path = FALSE_OK / f"{name}.py" if name != "lab_reference" else REFERENCE
-    result = grade_submission(Submission(str(path), str(path)), Options(time_limit=5, **opts))
+    spec = None
+    if assignment:
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+            f.write(assignment)
+        spec = build.load_assignment(f.name, None)
+    result = grade_submission(Submission(str(path), str(path)), Options(time_limit=5, cpu_budget=cpu_budget,
+                                                                        assignment=spec))
     return result, {c.cls: c for c in result.classes}
 
 
@@ -104,3 +113,95 @@ def test_every_required_check_exists_and_a_correct_class_runs_all_of_them():
                             "l2_regularizer", "quadratic", "swish", "res_block"}
     for name, res in by_kind.items():
         assert res.ok and len(res.checks) == build.expected_checks(LAB[name]), (name, len(res.checks))
+
+
+# --------------------------------------------------------------------------------------------
+# The assignment: required classes, how each is built, points.
+
+ASSIGNMENT = """\
+[FC]
+points = 4
+[Convolution]
+points = 4
+build = "Convolution(input_layer, num_filters=2, kernel_size=3, name='conv')"
+[Swish]
+points = 2
+all_or_nothing = true
+build = "Swish(input_layer, name='s', beta=0.5)"
+"""
+
+
+def test_an_assignment_requires_classes_and_gives_points(tmp_path):
+    import csv
+    import io
+    import shutil
+
+    from jaxdl import cli
+
+    (tmp_path / "lab2.toml").write_text(ASSIGNMENT)
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(REFERENCE, folder / "alice.py")
+    shutil.copy(FALSE_OK.parent / "seed_quiz.py", folder / "bob.py")  # a wrong Swish, no FC, no Convolution
+    book = tmp_path / "grades.csv"
+    assert cli.main(["check-numpy", str(folder), "--assignment", str(tmp_path / "lab2.toml"), "--gradebook", str(book),
+                     "--no-progress"]) == 1
+    rows = {(r["submission"].rsplit("/", 1)[-1], r["class"]): r for r in csv.DictReader(io.StringIO(book.read_text()))}
+    assert set(rows) == {(s, c) for s in ("alice.py", "bob.py") for c in ("FC", "Convolution", "Swish")}
+    assert [rows[("alice.py", c)]["points"] for c in ("FC", "Convolution", "Swish")] == ["4", "4", "2"]
+    assert rows[("bob.py", "FC")]["first_failure"] == "found in the file: no layer class named 'FC' in the file"
+    assert (rows[("bob.py", "FC")]["points"], rows[("bob.py", "FC")]["max_points"]) == ("0", "4")
+    assert (rows[("bob.py", "Swish")]["points"], rows[("bob.py", "Swish")]["max_points"]) == ("0", "2")  # all or nothing
+    # The assignment's arguments are the ones compared with: jaxdl's conv2d with 2 filters, swish with β = 0.5.
+    _, classes = graded("lab_reference", assignment=ASSIGNMENT)
+    assert "beta=0.5" in classes["Swish"].built_as and "num_filters=2" in classes["Convolution"].built_as
+
+
+def test_partial_credit_is_the_share_of_checks_passed(tmp_path):
+    _, classes = graded("../seed_quiz", assignment="[Swish]\npoints = 10\n[Quadratic]\n")
+    swish, quad = classes["Swish"], classes["Quadratic"]
+    passed = sum(c.ok for c in swish.checks)
+    assert swish.points == round(10 * passed / len(swish.checks), 2) and 0 < swish.points < 10
+    assert quad.out_of == build.expected_checks(LAB["quadratic"]) == 18  # one point per check by default
+    assert quad.points == sum(c.ok for c in quad.checks)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--require", "FC,Softmax"], "unknown class 'Softmax' in the assignment; known:"),
+    (["--assignment", "{tmp}/bad_arg.toml"], "[FC] build passes 'num_output', which the lab's FC does not take"),
+    (["--assignment", "{tmp}/bad_key.toml"], "[FC] has unknown key 'pionts'"),
+    (["--assignment", "{tmp}/not.toml"], "is not valid TOML"),
+    (["--assignment", "{tmp}/missing.toml"], "cannot read"),
+    (["--layer", "Swish(beta=lambda: 1)"], "is not a literal value"),
+    (["--layer", "ReLU", "--require", "ReLU"], "--layer and --require/--assignment both choose the classes"),
+])
+def test_a_bad_assignment_is_exit_2_before_any_submission_runs(tmp_path, capsys, args, message):
+    from jaxdl import cli
+
+    (tmp_path / "bad_arg.toml").write_text("[FC]\nbuild = \"FC(input_layer, num_output=3, name='fc')\"\n")
+    (tmp_path / "bad_key.toml").write_text("[FC]\npionts = 3\n")
+    (tmp_path / "not.toml").write_text("[FC\n")
+    args = [a.format(tmp=tmp_path) for a in args]
+    assert cli.main(["check-numpy", str(REFERENCE), *args]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and message in err and err.count("\n") == 1
+
+
+def test_the_documented_kinds_and_assignment_are_the_real_ones(tmp_path):
+    import re
+
+    root = REFERENCE.parents[2]
+    readme, guide = (root / "README.md").read_text(), (root / "docs" / "grading.md").read_text()
+    table = readme[readme.index("| kind | checks |"):]
+    counts = {"`FC`, `Convolution`, `Quadratic`, `ResBlock`": {"dense", "conv2d", "quadratic", "res_block"},
+              "`ReLU`, `LeakyReLU`, `Sigmoid`, `Swish`, `MaxPooling`, `Flatten`":
+                  {"relu", "leaky_relu", "sigmoid", "swish", "max_pool2d", "flatten"}}
+    for names, kinds in counts.items():
+        n = int(re.search(re.escape(names) + r" \| (\d+):", table).group(1))
+        assert {build.expected_checks(LAB[k]) for k in kinds} == {n}, names
+    assert "| 8 · 5:" in table and build.expected_checks(LAB["softmax_cross_entropy"]) == 8
+    assert build.expected_checks(LAB["l2_regularizer"]) == 5
+    for text in (readme, guide):  # every assignment shown loads
+        for block in re.findall(r"```toml\n(.*?)```", text, re.S):
+            (tmp_path / "a.toml").write_text(block)
+            assert build.load_assignment(str(tmp_path / "a.toml"), None)

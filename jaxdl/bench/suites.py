@@ -463,8 +463,10 @@ def reversible(quick: bool) -> SuiteResult:
 
 def check_numpy(quick: bool) -> SuiteResult:
     """What grading a class costs per submission: ``jaxdl check-numpy FOLDER`` on copies of the
-    correct lab against one ``jaxdl check-numpy FILE`` run, each a whole command (interpreter,
-    JAX start-up, compilation, workers), timed alternately so that both see the same machine."""
+    correct lab against one ``jaxdl check-numpy FILE`` run, and the folder with every wall of the
+    sandbox up (namespaces, Landlock, seccomp, limits) against the same folder behind resource
+    limits only (``--sandbox plain``, the isolation before the walls); each a whole command
+    (interpreter, JAX start-up, compilation, workers), timed in turn so that all see one machine."""
     import os
     import shutil
     import statistics
@@ -474,19 +476,23 @@ def check_numpy(quick: bool) -> SuiteResult:
     import time
 
     from jaxdl.check import lab_reference
+    from jaxdl.check.numpy_check import sandbox
 
     copies, rounds = (8, 2) if quick else (24, 3)
     base = [sys.executable, "-m", "jaxdl.cli", "check-numpy", "--no-progress"]
+    walled = sandbox.best_mode()
     with tempfile.TemporaryDirectory(prefix="jaxdl-bench-") as tmp:
         folder = os.path.join(tmp, "class")
         os.mkdir(folder)
         for i in range(copies):
             shutil.copy(lab_reference.__file__, os.path.join(folder, f"student{i:02d}.py"))
         one = os.path.join(folder, "student00.py")
-        commands = {"single": [*base, one], "batch": [*base, folder, "--gradebook", os.path.join(tmp, "grades.csv")]}
-        times = {"single": [], "batch": []}
+        book = ["--gradebook", os.path.join(tmp, "grades.csv")]
+        commands = {"single": [*base, one], "batch": [*base, folder, *book, "--allow-weaker-sandbox"],
+                    "plain": [*base, folder, *book, "--sandbox", "plain", "--allow-weaker-sandbox"]}
+        times = {name: [] for name in commands}
         for _ in range(rounds):
-            for name, cmd in commands.items():  # A B A B ...: the two share the machine's state
+            for name, cmd in commands.items():  # A B C A B C ...: all share the machine's state
                 start = time.perf_counter()
                 done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                 times[name].append(time.perf_counter() - start)
@@ -494,25 +500,34 @@ def check_numpy(quick: bool) -> SuiteResult:
                     raise RuntimeError(f"bench check_numpy: {' '.join(cmd[3:])} exited {done.returncode}: "
                                        f"{done.stderr.strip()[-300:]}")
     single = statistics.median(times["single"])
-    per_sub = [t / copies for t in times["batch"]]
-    batch = statistics.median(per_sub)
+    per_sub = {k: [t / copies for t in times[k]] for k in ("batch", "plain")}
+    batch, plain = statistics.median(per_sub["batch"]), statistics.median(per_sub["plain"])
     case = f"checking the correct lab (10 classes), per submission, {copies} copies"
 
     def spread(values):
         return f"runs {min(values):.2f}–{max(values):.2f} s"
 
-    rows = [Row(case, "one single-file run (jaxdl check-numpy FILE)", single, note=spread(times["single"])),
-            Row(case, f"a folder of {copies} (jaxdl check-numpy DIR, {os.cpu_count()} jobs)", batch,
-                note=spread(per_sub) + " per submission")]
+    single_name = "one single-file run (jaxdl check-numpy FILE)"
+    walls_name = f"a folder of {copies}, every wall up ({walled}, {os.cpu_count()} jobs)"
+    plain_name = f"a folder of {copies}, resource limits only (--sandbox plain)"
+    rows = [Row(case, single_name, single, note=spread(times["single"])),
+            Row(case, walls_name, batch, note=spread(per_sub["batch"]) + " per submission"),
+            Row(case, plain_name, plain, note=spread(per_sub["plain"]) + " per submission")]
     result = SuiteResult("check_numpy", rows, notes=[
-        f"median of {rounds} alternating runs of each whole command; a folder run costs "
+        f"median of {rounds} runs of each whole command, in turn; a folder run with every wall costs "
         f"{statistics.median(times['batch']):.1f} s for {copies} submissions"])
-    result.add_ratios("one single-file run (jaxdl check-numpy FILE)")
-    ratios = [s / b for s, b in zip(times["single"], per_sub)]
+    result.add_ratios(single_name)
+    ratios = [s / b for s, b in zip(times["single"], per_sub["batch"])]
     result.targets.append({
         "target": "batch grading at least 8× cheaper per submission than single-file runs",
         "met": single / batch >= 8,
         "detail": f"{single / batch:.1f}× (per round: {', '.join(f'{r:.1f}×' for r in ratios)})",
+    })
+    wall_ratios = [b / p for b, p in zip(per_sub["batch"], per_sub["plain"])]
+    result.targets.append({
+        "target": "every wall up costs at most 1.3× the batch behind resource limits only",
+        "met": batch / plain <= 1.3,
+        "detail": f"{batch / plain:.2f}× (per round: {', '.join(f'{r:.2f}×' for r in wall_ratios)})",
     })
     return result
 
