@@ -20,6 +20,7 @@ LAYER_CHECKS = ("forward", "output_shape", "forward_side_effects", "backward_inp
 PARAM_CHECKS = ("backward_params", "backward_params_side_effects", "params_cover", "params_fd",
                 "call_order_params")
 REFERENCE_CHECKS = ("reference_forward", "reference_inputs")
+SECOND_POINT = ("second_point",)
 LOSS_CHECKS = ("loss_forward", "loss_side_effects", "loss_backward_fd", "loss_call_order")
 REGULARIZER_CHECKS = ("regularizer_forward", "regularizer_backward_params", "regularizer_fd")
 
@@ -57,7 +58,7 @@ class LabClass:
             raise ValueError(f"LabClass: kind must be 'layer', 'loss' or 'regularizer'; got {self.kind!r}")
         if not self.checks:
             checks = {"layer": LAYER_CHECKS + (PARAM_CHECKS if self.params else ()) + REFERENCE_CHECKS
-                      + (("reference_params",) if self.params else ()),
+                      + (("reference_params",) if self.params else ()) + SECOND_POINT,
                       "loss": LOSS_CHECKS, "regularizer": REGULARIZER_CHECKS}[self.kind]
             object.__setattr__(self, "checks", checks)
 
@@ -67,11 +68,16 @@ class LabClass:
 
 
 def key(name: str) -> str:
-    """How a class name is matched: ignoring case and ``_``."""
-    return name.replace("_", "").lower()
+    """How a class name is matched: ignoring case, ``_`` and a ``Layer`` suffix."""
+    k = name.replace("_", "").lower()
+    return k[:-5] if k.endswith("layer") and len(k) > 5 else k
 
+
+# An elementwise activation: the layer checks, the jaxdl comparison, a second point, and inputs of
+# magnitude 1000 (exp overflows in a careless sigmoid).
+ELEMENTWISE_CHECKS = LAYER_CHECKS + REFERENCE_CHECKS + SECOND_POINT + ("large_inputs",)
 
 # A class of a name jaxdl does not know: checked against its own forward only.
-GENERIC_LAYER = LabClass((), checks=LAYER_CHECKS[:1] + LAYER_CHECKS[2:] + ("params_if_any",))
+GENERIC_LAYER = LabClass((), checks=LAYER_CHECKS[:1] + LAYER_CHECKS[2:] + ("params_if_any",) + SECOND_POINT)
 GENERIC_LOSS = LabClass((), kind="loss", checks=LOSS_CHECKS + ("stable_if_cross_entropy",))
 GENERIC_REGULARIZER = LabClass((), kind="regularizer")

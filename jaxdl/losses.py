@@ -242,12 +242,16 @@ def l2_regularizer(weight_decay: float, names: Sequence[str] = ("W",)) -> Regula
 # The numpy lab's loss and regularizer, as `jaxdl check-numpy` builds and compares them.
 LAB = {
     "softmax_cross_entropy": LabClass(
-        ("SoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropy", "CrossEntropy"), kind="loss",
+        ("SoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropy", "CrossEntropy", "CrossEntropyLoss",
+         "SoftmaxCrossEntropyLoss", "SoftmaxLoss", "SoftmaxWithLogits"), kind="loss",
         reference=lambda: softmax_cross_entropy,
-        checks=LOSS_CHECKS + ("reference_loss", "reference_loss_backward", "stable_shifted", "stable_spread")),
+        checks=LOSS_CHECKS + ("reference_loss", "reference_loss_backward", "stable_shifted", "stable_spread",
+                              "stable_backward")),
     "l2_regularizer": LabClass(
-        ("L2Regularizer", "L2Regularization", "L2Loss"), kind="regularizer", args={"weight_decay": 0.1},
-        aliases={"weight_decay": ("lam", "lambda_", "lmbda", "decay", "l2", "reg", "strength")},
+        ("L2Regularizer", "L2Regularization", "L2Loss", "L2Regulariser", "WeightDecay", "L2Penalty"), kind="regularizer",
+        args={"weight_decay": 0.1},
+        aliases={"weight_decay": ("lam", "lambda_", "lmbda", "lambd", "decay", "l2", "reg", "strength", "wd",
+                                  "alpha", "coef", "factor")},
         reference=lambda weight_decay: l2_regularizer(weight_decay),
         checks=REGULARIZER_CHECKS + ("reference_regularizer", "reference_regularizer_backward")),
 }

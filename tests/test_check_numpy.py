@@ -64,8 +64,10 @@ def test_seed_quiz_solutions(tmp_path):
     assert not any(k.startswith("backward_params[0]") for k in quad)
     swish = failing(layers["Swish"])
     assert swish == {
-        "backward_inputs (∂L/∂inputs) vs finite differences": "wrong shape (4, 4), expected (3, 4)",
-        "backward_inputs (∂L/∂inputs) vs jax.vjp of jaxdl swish": "wrong shape (4, 4), expected (3, 4)",
+        "backward_inputs (∂L/∂inputs) vs finite differences": "wrong shape (5, 5), expected (3, 5)",
+        "backward_inputs (∂L/∂inputs) vs jax.vjp of jaxdl swish": "wrong shape (5, 5), expected (3, 5)",
+        C.SECOND_POINT: "backward_inputs at an input up to 8 in magnitude: wrong shape (5, 5), expected (3, 5)",
+        C.LARGE_INPUTS: "backward_inputs: wrong shape (5, 5), expected (3, 5)",
     }
 
 
@@ -79,9 +81,11 @@ def test_seed_resblock_solution_1(tmp_path):
     bad = failing(layers["ResBlock"])
     assert first_failure(layers["ResBlock"]) == f"{C.FORWARD}: returned None, not an array (a missing return?)"
     # Every other check needs forward's output: each is a failure that says why it could not run, none passes.
-    assert set(bad) - blocked(layers["ResBlock"]) == {C.FORWARD}
+    assert set(bad) - blocked(layers["ResBlock"]) == {C.FORWARD, C.SECOND_POINT}
     passed = {c["name"] for c in layers["ResBlock"]["checks"] if c["ok"]}
-    assert passed == {C.FORWARD_SIDE_EFFECTS}  # the one check that needs no output: the input is left as it was
+    # The checks that need no output of the first call: the input is left as it was; the second point
+    # fails on its own (forward returns nothing there either).
+    assert passed == {C.FORWARD_SIDE_EFFECTS}
     # With the return added, the next defect: grads masked in place, so the skip path is masked too.
     layers, _ = check(tmp_path, "seed_resblock1_returning", expect_rc=1)
     bad = failing(layers["ResBlock"])
@@ -106,9 +110,9 @@ def test_seed_resblock_solution_2(tmp_path):
 @pytest.mark.parametrize(
     "file, cls, check_name, detail",
     [
-        ("lab_mistakes", "FCNoBatchSum", "backward_params[1] (self.bias, shape (3,)) vs finite differences",
+        ("lab_mistakes", "FCNoBatchSum", "backward_params[1] (self.bias, shape (4,)) vs finite differences",
          "missing sum over the batch"),
-        ("lab_mistakes", "FCTransposedGrad", "backward_params[0] (self.weights, shape (3, 4)) vs finite differences",
+        ("lab_mistakes", "FCTransposedGrad", "backward_params[0] (self.weights, shape (4, 5)) vs finite differences",
          "transposed result"),
         ("lab_mistakes", "ReLUInPlace", "side effects: backward_inputs leaves `grads` unchanged",
          "in-place mutation of grads"),
@@ -135,7 +139,7 @@ def test_seed_resblock_solution_2(tmp_path):
          "backward_inputs ignores its arguments: it returns the gradient of an earlier call"),
         ("lab_gaps", "LogOfSoftmax", "stable at logits of magnitude 1000",
          "the log of a probability that underflowed to 0; use log-sum-exp"),
-        ("wrong_shape", "Flatten", "forward vs jaxdl flatten", "wrong shape (72, 2), expected (2, 72)"),
+        ("wrong_shape", "Flatten", "forward vs jaxdl flatten", "wrong shape (40, 3), expected (3, 40)"),
     ],
 )
 def test_mistakes_are_named(tmp_path, file, cls, check_name, detail):

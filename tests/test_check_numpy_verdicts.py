@@ -39,12 +39,12 @@ def failures(res) -> dict[str, str]:
 
 CASES = [
     # A comparison that cannot be made is a failure, not a note.
-    ("cannot_compare", "FC", C.OUTPUT_SHAPE, "(3, 4) for the input (3, 4); expected (3, 3) from the arguments the "
-                                             "checker passed (num_outputs=3)"),
+    ("cannot_compare", "FC", C.OUTPUT_SHAPE, "(3, 5) for the input (3, 5); expected (3, 4) from the arguments the "
+                                             "checker passed (num_outputs=4)"),
     ("cannot_compare", "FC", C.reference_forward_label("dense"), "could not run: there is no backward_params method"),
     ("cannot_compare", "Dense", C.reference_forward_label("dense"), "max abs err"),
     # Parameters wherever they live: a tuple, views of one buffer, NaN when probed, read-only.
-    ("hidden_params", "Affine", "backward_params",
+    ("hidden_params", "TupleAffine", "backward_params",
      "no backward_params method, but forward depends on self.params[0], self.params[1]"),
     ("hidden_params", "FlatAffine", C.PARAMS_COVER, "no gradient for self.b"),
     ("hidden_params", "NaNWhenProbed", C.NO_PARAMS,
@@ -53,7 +53,7 @@ CASES = [
     # The checker's arguments, never the instance's own attributes.
     ("own_hyperparameters", "Swish", C.reference_forward_label("swish"), "max abs err"),
     ("own_hyperparameters", "LeakyReLU", C.reference_forward_label("leaky_relu"), "max abs err"),
-    ("own_hyperparameters", "MaxPooling", C.OUTPUT_SHAPE, "expected (2, 2, 3, 3) from the arguments the checker "
+    ("own_hyperparameters", "MaxPooling", C.OUTPUT_SHAPE, "expected (3, 2, 3, 4) from the arguments the checker "
                                                           "passed (pool_size=2, stride=2)"),
     ("own_hyperparameters", "L2Regularizer", C.REF_REG, "off by a factor of 2 (λ‖W‖² instead of λ/2 ‖W‖²?)"),
     # No infinite reference passes anything.
@@ -66,6 +66,24 @@ CASES = [
     # make_layers() is used, and capped.
     ("make_layers", "make_layers()[0] Scale", C.BI_FD, "max abs err"),
     ("make_layers_too_many", "make_layers()", "make_layers()", "make_layers() built 40 layers; at most 16 are checked"),
+    # Sizes that coincide would let a confusion of one for another pass: every size differs.
+    ("confused_sizes", "FC", C.FORWARD, "operands could not be broadcast together"),
+    ("confused_sizes", "MaxPooling", C.FORWARD, "cannot reshape array"),
+    ("conv_hardcoded", "Convolution", C.FORWARD, "mismatch in its core dimension"),
+    # Weights the student did not choose (zeros hid a backward that drops a term).
+    ("zero_weights", "Convolution", C.BI_FD, "max abs err"),
+    ("zero_weights", "Quadratic", C.BI_FD, "max abs err"),
+    ("zero_weights", "ResBlock", C.BI_FD, "max abs err"),
+    ("zero_weights", "FC", C.BI_FD, "max abs err"),
+    # A second input and upstream gradient: results cached from the first call, formulas for small inputs.
+    ("stale_cache", "MaxPooling", C.SECOND_POINT, "backward_inputs at an input up to 8 in magnitude"),
+    ("stale_cache", "Sigmoid", C.SECOND_POINT, "backward_inputs at an input up to 8 in magnitude"),
+    ("stale_cache", "FC", C.SECOND_POINT, "backward_params[0] at an input up to 8 in magnitude"),
+    ("input_range", "ReLU", C.SECOND_POINT, "forward at an input up to 8 in magnitude"),
+    ("input_range", "Sigmoid", C.LARGE_INPUTS, "forward: NaN or inf in the result"),
+    ("unstable_backward", "Sigmoid", C.LARGE_INPUTS, "backward_inputs: NaN or inf in the result"),
+    ("unstable_backward", "SoftmaxCrossEntropyWithLogits", C.STABLE_BACKWARD,
+     "exp overflows without subtracting the max logit"),
     # The checker's memory: linear in a parameter's size, and capped.
     ("big_params", "Huge", C.NO_PARAMS, "self.w is too large to check"),
     ("big_params", "CopyParam", C.PARAMS_COVER, "no gradient for self.w"),
@@ -73,6 +91,40 @@ CASES = [
 STILL_OK = {"cannot_compare": "ReLU", "hidden_params": "Scale", "own_hyperparameters": "Sigmoid", "infinite": "Sigmoid",
             "autodiff": "ReLU", "make_layers": "make_layers()[1] Scale", "make_layers_too_many": "Identity",
             "big_params": "Wide"}
+
+# Correct classes written as real students might (other layouts, signatures, starts), each ok; and
+# the few that fail on purpose, with the reason the README gives.
+VARIANTS = {
+    "conv_hwcf": {"Convolution": True},  # kernel stored (k, k, C, F)
+    "conv_own_im2col": {"Convolution": True},  # (F, k·k·C) with columns in (kh, kw, C) order
+    "conv_flipped": {"Convolution": True},  # a true convolution: the kernel stored flipped
+    "symmetric_start": {"ResBlock": True, "Quadratic": True},  # (out, in) storage, a symmetric start
+    "zero_start": {"FC": True, "ResBlock": True, "Quadratic": True},  # zeros, the identity
+    # A buffer of backward's own; a cache freed by backward_params (which the lab calls last); a
+    # backward_params that reuses the grads backward_inputs saw (the lab's loop passes the same).
+    "buffers": {"ReLU": True, "ResBlock": True, "FC": True},
+    "signatures": {"Swish": True, "ReLU": True, "Sigmoid": True, "LeakyReLU": True, "Flatten": True},
+    "float32_views": {"FC": True, "Sigmoid": C.BI_FD},  # a float32 computation cannot be checked at 1e-6
+    "layouts": {"FC": True, "Flatten": True, "ReLU": True, "MaxPooling": True, "SoftmaxCrossEntropyWithLogits": True,
+                "L2Regularizer": C.REG_SAME_WEIGHTS},  # a copy of the weights is never updated by training
+    "flags": {"Dropout": True, "Flatten": C.reference_forward_label("flatten")},  # channels-last is not the lab's order
+}
+
+
+@functools.cache
+def graded_variant(name: str):
+    path = FALSE_OK.parent / "correct_variants" / f"{name}.py"
+    result = grade_submission(Submission(str(path), str(path)), Options(time_limit=5))
+    return {c.cls: c for c in result.classes}
+
+
+@pytest.mark.parametrize("file, cls", [(f, c) for f, classes in VARIANTS.items() for c in classes])
+def test_correct_classes_in_other_styles_pass(file, cls):
+    res, expected = graded_variant(file)[cls], VARIANTS[file][cls]
+    if expected is True:
+        assert res.ok, failures(res)
+    else:
+        assert not res.ok and expected in failures(res), failures(res)
 
 
 @pytest.mark.parametrize("file, cls, label, detail", CASES, ids=[f"{f}-{c}-{lab[:20]}" for f, c, lab, _ in CASES])
@@ -162,7 +214,7 @@ def test_partial_credit_is_the_share_of_checks_passed(tmp_path):
     swish, quad = classes["Swish"], classes["Quadratic"]
     passed = sum(c.ok for c in swish.checks)
     assert swish.points == round(10 * passed / len(swish.checks), 2) and 0 < swish.points < 10
-    assert quad.out_of == build.expected_checks(LAB["quadratic"]) == 18  # one point per check by default
+    assert quad.out_of == build.expected_checks(LAB["quadratic"]) == 19  # one point per check by default
     assert quad.points == sum(c.ok for c in quad.checks)
 
 
@@ -194,14 +246,27 @@ def test_the_documented_kinds_and_assignment_are_the_real_ones(tmp_path):
     readme, guide = (root / "README.md").read_text(), (root / "docs" / "grading.md").read_text()
     table = readme[readme.index("| kind | checks |"):]
     counts = {"`FC`, `Convolution`, `Quadratic`, `ResBlock`": {"dense", "conv2d", "quadratic", "res_block"},
-              "`ReLU`, `LeakyReLU`, `Sigmoid`, `Swish`, `MaxPooling`, `Flatten`":
-                  {"relu", "leaky_relu", "sigmoid", "swish", "max_pool2d", "flatten"}}
+              "`ReLU`, `LeakyReLU`, `Sigmoid`, `Swish`": {"relu", "leaky_relu", "sigmoid", "swish"},
+              "`MaxPooling`, `Flatten`": {"max_pool2d", "flatten"}}
     for names, kinds in counts.items():
         n = int(re.search(re.escape(names) + r" \| (\d+):", table).group(1))
         assert {build.expected_checks(LAB[k]) for k in kinds} == {n}, names
-    assert "| 8 · 5:" in table and build.expected_checks(LAB["softmax_cross_entropy"]) == 8
+    assert "| 9 · 5:" in table and build.expected_checks(LAB["softmax_cross_entropy"]) == 9
     assert build.expected_checks(LAB["l2_regularizer"]) == 5
     for text in (readme, guide):  # every assignment shown loads
         for block in re.findall(r"```toml\n(.*?)```", text, re.S):
             (tmp_path / "a.toml").write_text(block)
             assert build.load_assignment(str(tmp_path / "a.toml"), None)
+
+
+@pytest.mark.parametrize("b", [0.5, 0.0])
+def test_the_reference_quadratic_refuses_other_shapes_whatever_b(b):
+    import numpy as np
+
+    from jaxdl.check import lab_reference
+    from jaxdl.check.numpy_check import InputStub
+
+    with pytest.raises(ValueError, match="needs num_outputs = D; got num_outputs=3, D=4"):
+        lab_reference.Quadratic(InputStub((2, 4)), 3, "q", b)
+    layer = lab_reference.Quadratic(InputStub((2, 4)), 4, "q", b)  # M = D: built, and forward runs
+    assert layer.forward(np.ones((2, 4))).shape == (2, 4)

@@ -242,14 +242,14 @@ def test_layouts_teaching_assistants_have(tmp_path, capsys):
     moodle_rows = _rows(tmp_path / "moodle.csv")
     assert list(moodle_rows[0]) == ["Identifier", "Full name", "Grade", "Maximum Grade", "Feedback comments"]
     ivan = next(r for r in moodle_rows if r["Identifier"] == "Participant 123456")
-    assert ivan["Full name"] == "Ivan Horvat" and ivan["Grade"] == ivan["Maximum Grade"] == "10"
+    assert ivan["Full name"] == "Ivan Horvat" and ivan["Grade"] == ivan["Maximum Grade"] == "12"  # ReLU: 12 checks
     assert cli.main(["check-numpy", str(folder), "--gradebook", str(tmp_path / "canvas.csv"), "--gradebook-format",
                      "canvas", "--pseudonymize", "--no-progress"]) == 1
     canvas = list(csv.reader(io.StringIO((tmp_path / "canvas.csv").read_text())))
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "check-numpy"]
-    assert canvas[1] == ["Points Possible", "", "", "", "", "10"]
+    assert canvas[1] == ["Points Possible", "", "", "", "", "12"]
     ana = next(r for r in canvas if r[1] == "4321")
-    assert ana[0] == "canvas-4321" and ana[5] == "10"
+    assert ana[0] == "canvas-4321" and ana[5] == "12"
     assert "Ivan" not in (tmp_path / "canvas.csv").read_text() and "alice" not in (tmp_path / "canvas.csv").read_text()
 
 

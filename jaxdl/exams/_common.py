@@ -47,24 +47,44 @@ def matrix(cfg, field: str, shape=None, *, ndim: int | None = None) -> np.ndarra
     return a
 
 
-ERRATUM_KINDS = ("bug", "notation", "incomplete")
+ERRATUM_KINDS = ("bug", "notation", "slip", "incomplete")
 
 
 def erratum(problem: str, seed: str, verified: str, evidence: str, kind: str = "bug",
-            assumes: str | None = None) -> dict:
+            assumes: str | None = None, hr: dict | None = None) -> dict:
     """One place where a seed's official solution disagrees with the verified computation.
 
     ``kind``: ``"bug"`` (a wrong answer or code that fails), ``"notation"`` (a formula wrong as
-    written, in the layout the solution itself uses, that the code does not rely on) or
-    ``"incomplete"`` (an answer left unfinished). ``assumes``: the reading of the question the
-    erratum takes, where another reading exists.
+    written, in the layout the solution itself uses, that the code does not rely on), ``"slip"``
+    (a wrong step on the way to a right final answer) or ``"incomplete"`` (an answer, or part
+    of one, missing). ``assumes``: the reading of the question the erratum takes, where another
+    reading exists. ``hr``: the same fields (``seed``, ``verified``, ``evidence``, ``assumes``)
+    in Croatian.
     """
     if kind not in ERRATUM_KINDS:
         raise ValueError(f"erratum kind must be one of {ERRATUM_KINDS}; got {kind!r}")
     e = {"problem": problem, "kind": kind, "seed": seed, "verified": verified, "evidence": evidence}
     if assumes:
         e["assumes"] = assumes
+    if hr:
+        missing = {"seed", "verified", "evidence"} - set(hr) | ({"assumes"} - set(hr) if assumes else set())
+        if missing:
+            raise ValueError(f"erratum {problem}: the Croatian text lacks {sorted(missing)}")
+        e["hr"] = dict(hr)
     return e
+
+
+def run_official(source: str, call=None):
+    """Runs a fragment of an official solution (a transcription) and returns what it raised, as
+    ``"TypeError: ..."``, or ``None`` if it ran; ``call(namespace)`` then exercises it."""
+    namespace: dict = {}
+    try:
+        exec(compile(source, "<official solution>", "exec"), namespace)  # noqa: S102 - our own transcription
+        if call is not None:
+            call(namespace)
+    except Exception as e:  # noqa: BLE001 - the error is the evidence
+        return f"{type(e).__name__}: {e}"
+    return None
 
 
 # --------------------------------------------------------------------------------------------

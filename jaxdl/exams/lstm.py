@@ -7,7 +7,9 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl.core import check_int, init_shapes, serial, tree_size
-from jaxdl.exams._common import display
+from jaxdl.exams._common import display, erratum
+from jaxdl.exams.lang import Lang, both
+from jaxdl.exams.sheet import Body, Question
 from jaxdl.layers import lstm
 
 
@@ -54,7 +56,14 @@ def solve(input_size: int = 300, hidden_size: int = 500, num_layers: int = 2) ->
         "two_biases": sum(p["two_biases"] for p in per_layer),
         "per_layer": per_layer,
         "agree": agree,
-        "errata": [],
+        "errata": [erratum(
+            "E4", "no official solution", "the count per layer and in total, under both bias conventions, below",
+            f"the seed's solutions end after E2; the count from a jaxdl LSTM's leaves equals the closed form and "
+            f"flax.linen.LSTMCell: {agree}", kind="incomplete",
+            hr={"seed": "nema službenog rješenja",
+                "verified": "broj po sloju i ukupno, uz obje konvencije pomaka, u rješenju",
+                "evidence": f"službena rješenja završavaju nakon zadatka E2; broj prebrojan iz listova jaxdl-ova "
+                            f"LSTM-a jednak je zatvorenom obliku i flax.linen.LSTMCell: {agree}"})],
     }
 
 
@@ -70,31 +79,47 @@ def report(result: dict) -> str:
     return "\n".join(lines)
 
 
-def sheet(result: dict, figures: dict | None = None) -> str:
-    """E4's solution sheet: the count per layer, worked out, under both bias conventions."""
+QUESTIONS = (Question(
+    "E4", both("Broj parametara LSTM-a", "The parameter count of an LSTM"), 3,
+    both("Dvoslojni LSTM ima skriveno stanje dimenzije 500, a ulazne reprezentacije prvog sloja dimenzije 300. "
+         "Koliko parametara ima cijela mreža?",
+         "A two-layer LSTM has a hidden state of size 500, and the first layer's input representations have size "
+         "300. How many parameters does the whole network have?"),
+    givens="exam"),)
+
+
+def _n(value: int) -> str:
+    return f"{value:,}".replace(",", "{,}")
+
+
+def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
+    """E4's solution in ``lang``: the count per layer, worked out, under both bias conventions."""
     del figures
-    out = [
-        "## E4 — LSTM parameter count",
-        "",
-        "Each of the 4 gates (input, forget, output, candidate) of a layer with input size $D$ and hidden size "
-        "$H$ has an $H \\times (D + H)$ weight matrix (on the input and on the previous hidden state) and a bias "
-        "of size $H$ per bias vector: one (flax, Keras) or two ($b_{ih}$ and $b_{hh}$: PyTorch).",
-        "",
-    ]
+    s_ = lang.s
+    first = result["per_layer"][0]
+    hh = first["shapes"]["W_h"][0]
+    givens = s_(f"{len(result['per_layer'])} sloja, skriveno stanje $H = {hh}$, ulaz prvog sloja $D = {first['input_size']}$; "
+                "ulaz svakog sljedećeg sloja je skriveno stanje prethodnog ($D = H$).",
+                f"{len(result['per_layer'])} layers, hidden state $H = {hh}$, the first layer's input "
+                f"$D = {first['input_size']}$; each later layer's input is the previous hidden state ($D = H$).")
+    work = [s_("Svaka od 4 propusnice (ulazna, zaboravna, izlazna i kandidat) sloja s ulazom $D$ i skrivenim stanjem "
+               "$H$ ima matricu težina $H \\times (D + H)$ (za ulaz i za prethodno skriveno stanje) i pomak veličine "
+               "$H$ po vektoru pomaka: jedan (flax, Keras) ili dva ($b_{ih}$ i $b_{hh}$: PyTorch).",
+               "Each of the 4 gates (input, forget, output and candidate) of a layer with input $D$ and hidden state "
+               "$H$ has an $H \\times (D + H)$ weight matrix (on the input and on the previous hidden state) and a "
+               "bias of size $H$ per bias vector: one (flax, Keras) or two ($b_{ih}$ and $b_{hh}$: PyTorch).")]
     for i, p in enumerate(result["per_layer"], start=1):
         d = p["input_size"]
-        hh = p["shapes"]["W_h"][0]  # W_h: (H, 4H), the four gates side by side
         weights = 4 * hh * (d + hh)
-        out += [
-            f"Layer {i} ($D = {d}$, $H = {hh}$):",
-            "",
-            display(rf"4 \cdot {hh} \cdot ({d} + {hh}) + 4 \cdot {hh} = {weights:,} + {4 * hh:,} = {p['one_bias']:,}".replace(",", "{,}"),
-                    rf"\text{{two biases: }} {weights:,} + 2 \cdot 4 \cdot {hh} = {p['two_biases']:,}".replace(",", "{,}")),
-            "",
-        ]
-    out += [
-        f"**Total: {result['one_bias']:,} parameters with one bias per gate, {result['two_biases']:,} with two.** "
-        "Counted from the leaves of an initialized jaxdl LSTM and from `flax.linen.LSTMCell`; they agree with the "
-        f"closed form: {'yes' if result['agree'] else '**NO**'}.",
-    ]
-    return "\n".join(out)
+        work += [s_(f"Sloj {i} ($D = {d}$, $H = {hh}$):", f"Layer {i} ($D = {d}$, $H = {hh}$):"),
+                 display(rf"4 \cdot {hh} \cdot ({d} + {hh}) + 4 \cdot {hh} = {_n(weights)} + {_n(4 * hh)} = {_n(p['one_bias'])}",
+                         rf"\text{{{s_('dva pomaka', 'two biases')}: }} {_n(weights)} + 2 \cdot 4 \cdot {hh} = {_n(p['two_biases'])}")]
+    answer = s_(f"**{result['one_bias']:,}** parametara s jednim pomakom po propusnici, **{result['two_biases']:,}** s dva.",
+                f"**{result['one_bias']:,}** parameters with one bias per gate, **{result['two_biases']:,}** with two.")
+    verified = s_(
+        "Prebrojano iz listova inicijaliziranog jaxdl-ova LSTM-a (`jaxdl exam lstm`) i iz `flax.linen.LSTMCell`; "
+        f"oba se slažu sa zatvorenim oblikom: {'da' if result['agree'] else '**NE**'}.",
+        "Counted from the leaves of an initialized jaxdl LSTM (`jaxdl exam lstm`) and from `flax.linen.LSTMCell`; "
+        f"both agree with the closed form: {'yes' if result['agree'] else '**NO**'}.")
+    finals = [f"{result['one_bias']:,}", f"{result['two_biases']:,}"]
+    return {"E4": Body(givens, {"": "\n\n".join(work)}, {"": answer}, verified, finals)}

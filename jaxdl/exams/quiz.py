@@ -9,6 +9,8 @@ import numpy as np
 
 from jaxdl.check import check_layer_at
 from jaxdl.exams._common import code_block, display, erratum, lab_source, num, tex, tolist
+from jaxdl.exams.lang import Lang, both
+from jaxdl.exams.sheet import Body, Part, Question
 from jaxdl.layers import additive_coupling, avg_pool2d, conv2d, conv_avg_pool2d, quadratic, swish
 
 # Small numbers a reader can follow: N = 2 examples of D = 3.
@@ -100,22 +102,32 @@ def solve(cfg=None) -> dict:
     except ImportError:
         q2_evidence = ("not run here: PyTorch is not installed (pip install 'jaxdl[torch]'); "
                        "jaxdl/exams/torch_answers/official_q2.py is the transcription to run")
+    from jaxdl.exams import official
+
+    try:
+        q2_self = official.q2_parameters_without_self()
+    except ImportError:
+        q2_self = "not run here: PyTorch is not installed (pip install 'jaxdl[torch]')"
+    q2_evidence_hr = q2_evidence.replace("constructing the official class (syntax mended only) raises",
+                                         "konstruiranje službenog razreda (s popravljenom samo sintaksom) baca")
     errata = [
         erratum(
             "Q1a", "∂y/∂x = 2 A diag(x) + b, coded as grads[i] @ (2 * A * np.diag(x_i) + b)",
             "∂y/∂x = 2 A diag(x) + b I, so ∂L/∂X = 2 X ⊙ (∂L/∂Y A) + b ∂L/∂Y; `A * diag(x)` is an elementwise "
             "product (not A diag(x)) and `+ b` adds b to every entry, not only the diagonal",
             f"on the quiz example the official ∂L/∂X differs from jax.vjp's by {seed_dx_err:.4g}",
+            hr={"seed": "∂y/∂x = 2 A diag(x) + b, u kodu grads[i] @ (2 * A * np.diag(x_i) + b)",
+                "verified": "∂y/∂x = 2 A diag(x) + b I, pa je ∂L/∂X = 2 X ⊙ (∂L/∂Y A) + b ∂L/∂Y; `A * diag(x)` je "
+                            "umnožak po elementima (a ne A diag(x)), a `+ b` dodaje b svakom elementu, ne samo dijagonali",
+                "evidence": f"na primjeru službeni ∂L/∂X odstupa od jax.vjp za {seed_dx_err:.4g}"},
         ),
         erratum(
             "Q1a", "grad_c = grads",
             "∂L/∂c = Σ_n ∂L/∂Y_n: the bias is shared by the minibatch, so its gradient sums over it",
             f"the official grad_c has shape {tuple(dc_seed_shape)}; c has shape {tuple(dc_shape)}",
-        ),
-        erratum(
-            "Q1b", "return grad_layer.T @ grads",
-            "Swish is elementwise: ∂L/∂X = ∂L/∂Y ⊙ g'(X), an elementwise product",
-            f"the official result has shape {seed_swish_shape} (D × D) where ∂L/∂X has shape {X.shape} (N × D)",
+            hr={"seed": "grad_c = grads",
+                "verified": "∂L/∂c = Σ_n ∂L/∂Y_n: pomak dijeli cijela minigrupa, pa se njegov gradijent zbraja po njoj",
+                "evidence": f"službeni grad_c ima dimenzije {tuple(dc_seed_shape)}; c ima {tuple(dc_shape)}"},
         ),
         erratum(
             "Q1a", "equation (4): ∂L/∂X = ∂L/∂Y [∂Y/∂X]ᵀ",
@@ -124,12 +136,92 @@ def solve(cfg=None) -> dict:
             "A slip of notation: the official code does not use equation (4)",
             f"on the quiz example (M = D = 3) equation (4) as written differs from jax.vjp's ∂L/∂X by {eq4_err:.4g}",
             kind="notation",
+            hr={"seed": "jednadžba (4): ∂L/∂X = ∂L/∂Y [∂Y/∂X]ᵀ",
+                "verified": "uz jakobijan iz jednadžbe (3), ∂y/∂x = 2 A diag(x) + b I (M × D, i-ti redak = ∂y_i/∂x), "
+                            "po primjeru je ∂L/∂x = ∂L/∂y · ∂y/∂x: jedno transponiranje previše (ono pripada drugom, "
+                            "D × M, zapisu). Pogreška zapisa: službeni kod ne koristi jednadžbu (4)",
+                "evidence": f"na primjeru (M = D = 3) jednadžba (4) kako je napisana odstupa od jax.vjp za {eq4_err:.4g}"},
+        ),
+        erratum(
+            "Q1a", "def __init__(self, input_layer, num_outputs, name, weights_initializer_fn=..., "
+                   "bias_initializer_fn=zero_init, b)",
+            "a parameter without a default cannot follow defaulted ones: b goes before them (or gets a default)",
+            f"compiling the official signature: {official.q1a_signature()}",
+            hr={"seed": "def __init__(self, input_layer, num_outputs, name, weights_initializer_fn=..., "
+                        "bias_initializer_fn=zero_init, b)",
+                "verified": "parametar bez zadane vrijednosti ne može doći iza onih sa zadanom: b ide ispred njih "
+                            "(ili dobiva zadanu vrijednost)",
+                "evidence": f"prevođenje službenog potpisa: {official.q1a_signature()}"},
+        ),
+        erratum(
+            "Q1a", "self.A = weights_initializer_fn([num_outputs, self.num_inputs], fan_in=self.num_inputs",
+            "the call must be closed: ...fan_in=self.num_inputs)",
+            f"compiling the official lines: {official.q1a_unclosed()}",
+            hr={"seed": "self.A = weights_initializer_fn([num_outputs, self.num_inputs], fan_in=self.num_inputs",
+                "verified": "poziv mora biti zatvoren: ...fan_in=self.num_inputs)",
+                "evidence": f"prevođenje službenih redaka: {official.q1a_unclosed()}"},
+        ),
+        erratum(
+            "Q1a", "backward_inputs: ... + b) for i in range(N)",
+            "N and b are attributes of the layer: self.N (or grads.shape[0]) and self.b",
+            f"the official backward_inputs (its syntax mended), called: {official.q1a_undefined_names()}",
+            hr={"seed": "backward_inputs: ... + b) for i in range(N)",
+                "verified": "N i b atributi su sloja: self.N (ili grads.shape[0]) i self.b",
+                "evidence": f"pozvan službeni backward_inputs (s popravljenom sintaksom): {official.q1a_undefined_names()}"},
+        ),
+        erratum(
+            "Q1a", "any num_outputs is accepted, and forward computes ... + inputs * self.b + self.c",
+            "b x is of size D and A(x ⊙ x) of size M: the layer needs M = D when b ≠ 0, and should refuse other "
+            "shapes when it is built",
+            f"built with M = 2 outputs for D = 3 inputs, the official forward raises {official.q1a_rectangular()}",
+            hr={"seed": "prihvaća se bilo koji num_outputs, a forward računa ... + inputs * self.b + self.c",
+                "verified": "b x je dimenzije D, a A(x ⊙ x) dimenzije M: sloj treba M = D kad je b ≠ 0 i treba "
+                            "odbiti druge dimenzije već pri izgradnji",
+                "evidence": f"izgrađen s M = 2 izlaza za D = 3 ulaza, službeni forward baca {official.q1a_rectangular()}"},
+        ),
+        erratum(
+            "Q1b", "return grad_layer.T @ grads",
+            "Swish is elementwise: ∂L/∂X = ∂L/∂Y ⊙ g'(X), an elementwise product",
+            f"the official result has shape {seed_swish_shape} (D × D) where ∂L/∂X has shape {X.shape} (N × D)",
+            hr={"seed": "return grad_layer.T @ grads",
+                "verified": "Swish djeluje po elementima: ∂L/∂X = ∂L/∂Y ⊙ g'(X), umnožak po elementima",
+                "evidence": f"službeni rezultat ima dimenzije {seed_swish_shape} (D × D), a ∂L/∂X ima {X.shape} (N × D)"},
+        ),
+        erratum(
+            "Q1b", "in backward_inputs, the line d swish(x)/dx = sigm(beta*x) + ... (not a comment)",
+            "a formula in code belongs in a comment (# d swish(x)/dx = ...)",
+            f"compiling the official method: {official.q1b_bare_line()}",
+            hr={"seed": "u backward_inputs redak d swish(x)/dx = sigm(beta*x) + ... (nije komentar)",
+                "verified": "formula u kodu ide u komentar (# d swish(x)/dx = ...)",
+                "evidence": f"prevođenje službene metode: {official.q1b_bare_line()}"},
         ),
         erratum(
             "Q2", "self.conv.weight = self.init_weight(), where init_weight returns torch.zeros_like(...) filled in",
             "a module's weight must be an nn.Parameter: self.conv.weight = nn.Parameter(self.init_weight(), "
             "requires_grad=False) (fixed, so parameters() rightly returns nothing to train)",
             q2_evidence,
+            hr={"seed": "self.conv.weight = self.init_weight(), gdje init_weight vraća popunjeni torch.zeros_like(...)",
+                "verified": "težina modula mora biti nn.Parameter: self.conv.weight = nn.Parameter(self.init_weight(), "
+                            "requires_grad=False) (nepromjenjiva, pa parameters() s pravom ne vraća ništa za učenje)",
+                "evidence": q2_evidence_hr},
+        ),
+        erratum(
+            "Q2", "def parameters(recurse=True): return []",
+            "a method takes self first: def parameters(self, recurse=True)",
+            f"the official method on an nn.Module, called as PyTorch calls it (recurse=False): {q2_self}",
+            hr={"seed": "def parameters(recurse=True): return []",
+                "verified": "metoda prvo prima self: def parameters(self, recurse=True)",
+                "evidence": f"službena metoda na nn.Module, pozvana kako je PyTorch poziva (recurse=False): {q2_self}"},
+        ),
+        erratum(
+            "Q2", "self.conv = nn.Conv2d(channels, channels, kernel_size=K, stride=K, padding=O, bias=False",
+            "the call must be closed, and the padding is the number 0, not the letter O",
+            f"compiling the official lines: {official.q2_unclosed()}; evaluating the call: {official.q2_padding()}",
+            assumes="the seed's text as transcribed (an O where the solution means 0)",
+            hr={"seed": "self.conv = nn.Conv2d(channels, channels, kernel_size=K, stride=K, padding=O, bias=False",
+                "verified": "poziv mora biti zatvoren, a nadopuna je broj 0, a ne slovo O",
+                "evidence": f"prevođenje službenih redaka: {official.q2_unclosed()}; izvođenje poziva: {official.q2_padding()}",
+                "assumes": "tekst sjemena kako je prepisan (O gdje rješenje misli 0)"},
         ),
         erratum(
             "Q3", "self.conv = nn.Conv2d(in_channels, in_channels, kernel_size=1), applied to x1",
@@ -137,6 +229,11 @@ def solve(cfg=None) -> dict:
             f"a 1×1 convolution built for C = 4 inputs, given x1 with 2 channels: {seed_q3_error}",
             assumes="in_channels is C, the channel count of the layer's input x (as the question's (N, C, H, W)); "
                     "were it C/2, the official code would be right",
+            hr={"seed": "self.conv = nn.Conv2d(in_channels, in_channels, kernel_size=1), primijenjen na x1",
+                "verified": "h preslikava C/2 kanala od x1 u C/2 kanala: Conv2d(C/2, C/2, 1)",
+                "evidence": f"konvolucija 1×1 izgrađena za C = 4 ulaza, a dobiva x1 s 2 kanala: {seed_q3_error}",
+                "assumes": "in_channels je C, broj kanala ulaza x sloja (kao (N, C, H, W) u zadatku); da je C/2, "
+                           "službeni kod bio bi točan"},
         ),
     ]
     q1a["givens"] = {"A": tolist(A), "c": tolist(C), "b": B}
@@ -179,103 +276,203 @@ def report(result: dict) -> str:
     return "\n".join(lines)
 
 
-def sheet(result: dict, figures: dict | None = None) -> str:
-    """The quiz's solution sheet: Q1a, Q1b (numpy classes), Q2, Q3 (PyTorch modules), worked."""
+_METHODS = lambda init, fwd, bi, bp: (  # noqa: E731 - the lab's Layer methods, with the official points
+    Part("a", init, both("konstruktor `__init__`", "the constructor `__init__`")),
+    Part("b", fwd, both("`forward(inputs)`", "`forward(inputs)`")),
+    Part("c", bi, both("`backward_inputs(grads)`: gradijent po ulazu", "`backward_inputs(grads)`: the gradient by the input")),
+    Part("d", bp, both("`backward_params(grads)`: gradijenti po parametrima", "`backward_params(grads)`: the gradients by "
+                       "the parameters")))
+_LAB_STEM = both("Izvedbu temeljite na numpyju i sučelju `Layer` iz druge laboratorijske vježbe; na ulaz sloja dolaze "
+                 "minigrupe 1D podataka kao matrice $N \\times D$.",
+                 "Base the implementation on numpy and the `Layer` interface of lab 2; the layer's input is minibatches "
+                 "of 1D data as $N \\times D$ matrices.")
+
+QUESTIONS = (
+    Question("Q1a", both("Kvadratni sloj", "The quadratic layer"), 12,
+             both(r"Predložite izvedbu sloja $F(\mathbf{x}) = \mathbf{A}(\mathbf{x} \odot \mathbf{x}) + b\mathbf{x} + "
+                  r"\mathbf{c}$, gdje su $\mathbf{A}$ i $\mathbf{c}$ parametri sloja, a $b$ hiperparametar. " + _LAB_STEM["hr"],
+                  r"Propose an implementation of the layer $F(\mathbf{x}) = \mathbf{A}(\mathbf{x} \odot \mathbf{x}) + "
+                  r"b\mathbf{x} + \mathbf{c}$, where $\mathbf{A}$ and $\mathbf{c}$ are the layer's parameters and $b$ a "
+                  r"hyperparameter. " + _LAB_STEM["en"]),
+             _METHODS(2, 2, 4, 4), givens="chosen"),
+    Question("Q1b", both("Aktivacija Swish", "The Swish activation"), 10,
+             both(r"Predložite izvedbu aktivacijske funkcije Swish $g(x, \beta) = x \cdot \sigma(\beta x)$, gdje je "
+                  r"$\sigma$ sigmoida, a $\beta$ hiperparametar. " + _LAB_STEM["hr"],
+                  r"Propose an implementation of the Swish activation $g(x, \beta) = x \cdot \sigma(\beta x)$, where "
+                  r"$\sigma$ is the sigmoid and $\beta$ a hyperparameter. " + _LAB_STEM["en"]),
+             _METHODS(2, 2, 4, 2), givens="chosen"),
+    Question("Q2", both("Sažimanje prosjekom konvolucijskim slojem", "Average pooling from a convolution layer"), 10,
+             both(r"Dovršite razred `ConvAvgPool2d(channels, K)` u PyTorchu tako da sažima prosjekom u oknu "
+                  r"$K \times K$ s korakom $K$ pomoću sloja `nn.Conv2d`; na ulaz dolaze minigrupe slika "
+                  r"$N \times C \times H \times W$. Treba popuniti argumente konvolucije i metode `init_weight` "
+                  r"(vraća težinu dimenzija $(C_{out}, C_{in}, K, K)$), `parameters` i `forward`.",
+                  r"Complete the PyTorch class `ConvAvgPool2d(channels, K)` so that it does average pooling over "
+                  r"$K \times K$ windows with stride $K$ by means of an `nn.Conv2d` layer; its input is minibatches of "
+                  r"images $N \times C \times H \times W$. The convolution's arguments are to be filled in, and the "
+                  r"methods `init_weight` (returns the weight of shape $(C_{out}, C_{in}, K, K)$), `parameters` and "
+                  r"`forward`."),
+             (Part("a", 3, both("konstruktor i argumenti `nn.Conv2d`", "the constructor and the arguments of `nn.Conv2d`")),
+              Part("b", 4, both("`init_weight`", "`init_weight`")), Part("c", 1, both("`parameters`", "`parameters`")),
+              Part("d", 2, both("`forward`", "`forward`"))), givens="chosen"),
+    Question("Q3", both("Aditivni sloj sprezanja i njegov inverz", "Additive coupling and its inverse"), 10,
+             both(r"Tenzor $x$ oblika $(N, C, H, W)$, uz paran $C$, dijeli se po kanalima na dvije jednake polovice "
+                  r"$x_1, x_2$; zatim $y_1 = x_1$, $y_2 = x_2 + h(x_1)$ i $y$ je spoj $(y_1, y_2)$ po kanalima. Izvedite "
+                  r"taj niz transformacija razredom koji nasljeđuje `torch.nn.Module`, uz "
+                  r"$h = \mathrm{Conv}_{1 \times 1} \circ \mathrm{ReLU}$. Bonus: (i) algebarski odredite inverz, "
+                  r"(ii) dodajte metodu `inverse`.",
+                  r"A tensor $x$ of shape $(N, C, H, W)$, with $C$ even, is split along the channels into two equal "
+                  r"halves $x_1, x_2$; then $y_1 = x_1$, $y_2 = x_2 + h(x_1)$, and $y$ joins $(y_1, y_2)$ along the "
+                  r"channels. Implement this sequence as a class inheriting `torch.nn.Module`, with "
+                  r"$h = \mathrm{Conv}_{1 \times 1} \circ \mathrm{ReLU}$. Bonus: (i) derive the inverse "
+                  r"algebraically, (ii) add an `inverse` method."),
+             (Part("a", 1, both("nasljeđivanje `nn.Module`", "inheriting `nn.Module`")),
+              Part("b", 3, both("konstruktor", "the constructor")), Part("c", 6, both("`forward`", "`forward`")),
+              Part("i", None, both("bonus: inverz, algebarski", "bonus: the inverse, algebraically")),
+              Part("ii", None, both("bonus: metoda `inverse`", "bonus: an `inverse` method"))),
+             givens="chosen", bonus=6),
+)
+
+
+def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
+    """The quiz's solutions in ``lang``: Q1a, Q1b (numpy classes), Q2, Q3 (PyTorch modules), worked."""
     from jaxdl.exams import torch_answers
 
     del figures
+    s_ = lang.s
     a, b, q2, q3 = result["Q1a"], result["Q1b"], result["Q2"], result["Q3"]
     ga = a["givens"]
     dl = lambda v: rf"\frac{{\partial L}}{{\partial {v}}}"  # noqa: E731
-    check = lambda r: (f"Checked in float64: max |manual − `jax.vjp`| = {r['max_abs_err_vs_autodiff']:.1e}, "  # noqa: E731
-                       f"max |manual − finite differences| = {r['max_abs_err_vs_finite_diff']:.1e}.")
-    return "\n".join([
-        "## Q1a — The quadratic layer $F(x) = A (x \\odot x) + b x + c$",
-        "",
-        "Per example (a column $x$ of size $D$): $y = A z + b x + c$ with $z = x \\odot x$, so "
-        "$\\partial z / \\partial x = 2 \\operatorname{diag}(x)$ and the Jacobian ($M \\times D$; $b x$ needs $M = D$) is",
-        "",
-        display(r"\frac{\partial y}{\partial x} = 2 A \operatorname{diag}(x) + b I"),
-        "",
-        "A row vector of upstream gradients goes through it from the left, "
-        "$\\partial L / \\partial x = \\partial L / \\partial y \\cdot \\partial y / \\partial x$. For a minibatch $X$ "
-        "($N \\times D$, one example per row), with $Y = (X \\odot X) A^\\top + b X + c$:",
-        "",
-        display(rf"{dl('X')} = 2 X \odot \left({dl('Y')} A\right) + b\, {dl('Y')}",
-                rf"{dl('A')} = {dl('Y')}^\top (X \odot X)", rf"{dl('c')} = \sum_n {dl('Y_n')}"),
-        "",
-        "**Worked example** ($b = " + num(ga["b"]) + "$, $N = 2$, $M = D = 3$):",
-        "",
-        display(f"X = {tex(a['x'])}", f"A = {tex(ga['A'])}", f"c = {tex(ga['c'], row=True)}",
-                f"{dl('Y')} = {tex(a['dy'])}"),
-        "",
-        display(f"Y = {tex(a['y'])}", f"{dl('X')} = {tex(a['dx'])}"),
-        "",
-        display(f"{dl('A')} = {tex(a['dparams']['A'])}", f"{dl('c')} = {tex(a['dparams']['c'], row=True)}"),
-        "",
-        check(a),
-        "",
-        "**The numpy class** (the lab's `Layer` interface; `jaxdl check-numpy` passes it):",
-        "",
-        code_block(lab_source("Quadratic")),
-        "",
-        "## Q1b — Swish $g(x, \\beta) = x \\cdot \\sigma(\\beta x)$",
-        "",
+
+    def verified(r, layer):
+        return s_(f"Izračunano u float64 jaxdl-ovim slojem `{layer}` (`jaxdl exam quiz`): ručni unatražni prolaz prema "
+                  f"`jax.vjp` odstupa najviše {r['max_abs_err_vs_autodiff']:.1e}, prema konačnim razlikama "
+                  f"{r['max_abs_err_vs_finite_diff']:.1e}. Razred u numpyju prolazi `jaxdl check-numpy`.",
+                  f"Computed in float64 by jaxdl's `{layer}` layer (`jaxdl exam quiz`): the manual backward pass is "
+                  f"within {r['max_abs_err_vs_autodiff']:.1e} of `jax.vjp` and {r['max_abs_err_vs_finite_diff']:.1e} "
+                  f"of finite differences. The numpy class passes `jaxdl check-numpy`.")
+
+    q1a_givens = "\n\n".join([
+        s_(f"$b = {num(ga['b'])}$, $N = 2$ primjera, $M = D = 3$:", f"$b = {num(ga['b'])}$, $N = 2$ examples, $M = D = 3$:"),
+        display(f"X = {tex(a['x'])}", f"A = {tex(ga['A'])}", f"c = {tex(ga['c'], row=True)}", f"{dl('Y')} = {tex(a['dy'])}"),
+    ])
+    q1a_steps = {
+        "": "\n\n".join([
+            s_("Po primjeru (stupac $x$ veličine $D$): $y = A z + b x + c$ uz $z = x \\odot x$, pa je "
+               "$\\partial z / \\partial x = 2 \\operatorname{diag}(x)$, a jakobijan ($M \\times D$; $b x$ traži "
+               "$M = D$) je",
+               "Per example (a column $x$ of size $D$): $y = A z + b x + c$ with $z = x \\odot x$, so "
+               "$\\partial z / \\partial x = 2 \\operatorname{diag}(x)$ and the Jacobian ($M \\times D$; $b x$ needs "
+               "$M = D$) is"),
+            display(r"\frac{\partial y}{\partial x} = 2 A \operatorname{diag}(x) + b I"),
+            s_("Retčani vektor gradijenata odozgo prolazi kroz njega slijeva, "
+               "$\\partial L / \\partial x = \\partial L / \\partial y \\cdot \\partial y / \\partial x$. Za minigrupu "
+               "$X$ ($N \\times D$, primjer po retku) uz $Y = (X \\odot X) A^\\top + b X + c$:",
+               "A row vector of upstream gradients goes through it from the left, "
+               "$\\partial L / \\partial x = \\partial L / \\partial y \\cdot \\partial y / \\partial x$. For a "
+               "minibatch $X$ ($N \\times D$, one example per row), with $Y = (X \\odot X) A^\\top + b X + c$:"),
+            display(rf"{dl('X')} = 2 X \odot \left({dl('Y')} A\right) + b\, {dl('Y')}",
+                    rf"{dl('A')} = {dl('Y')}^\top (X \odot X)", rf"{dl('c')} = \sum_n {dl('Y_n')}"),
+            s_("Na zadanim brojevima:", "On the givens:"),
+            display(f"Y = {tex(a['y'])}", f"{dl('X')} = {tex(a['dx'])}"),
+            display(f"{dl('A')} = {tex(a['dparams']['A'])}", f"{dl('c')} = {tex(a['dparams']['c'], row=True)}"),
+        ]),
+    }
+    q1a_answers = {
+        "a": s_("pamti $A$ ($M \\times D$), $c$ ($M$) i $b$; uz $b \\neq 0$ traži $M = D$ (razred ispod).",
+                "keeps $A$ ($M \\times D$), $c$ ($M$) and $b$; with $b \\neq 0$ it needs $M = D$ (the class below)."),
+        "b": r"$Y = (X \odot X) A^\top + b X + c$",
+        "c": rf"${dl('X')} = 2 X \odot ({dl('Y')} A) + b\, {dl('Y')}$",
+        "d": rf"${dl('A')} = {dl('Y')}^\top (X \odot X)$, ${dl('c')} = \sum_n {dl('Y_n')}$",
+    }
+    q1a = Body(q1a_givens, q1a_steps, q1a_answers, verified(a, "quadratic"),
+               [num(v) for v in np.asarray(a["dx"]).reshape(-1)[:3]],
+               s_("Razred u numpyju (sučelje `Layer` iz vježbe):", "The numpy class (the lab's `Layer` interface):")
+               + "\n\n" + code_block(lab_source("Quadratic")))
+
+    q1b_givens = s_(f"$\\beta = {num(b['givens']['beta'])}$ i isti $X$ i ${dl('Y')}$ kao u Q1a.",
+                    f"$\\beta = {num(b['givens']['beta'])}$ and the same $X$ and ${dl('Y')}$ as in Q1a.")
+    q1b_steps = {"": "\n\n".join([
         display(r"g'(x) = \sigma(\beta x) + \beta x\, \sigma(\beta x) (1 - \sigma(\beta x))",
                 rf"{dl('X')} = {dl('Y')} \odot g'(X)"),
-        "",
-        "elementwise: Swish has no parameters, and each output depends on its own input only.",
-        "",
-        f"**Worked example** ($\\beta = {num(result['Q1b']['givens']['beta'])}$, the same $X$):",
-        "",
-        display(f"Y = {tex(b['y'])}", f"g'(X) = {tex(b['g_prime'])}", f"{dl('Y')} = {tex(b['dy'])}",
-                f"{dl('X')} = {tex(b['dx'])}"),
-        "",
-        check(b),
-        "",
-        "**The numpy class:**",
-        "",
-        code_block(lab_source("Swish")),
-        "",
-        "## Q2 — Average pooling from `nn.Conv2d`",
-        "",
-        "The blanks: `nn.Conv2d(channels, channels, kernel_size=K, stride=K, padding=0, bias=False)`. The weight "
-        "$(C_{out}, C_{in}, K, K)$ holds $1/K^2$ where $C_{out} = C_{in}$ and 0 elsewhere, so output channel $o$ "
-        "averages the $K \\times K$ window of its own input channel:",
-        "",
+        s_("po elementima: Swish nema parametara i svaki izlaz ovisi samo o svom ulazu. Na zadanim brojevima:",
+           "elementwise: Swish has no parameters, and each output depends on its own input only. On the givens:"),
+        display(f"Y = {tex(b['y'])}", f"g'(X) = {tex(b['g_prime'])}", f"{dl('X')} = {tex(b['dx'])}"),
+    ])}
+    q1b_answers = {
+        "a": s_("pamti $\\beta$; nema parametara.", "keeps $\\beta$; no parameters."),
+        "b": r"$Y = X \odot \sigma(\beta X)$",
+        "c": rf"${dl('X')} = {dl('Y')} \odot [\sigma(\beta X) + \beta X \odot \sigma(\beta X) \odot (1 - \sigma(\beta X))]$",
+        "d": s_("nema parametara: vraća `None`.", "no parameters: returns `None`."),
+    }
+    q1b = Body(q1b_givens, q1b_steps, q1b_answers, verified(b, "swish"),
+               [num(v) for v in np.asarray(b["dx"]).reshape(-1)[:3]],
+               s_("Razred u numpyju:", "The numpy class:") + "\n\n" + code_block(lab_source("Swish")))
+
+    q2_givens = s_(f"$C = {q2['input_shape'][1]}$ kanala, $K = 2$, ulaz dimenzija {tuple(q2['input_shape'])}: $W = 5$ nije "
+                   "višekratnik od $K$.",
+                   f"$C = {q2['input_shape'][1]}$ channels, $K = 2$, an input of shape {tuple(q2['input_shape'])}: "
+                   "$W = 5$ is not a multiple of $K$.")
+    q2_steps = {"": "\n\n".join([
+        s_("Težina $(C_{out}, C_{in}, K, K)$ ima $1/K^2$ gdje je $C_{out} = C_{in}$, a drugdje 0, pa izlazni kanal $o$ "
+           "usrednjava okno $K \\times K$ svog ulaznog kanala:",
+           "The weight $(C_{out}, C_{in}, K, K)$ holds $1/K^2$ where $C_{out} = C_{in}$ and 0 elsewhere, so output "
+           "channel $o$ averages the $K \\times K$ window of its own input channel:"),
         display(r"W_{o, i, :, :} = \frac{[o = i]}{K^2}",
                 r"y_{n, o, p, q} = \frac{1}{K^2} \sum_{u, v < K} x_{n, o, pK + u, qK + v}"),
-        "",
-        "It must not be trained: it is an `nn.Parameter` with `requires_grad=False` and `parameters()` returns "
-        "nothing.",
-        "",
-        f"On an input of shape {tuple(q2['input_shape'])}, $K = 2$: output {tuple(q2['output_shape'])}; {q2['note']}. "
-        f"jaxdl's dense form differs from `lax.reduce_window` averaging by {q2['dense']['max_abs_err_vs_reduce_window']:.1e}, "
-        f"the depthwise form ($C$ groups, weight $(C, 1, K, K)$, $C$ times less work) by "
-        f"{q2['depthwise']['max_abs_err_vs_reduce_window']:.1e}; trainable parameters: {q2['dense']['params']}.",
-        "",
-        "**The PyTorch module** (`jaxdl/exams/torch_answers/conv_avg_pool.py`; tested against jaxdl's "
-        "`conv_avg_pool2d`, forward and gradient):",
-        "",
-        code_block(torch_answers.source("conv_avg_pool")),
-        "",
-        "## Q3 — Additive coupling and its inverse",
-        "",
-        "$x_1, x_2$ = the two halves of the channels; $y_1 = x_1$, $y_2 = x_2 + h(x_1)$ with "
-        "$h = \\mathrm{Conv}_{1 \\times 1} \\circ \\mathrm{ReLU}$ from $C/2$ to $C/2$ channels. **Inverse** (bonus i): "
-        "$y_1 = x_1$ gives $x_1$ back, hence $h(x_1) = h(y_1)$ is known:",
-        "",
+        s_("Težina se ne uči: to je `nn.Parameter` s `requires_grad=False`, a `parameters()` ne vraća ništa. "
+           f"Izlaz ima dimenzije {tuple(q2['output_shape'])}: zadnji stupac otpada (zaokruživanje nadolje).",
+           "The weight is not trained: it is an `nn.Parameter` with `requires_grad=False`, and `parameters()` returns "
+           f"nothing. The output has shape {tuple(q2['output_shape'])}: the last column is dropped (floor)."),
+    ])}
+    q2_answers = {
+        "a": "`nn.Conv2d(channels, channels, kernel_size=K, stride=K, padding=0, bias=False)`",
+        "b": r"$W_{o, i} = [o = i] / K^2$ " + s_("kao `nn.Parameter(..., requires_grad=False)`",
+                                                 "as `nn.Parameter(..., requires_grad=False)`"),
+        "c": s_("prazna lista: ništa se ne uči.", "an empty list: nothing is trained."),
+        "d": "`return self.conv(x)`",
+    }
+    q2_verified = s_(
+        f"jaxdl-ov gusti oblik (`conv_avg_pool2d`) odstupa od usrednjavanja s `lax.reduce_window` "
+        f"{q2['dense']['max_abs_err_vs_reduce_window']:.1e}, grupirani oblik ($C$ grupa, težina $(C, 1, K, K)$, "
+        f"$C$ puta manje posla) {q2['depthwise']['max_abs_err_vs_reduce_window']:.1e}; parametara za učenje: "
+        f"{q2['dense']['params']}. Modul u PyTorchu testiran je prema `conv_avg_pool2d` (izlaz i gradijent).",
+        f"jaxdl's dense form (`conv_avg_pool2d`) differs from `lax.reduce_window` averaging by "
+        f"{q2['dense']['max_abs_err_vs_reduce_window']:.1e}, the grouped form ($C$ groups, weight $(C, 1, K, K)$, $C$ "
+        f"times less work) by {q2['depthwise']['max_abs_err_vs_reduce_window']:.1e}; trainable parameters: "
+        f"{q2['dense']['params']}. The PyTorch module is tested against `conv_avg_pool2d` (output and gradient).")
+    q2b = Body(q2_givens, q2_steps, q2_answers, q2_verified, ["0"],
+               s_("Modul u PyTorchu:", "The PyTorch module:") + "\n\n" + code_block(torch_answers.source("conv_avg_pool")))
+
+    q3_givens = s_(f"$C = 4$, ulaz $(2, 4, 3, 3)$, težina od $h$ dimenzija {tuple(q3['h_weight_shape'])}.",
+                   f"$C = 4$, an input $(2, 4, 3, 3)$, $h$'s weight of shape {tuple(q3['h_weight_shape'])}.")
+    q3_steps = {"": "\n\n".join([
+        s_("$h$ preslikava $C/2$ kanala u $C/2$ kanala. **Inverz** (bonus i): $y_1 = x_1$ vraća $x_1$, pa je "
+           "$h(x_1) = h(y_1)$ poznat:",
+           "$h$ maps $C/2$ channels to $C/2$ channels. **Inverse** (bonus i): $y_1 = x_1$ gives $x_1$ back, hence "
+           "$h(x_1) = h(y_1)$ is known:"),
         display(r"x_1 = y_1", r"x_2 = y_2 - h(y_1)"),
-        "",
-        "$h$ itself need not be invertible. The Jacobian is block triangular with identity blocks on its "
-        "diagonal, so $\\ln |\\det| = 0$ (the NICE coupling: volume preserving).",
-        "",
-        f"On a $(2, 4, 3, 3)$ input ($h$'s weight {tuple(q3['h_weight_shape'])}): round trip error "
-        f"{q3['round_trip_max_abs_err']:.1e}, log-det {', '.join(num(v) for v in q3['log_det'])}, "
-        f"$y_1 = x_1$ exactly: {'yes' if q3['y1_equals_x1'] else 'no'}.",
-        "",
-        "**The PyTorch module**, with `inverse` (bonus ii) (`jaxdl/exams/torch_answers/additive_coupling.py`; "
-        "tested against jaxdl's `additive_coupling` on the same weights: forward, gradients, round trip):",
-        "",
-        code_block(torch_answers.source("additive_coupling")),
-    ])
+        s_("Sam $h$ ne mora biti invertibilan. Jakobijan je blok-trokutast s jediničnim blokovima na dijagonali, pa je "
+           "$\\ln |\\det| = 0$ (sloj sprezanja iz NICE: čuva volumen).",
+           "$h$ itself need not be invertible. The Jacobian is block triangular with identity blocks on its "
+           "diagonal, so $\\ln |\\det| = 0$ (the NICE coupling: volume preserving)."),
+    ])}
+    q3_answers = {
+        "a": "`class AdditiveCoupling(nn.Module)`",
+        "b": s_("`nn.Conv2d(C // 2, C // 2, kernel_size=1)` i ReLU", "`nn.Conv2d(C // 2, C // 2, kernel_size=1)` and ReLU"),
+        "c": r"$y_1 = x_1$, $y_2 = x_2 + \mathrm{Conv}_{1 \times 1}(\mathrm{ReLU}(x_1))$",
+        "i": r"$x_1 = y_1$, $x_2 = y_2 - h(y_1)$",
+        "ii": s_("metoda `inverse` ispod.", "the `inverse` method below."),
+    }
+    q3_verified = s_(
+        f"Na ulazu $(2, 4, 3, 3)$ jaxdl-ov `additive_coupling`: povratak kroz inverz odstupa "
+        f"{q3['round_trip_max_abs_err']:.1e}, log-det {', '.join(num(v) for v in q3['log_det'])}, $y_1 = x_1$ točno: "
+        f"{'da' if q3['y1_equals_x1'] else 'ne'}. Modul u PyTorchu testiran je prema njemu na istim težinama "
+        "(izlaz, gradijenti, povratak).",
+        f"On a $(2, 4, 3, 3)$ input jaxdl's `additive_coupling`: the round trip through the inverse is off by "
+        f"{q3['round_trip_max_abs_err']:.1e}, log-det {', '.join(num(v) for v in q3['log_det'])}, $y_1 = x_1$ exactly: "
+        f"{'yes' if q3['y1_equals_x1'] else 'no'}. The PyTorch module is tested against it on the same weights "
+        "(output, gradients, round trip).")
+    q3b = Body(q3_givens, q3_steps, q3_answers, q3_verified, ["0"],
+               s_("Modul u PyTorchu, s metodom `inverse` (bonus ii):", "The PyTorch module, with `inverse` (bonus ii):")
+               + "\n\n" + code_block(torch_answers.source("additive_coupling")))
+    return {"Q1a": q1a, "Q1b": q1b, "Q2": q2b, "Q3": q3b}

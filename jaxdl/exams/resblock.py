@@ -8,7 +8,9 @@ import numpy as np
 
 from jaxdl.check import check_layer_at
 from jaxdl.errors import InputError
-from jaxdl.exams._common import code_block, display, erratum, lab_source, matrix, tex, tolist
+from jaxdl.exams._common import code_block, display, erratum, lab_source, matrix, num, tex, tolist
+from jaxdl.exams.lang import Lang, both
+from jaxdl.exams.sheet import Body, Part, Question
 from jaxdl.layers import res_block
 
 
@@ -41,15 +43,55 @@ def solve(cfg) -> dict:
     masked = dy * (h > 0)
     seed_dx = masked @ W.T + masked
     seed_err = float(np.max(np.abs(seed_dx - np.asarray(dx))))
+    from jaxdl.exams import official
+
+    zeroed, total = official.e2_solution_1_masks_grads()
+    ctor = official.e2_solution_2_constructor()
     errata = [
         erratum(
+            "E2 (numpy solution 1)", "forward computes output = a + inputs and returns nothing",
+            "forward must return out = x + ReLU(x W + b)",
+            "the official forward, called, returns None",
+            hr={"seed": "forward računa output = a + inputs i ništa ne vraća",
+                "verified": "forward mora vratiti out = x + ReLU(x W + b)",
+                "evidence": "pozvan, službeni forward vraća None"},
+        ),
+        erratum(
             "E2 (numpy solution 1)",
-            "dL_dh = grads; dL_dh[h <= 0] = 0; return dL_dh @ W.T + grads",
+            "backward_inputs: dL_dh = grads; dL_dh[h <= 0] = 0; return dL_dh @ W.T + grads",
             "∂L/∂x = ∂L/∂out + (∂L/∂out ⊙ [h > 0]) Wᵀ: the skip path carries the upstream gradient "
-            "unmasked; masking `grads` in place also masks the skip term (and the caller's array). "
-            "Its forward pass also returns nothing (no `return output`).",
-            f"on the example the in-place version's ∂L/∂x differs from the verified one by {seed_err:.4g} "
+            "unmasked; masking `grads` in place also masks the skip term (and the caller's array)",
+            f"on the sheet's numbers the in-place version's ∂L/∂x differs from the verified one by {seed_err:.4g} "
             f"(wherever h ≤ 0)",
+            hr={"seed": "backward_inputs: dL_dh = grads; dL_dh[h <= 0] = 0; return dL_dh @ W.T + grads",
+                "verified": "∂L/∂x = ∂L/∂out + (∂L/∂out ⊙ [h > 0]) Wᵀ: preskočna veza prenosi gradijent "
+                            "nemaskiran; maskiranje `grads` na mjestu maskira i nju (i polje pozivatelja)",
+                "evidence": f"na brojevima ovog rješenja ∂L/∂x verzije koja mijenja polje na mjestu odstupa od "
+                            f"ispravnog za {seed_err:.4g} (gdje je h ≤ 0)"},
+        ),
+        erratum(
+            "E2 (numpy solution 1)", "backward_params: dL_dh = grads; dL_dh[h <= 0] = 0",
+            "the upstream gradient must be left as it came: dL_dh = grads * (h > 0) (a new array); the official "
+            "code zeroes the caller's grads, so whatever reads them next (backward_inputs, the next layer) "
+            "reads the masked values",
+            f"backward_params, called on a fresh grads of {total} entries, set {zeroed} of them to 0 in place",
+            hr={"seed": "backward_params: dL_dh = grads; dL_dh[h <= 0] = 0",
+                "verified": "gradijent koji dolazi odozgo mora ostati kakav je došao: dL_dh = grads * (h > 0) (novo "
+                            "polje); službeni kod poništava pozivateljev grads, pa sve što ga sljedeće čita "
+                            "(backward_inputs, sljedeći sloj) čita maskirane vrijednosti",
+                "evidence": f"pozvan na novom grads od {total} elemenata, backward_params je na mjestu postavio "
+                            f"{zeroed} od njih na 0"},
+        ),
+        erratum(
+            "E2 (numpy solution 2)", "self.FC = FC(num_inputs, num_inputs, name + \".FC\"), "
+                                     "self.relu = ReLU(num_inputs, ...)",
+            "the lab's FC and ReLU are built from the previous layer (its .shape), not from a number of inputs: "
+            "FC(input_layer, num_outputs, name); with the constructors it assumes, the class is right",
+            f"built with the lab's FC and ReLU: {ctor}",
+            hr={"seed": "self.FC = FC(num_inputs, num_inputs, name + \".FC\"), self.relu = ReLU(num_inputs, ...)",
+                "verified": "FC i ReLU iz vježbe grade se iz prethodnog sloja (njegov .shape), a ne iz broja ulaza: "
+                            "FC(input_layer, num_outputs, name); s konstruktorima koje pretpostavlja, razred je točan",
+                "evidence": f"izgrađen s FC i ReLU iz vježbe: {ctor}"},
         ),
     ]
     return {
@@ -80,50 +122,77 @@ def report(result: dict) -> str:
     ])
 
 
-def sheet(result: dict, figures: dict | None = None) -> str:
-    """E2's solution sheet: givens, forward and backward steps, the numpy and PyTorch classes."""
+QUESTIONS = (Question(
+    "E2", both("Rezidualni blok", "A residual block"), 10,
+    both("Datoteku `layers.py` iz druge laboratorijske vježbe dopunite razredom `ResBlock` koji opisuje modul sa "
+         "slike, u sučelju `Layer`: `forward(self, inputs)` vraća izlaz sloja, `backward_inputs(self, grads)` "
+         "gradijent po ulazu, a `backward_params(self, grads)` listu parova (parametar, gradijent po parametru). "
+         "Isti modul izvedite i u PyTorchu ili TensorFlowu.",
+         "Extend the lab-2 file `layers.py` with a class `ResBlock` for the module of the figure, in the `Layer` "
+         "interface: `forward(self, inputs)` returns the layer's output, `backward_inputs(self, grads)` the "
+         "gradient by the input, `backward_params(self, grads)` the list of pairs (parameter, gradient by the "
+         "parameter). Write the same module in PyTorch or TensorFlow too."),
+    (Part("a", 7, both("razred `ResBlock` u numpyju (forward, backward_inputs, backward_params)",
+                       "the class `ResBlock` in numpy (forward, backward_inputs, backward_params)")),
+     Part("b", 3, both("isti modul u PyTorchu", "the same module in PyTorch"))),
+    givens="lost",
+    assumed=both(r"$\mathrm{out} = X + \operatorname{ReLU}(X W + b)$ uz $W \in \mathbb{R}^{D \times D}$ (retci "
+                 r"od $X$ su primjeri, $N \times D$, kao u vježbi); brojevi su odabrani za ovo rješenje",
+                 r"$\mathrm{out} = X + \operatorname{ReLU}(X W + b)$ with $W \in \mathbb{R}^{D \times D}$ (the "
+                 r"rows of $X$ are the examples, $N \times D$, as in the lab); the numbers are chosen for this "
+                 r"sheet")),)
+
+
+def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
+    """E2's solution in ``lang``: the forward and backward steps on the givens, the numpy class and
+    the PyTorch module."""
     from jaxdl.exams import torch_answers
 
-    del figures
     gv, f, b, c = result["givens"], result["forward"], result["backward"], result["cross_check"]
     mask = (np.asarray(f["h"]) > 0).astype(float)
-    return "\n".join([
-        "## E2 — Residual block $\\mathrm{out} = x + \\operatorname{ReLU}(x W + b)$",
-        "",
-        "Rows of $X$ are the examples ($N \\times D$), as in the lab. The backward pass follows the two paths "
-        "from $x$ to $\\mathrm{out}$: the skip path carries $\\partial L / \\partial \\mathrm{out}$ unchanged, "
-        "the other goes through ReLU and the affine map.",
-        "",
-        "**Givens** (`configs/exam_resblock.py`):",
-        "",
-        display(f"W = {tex(gv['W'])}", f"b = {tex(gv['b'], row=True)}", f"X = {tex(gv['x'])}",
-                rf"\frac{{\partial L}}{{\partial \mathrm{{out}}}} = {tex(gv['dy'])}"),
-        "",
-        "**Forward.**",
-        "",
+    s_ = lang.s
+    d = lambda a, b_: rf"\frac{{\partial {a}}}{{\partial {b_}}}"  # noqa: E731
+    givens = display(f"W = {tex(gv['W'])}", f"b = {tex(gv['b'], row=True)}", f"X = {tex(gv['x'])}",
+                     rf"{d('L', chr(92) + 'mathrm{out}')} = {tex(gv['dy'])}")
+    work = "\n\n".join([
+        s_("Unatražni prolaz slijedi obje staze od $X$ do izlaza: preskočna veza prenosi "
+           "$\\partial L / \\partial \\mathrm{out}$ nepromijenjen, druga ide kroz ReLU i afinu transformaciju.",
+           "The backward pass follows both paths from $X$ to the output: the skip connection carries "
+           "$\\partial L / \\partial \\mathrm{out}$ unchanged, the other goes through ReLU and the affine map."),
+        s_("Unaprijedni prolaz:", "Forward pass:"),
         display(f"H = X W + b = {tex(f['h'])}", rf"\operatorname{{ReLU}}(H) = {tex(f['relu_h'])}",
                 rf"\mathrm{{out}} = X + \operatorname{{ReLU}}(H) = {tex(f['out'])}"),
-        "",
-        "**Backward.**",
-        "",
-        display(rf"\frac{{\partial L}}{{\partial H}} = \frac{{\partial L}}{{\partial \mathrm{{out}}}} \odot [H > 0] = "
+        s_("Unatražni prolaz:", "Backward pass:"),
+        display(rf"{d('L', 'H')} = {d('L', chr(92) + 'mathrm{out}')} \odot [H > 0] = "
                 rf"{tex(gv['dy'])} \odot {tex(mask)} = {tex(result['dh'])}", sep=""),
-        "",
-        display(rf"\frac{{\partial L}}{{\partial X}} = \frac{{\partial L}}{{\partial \mathrm{{out}}}} + "
-                rf"\frac{{\partial L}}{{\partial H}} W^\top = {tex(b['dx'])}"),
-        "",
-        display(rf"\frac{{\partial L}}{{\partial W}} = X^\top \frac{{\partial L}}{{\partial H}} = {tex(b['dW'])}",
-                rf"\frac{{\partial L}}{{\partial b}} = \sum_n \frac{{\partial L}}{{\partial H_n}} = {tex(b['db'], row=True)}"),
-        "",
-        f"Checked in float64: max |manual − `jax.vjp`| = {c['max_abs_err_vs_autodiff']:.1e}, max |manual − finite "
-        f"differences| = {c['max_abs_err_vs_finite_diff']:.1e}.",
-        "",
-        "**The numpy class** (the lab's `Layer` interface; `jaxdl check-numpy` passes it):",
-        "",
+        display(rf"{d('L', 'X')} = {d('L', chr(92) + 'mathrm{out}')} + {d('L', 'H')} W^\top = {tex(b['dx'])}"),
+        display(rf"{d('L', 'W')} = X^\top {d('L', 'H')} = {tex(b['dW'])}",
+                rf"{d('L', 'b')} = \sum_n {d('L', 'H_n')} = {tex(b['db'], row=True)}"),
+        s_("U kodu se `grads` ne smije mijenjati na mjestu: maska se množi u novo polje.",
+           "In code, `grads` must not be changed in place: the mask multiplies into a new array."),
+    ])
+    answers = {
+        "a": s_("razred `ResBlock` ispod; za zadane brojeve:", "the class `ResBlock` below; on the givens:")
+        + f" ${d('L', 'X')} = {tex(b['dx'])}$",
+        "b": s_("modul `ResBlock` ispod (`nn.Linear` i ReLU, uz preskočnu vezu).",
+                "the module `ResBlock` below (`nn.Linear` and ReLU, with the skip connection)."),
+    }
+    code = "\n\n".join([
+        s_("**(a)** Razred u numpyju (sučelje `Layer` iz vježbe):", "**(a)** The numpy class (the lab's `Layer` interface):"),
         code_block(lab_source("ResBlock")),
-        "",
-        "**The PyTorch module** (`jaxdl/exams/torch_answers/res_block.py`; tested against jaxdl's `res_block` on "
-        "the same weights):",
-        "",
+        s_("**(b)** Modul u PyTorchu:", "**(b)** The PyTorch module:"),
         code_block(torch_answers.source("res_block")),
     ])
+    verified = s_(
+        f"Izračunano u float64 (`jaxdl exam resblock`, brojevi u `configs/exam_resblock.py`): ručni unatražni "
+        f"prolaz jaxdl-ovog sloja `res_block` uspoređen je s `jax.vjp` (najveća razlika "
+        f"{c['max_abs_err_vs_autodiff']:.1e}) i s konačnim razlikama ({c['max_abs_err_vs_finite_diff']:.1e}). "
+        "Razred u numpyju prolazi `jaxdl check-numpy`; modul u PyTorchu testiran je na istim težinama "
+        "(izlaz i gradijenti do 1e-6).",
+        f"Computed in float64 (`jaxdl exam resblock`, the numbers in `configs/exam_resblock.py`): the manual "
+        f"backward pass of jaxdl's `res_block` layer against `jax.vjp` (largest difference "
+        f"{c['max_abs_err_vs_autodiff']:.1e}) and finite differences ({c['max_abs_err_vs_finite_diff']:.1e}). "
+        "The numpy class passes `jaxdl check-numpy`; the PyTorch module is tested on the same weights (output "
+        "and gradients to 1e-6).")
+    finals = [num(v) for v in np.asarray(b["dx"]).reshape(-1)[:3]]
+    return {"E2": Body(givens, {"": work, "a": "", "b": ""}, answers, verified, finals, code)}

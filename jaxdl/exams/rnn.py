@@ -9,7 +9,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl.errors import InputError
-from jaxdl.exams._common import display, matrix, tex, tolist
+from jaxdl.exams.lang import Lang, both
+from jaxdl.exams.sheet import Body, Question
+from jaxdl.exams._common import display, erratum, matrix, num, tex, tolist
 from jaxdl.layers.recurrent import _ACTIVATIONS, rnn_states
 
 _L = math.log(2.0)  # 2 ln √2
@@ -63,6 +65,14 @@ def solve(cfg) -> dict:
         "pre_activations": tolist(pre), "h": tolist(hs), "activation": activation, "errata": [],
     }
     if is_exam:
+        result["errata"] = [erratum(
+            "E5", "no official solution", "h(2) worked out step by step and in closed form, below",
+            f"the seed's solutions end after E2; the recurrence run by jaxdl's rnn layer gives h(2) = "
+            f"[{hs[1][0]:.6f}, {hs[1][1]:.6f}]", kind="incomplete",
+            hr={"seed": "nema službenog rješenja", "verified": "h(2) izračunan korak po korak i u zatvorenom obliku, u rješenju",
+                "evidence": f"službena rješenja završavaju nakon zadatka E2; povratna veza jaxdl-ova sloja rnn daje "
+                            f"h(2) = [{hs[1][0]:.6f}, {hs[1][1]:.6f}]"})]
+    if is_exam:
         result["closed_form"] = dict(CLOSED_FORM)
         result["closed_form_max_abs_err"] = float(np.max(np.abs(hs[:2] - np.asarray(CLOSED_FORM_VALUES))))
     return result
@@ -83,42 +93,50 @@ def report(result: dict) -> str:
 _TEX_ACTIVATION = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\operatorname{ReLU}"}
 
 
-def sheet(result: dict, figures: dict | None = None) -> str:
-    """E5's solution sheet: the givens, each step's pre-activation and state, the closed form."""
+QUESTIONS = (Question(
+    "E5", both("Obična povratna mreža, dva vremenska koraka", "A vanilla RNN, two time steps"), 7,
+    both(r"Obična povratna neuronska mreža bez izlaznog sloja ima logističku sigmoidu kao prijenosnu funkciju na "
+         r"povratnoj vezi: $h^{(t)} = \sigma(W_{hh} h^{(t-1)} + W_{xh} x^{(t)} + b_h)$. Uz zadane parametre, početno "
+         r"stanje $h^{(0)} = 0$ i ulaze u prva dva vremenska koraka odredite skriveno stanje $h^{(2)}$.",
+         r"A vanilla recurrent network with no output layer has the logistic sigmoid as the transfer function on its "
+         r"recurrence: $h^{(t)} = \sigma(W_{hh} h^{(t-1)} + W_{xh} x^{(t)} + b_h)$. With the given parameters, the "
+         r"initial state $h^{(0)} = 0$ and the inputs of the first two time steps, find the hidden state $h^{(2)}$."),
+    givens="exam"),)
+
+
+def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
+    """E5's solution in ``lang``: the givens, each step's pre-activation and state, the closed form."""
     del figures
+    s_ = lang.s
     gv, act = result["givens"], _TEX_ACTIVATION.get(result["activation"], rf"\operatorname{{{result['activation']}}}")
-    out = [
-        "## E5 — Vanilla RNN, two time steps",
-        "",
-        f"$h^{{(t)}} = {act}\\left(W_{{hh}} h^{{(t-1)}} + W_{{xh}} x^{{(t)}} + b_h\\right)$, no output layer.",
-        "",
-        "**Givens**" + (" (the exam's: $2 \\ln \\sqrt{2} = \\ln 2 \\approx 0.6931$)" if "closed_form" in result else "") + ":",
-        "",
+    givens = "\n\n".join([
         display(f"W_{{hh}} = {tex(gv['W_hh'])}", f"W_{{xh}} = {tex(gv['W_xh'])}", f"b_h = {tex(gv['b_h'])}",
                 f"h^{{(0)}} = {tex(gv['h0'])}"),
-        "",
         display(*[f"x^{{({t})}} = {tex(x)}" for t, x in enumerate(gv["xs"], start=1)]),
-        "",
-        "**Step by step** (pre-activation $a^{(t)}$, then the state):",
-        "",
-    ]
+    ] + ([s_("(ovdje je $2 \\ln \\sqrt{2} = \\ln 2 \\approx 0.6931$)", "(here $2 \\ln \\sqrt{2} = \\ln 2 \\approx 0.6931$)")]
+         if "closed_form" in result else []))
+    work = [s_("Korak po korak (predaktivacija $a^{(t)}$, zatim stanje):",
+               "Step by step (the pre-activation $a^{(t)}$, then the state):")]
     for t, (a, h) in enumerate(zip(result["pre_activations"], result["h"]), start=1):
-        out += [display(
-            rf"a^{{({t})}} = W_{{hh}} h^{{({t - 1})}} + W_{{xh}} x^{{({t})}} + b_h = {tex(a, 6)}",
-            rf"h^{{({t})}} = {act}(a^{{({t})}}) = {tex(h, 6)}"), ""]
+        work.append(display(rf"a^{{({t})}} = W_{{hh}} h^{{({t - 1})}} + W_{{xh}} x^{{({t})}} + b_h = {tex(a, 6)}",
+                            rf"h^{{({t})}} = {act}(a^{{({t})}}) = {tex(h, 6)}"))
+    last = len(result["h"])
+    answer = f"$h^{{({last})}} = {tex(result['h'][-1], 6)}$"
     if "closed_form" in result:
-        out += [
-            "**In closed form**, with $\\ln 2$ for $2 \\ln \\sqrt{2}$ and $\\sigma(k \\ln 2) = 2^k / (1 + 2^k)$:",
-            "",
+        work += [
+            s_("U zatvorenom obliku, uz $\\ln 2$ umjesto $2 \\ln \\sqrt{2}$ i $\\sigma(k \\ln 2) = 2^k / (1 + 2^k)$:",
+               "In closed form, with $\\ln 2$ for $2 \\ln \\sqrt{2}$ and $\\sigma(k \\ln 2) = 2^k / (1 + 2^k)$:"),
             display(r"a^{(1)} = \begin{bmatrix} 2 \ln 2 \\ -\ln 2 \end{bmatrix}",
                     r"h^{(1)} = \begin{bmatrix} 4/5 \\ 1/3 \end{bmatrix}"),
-            "",
             display(r"a^{(2)} = \ln 2 \cdot h^{(1)} + \begin{bmatrix} 0.75 \ln 2 \\ 0 \end{bmatrix} = "
                     r"\begin{bmatrix} 1.55 \ln 2 \\ \tfrac{1}{3} \ln 2 \end{bmatrix}", sep=""),
-            "",
-            display(r"h^{(2)} = \begin{bmatrix} 2^{1.55} / (1 + 2^{1.55}) \\ 2^{1/3} / (1 + 2^{1/3}) \end{bmatrix} \approx "
-                    + tex(result["h"][1], 6), sep=""),
-            "",
-            f"The recurrence agrees with the closed form to {result['closed_form_max_abs_err']:.1e}.",
         ]
-    return "\n".join(out)
+        answer = display(r"h^{(2)} = \begin{bmatrix} 2^{1.55} / (1 + 2^{1.55}) \\ 2^{1/3} / (1 + 2^{1/3}) \end{bmatrix} "
+                         r"\approx " + tex(result["h"][1], 6), sep="")
+    check = (s_(f" Povratna veza slaže se sa zatvorenim oblikom do {result['closed_form_max_abs_err']:.1e}.",
+                f" The recurrence agrees with the closed form to {result['closed_form_max_abs_err']:.1e}.")
+             if "closed_form" in result else "")
+    verified = s_(f"Stanja su izračunana jaxdl-ovim slojem `rnn` u float64 (`jaxdl exam rnn`).{check}",
+                  f"The states are computed by jaxdl's `rnn` layer in float64 (`jaxdl exam rnn`).{check}")
+    finals = [num(v, 6) for v in result["h"][-1]]
+    return {"E5": Body(givens, {"": "\n\n".join(work)}, {"": answer}, verified, finals)}

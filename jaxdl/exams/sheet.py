@@ -1,17 +1,25 @@
-"""The solution sheet: every answer of ``jaxdl exam`` with its givens, worked steps and final
-values, in Markdown with LaTeX math (``$…$``, ``$$…$$``), which common Markdown viewers render
-as is; the course page (:mod:`jaxdl.site`) turns the same text into HTML with MathML.
+"""The solution sheet a teaching assistant hands out: every problem restated, with its points,
+the official solution's accepted alternatives, the givens (and where they come from), the worked
+steps and the answers, in the course's language (Croatian) or in English, in two editions —
+the students' (questions and givens, with room to work) and the teaching assistants' (all of it,
+and the errata) — as Markdown with LaTeX math, HTML (the math as MathML) and PDF.
 
-Each problem's module has ``sheet(result, figures) -> str``, written from the problem's
-JSON-ready result alone, so a sheet can be rebuilt from ``jaxdl exam all --json``'s file.
+Each problem module has ``QUESTIONS`` (the restated questions, :class:`Question`) and
+``sheet(result, figures, lang) -> {code: Body}``, written from the problem's JSON-ready result
+alone, so a sheet can be rebuilt from ``jaxdl exam all --json``'s file (and the variants of
+``jaxdl exam generate`` reuse it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 
+from jaxdl.exams.lang import Lang
+
 _MD_SPECIAL = re.compile(r"([\\*_\[\]<>|$#])")
+EDITIONS = ("teachers", "students")
 
 
 def md_text(text: str) -> str:
@@ -20,53 +28,225 @@ def md_text(text: str) -> str:
     return "`".join(p if i % 2 else _MD_SPECIAL.sub(r"\\\1", p) for i, p in enumerate(parts))
 
 
-def errata_markdown(errata: list[dict]) -> str:
-    """The errata as a Markdown list: problem, kind, official text, the verified answer, evidence."""
-    kinds = {"bug": "a wrong answer or failing code", "notation": "notation: a formula wrong as written, "
-             "not used by the official code", "incomplete": "left unfinished"}
-    out = [
-        "## Errata: where the official solutions disagree with the verified answers",
-        "",
-        f"{len(errata)} places, each with evidence computed when this sheet was made.",
-        "",
-    ]
-    for e in errata:
-        out.append(f"- **{md_text(e['problem'])}** ({kinds.get(e.get('kind', 'bug'), e.get('kind'))}). "
-                   f"Official: {md_text(e['seed'])}.  ")
-        out.append(f"  Verified: {md_text(e['verified'])}.  ")
-        if e.get("assumes"):
-            out.append(f"  Reading assumed: {md_text(e['assumes'])}.  ")
-        out.append(f"  Evidence: {md_text(e['evidence'])}.")
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """One part of a question: ``id`` ("a"), its points, its text and the alternatives the
+    official solution accepts (each ``{"hr": ..., "en": ...}``)."""
+
+    id: str
+    points: float | None
+    text: dict
+    accepted: dict | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Question:
+    """A problem restated in our words: ``code`` ("E1"), title, points, the stem (what is given
+    and asked), its parts, and where its numbers come from: ``"exam"``, ``"chosen"`` (the exam
+    gives none) or ``"lost"`` (the exam's figure is lost; ``assumed`` says what stands for it)."""
+
+    code: str
+    title: dict
+    points: float | None
+    stem: dict
+    parts: tuple[Part, ...] = ()
+    givens: str = "exam"
+    assumed: dict | None = None
+    bonus: float | None = None
+
+
+@dataclasses.dataclass
+class Body:
+    """A problem's solution in one language: the givens, each part's worked steps and answer,
+    the code answers, the final values (that must appear on any rendering), and how it was
+    verified."""
+
+    givens: str
+    steps: dict  # part id ("" for a question without parts) → worked steps (Markdown)
+    answers: dict  # part id → the answer (Markdown)
+    verified: str
+    finals: list = dataclasses.field(default_factory=list)  # plain strings: every final value
+    code: str = ""  # the code answers (Markdown)
+
+
+def _points(lang: Lang, q: Question) -> str:
+    parts = [lang.points(q.points)] if q.points is not None else []
+    if q.bonus:
+        parts.append(lang.s(f"bonus {lang.points(q.bonus)}", f"bonus {lang.points(q.bonus)}"))
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def question_markdown(q: Question, lang: Lang) -> list[str]:
+    """The restated question: title, points, stem and parts."""
+    out = [f"## {q.code} — {q.title[lang.code]}{_points(lang, q)}", "", f"**{lang.t('question')}.** {q.stem[lang.code]}", ""]
+    for p in q.parts:
+        pts = f" ({lang.points(p.points)})" if p.points is not None else ""
+        out.append(f"- **({p.id})**{pts} {p.text[lang.code]}")
+    if q.parts:
+        out.append("")
+    return out
+
+
+def _givens_heading(q: Question, lang: Lang) -> str:
+    if q.givens == "lost":
+        return f"**{lang.t('givens')}.** {lang.t('givens_lost')} {q.assumed[lang.code] if q.assumed else ''}."
+    note = {"exam": lang.t("givens_exam"), "chosen": lang.t("givens_chosen")}[q.givens]
+    return f"**{lang.t('givens')}** ({note}):"
+
+
+def section(q: Question, body: Body, lang: Lang, edition: str) -> str:
+    """One problem in the given edition, as Markdown."""
+    out = question_markdown(q, lang)
+    out += [_givens_heading(q, lang), "", body.givens, ""]
+    if edition == "students":
+        for p in q.parts or (Part("", q.points, {}),):
+            label = f" ({p.id})" if p.id else ""
+            out += [f"> **{lang.t('work_space')}{label}**", ">", "> &nbsp;", ""]
+        return "\n".join(out)
+    out += [f"### {lang.t('solution')}", ""]
+    if q.parts and body.steps.get(""):  # the working the parts share
+        out += [body.steps[""], ""]
+    for p in q.parts or (Part("", q.points, {}),):
+        label = f"({p.id})" if p.id else ""
+        if body.steps.get(p.id):
+            out += [f"**{label}** {body.steps[p.id]}" if label else body.steps[p.id], ""]
+        answer = body.answers.get(p.id)
+        if answer:
+            head = f"**{lang.t('answer')}{(' ' + label) if label else ''}:**"
+            accepted = f" *({lang.t('accepted')}: {p.accepted[lang.code]})*" if p.accepted else ""
+            if answer.startswith("$$"):  # a displayed answer: its own paragraph
+                out += [head + accepted, "", answer, ""]
+            else:
+                out += [f"{head} {answer}{accepted}", ""]
+    if body.code:
+        out += [body.code, ""]
+    out += [f"**{lang.t('verified')}.** {body.verified}", ""]
     return "\n".join(out)
 
 
-def markdown(results: dict, names, figures: dict[str, str] | None = None, title: str | None = None) -> str:
+# --------------------------------------------------------------------------------------------
+# Errata.
+
+
+def erratum_text(e: dict, lang: Lang) -> dict:
+    """An erratum's fields in ``lang`` (the English ones at the top level, the Croatian under "hr")."""
+    if lang.code == "hr" and isinstance(e.get("hr"), dict):
+        return {**e, **e["hr"]}
+    return e
+
+
+def errata_markdown(errata: list[dict], lang: Lang) -> str:
+    """The errata as a Markdown list: problem, kind, official text, the verified answer, evidence."""
+    out = [f"## {lang.t('errata')}", "",
+           lang.s(f"{len(errata)} mjesta, svako s dokazom izračunatim kad je ovo rješenje napravljeno (službeni kod "
+                  "je pokrenut, njegova pogreška ili pogrešan broj prikazan).",
+                  f"{len(errata)} places, each with evidence computed when this sheet was made (the official code run, "
+                  "its error or wrong number shown)."), ""]
+    for e in errata:
+        t = erratum_text(e, lang)
+        out.append(f"- **{md_text(e['problem'])}** — {lang.t('kind.' + e.get('kind', 'bug'))}.  ")
+        out.append(f"  {lang.t('official')}: {md_text(t['seed'])}.  ")
+        out.append(f"  {lang.t('correct')}: {md_text(t['verified'])}.  ")
+        if t.get("assumes"):
+            out.append(f"  {lang.t('reading')}: {md_text(t['assumes'])}.  ")
+        out.append(f"  {lang.t('evidence')}: {md_text(t['evidence'])}.")
+    return "\n".join(out)
+
+
+def errata_table(errata: list[dict], lang: Lang) -> str:
+    """The errata as one Markdown table (the README's)."""
+    rows = [f"| | {lang.s('vrsta', 'kind')} | {lang.t('official').lower()} | {lang.t('correct').lower()} |",
+            "|---|---|---|---|"]
+    for e in errata:
+        t = erratum_text(e, lang)
+        cell = lambda s: md_text(s).replace("\n", " ")  # noqa: E731
+        rows.append(f"| {e['problem']} | {e.get('kind', 'bug')} | {cell(t['seed'])} | {cell(t['verified'])} |")
+    return "\n".join(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# The whole sheet.
+
+
+def bodies(results: dict, names, figures: dict, lang: Lang) -> list[tuple[Question, Body]]:
+    """Every problem's questions and bodies, in order."""
+    from jaxdl.exams import PROBLEMS
+
+    out = []
+    for name in names:
+        module = PROBLEMS[name][0]
+        per_code = module.sheet(results[name], figures, lang)
+        for q in module.QUESTIONS:
+            out.append((q, per_code[q.code]))
+    return out
+
+
+def markdown(results: dict, names, figures: dict[str, str] | None = None, lang: str = "hr",
+             edition: str = "teachers", title: str | None = None, subtitle: str = "") -> str:
     """The sheet for the problems ``names`` of ``results`` (``exams.solve``/``solve_all``'s output).
 
     ``figures`` maps picture keys to paths as the sheet should link them (relative to the sheet).
     """
-    from jaxdl import __version__
-    from jaxdl.exams import PROBLEMS
-
+    if edition not in EDITIONS:
+        raise ValueError(f"sheet: edition must be one of {EDITIONS}; got {edition!r}")
+    lang = lang if isinstance(lang, Lang) else Lang(lang)
+    heading = title or lang.t("exam_title" if edition == "teachers" else "exam_title_students")
+    out = [f"# {heading}", "", f"*{lang.t('edition_' + edition)}*" + (f" — {subtitle}" if subtitle else ""), "",
+           lang.t("layout_note"), ""]
+    for q, body in bodies(results, names, figures or {}, lang):
+        out += [section(q, body, lang, edition), ""]
     errata = [e for name in names for e in results[name].get("errata", [])]
-    out = [
-        f"# {title or 'jaxdl: solution sheet'}",
-        "",
-        f"Every answer computed by jaxdl {__version__} (`jaxdl exam "
-        + (names[0] if len(names) == 1 else "all") + " --markdown`) and checked against an independent "
-        "derivation (autodiff, finite differences, a closed form or a hand computation), in float64. The numbers "
-        "are rounded to 4 significant digits unless more are needed.",
-        "",
-    ]
-    for name in names:
-        module = PROBLEMS[name][0]
-        out += [module.sheet(results[name], figures or {}), ""]
-    if errata:
-        out += [errata_markdown(errata), ""]
+    if errata and edition == "teachers":
+        out += [errata_markdown(errata, lang), ""]
     return "\n".join(out)
+
+
+def finals(results: dict, names, lang: str = "hr") -> dict[str, list[str]]:
+    """Every problem's final values as plain strings (what any rendering must show)."""
+    lang = Lang(lang)
+    return {q.code: body.finals for q, body in bodies(results, names, {}, lang)}
 
 
 def relative_figures(figures: dict[str, str], sheet_path: str) -> dict[str, str]:
     """Picture paths as the sheet at ``sheet_path`` links them (relative, with ``/``)."""
     base = os.path.dirname(os.path.abspath(sheet_path))
     return {k: os.path.relpath(os.path.abspath(v), base).replace(os.sep, "/") for k, v in figures.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Plain text (the printout) from the sheet's LaTeX.
+
+_TEX = [
+    (r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"\1/\2"), (r"\\partial\s*", "∂"), (r"\\sigma", "σ"), (r"\\beta", "β"),
+    (r"\\lambda", "λ"), (r"\\odot", "⊙"), (r"\\cdot", "·"), (r"\\times", "×"), (r"\\top", "ᵀ"), (r"\\ln", "ln"),
+    (r"\\sum_\{?([^{} ]*)\}?", r"Σ_\1 "), (r"\\max", "max"), (r"\\min", "min"), (r"\\mathbf\{([^{}]*)\}", r"\1"),
+    (r"\\mathrm\{([^{}]*)\}", r"\1"), (r"\\operatorname\{([^{}]*)\}", r"\1"), (r"\\text\{([^{}]*)\}", r"\1"),
+    (r"\\qquad", "  "), (r"\\quad", " "), (r"\\,", " "), (r"\\left|\\right", ""), (r"\\in", "∈"), (r"\\mathbb\{R\}", "ℝ"),
+    (r"\\approx", "≈"), (r"\\neq", "≠"), (r"\\le", "≤"), (r"\\ge", "≥"), (r"\\to", "→"), (r"\\mapsto", "↦"),
+    (r"\\infty", "∞"), (r"\\llbracket|\\rrbracket", ""), (r"\\sqrt\{([^{}]*)\}", r"√(\1)"),
+    (r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}", lambda m: "[" + m.group(1).replace("&", ",").replace(r"\\", ";") + "]"),
+    (r"\^\{([^{}]*)\}", r"^\1"), (r"_\{([^{}]*)\}", r"_\1"), (r"\\\\", ";"), (r"\\", ""), (r"[{}]", ""),
+]
+
+
+def plain(md: str) -> str:
+    """Markdown with LaTeX as readable plain text (for a terminal)."""
+    text = md.replace("$$", "").replace("$", "").replace("**", "").replace("*", "")
+    for pattern, repl in _TEX:
+        for _ in range(3):  # nested fractions and matrices
+            text = re.sub(pattern, repl, text, flags=re.S)
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def printout(results: dict, names, lang: str = "hr") -> str:
+    """The answers as plain text: each problem's title and its parts' answers."""
+    lang = Lang(lang)
+    out = []
+    for q, body in bodies(results, names, {}, lang):
+        out.append(f"{q.code}  {q.title[lang.code]}")
+        for p in q.parts or (Part("", None, {}),):
+            if body.answers.get(p.id):
+                label = f"({p.id}) " if p.id else ""
+                out.append(f"  {label}{plain(body.answers[p.id])}")
+        out.append("")
+    return "\n".join(out).rstrip()

@@ -7,7 +7,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.exams._common import display, num, tex, tolist
+from jaxdl.exams._common import display, erratum, num, tex, tolist
+from jaxdl.exams.lang import Lang, both
+from jaxdl.exams.sheet import Body, Part, Question
 from jaxdl.losses import binary_cross_entropy
 from jaxdl.models import tictactoe as ttt
 
@@ -75,8 +77,20 @@ def solve(cfg=None) -> dict:
             "draws": int(np.sum(outcome == 0)),
         },
         "accuracy": accuracy,
-        "min_margin": float(min(probs[labels == 1].min(), 1 - probs[labels == 0].max())),
-        "errata": [],
+        # The smallest distance of any board's probability from the 0.5 threshold, and the lowest
+        # probability the model gives any board's correct class.
+        "min_margin": float(np.min(np.abs(probs - 0.5))),
+        "min_correct_probability": float(min(probs[labels == 1].min(), 1 - probs[labels == 0].max())),
+        "errata": [erratum(
+            "E3", "no official solution", "the model, its values, the forward pass and the gradient are worked out "
+            "below, and the model is checked on every final board",
+            f"the seed's solutions end after E2; this model classifies all {int(len(boards))} final boards "
+            f"correctly ({100 * accuracy:.2f}%)", kind="incomplete",
+            hr={"seed": "nema službenog rješenja",
+                "verified": "model, njegove vrijednosti, unaprijedni prolaz i gradijent izvedeni su u rješenju, a "
+                            "model je provjeren na svim završnim pločama",
+                "evidence": f"službena rješenja završavaju nakon zadatka E2; ovaj model ispravno klasificira svih "
+                            f"{int(len(boards))} završnih ploča ({100 * accuracy:.2f} %)"})],
     }
 
 
@@ -101,92 +115,136 @@ def report(result: dict) -> str:
         f"      s = {g['s']:g}, y = 1: manual {g['manual']:.6e}, jax.grad {g['autodiff']:.6e}, finite diff {g['finite_diff']:.6e}",
         f"  all final boards of legal games (game-tree search): {b['total']} = {b['x_wins']} X wins + "
         f"{b['o_wins']} O wins + {b['draws']} draws",
-        f"  accuracy over them: {100 * result['accuracy']:.2f}% (smallest margin from the 0.5 threshold: {result['min_margin']:.6f})",
+        f"  accuracy over them: {100 * result['accuracy']:.2f}% (smallest distance from the 0.5 threshold: "
+        f"{result['min_margin']:.6f}; lowest probability of the correct class: {result['min_correct_probability']:.6f})",
     ]
     return "\n".join(lines)
 
 
-def sheet(result: dict, figures: dict | None = None) -> str:
-    """E3's solution sheet: every hyperparameter and weight, the forward pass on a drawn board,
-    the derivation of the BCE gradient."""
+QUESTIONS = (Question(
+    "E3", both("Križić-kružić", "Tic-tac-toe"), 10,
+    both(r"Završno stanje igre križić-kružić zapisano je binarnom slikom $9 \times 9$ (crni piksel je 1, bijeli 0); "
+         r"slika je podijeljena u 9 ćelija $3 \times 3$ i u svakoj je pravilno nacrtan znak: X, O ili ništa. Treba "
+         r"prebrojati igre koje je dobio X. Model se sastoji, tim redom, od konvolucijskog sloja, potpuno povezanog "
+         r"sloja, sloja globalnog sažimanja maksimumom i sigmoide, a razlikuje dva razreda: pobjeda X-a i sve ostalo.",
+         r"The final state of a tic-tac-toe game is a $9 \times 9$ binary image (a black pixel is 1, a white one 0); "
+         r"it is divided into 9 cells of $3 \times 3$, each holding a regular glyph: X, O or nothing. The games X "
+         r"won are to be counted. The model is made, in this order, of a convolution layer, a fully connected "
+         r"layer, a global max pooling layer and a sigmoid, and tells two classes apart: X won, and everything else."),
+    (Part("a", 5, both("Odredite sve hiperparametre i parametre modela tako da ispravno klasificira svaku sliku.",
+                       "Give all the model's hyperparameters and parameters so that it classifies every image "
+                       "correctly.")),
+     Part("b", 2, both("Provedite jedan unaprijedni prolaz za zadanu sliku i pokažite da model radi ispravno.",
+                       "Carry out one forward pass for a given image and show that the model works.")),
+     Part("c", 3, both("Izvedite gradijent gubitka binarne unakrsne entropije po klasifikacijskoj mjeri (ulazu "
+                       "sigmoide).",
+                       "Derive the gradient of the binary cross-entropy loss by the classification score (the "
+                       "sigmoid's input)."))),
+    givens="exam"),)
+
+
+def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
+    """E3's solution in ``lang``: every hyperparameter and weight, the forward pass on a drawn
+    board, the derivation of the BCE gradient."""
     figures = figures or {}
     m, ex, g, b = result["model"]["layers"], result["forward_example"], result["bce_gradient"], result["boards"]
     glyphs = result["glyphs"]
     conv, fc_w, fc_b = np.asarray(m[0]["W"]), np.asarray(m[1]["W"]), np.asarray(m[1]["b"])
     steps = {s["layer"]: np.asarray(s["output"]) for s in ex["steps"]}
     lines_out = steps["fully connected"]
-    out = [
-        "## E3 — Tic-tac-toe: convolution → fully connected → global max pooling → sigmoid",
-        "",
-        "**Givens.** A final board is a $9 \\times 9$ binary image (1 = black); each of the 9 cells is a "
-        "$3 \\times 3$ block holding a glyph:",
-        "",
-        display(f"X = {tex(glyphs['X'])}", f"O = {tex(glyphs['O'])}", f"\\text{{empty}} = {tex(glyphs['empty'])}"),
-        "",
-        "**The model and all its values.** The convolution scores each cell, one fully connected unit per line "
-        "counts the X on that line, the global max pooling keeps the best line, the sigmoid turns it into "
-        "P(X won).",
-        "",
-        "| layer | hyperparameters | parameters |",
+    s_ = lang.s
+    line_names = [s_(f"redak {i}", f"row {i}") for i in (1, 2, 3)] + [s_(f"stupac {i}", f"column {i}") for i in (1, 2, 3)] \
+        + [s_("dijagonala ↘", "diagonal ↘"), s_("dijagonala ↙", "diagonal ↙")]
+    givens = "\n\n".join([
+        s_("Znakovi u ćeliji $3 \\times 3$:", "The glyphs in a $3 \\times 3$ cell:"),
+        display(f"X = {tex(glyphs['X'])}", f"O = {tex(glyphs['O'])}",
+                rf"\text{{{s_('prazno', 'empty')}}} = {tex(glyphs['empty'])}"),
+        s_("Za unaprijedni prolaz odabrana je ploča ", "For the forward pass this board is chosen: ")
+        + " / ".join(_board_text(ex["board"])) + s_(" (X je pobijedio na dijagonali ↘).", " (X won on the ↘ diagonal)."),
+    ])
+    a = "\n\n".join([
+        s_("Konvolucija ocjenjuje svaku ćeliju, svaka jedinica potpuno povezanog sloja broji X-eve na jednoj od 8 "
+           "linija, globalno sažimanje maksimumom zadržava najbolju liniju, a sigmoida je pretvara u vjerojatnost "
+           "pobjede X-a.",
+           "The convolution scores each cell, each fully connected unit counts the X on one of the 8 lines, the "
+           "global max pooling keeps the best line, the sigmoid turns it into the probability that X won."),
+        s_("| sloj | hiperparametri | parametri |", "| layer | hyperparameters | parameters |"),
         "|---|---|---|",
-        f"| convolution | 1 filter ${m[0]['kernel_size']} \\times {m[0]['kernel_size']}$, stride {m[0]['stride']}, "
-        f"padding {m[0]['padding']} | $W_c = (2X - 1)/5$ (below), bias $b_c = 0$ |",
-        f"| fully connected | {m[1]['inputs']} → {m[1]['outputs']} (the $3 \\times 3$ map flattened row by row) | "
-        f"${num(fc_w.max())}$ on the 3 cells of the unit's line, 0 elsewhere; bias ${num(fc_b[0])}$ |",
-        f"| global max pooling | over the {m[2]['over']} units | none |",
-        "| sigmoid | | none |",
-        "",
+        s_(f"| konvolucijski | 1 jezgra ${m[0]['kernel_size']} \\times {m[0]['kernel_size']}$, korak {m[0]['stride']}, "
+           f"nadopuna {m[0]['padding']} | $W_c = (2X - 1)/5$ (ispod), pomak $b_c = 0$ |",
+           f"| convolution | 1 kernel ${m[0]['kernel_size']} \\times {m[0]['kernel_size']}$, stride {m[0]['stride']}, "
+           f"padding {m[0]['padding']} | $W_c = (2X - 1)/5$ (below), bias $b_c = 0$ |"),
+        s_(f"| potpuno povezani | {m[1]['inputs']} → {m[1]['outputs']} (mapa $3 \\times 3$ poravnata redak po redak) | "
+           f"${num(fc_w.max())}$ na 3 ćelije linije jedinice, 0 drugdje; pomak ${num(fc_b[0])}$ |",
+           f"| fully connected | {m[1]['inputs']} → {m[1]['outputs']} (the $3 \\times 3$ map flattened row by row) | "
+           f"${num(fc_w.max())}$ on the 3 cells of the unit's line, 0 elsewhere; bias ${num(fc_b[0])}$ |"),
+        s_(f"| globalno sažimanje maksimumom | po {m[2]['over']} jedinica | nema |",
+           f"| global max pooling | over the {m[2]['over']} units | none |"),
+        s_("| sigmoida | | nema |", "| sigmoid | | none |"),
         display(rf"W_c = \frac{{1}}{{5}} {tex(np.rint(conv * 5))}"),
-        "",
-        f"A cell's score is $\\langle W_c, \\text{{cell}} \\rangle$: {m[0]['why']}. With $k$ X on a line, its unit "
-        f"outputs ${num(fc_w.max())} k - {num(-fc_b[0])}$: $+10$ for three X, at most $-10$ otherwise, so the "
-        "sigmoid of the best line is above $0.99995$ exactly when X has three in a row.",
-        "",
-        "The fully connected weights, one row per line (" + ", ".join(LINE_NAMES_PLAIN) + "), columns the "
-        "cells row by row:",
-        "",
+        s_(f"Ocjena ćelije je $\\langle W_c, \\text{{ćelija}} \\rangle$: X daje $5/5 = 1$, O daje $(4 - 4)/5 = 0$, "
+           f"prazna ćelija 0. Uz $k$ X-eva na liniji njezina jedinica daje ${num(fc_w.max())} k - {num(-fc_b[0])}$: "
+           f"$+10$ za tri X-a, najviše $-10$ inače, pa je sigmoida najbolje linije iznad $0.99995$ točno kad X ima "
+           f"tri u nizu.",
+           f"A cell's score is $\\langle W_c, \\text{{cell}} \\rangle$: X gives $5/5 = 1$, O gives $(4 - 4)/5 = 0$, an "
+           f"empty cell 0. With $k$ X on a line, its unit gives ${num(fc_w.max())} k - {num(-fc_b[0])}$: $+10$ for "
+           f"three X, at most $-10$ otherwise, so the sigmoid of the best line is above $0.99995$ exactly when X has "
+           f"three in a row."),
+        s_("Težine potpuno povezanog sloja, redak po liniji (", "The fully connected weights, one row per line (")
+        + ", ".join(line_names) + s_("), stupci su ćelije redak po redak:", "), the columns the cells row by row:"),
         display(rf"W_{{\text{{fc}}}}^\top = {tex(fc_w.T)}", rf"b_{{\text{{fc}}}} = {tex(fc_b)}"),
-        "",
-    ]
+    ])
     if figures.get("e3_lines"):
-        out += [f"![the fully connected units as 3×3 filters over the cells]({figures['e3_lines']})", ""]
+        a += "\n\n" + f"![{s_('jedinice potpuno povezanog sloja kao jezgre 3×3', 'the fully connected units as 3×3 filters')}]({figures['e3_lines']})"
     if figures.get("e3_filter"):
-        out += [f"![the convolution filter W_c]({figures['e3_filter']})", ""]
-    out += [
-        "**One forward pass** on the board " + " / ".join(_board_text(ex["board"])) + " (X won on the ↘ diagonal):",
-        "",
-    ]
+        a += "\n\n" + f"![{s_('jezgra konvolucije', 'the convolution kernel')} W_c]({figures['e3_filter']})"
+    bpart = [s_("Slika odabrane ploče i izlazi slojeva:", "The chosen board's image and the layers' outputs:")]
     if figures.get("e3_board"):
-        out += [f"![the example board as a 9×9 image]({figures['e3_board']})", ""]
-    out += [
-        display(rf"\text{{image}} = {tex(ex['image'], sig=1)}"),
-        "",
-        display(rf"\text{{convolution}} = {tex(steps['convolution'].reshape(3, 3))}",
-                rf"\text{{fully connected}} = {tex(lines_out, row=True)}"),
-        "",
-        display(rf"s = \max_k (\text{{fully connected}})_k = {num(steps['global max pooling'][0])}",
+        bpart.append(f"![{s_('ploča kao slika 9×9', 'the board as a 9×9 image')}]({figures['e3_board']})")
+    bpart += [
+        display(rf"\text{{{s_('slika', 'image')}}} = {tex(ex['image'], sig=1)}"),
+        display(rf"\text{{{s_('konvolucija', 'convolution')}}} = {tex(steps['convolution'].reshape(3, 3))}",
+                rf"\text{{{s_('potpuno povezani', 'fully connected')}}} = {tex(lines_out, row=True)}"),
+        s_("| linija | ", "| line | ") + " | ".join(line_names) + " |",
+        "|---|" + "---|" * len(line_names),
+        s_("| izlaz jedinice | ", "| unit output | ") + " | ".join(f"${num(v)}$" for v in lines_out) + " |",
+        display(rf"s = \max_k (\ldots)_k = {num(steps['global max pooling'][0])}",
                 rf"\sigma(s) = {num(ex['probability'], 6)}"),
-        "",
-        "| line | " + " | ".join(ttt.LINE_NAMES) + " |",
-        "|---|" + "---|" * len(ttt.LINE_NAMES),
-        "| unit output | " + " | ".join(f"${num(v)}$" for v in lines_out) + " |",
-        "",
-        "**The gradient of the binary cross-entropy at the sigmoid's input** $s$. With "
-        "$L = -y \\ln \\sigma(s) - (1 - y) \\ln(1 - \\sigma(s))$ and $\\sigma'(s) = \\sigma(s)(1 - \\sigma(s))$:",
-        "",
+    ]
+    c = "\n\n".join([
+        s_("Uz $L = -y \\ln \\sigma(s) - (1 - y) \\ln(1 - \\sigma(s))$ i $\\sigma'(s) = \\sigma(s)(1 - \\sigma(s))$:",
+           "With $L = -y \\ln \\sigma(s) - (1 - y) \\ln(1 - \\sigma(s))$ and $\\sigma'(s) = \\sigma(s)(1 - \\sigma(s))$:"),
         display(r"\frac{\partial L}{\partial s} = -y \frac{\sigma(s)(1 - \sigma(s))}{\sigma(s)} + (1 - y) "
                 r"\frac{\sigma(s)(1 - \sigma(s))}{1 - \sigma(s)} = -y (1 - \sigma(s)) + (1 - y) \sigma(s) = \sigma(s) - y",
                 sep=""),
-        "",
-        "(the mean over a minibatch divides each example's gradient by $N$). On the example, "
-        f"$s = {num(g['s'])}$, $y = {g['y']}$: $\\partial L / \\partial s = {num(g['manual'], 6)}$ "
-        f"(`jax.grad`: ${num(g['autodiff'], 6)}$; finite differences: ${num(g['finite_diff'], 6)}$).",
-        "",
-        f"**Over every final board of a legal game** (game-tree search: {b['total']} = {b['x_wins']} X wins + "
-        f"{b['o_wins']} O wins + {b['draws']} draws, the UCI Tic-Tac-Toe Endgame set): accuracy "
-        f"{100 * result['accuracy']:.2f}%, smallest margin from the 0.5 threshold {result['min_margin']:.6f}.",
-    ]
-    return "\n".join(out)
-
-
-LINE_NAMES_PLAIN = ["row 1", "row 2", "row 3", "column 1", "column 2", "column 3", "the ↘ diagonal", "the ↙ diagonal"]
+        s_(f"(srednja vrijednost po minigrupi dijeli gradijent svakog primjera s $N$). Na odabranoj ploči "
+           f"$s = {num(g['s'])}$, $y = {g['y']}$: $\\partial L / \\partial s = {num(g['manual'], 6)}$.",
+           f"(the mean over a minibatch divides each example's gradient by $N$). On the chosen board "
+           f"$s = {num(g['s'])}$, $y = {g['y']}$: $\\partial L / \\partial s = {num(g['manual'], 6)}$."),
+    ])
+    answers = {
+        "a": s_("tablica i težine gore: konvolucija s jednom jezgrom $3 \\times 3$, koraka 3, $W_c = (2X - 1)/5$; "
+                "potpuno povezani sloj $9 \\to 8$ s težinom 20 na ćelijama linije i pomakom $-50$; globalno "
+                "sažimanje maksimumom; sigmoida.",
+                "the table and weights above: a convolution with one $3 \\times 3$ kernel, stride 3, "
+                "$W_c = (2X - 1)/5$; a fully connected layer $9 \\to 8$ with weight 20 on the line's cells and bias "
+                "$-50$; global max pooling; sigmoid."),
+        "b": s_(f"$\\sigma(s) = {num(ex['probability'], 6)} > 0.5$: X je pobijedio.",
+                f"$\\sigma(s) = {num(ex['probability'], 6)} > 0.5$: X won."),
+        "c": r"$\partial L / \partial s = \sigma(s) - y$",
+    }
+    verified = s_(
+        f"Model je izgrađen od jaxdl-ovih slojeva i pokrenut na svim završnim pločama legalnih igara (pretraživanjem "
+        f"stabla igre: {b['total']} = {b['x_wins']} pobjeda X-a + {b['o_wins']} pobjeda O-a + {b['draws']} "
+        f"neriješenih, skup UCI Tic-Tac-Toe Endgame): točnost {100 * result['accuracy']:.2f} %; najmanja udaljenost "
+        f"vjerojatnosti od praga 0.5 je {result['min_margin']:.6f}, a najmanja vjerojatnost ispravnog razreda "
+        f"{result['min_correct_probability']:.6f}. Gradijent (c) jednak je `jax.grad` ({num(g['autodiff'], 6)}) i "
+        f"konačnim razlikama ({num(g['finite_diff'], 6)}). Naredba: `jaxdl exam tictactoe`.",
+        f"The model is built from jaxdl's layers and run on every final board of a legal game (game-tree search: "
+        f"{b['total']} = {b['x_wins']} X wins + {b['o_wins']} O wins + {b['draws']} draws, the UCI Tic-Tac-Toe "
+        f"Endgame set): accuracy {100 * result['accuracy']:.2f}%; the smallest distance of a probability from the "
+        f"0.5 threshold is {result['min_margin']:.6f}, the lowest probability of the correct class "
+        f"{result['min_correct_probability']:.6f}. The gradient of (c) equals `jax.grad` ({num(g['autodiff'], 6)}) and "
+        f"finite differences ({num(g['finite_diff'], 6)}). Command: `jaxdl exam tictactoe`.")
+    finals = [num(ex["probability"], 6)]
+    return {"E3": Body(givens, {"a": a, "b": "\n\n".join(bpart), "c": c}, answers, verified, finals)}

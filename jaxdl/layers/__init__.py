@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Callable
 
 from jaxdl.core import Layer, reversible, serial
-from jaxdl.labspec import LabClass
+from jaxdl.labspec import ELEMENTWISE_CHECKS, LabClass
 from jaxdl.layers.activations import leaky_relu
 from jaxdl.layers.activations import relu
 from jaxdl.layers.activations import sigmoid
@@ -83,22 +83,31 @@ def _lab_cnn():
 REGISTRY: dict[str, Entry] = {
     # The lab's layers.
     "dense": Entry(lambda: dense(3), (4, 5), (lambda: dense(512), VECTORS),
-                   LabClass(("FC", "Dense", "Linear", "FullyConnected"), args={"num_outputs": 3},
-                            aliases={"num_outputs": ("out_features", "units", "num_units", "output_size")},
+                   # Every size distinct (N = 3, D = 5, M = 4), so that no confusion of one for another passes.
+                   LabClass(("FC", "Dense", "Linear", "FullyConnected"), input_shape=(3, 5),
+                            args={"num_outputs": 4},
+                            aliases={"num_outputs": ("out_features", "units", "num_units", "output_size", "output_dim",
+                                                     "out_dim", "n_out", "outputs")},
                             reference=lambda num_outputs: dense(num_outputs), params=("W", "b"))),
     "dense/no_bias": Entry(lambda: dense(2, use_bias=False), (3, 4)),
     "dense/leading_dims": Entry(lambda: dense(3), (2, 3, 4)),
-    "relu": Entry(relu, (3, 2, 4, 4), (relu, VECTORS), LabClass(("ReLU",), reference=relu)),
+    "relu": Entry(relu, (3, 2, 4, 4), (relu, VECTORS),
+                  LabClass(("ReLU", "Relu", "RectifiedLinear"), input_shape=(3, 5), reference=relu,
+                           checks=ELEMENTWISE_CHECKS)),
     "leaky_relu": Entry(lambda: leaky_relu(0.2), (4, 6), (lambda: leaky_relu(0.2), VECTORS),
-                        LabClass(("LeakyReLU",), args={"alpha": 0.2}, defaults={"alpha": 0.01},
-                                 aliases={"alpha": ("negative_slope", "slope", "leak", "leakiness")},
-                                 reference=lambda alpha: leaky_relu(alpha))),
-    "sigmoid": Entry(sigmoid, (4, 6), (sigmoid, VECTORS), LabClass(("Sigmoid",), reference=sigmoid)),
+                        LabClass(("LeakyReLU", "LeakyRelu"), input_shape=(3, 5), args={"alpha": 0.2},
+                                 defaults={"alpha": 0.01},
+                                 aliases={"alpha": ("negative_slope", "slope", "leak", "leakiness", "leak_rate",
+                                                    "leaky_slope", "a")},
+                                 reference=lambda alpha: leaky_relu(alpha), checks=ELEMENTWISE_CHECKS)),
+    "sigmoid": Entry(sigmoid, (4, 6), (sigmoid, VECTORS),
+                     LabClass(("Sigmoid", "Logistic"), input_shape=(3, 5), reference=sigmoid, checks=ELEMENTWISE_CHECKS)),
     "conv2d": Entry(lambda: conv2d(4, 3), (2, 3, 6, 7), (lambda: conv2d(64, 3), IMAGES),
                     # The lab's convolution: stride 1, zero padding (k − 1)/2 (the output keeps H × W).
-                    LabClass(("Convolution", "Conv", "Conv2d"), input_shape=(2, 2, 6, 6),
-                             args={"num_filters": 3, "kernel_size": 3},
-                             aliases={"num_filters": ("out_channels", "filters"), "kernel_size": ("filter_size",)},
+                    LabClass(("Convolution", "Conv", "Conv2d", "Convolutional"), input_shape=(3, 2, 7, 6),
+                             args={"num_filters": 4, "kernel_size": 3},
+                             aliases={"num_filters": ("out_channels", "filters", "n_filters", "num_kernels"),
+                                      "kernel_size": ("filter_size", "ksize", "k", "kernel")},
                              reference=lambda num_filters, kernel_size: conv2d(num_filters, kernel_size, padding="SAME"),
                              params=("W", "b"))),
     "conv2d/stride2_valid": Entry(lambda: conv2d(3, (3, 2), stride=2, padding="VALID"), (2, 2, 7, 8)),
@@ -109,15 +118,15 @@ REGISTRY: dict[str, Entry] = {
     "conv2d/single_channel": Entry(lambda: conv2d(3, 3), (2, 1, 5, 6)),
     "conv2d/single_channel_stride2": Entry(lambda: conv2d(2, (3, 2), stride=2, padding=1), (2, 1, 7, 6)),
     "max_pool2d": Entry(lambda: max_pool2d(2, 2), (2, 3, 6, 7), (lambda: max_pool2d(2, 2), IMAGES),
-                        LabClass(("MaxPooling", "MaxPool", "MaxPool2d"), input_shape=(2, 2, 6, 6),
+                        LabClass(("MaxPooling", "MaxPool", "MaxPool2d", "MaxPooling2d"), input_shape=(3, 2, 6, 8),
                                  args={"pool_size": 2, "stride": 2}, defaults={"pool_size": 2, "stride": 2},
-                                 aliases={"pool_size": ("kernel_size", "size"), "stride": ("strides",)},
+                                 aliases={"pool_size": ("kernel_size", "size", "pool", "k"), "stride": ("strides", "step")},
                                  reference=lambda pool_size, stride: max_pool2d(pool_size, stride))),
     "max_pool2d/overlap": Entry(lambda: max_pool2d(3, 2), (2, 2, 7, 6)),
     "global_max_pool": Entry(global_max_pool, (3, 4, 3, 3), (global_max_pool, IMAGES)),
     "global_max_pool/vector": Entry(global_max_pool, (3, 7)),
     "flatten": Entry(flatten, (2, 3, 4, 2), (flatten, IMAGES),
-                     LabClass(("Flatten",), input_shape=(2, 2, 6, 6), reference=flatten)),
+                     LabClass(("Flatten",), input_shape=(3, 2, 4, 5), reference=flatten)),
     "serial/lab_cnn": Entry(lambda: serial(conv2d(4, 3), relu(), max_pool2d(2, 2), flatten(), dense(5)), (2, 1, 6, 6),
                             (_lab_cnn, DIGITS)),
     # The course's own layers (the quiz and the final exam).
@@ -128,7 +137,9 @@ REGISTRY: dict[str, Entry] = {
                                 params=("A", "c"))),
     "quadratic/b0_rectangular": Entry(lambda: quadratic(0.0, num_outputs=3), (4, 5)),
     "swish": Entry(lambda: swish(1.5), (4, 6), (lambda: swish(1.5), VECTORS),
-                   LabClass(("Swish",), args={"beta": 1.5}, defaults={"beta": 1.0}, reference=lambda beta: swish(beta))),
+                   LabClass(("Swish", "SiLU"), input_shape=(3, 5), args={"beta": 1.5}, defaults={"beta": 1.0},
+                            aliases={"beta": ("b", "beta_", "scale")}, reference=lambda beta: swish(beta),
+                            checks=ELEMENTWISE_CHECKS)),
     "conv_avg_pool2d": Entry(lambda: conv_avg_pool2d(3, 2), (2, 3, 5, 6), (lambda: conv_avg_pool2d(64, 2), IMAGES)),
     "conv_avg_pool2d/depthwise": Entry(lambda: conv_avg_pool2d(3, 2, form="depthwise"), (2, 3, 5, 6)),
     "avg_pool2d": Entry(lambda: avg_pool2d(2), (2, 3, 5, 6), (lambda: avg_pool2d(2), IMAGES)),
@@ -141,7 +152,7 @@ REGISTRY: dict[str, Entry] = {
     "additive_coupling/conv_odd_even": Entry(lambda: additive_coupling(4, hidden=(3,), partition="odd_even"),
                                              (2, 4, 2, 2)),
     "res_block": Entry(res_block, (4, 5), (res_block, VECTORS),
-                       LabClass(("ResBlock",), reference=res_block, params=("W", "b"))),
+                       LabClass(("ResBlock", "ResidualBlock", "Residual"), reference=res_block, params=("W", "b"))),
     # Recurrent layers (E4, E5) with backpropagation through time.
     "rnn": Entry(lambda: rnn(4), (2, 5, 3), (lambda: rnn(128), SEQUENCES)),
     "rnn/sigmoid": Entry(lambda: rnn(3, activation="sigmoid"), (2, 4, 2)),

@@ -22,8 +22,10 @@ from jaxdl.errors import InputError
 from jaxdl.labspec import GENERIC_LAYER, GENERIC_LOSS, GENERIC_REGULARIZER, LabClass
 
 INPUT = "input_layer"  # the name an expression uses for the previous layer
-INPUT_NAMES = ("input_layer", "prev_layer", "previous_layer", "inputs_layer")
-NUM_INPUT_NAMES = ("num_inputs", "in_features", "input_size", "input_dim")
+INPUT_NAMES = ("input_layer", "prev_layer", "previous_layer", "inputs_layer", "prev", "previous", "input", "inputs",
+               "in_layer", "layer_in", "parent")
+NUM_INPUT_NAMES = ("num_inputs", "in_features", "input_size", "input_dim", "n_in", "in_dim")
+WEIGHT_NAMES = ("weights", "W", "w", "weight", "params")
 MAKE_LAYERS_CAP = 16  # layers make_layers() may build
 
 
@@ -196,9 +198,15 @@ def constructor_call(target: Target, info: dict, input_shape, weights: np.ndarra
     config = {}
     kwargs = {}
     spelled = {}
+    structural = set(INPUT_NAMES) | set(NUM_INPUT_NAMES) | {"name"} | (set(WEIGHT_NAMES) if weights is not None else set())
+    known_names = structural | {s for a in lab.args for s in lab.spellings(a)} | set(given)
+    unknown_required = [p[0] for p in params if p[1] in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY")
+                        and not p[2] and p[0] not in known_names]
     for arg, value in lab.args.items():  # the lab's arguments, under the student's spelling
         spelling = next((s for s in lab.spellings(arg) if s in names), None)
         chosen = next((given[s] for s in lab.spellings(arg) if s in given), value)
+        if spelling is None and len(lab.args) == 1 and len(unknown_required) == 1:
+            spelling = unknown_required.pop()  # the class's one hyperparameter, under a name of the student's own
         if spelling is None and takes_kwargs:
             spelling = arg
         if spelling is not None:
@@ -223,7 +231,7 @@ def constructor_call(target: Target, info: dict, input_shape, weights: np.ndarra
             kwargs[pname] = (target.cls or target.name).lower()
         elif pname in NUM_INPUT_NAMES:
             kwargs[pname] = int(np.prod(input_shape[1:]))
-        elif pname == "weights" and weights is not None:
+        elif pname in WEIGHT_NAMES and weights is not None and not any(k in kwargs for k in WEIGHT_NAMES):
             kwargs[pname] = weights
         elif has_default:
             continue
@@ -313,7 +321,7 @@ def load_assignment(path: str | None, require: str | None) -> dict | None:
                 raise InputError(f"check-numpy: [{name}] build calls {cls}, not {name}")
             allowed = {s for a in lab.args for s in lab.spellings(a)} | set(INPUT_NAMES) | {"name"} | set(NUM_INPUT_NAMES)
             if lab.kind == "regularizer":
-                allowed.add("weights")
+                allowed |= set(WEIGHT_NAMES)
             bad = [k for k, _ in kwargs if k not in allowed]
             if bad:
                 raise InputError(f"check-numpy: [{name}] build passes {bad[0]!r}, which the lab's {name} does not take; "

@@ -25,8 +25,8 @@ from jaxdl.labspec import LabClass
 
 EPS = 1e-6  # central-difference step, float64
 BATCH = 3
-VECTOR_SHAPE = (BATCH, 4)
-IMAGE_SHAPE = (2, 2, 6, 6)
+VECTOR_SHAPE = (BATCH, 5)  # the sizes of a class jaxdl does not know: all distinct (batch, features, outputs 4)
+IMAGE_SHAPE = (BATCH, 2, 6, 8)
 PARAM_CAP = 100_000  # entries of one array the checker probes and differentiates
 FD_FULL = 4096  # up to this many entries, every one is differentiated; above, a seeded sample
 FD_CHUNK_BYTES = 8 << 20  # forward outputs asked for in one request
@@ -46,7 +46,11 @@ BACKWARD_PARAMS = "interface: backward_params returns [[param, grad], ..., name]
 BP_SIDE_EFFECTS = "side effects: backward_params leaves `grads` unchanged"
 PARAMS_COVER = "backward_params covers every parameter forward depends on"
 PARAMS_FD = "backward_params vs finite differences"
-CALL_ORDER_PARAMS = "call order: backward_params before backward_inputs"
+CALL_ORDER_PARAMS = "call order: backward_inputs, then backward_params (as the lab's training loop calls them)"
+SECOND_POINT = "forward and backward at a second input and upstream gradient"
+LARGE_INPUTS = "stable at inputs of magnitude 1000"
+STABLE_BACKWARD = "backward_inputs stable at logits shifted by 1000"
+REG_SAME_WEIGHTS = "backward_params returns the weights it was built with (not a copy)"
 NO_PARAMS = "parameters: forward depends on none of the instance's arrays"
 LOSS_SCALAR = "interface: forward returns a finite scalar"
 LOSS_SIDE_EFFECTS = "side effects: forward leaves x and y unchanged"
@@ -97,6 +101,7 @@ class Reply:
     param_paths: list | None = None
     state: dict | None = None
     error: str = ""
+    param_passed: list | None = None  # backward_params: is each parameter an array the constructor was given?
 
 
 class Student:
@@ -140,9 +145,11 @@ class Student:
             value = np.asarray(value, np.float64 if isinstance(value, float) else np.int64)
         after = reply.get("args_after", [])
         paths = reply.get("param_paths")
+        passed = reply.get("param_passed")
         return Reply(True, value, [wire.decode_value(a, out) for a in after] if isinstance(after, list) else [],
                      [p if isinstance(p, str) else None for p in paths] if isinstance(paths, list) else None,
-                     decode_state(reply["state"], out) if state and "state" in reply else None)
+                     decode_state(reply["state"], out) if state and "state" in reply else None,
+                     param_passed=[p is True for p in passed] if isinstance(passed, list) else None)
 
     def forward_many(self, args: list, vary: dict, index: np.ndarray, values: np.ndarray, label: str):
         """``forward`` at each point (``vary``'s entries ``index[k]`` set to ``values[k]``):
@@ -438,9 +445,28 @@ class Context:
                                       f"are {reference.describe_layout(names, shapes)}")
             else:
                 cands = [({}, [])]
-            best = reference.best_fit(apply, cands, self.x, np.asarray(y, np.float64))
-            if best is None:
+            y64 = np.asarray(y, np.float64)
+            found = reference.fits(apply, cands, self.x, y64)
+            if not found:
                 raise Unavailable(f"its parameters do not fit jaxdl {layer.name} at the input {self.x.shape}")
+            best = found[0]
+            scale = max(1.0, float(np.abs(y64).max(initial=0)))
+            tied = [f for f in found if f[0] <= best[0] + TOL_REF * scale]
+            if len(tied) > 1 and names:  # readings of the parameters the forward cannot tell apart: the gradients can
+                try:
+                    grads = self.pairs()[1]
+                except Unavailable:
+                    grads = None
+                if grads is not None:
+                    def gradient_error(fit):
+                        dparams, _ = reference.vjp_at(vjp, fit[1], self.x, self.dy)
+                        errs = []
+                        for g, (pname, back) in zip(grads, fit[2]):
+                            ref = back(dparams[pname])
+                            ok = isinstance(g, np.ndarray) and np.shape(g) == ref.shape
+                            errs.append(float(np.max(np.abs(np.asarray(g, np.float64) - ref), initial=0)) if ok else np.inf)
+                        return max(errs, default=0.0)
+                    best = min(tied, key=gradient_error)
             return layer.name, best, vjp, out_shape
         return self.memo("counterpart", get)
 
@@ -549,10 +575,14 @@ def check_bi_side_effects(ctx: Context):
 
 @check("backward_inputs_cache", BI_CACHE)
 def check_bi_cache(ctx: Context):
+    """What forward cached (the arrays it set or changed) must come out of backward_inputs as it went in;
+    a buffer of backward's own may change."""
     ctx.dx()
+    built, cached = ctx.state["attrs"], ctx.after_forward["attrs"]
+    caches = {k: v for k, v in cached.items() if k not in built or _changed({k: built[k]}, {k: v})}
     before = ctx._memo["before_bi"][1]
     after = ctx.backward_inputs().state or before
-    changed = _changed(before["attrs"], after["attrs"])
+    changed = _changed({k: v for k, v in before["attrs"].items() if k in caches}, after["attrs"])
     return Check(BI_CACHE, not changed, None, f"changed {', '.join(changed)}" if changed else "")
 
 
@@ -744,13 +774,18 @@ def check_params_fd(ctx: Context):
 
 @check("call_order_params", CALL_ORDER_PARAMS)
 def check_call_order_params(ctx: Context):
-    ctx.pairs()
-    dx = ctx.dx()
-    r = _after_forward(ctx, "backward_params", ctx.dy.copy(), label=CALL_ORDER_PARAMS)
-    r3 = ctx.student.call("backward_inputs", ctx.dy.copy(), label=CALL_ORDER_PARAMS) if r.ok else r
-    same = r3.ok and close(r3.value, dx, 1e-12)
+    """forward, backward_inputs, backward_params (the lab's order) gives the same parameter gradients
+    as forward then backward_params: backward_inputs leaves what backward_params needs."""
+    _, grads, _ = ctx.pairs()
+    r = _after_forward(ctx, "backward_inputs", ctx.dy.copy(), label=CALL_ORDER_PARAMS)
+    r3 = ctx.student.call("backward_params", ctx.dy.copy(), label=CALL_ORDER_PARAMS) if r.ok else r
+    if not r3.ok:
+        return Check(CALL_ORDER_PARAMS, False, None, r3.error)
+    again, grads2, problem = params_of(r3.value)
+    same = not problem and grads2 is not None and len(grads2) == len(grads) and all(
+        close(a, b, 1e-12) for a, b in zip(grads2, grads))
     return Check(CALL_ORDER_PARAMS, same, None,
-                 "" if same else (r3.error or "backward_inputs returns another result after backward_params"))
+                 "" if same else "backward_params returns other gradients after backward_inputs")
 
 
 @check("params_if_any", NO_PARAMS)
@@ -800,6 +835,150 @@ def check_reference_params(ctx: Context):
         out.append(compare(reference_param_label(i, path or "a parameter", name), g, back(dparams[pname]),
                            ctx.batch, TOL_REF))
     return out
+
+
+def _directional(ctx: Context, vary: dict, base: np.ndarray, x, objective, label: str, k: int = 3):
+    """``k`` directional derivatives of ``objective(forward)`` along random unit directions of
+    ``base`` (what ``vary`` names): ``(directions, derivatives)``."""
+    base = np.asarray(base, np.float64)
+    flat = base.reshape(-1)
+    dirs = ctx.rng.standard_normal((k, flat.size))
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    index = np.tile(np.arange(flat.size), (2 * k, 1))
+    values = np.concatenate([flat + EPS * dirs, flat - EPS * dirs])
+    outs = ctx.student.forward_many([x], vary, index, values, label)
+    if isinstance(outs, str):
+        raise Unavailable(outs)
+    if not np.all(np.isfinite(outs)):
+        raise Unavailable("forward returned NaN or inf near the second point")
+    vals = np.array([objective(o) for o in outs])
+    return dirs, (vals[:k] - vals[k:]) / (2 * EPS)
+
+
+@check("second_point", SECOND_POINT)
+def check_second_point(ctx: Context):
+    """A wider input and a new upstream gradient: forward, backward_inputs and backward_params (in the
+    lab's order) against jaxdl's layer, or against directional finite differences of the class's own
+    forward (a class jaxdl does not know). Catches results cached from the first call and formulas
+    that only hold for small inputs."""
+    label = SECOND_POINT
+    x2 = ctx.rng.uniform(-8, 8, ctx.input_shape)
+    x2[np.abs(x2) < 0.05] += 0.1
+    f = ctx.student.call("forward", x2, label=label)
+    if not f.ok:
+        return Check(label, False, None, f"forward {f.error}")
+    y2 = f.value
+    if not isinstance(y2, np.ndarray) or y2.dtype.kind not in "biuf" or y2.shape != ctx.y.shape:
+        return Check(label, False, None, f"forward returned {describe(y2)}" + (
+            f" of shape {y2.shape}, not {ctx.y.shape}" if isinstance(y2, np.ndarray) else ""))
+    if not np.all(np.isfinite(y2)):
+        return Check(label, False, None, "forward returned NaN or inf for inputs up to 8 in magnitude")
+    dy2 = ctx.rng.standard_normal(y2.shape)
+    bi = ctx.student.call("backward_inputs", dy2.copy(), label=label)
+    if not bi.ok:
+        return Check(label, False, None, f"backward_inputs {bi.error}")
+    params = bool(ctx.lab.params) if ctx.lab_name is not None else bool(ctx.has_params() and ctx.info.get("backward_params"))
+    grads2 = None
+    if params:
+        bp = ctx.student.call("backward_params", dy2.copy(), label=label)
+        if not bp.ok:
+            return Check(label, False, None, f"backward_params {bp.error}")
+        _, grads2, problem = params_of(bp.value)
+        if problem:
+            return Check(label, False, None, f"backward_params: {problem}")
+    if ctx.lab_name is not None:  # against jaxdl's layer, at the same parameters
+        name, (_, params64, backs, _), vjp, _ = ctx.counterpart()
+        _, _, _, apply, _ = reference.compiled(ctx.lab_name, ctx.lab, ctx.config, ctx.input_shape)
+        import jax
+        import jax.numpy as jnp
+
+        with jax.enable_x64(True):
+            y_ref = np.asarray(apply(params64, jnp.asarray(x2, jnp.float64)))
+        if y_ref.shape != y2.shape:
+            return Check(label, False, None, f"forward's output has shape {y2.shape}; jaxdl {name}'s {y_ref.shape}")
+        dparams, dx_ref = reference.vjp_at(vjp, params64, x2, dy2)
+        results = [("forward", compare("forward", y2, y_ref, ctx.batch, TOL_REF)),
+                   ("backward_inputs", compare("backward_inputs", bi.value, dx_ref, ctx.batch, TOL_REF))]
+        for i, (g, (pname, back)) in enumerate(zip(grads2 or [], backs)):
+            results.append((f"backward_params[{i}]", compare("", g, back(dparams[pname]), ctx.batch, TOL_REF)))
+    else:  # against the class's own forward, along random directions
+        results = []
+        dirs, fd = _directional(ctx, {"arg": 0}, x2, x2, lambda o: float(np.sum(o * dy2)), label)
+        got = dirs @ np.asarray(bi.value, np.float64).reshape(-1) if isinstance(bi.value, np.ndarray) and \
+            bi.value.size == x2.size else None
+        results.append(("backward_inputs", compare("", got, fd, ctx.batch, TOL_FD) if got is not None else
+                        Check("", False, None, f"returned {describe(bi.value)} of the wrong size")))
+        if grads2:
+            p2, _, paths = ctx.pairs()
+            for i, (g, p, path) in enumerate(zip(grads2, p2, paths)):
+                if not (isinstance(p, np.ndarray) and isinstance(g, np.ndarray) and g.shape == p.shape):
+                    continue
+                vary = {"attr": path} if path is not None else {"param": i}
+                dirs, fd = _directional(ctx, vary, p, x2, lambda o: float(np.sum(o * dy2)), label)
+                results.append((f"backward_params[{i}]", compare("", dirs @ np.asarray(g, np.float64).reshape(-1), fd,
+                                                                 ctx.batch, TOL_FD)))
+    bad = [(what, c) for what, c in results if not c.ok]
+    if bad:
+        what, c = bad[0]
+        return Check(label, False, c.max_abs_err, f"{what} at an input up to 8 in magnitude: {c.detail}")
+    return Check(label, True)
+
+
+@check("large_inputs", LARGE_INPUTS)
+def check_large_inputs(ctx: Context):
+    """An elementwise activation at inputs of magnitude 200 to 1000: forward and backward_inputs finite
+    and equal to jaxdl's (a sigmoid computed as exp(x)/(1 + exp(x)) returns NaN there)."""
+    label = LARGE_INPUTS
+    x3 = ctx.rng.choice([-1.0, 1.0], ctx.input_shape) * ctx.rng.uniform(200, 1000, ctx.input_shape)
+    name, (_, params64, _, _), vjp, _ = ctx.counterpart()
+    _, _, _, apply, _ = reference.compiled(ctx.lab_name, ctx.lab, ctx.config, ctx.input_shape)
+    import jax
+    import jax.numpy as jnp
+
+    with jax.enable_x64(True):
+        y_ref = np.asarray(apply(params64, jnp.asarray(x3, jnp.float64)))
+    dy3 = ctx.rng.standard_normal(y_ref.shape)
+    _, dx_ref = reference.vjp_at(vjp, params64, x3, dy3)
+    f = ctx.student.call("forward", x3, label=label)
+    if not f.ok:
+        return Check(label, False, None, f"forward {f.error}")
+    c = compare(label, f.value, y_ref, ctx.batch, TOL_REF)
+    if c.ok and np.shape(f.value) != y_ref.shape:
+        c = Check(label, False, None, f"wrong shape {np.shape(f.value)}, expected {y_ref.shape}")
+    if not c.ok:
+        c.detail = f"forward: {c.detail}"
+        return c
+    bi = ctx.student.call("backward_inputs", dy3.copy(), label=label)
+    if not bi.ok:
+        return Check(label, False, None, f"backward_inputs {bi.error}")
+    c = compare(label, bi.value, dx_ref, ctx.batch, TOL_REF)
+    if not c.ok:
+        c.detail = f"backward_inputs: {c.detail}"
+    return c
+
+
+def take_a_training_step(student: Student, input_shape, rng) -> dict | None:
+    """Forward, backward_params, then each returned parameter overwritten in place with random
+    values, as an update of training would: a class is then checked at weights it did not choose
+    (not at zeros or at a symmetric start), and a copy it kept of them is stale, as it would be in
+    training. Returns the instance's state after, or None if any of it failed."""
+    x0 = rng.uniform(-1, 1, input_shape)
+    f = student.call("forward", x0, label="build")
+    if not (f.ok and isinstance(f.value, np.ndarray) and f.value.dtype.kind in "biuf"):
+        return None
+    bp = student.call("backward_params", rng.standard_normal(f.value.shape), label="build")
+    if not bp.ok:
+        return None
+    params, _, problem = params_of(bp.value)
+    if problem or not params:
+        return None
+    values = [rng.normal(0.0, 0.5, p.shape) for p in params if isinstance(p, np.ndarray)]
+    arrays: list = []
+    reply, out = student.request({"op": "set_params", "values": [wire.encode_value(v, arrays) for v in values]},
+                                 arrays, "build")
+    if "error" in reply or not isinstance(reply.get("state"), dict):
+        return None
+    return decode_state(reply["state"], out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -980,6 +1159,20 @@ def check_stable_spread(ctx: LossContext):
     return Check(STABLE_SPREAD, False, None, detail)
 
 
+@check("stable_backward", STABLE_BACKWARD)
+def check_stable_backward(ctx: LossContext):
+    """backward_inputs at logits shifted by 1000: the softmax needs the max shift there too."""
+    (shifted, y, _), _ = _stability_inputs(ctx)
+    _, ref_dx = reference.softmax_cross_entropy(shifted, y)
+    b = ctx.student.call("backward_inputs", shifted, y, label=STABLE_BACKWARD)
+    if not b.ok:
+        return Check(STABLE_BACKWARD, False, None, b.error)
+    c = compare(STABLE_BACKWARD, b.value, ref_dx, BATCH, TOL_REF)
+    if not c.ok and isinstance(b.value, np.ndarray) and not np.all(np.isfinite(b.value)):
+        c.detail += ": exp overflows without subtracting the max logit"
+    return c
+
+
 @check("stable_if_cross_entropy", STABLE_SHIFTED)
 def check_stable_if_cross_entropy(ctx: LossContext):
     """A loss of another name that computes the softmax cross-entropy is checked for stability too."""
@@ -1024,6 +1217,7 @@ class RegularizerContext:
             params, grads, problem = params_of(bp.value)
             if problem or not params:
                 raise Unavailable(problem or "backward_params returned no [param, grad] pair")
+            self._memo["same_weights"] = (True, bool((bp.param_passed or [False])[0]))
             return params[0], grads[0], (bp.param_paths or [None])[0]
         return self.memo("pair", get)
 
@@ -1041,6 +1235,10 @@ def check_regularizer_backward_params(ctx: RegularizerContext):
         ctx.pair()
     except Unavailable as e:
         return Check(BACKWARD_PARAMS, False, None, e.reason)
+    if not ctx._memo["same_weights"][1]:
+        return Check(REG_SAME_WEIGHTS, False, None, "the parameter it returns is not the weights array it was built "
+                                                    "with (a copy?): training would update the copy, not the layer's "
+                                                    "weights")
     return Check(BACKWARD_PARAMS, True)
 
 

@@ -175,6 +175,7 @@ def grade_submission(sub: Submission, opts: Options = Options()) -> SubmissionRe
         targets, note = B.targets(loaded, opts.layers, opts.assignment)
         for target in targets:
             result.classes.append(_check_target(session, target, opts))
+        result.internal = next((c.internal for c in result.classes if c.internal), "")
         if note:
             res = ClassResult("make_layers()", "make_layers()", completed=True)
             res.checks.append(Check("make_layers()", False, None, note))
@@ -226,6 +227,11 @@ def _check_target(session: _Session, target: B.Target, opts: Options) -> ClassRe
     except wire.BadFrame as e:
         res.checks.append(Check(student.label if student else "import", False, None,
                                 f"the student's process sent a malformed reply: {e}"))
+        session.lost()
+    except Exception as e:  # noqa: BLE001 - jaxdl's own bug: this class fails, visibly, and the others go on
+        res.internal = "".join(traceback.format_exception(e))[-4000:]
+        res.checks.append(Check("the checker", False, None, f"the checker failed on this class ({type(e).__name__}: "
+                                                            f"{str(e)[:200]}): a bug in jaxdl, not the student's"))
         session.lost()
     return res
 
@@ -304,6 +310,9 @@ def _run(student: C.Student, res: ClassResult, target: B.Target, rng, seed: int,
             res.checks.append(Check("build", False, None, error))
             return
         _note_promoted(res, state)
+        if lab.params:  # checked at weights it did not choose, as after a step of training
+            stepped = C.take_a_training_step(student, shape, rng)
+            state = stepped or state
         C.run(C.Context(student, res, info, lab, target.lab_name, config, state, shape, rng), lab.checks)
         return
     _run_generic(student, res, target, info, rng, seed)

@@ -96,13 +96,37 @@ def l2_regularizer(weights: np.ndarray, weight_decay: float) -> tuple[float, np.
 
 
 def _forms(a: np.ndarray, shape: tuple) -> list[tuple[np.ndarray, object]]:
-    """The ways a student's array can hold a jaxdl parameter of ``shape``: reshaped, or (a
-    matrix) transposed then reshaped; each with the map of a jaxdl gradient back to ``a``'s shape."""
+    """The ways a student's array can hold a jaxdl parameter of ``shape``: its entries in any
+    order of the parameter's axes (``W`` as ``(out, in)`` or ``(in, out)``; a convolution's
+    kernel as ``(F, C, k, k)``, ``(k, k, C, F)``, ``(F, k·k·C)``, ...; a bias as ``(1, M)``), a
+    matrix transposed first, a convolution kernel flipped; each with the map of a jaxdl
+    gradient back to ``a``'s shape."""
     if a.size != int(np.prod(shape, dtype=np.int64)):
         return []
-    out = [(a.reshape(shape), lambda g, s=a.shape: np.asarray(g).reshape(s))]
+    shape = tuple(shape)
+    sources = [(a, lambda g, s=a.shape: g.reshape(s))]
     if a.ndim == 2:
-        out.append((a.T.reshape(shape), lambda g, s=a.T.shape: np.asarray(g).reshape(s).T))
+        sources.append((a.T, lambda g, s=a.T.shape: g.reshape(s).T))
+    perms = list(itertools.permutations(range(len(shape)))) if len(shape) <= 4 else [tuple(range(len(shape)))]
+    out, seen = [], set()
+    for src, src_back in sources:
+        for perm in perms:
+            inverse = tuple(np.argsort(perm))
+            form = src.reshape([shape[p] for p in perm]).transpose(inverse)
+            flips = [False, True] if len(shape) == 4 else [False]
+            for flip in flips:
+                value = form[..., ::-1, ::-1] if flip else form
+                key = value.tobytes()
+                if key in seen:
+                    continue
+                seen.add(key)
+
+                def back(g, perm=perm, flip=flip, src_back=src_back):
+                    g = np.asarray(g)
+                    g = g[..., ::-1, ::-1] if flip else g
+                    return src_back(np.ascontiguousarray(g.transpose(perm)))
+
+                out.append((np.ascontiguousarray(value), back))
     return out
 
 
@@ -122,8 +146,8 @@ def candidates(names: tuple[str, ...], shapes: dict, arrays: list) -> list[tuple
             for j, (i, n) in enumerate(zip(order, names)):
                 backs[i] = (n, combo[j][1])
             out.append((params, backs))
-        if len(out) > 64:
-            break
+            if len(out) >= 512:
+                return out
     return out
 
 
@@ -133,10 +157,10 @@ def describe_layout(names: tuple[str, ...], shapes: dict) -> str:
     return " and ".join(f"{n} {shapes[n]}" for n in names) + " (any orientation, or any shape with as many entries)"
 
 
-def best_fit(apply, cands, x: np.ndarray, y: np.ndarray):
-    """The candidate whose jaxdl forward is closest to the student's output ``y``:
-    ``(error, params64, backs, output)``, or None if no candidate fits the input."""
-    best = None
+def fits(apply, cands, x: np.ndarray, y: np.ndarray) -> list:
+    """Every candidate that fits the input, as ``(error of its forward against the student's
+    output y, params64, backs, output)``, the closest first."""
+    found = []
     with jax.enable_x64(True):
         xj = jnp.asarray(x, jnp.float64)
         for params, backs in cands:
@@ -147,9 +171,9 @@ def best_fit(apply, cands, x: np.ndarray, y: np.ndarray):
                 continue
             out = np.asarray(apply(pj, xj))
             err = float(np.max(np.abs(out - y))) if out.shape == y.shape else np.inf
-            if best is None or err < best[0]:
-                best = (err, pj, backs, out)
-    return best
+            found.append((err, pj, backs, out))
+    found.sort(key=lambda f: f[0])
+    return found
 
 
 def vjp_at(vjp, params64: dict, x: np.ndarray, dy: np.ndarray) -> tuple[dict, np.ndarray]:

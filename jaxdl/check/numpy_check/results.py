@@ -33,6 +33,7 @@ class ClassResult:
     completed: bool = False  # set once every check of the class has run
     max_points: float | None = None  # the assignment's (default: the number of checks of its kind)
     all_or_nothing: bool = False
+    internal: str = ""  # the checker itself failed on this class (jaxdl's bug): its traceback
 
     @property
     def ok(self) -> bool:

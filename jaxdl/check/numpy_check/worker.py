@@ -21,7 +21,7 @@ import json
 import sys
 
 MAX_FOUND = 256  # array attributes reported
-FOUND_DEPTH = 3  # how deep sub-layers, lists, tuples and dicts are searched for arrays
+FOUND_DEPTH = 4  # how deep sub-layers, lists, tuples and dicts are searched for arrays
 STATE_ELEMENTS = 1 << 17  # arrays larger than this are reported by shape only
 
 
@@ -45,6 +45,7 @@ class _Worker:
         self.student_dir = None
         self.inst = None
         self.returned = []  # the arrays the last backward_params returned as parameters
+        self.passed = []  # the arrays the checker passed to the constructor
 
     # I/O -----------------------------------------------------------------------------------
 
@@ -180,7 +181,9 @@ class _Worker:
             try:
                 info["init"] = [[p.name, p.kind.name, p.default is not inspect.Parameter.empty]
                                 for p in list(inspect.signature(obj.__init__).parameters.values())[1:]]
-                info["forward"] = [p.name for p in list(inspect.signature(obj.forward).parameters.values())[1:]]
+                info["forward"] = [p.name for p in list(inspect.signature(obj.forward).parameters.values())[1:]
+                                   if p.default is inspect.Parameter.empty
+                                   and p.kind.name in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD")]
             except (TypeError, ValueError):
                 pass
             out.append(info)
@@ -200,6 +203,7 @@ class _Worker:
             else:
                 args = [self._arg(v, arrays) for v in header.get("args", [])]
                 kwargs = {k: self._arg(v, arrays) for k, v in header.get("kwargs", {}).items()}
+                self.passed = [v for v in [*args, *kwargs.values()] if isinstance(v, np.ndarray)]
                 inst = getattr(self.module, header["cls"])(*args, **kwargs)
         self.inst = inst
         promoted = self._promote()
@@ -218,9 +222,10 @@ class _Worker:
     # The instance's arrays -----------------------------------------------------------------
 
     def _arrays(self) -> list[tuple[str, object, object, object]]:
-        """``(path, container, key, array)`` for every ndarray the instance holds: attributes, and
-        inside sub-layers, lists, tuples and dicts, :data:`FOUND_DEPTH` levels deep. ``container``
-        is an object (``key`` an attribute name), a list or a dict, or ``None`` (inside a tuple)."""
+        """``(path, container, key, array)`` for every ndarray the instance holds: attributes (also in
+        ``__slots__``), and inside sub-layers, lists, tuples and dicts, :data:`FOUND_DEPTH` levels deep.
+        ``container`` is an object (``key`` an attribute name), a list or a dict, or ``None`` (inside a
+        tuple)."""
         np = self.np
         found, seen = [], set()
 
@@ -229,26 +234,31 @@ class _Worker:
                 return
             if isinstance(value, np.ndarray):
                 found.append((path, container, key, value))
-            elif depth < FOUND_DEPTH and isinstance(value, (list, dict, tuple)) and len(value) <= 64:
+            elif depth < FOUND_DEPTH and isinstance(value, (list, dict, tuple)):
                 if id(value) in seen:
                     return
                 seen.add(id(value))
-                items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+                items = list(value.items())[:256] if isinstance(value, dict) else list(enumerate(value))[:256]
                 for k, v in items:
-                    if isinstance(k, (str, int)):
-                        visit(v, None if isinstance(value, tuple) else value, k, f"{path}[{k!r}]", depth + 1)
-            elif depth < FOUND_DEPTH and hasattr(value, "__dict__") and not isinstance(value, type) \
-                    and not callable(value):
+                    visit(v, None if isinstance(value, tuple) else value, k, f"{path}[{k!r}]"[:300], depth + 1)
+            elif depth < FOUND_DEPTH and not isinstance(value, type) and not callable(value) and (
+                    hasattr(value, "__dict__") or hasattr(type(value), "__slots__")):
                 walk(value, path, depth + 1)
 
         def walk(obj, prefix, depth):
             if id(obj) in seen:
                 return
             seen.add(id(obj))
+            items = []
             try:
                 items = list(vars(obj).items())
             except TypeError:
-                return
+                pass
+            for klass in type(obj).__mro__:
+                slots = klass.__dict__.get("__slots__", ())
+                for slot in ([slots] if isinstance(slots, str) else list(slots)):
+                    if slot not in ("__dict__", "__weakref__") and hasattr(obj, slot):
+                        items.append((slot, getattr(obj, slot)))
             for k, v in items:
                 visit(v, obj, k, f"{prefix}.{k}", depth)
 
@@ -256,18 +266,31 @@ class _Worker:
         return found
 
     def _promote(self) -> list[str]:
-        """float16/float32 array attributes become float64 (finite differences need it)."""
+        """float16/float32 array attributes become float64 (finite differences need it); arrays that
+        are views of one buffer stay views of one (promoted) buffer."""
         np = self.np
-        promoted, new = [], {}
+        promoted, owners = [], {}
         for path, container, key, a in self._arrays():
-            if a.dtype in (np.float16, np.float32) and container is not None:
-                if id(a) not in new:
-                    new[id(a)] = a.astype(np.float64)
-                if isinstance(container, (list, dict)):
-                    container[key] = new[id(a)]
-                else:
-                    setattr(container, key, new[id(a)])
-                promoted.append(path)
+            if a.dtype not in (np.float16, np.float32) or container is None:
+                continue
+            owner = a
+            while isinstance(owner.base, np.ndarray):
+                owner = owner.base
+            if owner.dtype != a.dtype:  # a view of another type: copied on its own
+                new = a.astype(np.float64)
+            else:
+                if id(owner) not in owners:
+                    owners[id(owner)] = (owner, owner.astype(np.float64))
+                old, big = owners[id(owner)]
+                scale = 8 // a.itemsize
+                offset = (a.__array_interface__["data"][0] - old.__array_interface__["data"][0]) * scale
+                new = np.ndarray(a.shape, np.float64, buffer=big, offset=offset,
+                                 strides=tuple(st * scale for st in a.strides))
+            if isinstance(container, (list, dict)):
+                container[key] = new
+            else:
+                setattr(container, key, new)
+            promoted.append(path)
         return promoted
 
     def _region(self, a, owners: dict) -> list:
@@ -315,9 +338,11 @@ class _Worker:
                 self.returned = [pair[0] for pair in result[:-1]
                                  if isinstance(pair, (list, tuple)) and len(pair) == 2
                                  and isinstance(pair[0], np.ndarray)]
+            pairs = result[:-1] if isinstance(result, (list, tuple)) and len(result) <= 64 else []
             reply["param_paths"] = [self._find(pair[0]) if isinstance(pair, (list, tuple)) and len(pair) == 2 else None
-                                    for pair in (result[:-1] if isinstance(result, (list, tuple)) and
-                                                 len(result) <= 64 else [])]
+                                    for pair in pairs]
+            reply["param_passed"] = [isinstance(pair, (list, tuple)) and len(pair) == 2 and isinstance(pair[0], np.ndarray)
+                                     and any(np.shares_memory(pair[0], p) for p in self.passed) for pair in pairs]
         if header.get("state"):
             reply["state"] = self._state(out)
         return reply
@@ -347,6 +372,18 @@ class _Worker:
                 b.flags.writeable = True  # ValueError when the memory itself is read-only
                 changed.append(b)
         return changed
+
+    def op_set_params(self, header, arrays, out):
+        """Overwrites, in place, the arrays the last backward_params returned (as a training step
+        would): ``values[i]`` into parameter ``i``."""
+        np = self.np
+        values = [self.wire.decode_value(v, arrays) for v in header["values"]]
+        for target, value in zip(self.returned, values):
+            restore = self._writeable(target)
+            np.copyto(target, value, casting="unsafe")
+            for b in restore:
+                b.flags.writeable = False
+        return {"state": self._state(out)}
 
     def op_forward_many(self, header, arrays, out):
         """``forward`` at each point: the point is the argument, attribute or returned parameter
