@@ -13,7 +13,11 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/jaxdl gradcheck --formulas --json results/gradcheck.json
-	$(BIN)/jaxdl exam all --json results/exam.json --markdown results/exam/sheet.md --graphs results/exam
+	@# The solution sheets in the course's language and in English (a PDF too where Chromium prints it).
+	$(BIN)/jaxdl exam all --json results/exam.json --lang hr --markdown results/exam/sheet_hr.md \
+		--html results/exam/sheet_hr.html --graphs results/exam $$(command -v chromium >/dev/null && echo --pdf results/exam/sheet_hr.pdf)
+	$(BIN)/jaxdl exam all --lang en --markdown results/exam/sheet_en.md --html results/exam/sheet_en.html \
+		--graphs results/exam $$(command -v chromium >/dev/null && echo --pdf results/exam/sheet_en.pdf) > /dev/null
 	$(BIN)/jaxdl check-numpy jaxdl/check/lab_reference.py
 	@# The quiz's official solutions fail the check (exit code 1): that is the demonstration.
 	$(BIN)/jaxdl check-numpy tests/fixtures/numpy_lab/seed_quiz.py || test $$? -eq 1

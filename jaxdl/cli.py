@@ -165,21 +165,24 @@ def _problem_ok(name: str, result: dict) -> bool:
     return result.get("ok", True)
 
 
-def _write_pictures(args, results: dict) -> dict[str, str]:
+def _write_pictures(args, results: dict, scratch: str | None = None) -> dict[str, str]:
     """Draws the sheets' pictures (E1's graphs, E3's board and filter) into ``--graphs DIR``, or
-    beside the ``--markdown`` sheet; a picture that cannot be drawn is said on stderr."""
+    beside the ``--markdown`` sheet (or into ``scratch`` for an HTML or PDF sheet alone); a
+    picture that cannot be drawn is said on stderr."""
     from jaxdl.exams.figures import write_figures
 
     directory = args.graphs
     if directory is None and args.markdown:
         directory = os.path.splitext(args.markdown)[0] + "_figures"
+    directory = directory or scratch
     if directory is None:
         return {}
-    figures, warnings = write_figures(results, directory)
+    figures, warnings = write_figures(results, directory, args.lang)
     for w in warnings:
         print(f"jaxdl exam: warning: {w}", file=sys.stderr)
-    for path in figures.values():
-        print(f"  wrote {path} (and .png)")
+    if directory != scratch:
+        for path in figures.values():
+            print(f"  wrote {path} (and .png)")
     return figures
 
 
@@ -199,68 +202,134 @@ def _wrapped(text: str, width: int = WIDTH) -> str:
     return "\n".join(out)
 
 
-def _print_errata(errata) -> None:
-    print(f"\nErrata: {len(errata)} places where the seeds' official solutions disagree with the verified answer")
+def _print_errata(errata, lang) -> None:
+    from jaxdl.exams.sheet import erratum_text
+
+    s = lang.s
+    print(s(f"\nIspravci: {len(errata)} mjesta na kojima se službena rješenja ne slažu s provjerenim odgovorom",
+            f"\nErrata: {len(errata)} places where the seeds' official solutions disagree with the verified answer"))
     for e in errata:
+        t = erratum_text(e, lang)
         kind = "" if e.get("kind", "bug") == "bug" else f" ({e['kind']})"
-        lines = [f"  [{e['problem']}]{kind} official: {e['seed']}", f"      verified: {e['verified']}"]
-        if e.get("assumes"):
-            lines.append(f"      reading assumed: {e['assumes']}")
-        lines.append(f"      evidence: {e['evidence']}")
+        lines = [f"  [{e['problem']}]{kind} {s('službeno', 'official')}: {t['seed']}",
+                 f"      {s('ispravno', 'verified')}: {t['verified']}"]
+        if t.get("assumes"):
+            lines.append(f"      {s('pretpostavljeno čitanje', 'reading assumed')}: {t['assumes']}")
+        lines.append(f"      {s('dokaz', 'evidence')}: {t['evidence']}")
         print(_wrapped("\n".join(lines)))
 
 
 def _cmd_exam(args) -> int:
     from jaxdl import exams
+    from jaxdl.exams.lang import Lang
 
+    lang = Lang(args.lang)
     options = {}
-    if args.problem == "lstm":
-        options = {"input_size": args.input_size, "hidden_size": args.hidden_size, "num_layers": args.num_layers}
-    elif any(v is not None for v in (args.input_size, args.hidden_size, args.num_layers)):
-        raise UsageError("jaxdl exam: --input-size, --hidden-size and --num-layers belong to 'exam lstm'")
     if args.problem == "all":
         if args.config or args.overrides:
             raise UsageError("jaxdl exam all: runs every problem with its default config; give --config to one problem")
+        if any(v is not None for v in (args.input_size, args.hidden_size, args.num_layers)):
+            raise UsageError("jaxdl exam: --input-size, --hidden-size and --num-layers belong to 'exam lstm'")
         names = list(exams.PROBLEMS)
     else:
+        if args.problem == "lstm":
+            options = {"input_size": args.input_size, "hidden_size": args.hidden_size, "num_layers": args.num_layers}
+        elif any(v is not None for v in (args.input_size, args.hidden_size, args.num_layers)):
+            raise UsageError("jaxdl exam: --input-size, --hidden-size and --num-layers belong to 'exam lstm'")
         options = {k: v for k, v in options.items() if v is not None}
         names = [args.problem]
-    for option, path in (("--json", args.json), ("--markdown", args.markdown)):
+    outputs = {"--json": args.json, "--markdown": args.markdown, "--html": args.html, "--pdf": args.pdf}
+    for option, path in outputs.items():
         if path:
             _check_writable(f"jaxdl exam {option}", path)
+    given = [os.path.abspath(p) for p in outputs.values() if p]
+    if len(given) != len(set(given)):
+        raise UsageError("jaxdl exam: two of --json, --markdown, --html and --pdf name the same file")
     if args.graphs and os.path.exists(args.graphs) and not os.path.isdir(args.graphs):
         raise UsageError(f"jaxdl exam --graphs: {args.graphs!r} is a file; expected a folder")
-    if args.json and args.markdown and os.path.abspath(args.json) == os.path.abspath(args.markdown):
-        raise UsageError("jaxdl exam: --json and --markdown name the same file")
+    if args.pdf:
+        from jaxdl.render import browser
+
+        if browser() is None:
+            raise UsageError("jaxdl exam --pdf: no Chromium found (install Debian's chromium, or Chrome): the PDF is "
+                             "printed from the sheet's HTML by a headless browser")
     if args.problem == "all":
         results = exams.solve_all()
     else:
         results = {args.problem: exams.solve(args.problem, args.config, args.overrides, **options)}
     failed = []
-    for i, name in enumerate(names):
-        if i:
-            print()
-        print(_wrapped(exams.report(name, results[name])))
+    if lang.code == "en":
+        for i, name in enumerate(names):
+            if i:
+                print()
+            print(_wrapped(exams.report(name, results[name])))
+    else:
+        from jaxdl.exams import sheet
+
+        print(_wrapped(sheet.printout(results, names, lang.code)))
+    for name in names:
         bad = _non_finite(results[name])
         if bad:  # a NaN or infinite answer is never a result (e.g. a learning rate of 1e999)
             print(f"  FAILED: {name}: the answer holds a non-finite number at {bad}")
         if bad or not _problem_ok(name, results[name]):
             failed.append(name)
-    figures = _write_pictures(args, results)
-    errata = results["errata"] if args.problem == "all" else results[args.problem].get("errata", [])
-    if errata:
-        _print_errata(errata)
-    if failed:
-        print(f"\nFAILED checks: {', '.join(failed)}")
-    _write_json(args.json, results if args.problem == "all" else results[args.problem])
-    if args.markdown:
-        from jaxdl.exams import sheet
-        from jaxdl.fileio import write_atomically
+    import tempfile
 
-        text = sheet.markdown(results, names, sheet.relative_figures(figures, args.markdown))
+    with tempfile.TemporaryDirectory(prefix="jaxdl-sheet-") as scratch:
+        figures = _write_pictures(args, results, scratch if (args.html or args.pdf) else None)
+        errata = results["errata"] if args.problem == "all" else results[args.problem].get("errata", [])
+        if errata:
+            _print_errata(errata, lang)
+        if failed:
+            print(f"\nFAILED checks: {', '.join(failed)}")
+        _write_json(args.json, results if args.problem == "all" else results[args.problem])
+        _write_sheets(args, results, names, figures, lang.code, scratch)
+    return 1 if failed else 0
+
+
+def _write_sheets(args, results: dict, names: list, figures: dict, lang: str, scratch: str) -> None:
+    """The solution sheet as Markdown, HTML and PDF, as asked (all written atomically)."""
+    from jaxdl import render
+    from jaxdl.exams import sheet
+    from jaxdl.fileio import write_atomically
+
+    if args.markdown:
+        text = sheet.markdown(results, names, sheet.relative_figures(figures, args.markdown), lang, args.edition)
         write_atomically(args.markdown, text)
         print(f"  wrote {args.markdown} (the solution sheet)")
-    return 1 if failed else 0
+    if args.html or args.pdf:
+        text = sheet.markdown(results, names, {k: os.path.abspath(v) for k, v in figures.items()}, lang, args.edition)
+        title = text.splitlines()[0].lstrip("# ")
+        page = render.standalone(text, title, lang, scratch, render.PRINT_STYLE)
+        if args.html:
+            write_atomically(args.html, page)
+            print(f"  wrote {args.html} (the solution sheet as a page: pictures inside, prints on A4)")
+        if args.pdf:
+            html_path = os.path.join(scratch, "sheet.html")
+            with open(html_path, "w", encoding="utf-8") as f:
+                f.write(page)
+            tmp_pdf = os.path.join(scratch, "sheet.pdf")
+            render.print_pdf(html_path, tmp_pdf)
+            os.makedirs(os.path.dirname(os.path.abspath(args.pdf)), exist_ok=True)
+            os.replace(tmp_pdf, args.pdf) if os.path.dirname(os.path.abspath(args.pdf)) == scratch else \
+                _copy_atomically(tmp_pdf, args.pdf)
+            print(f"  wrote {args.pdf} (the solution sheet, A4, printed by a headless Chromium)")
+
+
+def _copy_atomically(src: str, dst: str) -> None:
+    import shutil
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(dst))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(dst)}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def _cmd_count_wins(args) -> int:
@@ -471,10 +540,20 @@ def _cmd_site(args) -> int:
                          "its results (results/)")
     out = args.out or os.path.join(args.results, "site")
     _check_writable("jaxdl site --out", os.path.join(out, "index.html"))
-    index, warnings = site.build(args.results, out)
+    index, warnings = site.build(args.results, out, args.lang)
     for w in warnings:
         print(f"jaxdl site: warning: {w}", file=sys.stderr)
     print(f"the course page: {os.path.abspath(index)}")
+    return 0
+
+
+def _cmd_docs(args) -> int:
+    from jaxdl import docs
+
+    if not os.path.isfile(args.readme):
+        raise UsageError(f"jaxdl docs: --readme {args.readme!r} is not a file")
+    for block in docs.write(args.readme, args.results):
+        print(f"  rewrote the {block} block of {args.readme}")
     return 0
 
 
@@ -555,8 +634,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("problem", choices=[*PROBLEMS, "all"])
     p.add_argument("--config", metavar="FILE", help="a Python file with get_config() (default: configs/exam_<problem>.py)")
     p.add_argument("--json", metavar="FILE", help="write the answers as JSON")
-    p.add_argument("--markdown", metavar="FILE", help="write the solution sheet: givens, worked steps, answers, code, "
-                                                      "errata (Markdown with $…$ math; pictures beside it)")
+    p.add_argument("--markdown", metavar="FILE", help="write the solution sheet: questions, givens, worked steps, "
+                                                      "answers, code, errata (Markdown with $…$ math; pictures beside it)")
+    p.add_argument("--html", metavar="FILE", help="write the sheet as one HTML page (MathML, pictures inside, A4 print)")
+    p.add_argument("--pdf", metavar="FILE", help="write the sheet as a PDF (A4, printed by a headless Chromium)")
+    p.add_argument("--lang", choices=("hr", "en"), default="en",
+                   help="the sheet's and the printout's language: hr (the course's) or en (default)")
+    p.add_argument("--edition", choices=("teachers", "students"), default="teachers",
+                   help="teachers: everything (default); students: the questions and givens, with room to work")
     p.add_argument("--graphs", metavar="DIR", help="draw the pictures here: E1's computational graphs (DOT, SVG, PNG), "
                                                    "E3's board and filter (SVG, PNG)")
     p.add_argument("--input-size", type=_positive_int, help="exam lstm: input size of the first layer (300)")
@@ -569,7 +654,14 @@ def build_parser() -> argparse.ArgumentParser:
                                    "when present; writes index.html and assets/.")
     p.add_argument("--results", metavar="DIR", default="results", help="where make run wrote its results (results)")
     p.add_argument("--out", metavar="DIR", help="where to write the page (DIR/site)")
+    p.add_argument("--lang", choices=("hr", "en"), default="hr",
+                   help="the language the page opens in (it has both, with a switch): hr (default) or en")
     p.set_defaults(run=_cmd_site)
+
+    p = sub.add_parser("docs", help="rewrite the documentation's generated parts from the results (the errata table)")
+    p.add_argument("--readme", default="README.md", metavar="FILE", help="the README to rewrite (README.md)")
+    p.add_argument("--results", default="results", metavar="DIR", help="where make run wrote exam.json (results)")
+    p.set_defaults(run=_cmd_docs)
 
     p = sub.add_parser("check-numpy", help="check numpy lab layers: one student's file, or grade a whole class",
                        description="Each PATH is a .py file (one submission) or a folder whose .py files and "

@@ -19,71 +19,7 @@ import re
 import shutil
 
 from jaxdl.errors import InputError
-
-STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.5; color: #1d1d1f;
-       max-width: 62rem; margin: 0 auto; padding: 1rem 1.5rem 4rem; }
-nav { position: sticky; top: 0; background: #fff; border-bottom: 1px solid #ddd; padding: .4rem 0; z-index: 1; }
-nav a { margin-right: 1rem; text-decoration: none; color: #0b5cad; }
-h1 { font-size: 1.8rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: .2rem; margin-top: 2.5rem; }
-table { border-collapse: collapse; margin: .8rem 0; font-size: .92rem; display: block; overflow-x: auto; }
-th, td { border: 1px solid #ccc; padding: .25rem .55rem; text-align: left; vertical-align: top; }
-th { background: #f3f4f6; }
-pre { background: #f6f8fa; padding: .8rem; overflow-x: auto; border-radius: 6px; font-size: .88rem; }
-code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
-math[display="block"] { display: block; margin: .8rem 0; overflow-x: auto; overflow-y: hidden; padding: .2rem 0; }
-mtable.bmatrix { padding: 0 .35em; margin: 0 .15em;
-  background: linear-gradient(currentColor, currentColor) left top / .3em 1.5px no-repeat,
-              linear-gradient(currentColor, currentColor) left bottom / .3em 1.5px no-repeat,
-              linear-gradient(currentColor, currentColor) left top / 1.5px 100% no-repeat,
-              linear-gradient(currentColor, currentColor) right top / .3em 1.5px no-repeat,
-              linear-gradient(currentColor, currentColor) right bottom / .3em 1.5px no-repeat,
-              linear-gradient(currentColor, currentColor) right top / 1.5px 100% no-repeat; }
-img { max-width: 100%; height: auto; margin: .5rem 0; }
-.ok { color: #137333; font-weight: 600; } .fail { color: #b3261e; font-weight: 600; }
-.muted { color: #666; font-size: .9rem; }
-.figures { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; }
-.figures figure { margin: 0; max-width: 30rem; } figcaption { font-size: .85rem; color: #555; }
-"""
-
-
-def _markdown_renderer():
-    """markdown-it with tables and ``$…$``/``$$…$$`` math turned into MathML."""
-    from latex2mathml.converter import convert
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.dollarmath import dollarmath_plugin
-
-    from mdit_py_plugins.anchors import anchors_plugin
-
-    md = MarkdownIt("commonmark", {"html": False}).enable("table")
-    md.use(dollarmath_plugin, double_inline=True)
-    # "## E1 — MLP …" gets id="e1", "## Errata: …" id="errata": the page's navigation links to them.
-    md.use(anchors_plugin, min_level=2, max_level=2, slug_func=_slug)
-
-    def inline(self, tokens, idx, options, env):
-        return _brackets(convert(tokens[idx].content.strip()))
-
-    def block(self, tokens, idx, options, env):
-        return _brackets(convert(tokens[idx].content.strip(), display="block")) + "\n"
-
-    md.add_render_rule("math_inline", inline)
-    md.add_render_rule("math_inline_double", block)
-    md.add_render_rule("math_block", block)
-    return md
-
-
-_BMATRIX = re.compile(r"<mo>&#x0005B;</mo><mtable>(.*?)</mtable><mo>&#x0005D;</mo>", re.S)
-
-
-def _brackets(mathml: str) -> str:
-    """A matrix's brackets drawn by CSS (``mtable.bmatrix``): a ``[`` glyph grows to the matrix's
-    height only with an OpenType math font, which many machines lack."""
-    return _BMATRIX.sub(r'<mtable class="bmatrix">\1</mtable>', mathml)
-
-
-def _slug(title: str) -> str:
-    return "".join(c for c in title.split()[0].lower() if c.isalnum())
-
+from jaxdl.render import STYLE, markdown_renderer, slug
 
 def _read_json(path: str, what: str):
     try:
@@ -162,16 +98,28 @@ def _bench_html(report: dict, plots_dir: str, assets: str) -> str:
     return f"<p class=\"muted\">{where}</p><ul>{''.join(items)}</ul><div class=\"figures\">{images}</div>"
 
 
-def build(results_dir: str = "results", out_dir: str | None = None) -> tuple[str, list[str]]:
+LANG_STYLE = """
+.lang-switch { position: absolute; opacity: 0; pointer-events: none; }
+nav label { margin-right: .8rem; padding: .05rem .5rem; border: 1px solid #0b5cad; border-radius: 4px; cursor: pointer;
+            color: #0b5cad; font-size: .9rem; }
+#lang-hr:checked ~ nav label[for="lang-hr"], #lang-en:checked ~ nav label[for="lang-en"] { background: #0b5cad; color: #fff; }
+#lang-hr:checked ~ * .only-en, #lang-en:checked ~ * .only-hr { display: none; }
+"""
+
+
+def build(results_dir: str = "results", out_dir: str | None = None, lang: str = "hr") -> tuple[str, list[str]]:
     """Writes the page and its assets; returns ``(path of index.html, warnings)``.
 
     ``results_dir/exam.json`` (``jaxdl exam all --json``) is required; the gradient check, the
-    runs and the benchmarks are shown when their files are there.
+    runs and the benchmarks are shown when their files are there. The exam's sheet is there in
+    both languages, with a switch (no script); ``lang`` is the one shown first.
     """
     from jaxdl.exams import PROBLEMS, sheet
     from jaxdl.exams.figures import write_figures
+    from jaxdl.exams.lang import LANGS, Lang
     from jaxdl.fileio import write_atomically
 
+    Lang(lang)  # validated
     exam_path = os.path.join(results_dir, "exam.json")
     if not os.path.isfile(exam_path):
         raise InputError(f"site: {exam_path} not found; expected the answers of `jaxdl exam all --json {exam_path}` "
@@ -184,14 +132,19 @@ def build(results_dir: str = "results", out_dir: str | None = None) -> tuple[str
     assets = os.path.join(out_dir, "assets")
     os.makedirs(assets, exist_ok=True)
 
+    warnings, bodies, navs = [], {}, {}
     try:
-        figures, warnings = write_figures(results, assets)
-        text = sheet.markdown(results, names, {k: f"assets/{os.path.basename(v)}" for k, v in figures.items()},
-                              title="The exam, solved")
+        for code in LANGS:
+            figures, w = write_figures(results, assets, code)
+            warnings += [x for x in w if x not in warnings]
+            text = sheet.markdown(results, names, {k: f"assets/{os.path.basename(v)}" for k, v in figures.items()}, code)
+            bodies[code] = markdown_renderer(prefix=f"{code}-").render(text)
+            problems = [line[3:].split()[0] for line in text.splitlines() if line.startswith("## ")]
+            navs[code] = "".join(f'<a href="#{code}-{slug(p)}">{html.escape(p.rstrip(":"))}</a>' for p in problems)
     except (KeyError, TypeError, IndexError) as e:
         raise InputError(f"site: {exam_path} lacks a field the sheet needs ({type(e).__name__}: {e}); it was written "
                          "by another jaxdl version: run `jaxdl exam all --json` again") from None
-    body = _markdown_renderer().render(text)
+    body = "".join(f'<div class="only-{code}" lang="{code}">\n{bodies[code]}\n</div>\n' for code in LANGS)
 
     sections = [("exam", "Exam answers", body)]
     gradcheck = os.path.join(results_dir, "gradcheck.json")
@@ -207,14 +160,16 @@ def build(results_dir: str = "results", out_dir: str | None = None) -> tuple[str
 
     from jaxdl import __version__
 
-    problems = [line[3:].split()[0] for line in text.splitlines() if line.startswith("## ")]
-    nav = "".join(f'<a href="#{_slug(p)}">{html.escape(p.rstrip(":"))}</a>' for p in problems)
-    nav += "".join(f'<a href="#{key}">{title}</a>' for key, title, _ in sections[1:])
+    switch = "".join(f'<input type="radio" name="lang" class="lang-switch" id="lang-{code}"'
+                     f'{" checked" if code == lang else ""}>\n' for code in LANGS)
+    nav = ('<label for="lang-hr">hrvatski</label><label for="lang-en">English</label>'
+           + "".join(f'<span class="only-{code}">{navs[code]}</span>' for code in LANGS)
+           + "".join(f'<a href="#{key}">{title}</a>' for key, title, _ in sections[1:]))
     page = (
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<title>jaxdl {__version__}: the course companion</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-        f"<nav>{nav}</nav>\n"
+        f"<title>jaxdl {__version__}: the course companion</title>\n<style>{STYLE}{LANG_STYLE}</style>\n</head>\n<body>\n"
+        f"{switch}<nav>{nav}</nav>\n"
         "<h1>jaxdl: the course companion</h1>\n"
         "<p>Every layer of the course as a pure JAX function pair with its hand-derived backward pass proven "
         "against autodiff, every exam answer worked out and checked, the generative models trained for real. "

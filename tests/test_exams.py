@@ -82,7 +82,7 @@ def test_mlp_counts_structure_and_graphs(tmp_path):
                         ("∂L/∂s", "∂L/∂h'"), ("w", "∂L/∂h'"), ("∂L/∂h'", dh), ("h", dh), (dh, "∂L/∂W"),
                         ("x", "∂L/∂W")}
     assert r["graphs"]["forward"].startswith('digraph "E1 forward"') and '"h" -> "h\'"' in r["graphs"]["forward"]
-    assert {e["problem"] for e in r["errata"]} == {"E1(a)", "E1(d)", "E1(e)"}
+    assert {e["problem"] for e in r["errata"]} == {"E1(a)", "E1(c)", "E1(d)", "E1(e)"}
 
 
 def test_mlp_counts_follow_the_config_shape(tmp_path):
@@ -118,7 +118,7 @@ def test_resblock_by_hand(tmp_path):
     np.testing.assert_allclose(r["backward"]["db"], mask.sum(0))
     assert r["cross_check"]["ok"] is True
     # The in-place seed solution adds the masked gradient: off by |dy| where h <= 0, at most 2 here.
-    assert "differs from the verified one by 2" in r["errata"][0]["evidence"]
+    assert any("differs from the verified one by 2" in e["evidence"] for e in r["errata"])
 
 
 def test_lstm_count(tmp_path):

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import re
+import pathlib
 import shutil
 
 import pytest
@@ -21,13 +22,35 @@ NUMPY_PREAMBLE = "\n\n".join([
 ])
 
 
+def _pdf_args(folder, name) -> list[str]:
+    """``--pdf`` where a Chromium can print it (.ci/run installs Debian's), else nothing."""
+    from jaxdl.render import browser
+
+    return ["--pdf", str(folder / f"{name}.pdf")] if browser() else []
+
+
 @pytest.fixture(scope="module")
 def sheet(tmp_path_factory):
-    """`jaxdl exam all --markdown` once for the module: (text, folder)."""
+    """`jaxdl exam all --markdown` once for the module, in English: (text, folder); and its PDF."""
     folder = tmp_path_factory.mktemp("sheet")
     path = folder / "sheet.md"
-    assert cli.main(["exam", "all", "--markdown", str(path), "--json", str(folder / "exam.json")]) == 0
+    assert cli.main(["exam", "all", "--markdown", str(path), "--json", str(folder / "exam.json"),
+                     *_pdf_args(folder, "sheet_en")]) == 0
     return path.read_text(), folder
+
+
+@pytest.fixture(scope="module")
+def sheets_hr(tmp_path_factory):
+    """The Croatian sheets, both editions, from the same answers: {edition: text}; and their PDFs."""
+    folder = tmp_path_factory.mktemp("sheet_hr")
+    out = {}
+    for edition in ("teachers", "students"):
+        path = folder / f"sheet_{edition}.md"
+        assert cli.main(["exam", "all", "--lang", "hr", "--edition", edition, "--markdown", str(path),
+                         *_pdf_args(folder, f"sheet_hr_{edition}")]) == 0
+        out[edition] = path.read_text()
+    out["folder"] = folder
+    return out
 
 
 def section(text: str, heading: str) -> str:
@@ -48,8 +71,12 @@ def test_every_problem_states_givens_steps_and_answers(sheet):
     assert r"h = W x + b = \begin{bmatrix} -2.5 \\ 1.5 \\ 0.25 \end{bmatrix}" in e1
     assert rf"\sigma(s) = {sigma:.4f}" in e1 and f"L = -\\ln \\sigma(s) = {-math.log(sigma):.4g}" in e1
     assert rf"= {sigma:.4f} - 1 = {sigma - 1:.4f}" in e1  # ∂L/∂s = σ(s) − y, evaluated
-    assert "![E1 forward graph](sheet_figures/e1_forward.svg)" in e1
-    assert "![E1 backward graph](sheet_figures/e1_backward.svg)" in e1
+    assert "![E1 forward pass](sheet_figures/e1_forward.svg)" in e1
+    assert "![E1 backward pass](sheet_figures/e1_backward.svg)" in e1
+    # One layout: gradients of a scalar as row vectors, and the row form the question asks for.
+    assert r"\frac{\partial L}{\partial w} = \frac{\partial L}{\partial s}\, h'^\top" in e1
+    assert r"\frac{\partial L}{\partial (W_{[i,:]}^\top)} = \frac{\partial L}{\partial h_i}\, x^\top" in e1
+    assert r"\begin{bmatrix} 0 & -1.097 & -0.1828 \end{bmatrix}" in e1  # ∂L/∂w as a row: −0.7311 · (0, 1.5, 0.25)
 
     e2 = section(text, "E2")
     assert r"H = X W + b = \begin{bmatrix} 5.5 & 2 & -2 \\ 2.5 & -1 & 1 \end{bmatrix}" in e2  # [1,2,−1]W + b by hand
@@ -57,12 +84,15 @@ def test_every_problem_states_givens_steps_and_answers(sheet):
     e3 = section(text, "E3")
     assert r"W_c = \frac{1}{5} \begin{bmatrix} 1 & -1 & 1 \\ -1 & 1 & -1 \\ 1 & -1 & 1 \end{bmatrix}" in e3
     assert f"\\sigma(s) = {1 / (1 + math.exp(-10)):.6f}" in e3  # the best line: 3·20 − 50 = 10
-    assert r"= \sigma(s) - y" in e3 and "![the example board" in e3
+    assert r"= \sigma(s) - y" in e3 and "![the board as a 9×9 image]" in e3
     assert "958 = 626 X wins + 316 O wins + 16 draws" in e3
+    # The smallest distance from the threshold is |σ(10) − 0.5| = 0.499955 (not the 0.999955 of the correct class).
+    assert f"0.5 threshold is {1 / (1 + math.exp(-10)) - 0.5:.6f}" in e3
+    assert f"lowest probability of the correct class {1 / (1 + math.exp(-10)):.6f}" in e3
 
     e4 = section(text, "E4")
     assert r"4 \cdot 500 \cdot (300 + 500) + 4 \cdot 500 = 1{,}600{,}000 + 2{,}000 = 1{,}602{,}000" in e4
-    assert "3,604,000 parameters with one bias per gate, 3,608,000 with two" in e4
+    assert "**3,604,000** parameters with one bias per gate, **3,608,000** with two" in e4
 
     e5 = section(text, "E5")
     h2 = [2**1.55 / (1 + 2**1.55), 2 ** (1 / 3) / (1 + 2 ** (1 / 3))]
@@ -80,8 +110,110 @@ def test_every_problem_states_givens_steps_and_answers(sheet):
 
     q = section(text, "Q1a")
     assert r"\frac{\partial y}{\partial x} = 2 A \operatorname{diag}(x) + b I" in q
-    assert "W = 5 is not a multiple of K = 2: the last column is dropped" in section(text, "Q2")
+    assert "the last column is dropped (floor)" in section(text, "Q2")
     assert r"x_2 = y_2 - h(y_1)" in section(text, "Q3")
+
+
+def test_the_e3_margin_in_the_json_is_the_distance_from_the_threshold(sheet):
+    _, folder = sheet
+    e3 = json.loads((folder / "exam.json").read_text())["tictactoe"]
+    best = 1 / (1 + math.exp(-10))  # every X win's best line scores 10; the others at most −10
+    assert e3["min_margin"] == pytest.approx(best - 0.5, abs=1e-7)
+    assert e3["min_correct_probability"] == pytest.approx(best, abs=1e-7)
+
+
+QUESTIONS = {"E1": "10 bodova", "E2": "10 bodova", "E3": "10 bodova", "E4": "3 boda", "E5": "7 bodova",
+             "E6": "10 bodova", "Q1a": "12 bodova", "Q1b": "10 bodova", "Q2": "10 bodova", "Q3": "10 bodova, bonus 6 bodova"}
+# Words of the machinery that a student's hand-out keeps to its "How this answer was verified" paragraphs.
+MACHINERY = ["jaxpr", "count_ops", "jax.vjp", "jax.grad", "jax.jacobian", "reduce_window", "configs/", "config",
+             "jaxdl", "float64", "autodiff", "finite differences", "jit", "XLA"]
+
+
+def test_every_croatian_section_restates_its_question_with_points_givens_steps_and_answers(sheets_hr):
+    text = sheets_hr["teachers"]
+    for code, points in QUESTIONS.items():
+        s = section(text, code)
+        assert s.splitlines()[0].endswith(f"({points})"), (code, s.splitlines()[0])
+        assert "**Zadatak.**" in s and "**Zadano" in s, code
+        assert "### Rješenje" in s and "**Odgovor" in s and "**Kako je odgovor provjeren.**" in s, code
+    e1 = section(text, "E1")
+    assert "(1 bod)" in e1 and "(2 boda)" in e1 and "(4 boda)" in e1
+    assert "*(službeno rješenje priznaje i: $mn + m$ zbrajanja)*" in e1
+    assert "*(službeno rješenje priznaje i: dimenzije $(m, 1)$ za $\\mathbf{w}$)*" in e1
+    assert "(odabrano za ovo rješenje: ispit ne zadaje brojeve)" in e1
+    assert "**Zadano.** Slika iz ispita nije sačuvana; pretpostavljeno je:" in section(text, "E2")
+    assert "**Zadano.** Slika iz ispita nije sačuvana; pretpostavljeno je:" in section(text, "E6")
+    assert "(iz ispita)" in section(text, "E5")
+    for term in ("gubitak", "jakobijan", "unaprijedn", "unatražn", "minigrup", "sažimanje"):
+        assert term in text, term
+
+
+def test_no_machinery_words_in_the_croatian_answers(sheets_hr):
+    for edition in ("teachers", "students"):
+        text = sheets_hr[edition]
+        text = text[:text.find("## Ispravci")] if "## Ispravci" in text else text
+        prose = re.sub(r"```.*?```", "", text, flags=re.S)  # the code answers are code
+        paragraphs = [p for p in prose.split("\n\n") if not p.startswith("**Kako je odgovor provjeren.**")]
+        for p in paragraphs:
+            for word in MACHINERY:
+                assert not re.search(rf"(?<![\w.]){re.escape(word)}(?![\w])", p), (edition, word, p[:200])
+
+
+def test_the_students_edition_holds_the_questions_and_givens_only(sheets_hr):
+    text = sheets_hr["students"]
+    for code, points in QUESTIONS.items():
+        s = section(text, code)
+        assert "**Zadatak.**" in s and "**Zadano" in s and "> **Prostor za rješavanje" in s, code
+        assert "### Rješenje" not in s and "**Odgovor" not in s and "Kako je odgovor provjeren" not in s, code
+    assert "## Ispravci" not in text and "```python" not in text
+    assert "3,604,000" not in text and "0.745429" not in text  # no final answer leaks
+
+
+def _pdf_pages(path) -> list[str]:
+    """The text of every page of a PDF (pdftotext, from Debian's poppler-utils)."""
+    import subprocess
+
+    pages, n = [], 1
+    while True:
+        done = subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), "-layout", str(path), "-"], capture_output=True,
+                              text=True)
+        if done.returncode != 0:
+            break
+        pages.append(done.stdout.replace("\u2212", "-"))
+        n += 1
+    return pages
+
+
+@pytest.mark.parametrize("name, lang", [("sheet_en", "en"), ("sheet_hr_teachers", "hr"), ("sheet_hr_students", "hr")])
+def test_the_pdf_gives_each_problem_its_own_pages_and_every_final_answer(sheet, sheets_hr, name, lang):
+    if shutil.which("pdftotext") is None:
+        pytest.skip("no pdftotext on this machine (.ci/run installs Debian's poppler-utils when it runs as root)")
+    folder = sheet[1] if lang == "en" else sheets_hr["folder"]
+    path = folder / f"{name}.pdf"
+    if not path.exists():
+        pytest.skip("no Chromium on this machine to print the PDF (.ci/run installs Debian's chromium)")
+    assert path.read_bytes()[:5] == b"%PDF-"
+    pages = _pdf_pages(path)
+    heading = re.compile(r"^\s*(E[1-6]|Q1a|Q1b|Q2|Q3) — [^()]*?\(\d+\s+(?:points?|bod)", re.M)  # may wrap
+    starts = [[m.group(1) for m in heading.finditer(page)] for page in pages]
+    assert all(len(s) <= 1 for s in starts), starts  # never two problems on one page
+    order = [s[0] for s in starts if s]
+    assert order == ["E1", "E2", "E3", "E4", "E5", "E6", "Q1a", "Q1b", "Q2", "Q3"], order
+    ranges, current = {}, None
+    for page, s in zip(pages, starts):
+        current = s[0] if s else current
+        if current:
+            ranges[current] = ranges.get(current, "") + page
+    if "students" in name:
+        assert "Prostor za rješavanje" in ranges["E1"] and "Rješenje" not in ranges["E1"].split("Prostor")[0][-50:]
+        return
+    from jaxdl.exams import sheet as sheet_module, solve_all
+
+    finals = sheet_module.finals(solve_all(), ["mlp", "resblock", "tictactoe", "lstm", "rnn", "gan", "quiz"], lang)
+    for code, values in finals.items():
+        text = re.sub(r"\s+", "", ranges[code])
+        for value in values:
+            assert re.sub(r"\s+", "", value).replace("\u2212", "-") in text, (name, code, value)
 
 
 def test_code_answers_are_in_the_sheet(sheet):
@@ -93,17 +225,6 @@ def test_code_answers_are_in_the_sheet(sheet):
         blocks = "\n".join(code_blocks(section(text, problem)))
         for needle in needles:
             assert needle in blocks, (problem, needle)
-
-
-def test_errata_have_the_new_entries_with_evidence(sheet):
-    text, _ = sheet
-    errata = section(text, "Errata")
-    assert "**E1(e)** (left unfinished)" in errata
-    assert "equation (4)" in errata and "(notation: a formula wrong as written" in errata
-    assert "Reading assumed: in\\_channels is C" in errata
-    assert "**Q2**" in errata
-    if _has_torch():
-        assert "raises TypeError: cannot assign 'torch.FloatTensor' as parameter 'weight'" in errata
 
 
 def _has_torch() -> bool:
@@ -205,8 +326,13 @@ def test_the_page_and_its_assets(site):
     page = index.read_text()
     assert page.startswith("<!doctype html>")
     # Every exam answer, the errata, the gradient check, the run and the benchmark.
-    for anchor in ("e1", "e2", "e3", "e4", "e5", "e6", "q1a", "q1b", "q2", "q3", "errata", "gradcheck", "training",
-                   "bench"):
+    for lang in ("hr", "en"):  # the sheet in both languages, each with its own anchors, and a switch
+        for anchor in ("e1", "e2", "e3", "e4", "e5", "e6", "q1a", "q1b", "q2", "q3"):
+            assert f'id="{lang}-{anchor}"' in page and f'href="#{lang}-{anchor}"' in page, (lang, anchor)
+        assert f'<div class="only-{lang}" lang="{lang}">' in page and f'id="lang-{lang}"' in page
+    assert 'id="hr-ispravci"' in page and 'id="en-errata"' in page
+    assert '<input type="radio" name="lang" class="lang-switch" id="lang-hr" checked>' in page
+    for anchor in ("gradcheck", "training", "bench"):
         assert f'id="{anchor}"' in page and f'href="#{anchor}"' in page, anchor
     assert "2 of 2 registry layers pass" in page
     assert "test_nll_nats = 0.7071" in page and "1,200 steps" in page
@@ -216,7 +342,7 @@ def test_the_page_and_its_assets(site):
     assert "http://" not in page.replace('xmlns="http://www.w3.org/1998/Math/MathML"', "") and "https://" not in page
     # Every image the page links is a file beside it.
     links = re.findall(r'<img src="([^"]+)"', page)
-    assert len(links) == 7  # E1: two graphs; E3: board, filter, line units; the run's plot; the bench chart
+    assert len(links) == 12  # per language E1: two graphs, E3: board, filter, line units; the run's plot; the bench chart
     for link in links:
         assert (index.parent / link).stat().st_size > 500, link
 
@@ -259,17 +385,86 @@ def test_the_page_in_a_headless_browser(site, tmp_path):
             broken = page.evaluate("Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
                                    ".map(i => i.getAttribute('src'))")
             images = page.evaluate("document.images.length")
-            sizes = page.evaluate("Array.from(document.querySelectorAll('math')).map(m => {"
+            sizes = page.evaluate("Array.from(document.querySelectorAll('math')).filter(m => !m.closest('.only-en')).map(m => {"
                                   "const r = m.getBoundingClientRect(); return [r.width, r.height]; })")
             text = page.evaluate("document.body.innerText")
             shot = tmp_path / "course_page.png"
             page.screenshot(path=str(shot), full_page=False)
+            page.click('label[for="lang-en"]')  # the switch, without a script
+            text_en = page.evaluate("document.body.innerText")
         finally:
             browser.close()
     assert messages == []
-    assert images == 7 and broken == []
+    assert images == 12 and broken == []
     assert len(sizes) > 150 and all(w > 0 and h > 0 for w, h in sizes)  # every formula laid out as MathML
     assert "$" not in text and "\\begin" not in text
-    assert "E6 — One GAN training step" in text and "3,604,000 parameters" in text
+    assert "E6 — Jedan korak učenja GAN-a" in text and "3,604,000 parametara" in text and "One GAN" not in text
+    assert "E6 — One GAN training step" in text_en and "3,604,000 parameters" in text_en and "Jedan korak" not in text_en
     assert all(url.startswith(("file://", "data:")) for url in requests), [u for u in requests if not u.startswith("file")]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and os.path.getsize(shot) > 20_000
+
+
+# ---------------------------------------------------------------------------------------------
+# The errata: complete, each with evidence computed on the spot.
+
+
+def test_every_erratum_has_its_evidence_run_here(sheet):
+    from jaxdl.check import lab_reference
+    from jaxdl.check.numpy_check import InputStub
+    from jaxdl.exams import official
+
+    _, folder = sheet
+    errata = json.loads((folder / "exam.json").read_text())["errata"]
+    assert len(errata) == 25
+    by = {}
+    for e in errata:
+        by.setdefault(e["problem"], []).append(e)
+        assert e["kind"] in ("bug", "notation", "slip", "incomplete") and e["hr"]["evidence"] and e["evidence"]
+    evidence = "\n".join(e["evidence"] for e in errata)
+    # The official code, run here: each error it raises is the one the errata show.
+    for run in (official.q1a_signature, official.q1a_unclosed, official.q1a_undefined_names, official.q1a_rectangular,
+                official.q1b_bare_line, official.q2_unclosed, official.q2_padding, official.e2_solution_2_constructor):
+        raised = run()
+        assert raised and raised in evidence, (run.__name__, raised)
+    assert "SyntaxError: non-default argument follows default argument" in official.q1a_signature()
+    assert official.q1a_undefined_names() == "NameError: name 'N' is not defined"
+    assert official.q2_padding() == "NameError: name 'O' is not defined"
+    assert official.e2_solution_2_constructor() == "AttributeError: 'int' object has no attribute 'shape'"
+    zeroed, total = official.e2_solution_1_masks_grads()
+    assert 0 < zeroed <= total and f"set {zeroed} of them to 0 in place" in evidence
+    # E1(d) by hand on the sheet's numbers: the official ∂L/∂w = ∂L/∂s·w against the true ∂L/∂s·h'.
+    W, b, x, w = [[1.0, -2.0], [0.5, 1.0], [-1.0, 0.5]], [0.5, -1.0, 0.25], [1.0, 2.0], [1.0, -1.0, 2.0]
+    h = [sum(W[i][j] * x[j] for j in range(2)) + b[i] for i in range(3)]
+    hr = [max(v, 0.0) for v in h]
+    ds = 1 / (1 + math.exp(-sum(wi * hi for wi, hi in zip(w, hr)))) - 1
+    wrong = max(abs(ds * wi - ds * hi) for wi, hi in zip(w, hr))
+    assert f"{wrong:.4g} (∂L/∂w)" in by["E1(d)"][0]["evidence"]
+    assert by["E1(a)"][0]["kind"] == "slip" and by["E1(c)"][0]["kind"] == "incomplete"
+    # The new entries the errata had missed.
+    problems = [e["problem"] for e in errata]
+    for p in ("E1(c)", "E3", "E4", "E5", "E6", "E2 (numpy solution 2)"):
+        assert p in problems, p
+    assert problems.count("E2 (numpy solution 1)") == 3 and problems.count("Q1a") == 7 and problems.count("Q2") == 3
+    if _has_torch():
+        assert "raises TypeError: cannot assign 'torch.FloatTensor' as parameter 'weight'" in evidence
+        assert "got multiple values for argument 'recurse'" in evidence
+    # The reference lab's Quadratic refuses M ≠ D (the slip the examiner found).
+    with pytest.raises(ValueError):
+        lab_reference.Quadratic(InputStub((2, 3)), 2, "q", 0.0)
+
+
+def test_the_readme_errata_table_is_generated_from_the_same_data(sheet):
+    from jaxdl.exams.lang import Lang
+    from jaxdl.exams.sheet import errata_table
+
+    _, folder = sheet
+    errata = json.loads((folder / "exam.json").read_text())["errata"]
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    block = readme.split("<!-- errata:begin -->\n")[1].split("\n<!-- errata:end -->")[0]
+    assert block == errata_table(errata, Lang("en")), "README's errata table is stale: run `jaxdl docs`"
+
+
+def test_the_students_givens_hold_no_computed_value(sheets_hr):
+    e1 = section(sheets_hr["students"], "E1")
+    assert r"W = \begin{bmatrix} 1 & -2 \\ 0.5 & 1 \\ -1 & 0.5 \end{bmatrix}" in e1
+    assert "h = W x + b =" not in e1 and r"\sigma(s) = 0.2689" not in e1 and "-2.5" not in e1

@@ -137,3 +137,19 @@ def lab_source(name: str) -> str:
         if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name == name:
             return ast.get_source_segment(text, node)
     raise KeyError(f"lab_reference.py has no class or function {name!r}")
+
+
+def without_docstrings(source: str) -> str:
+    """Python source as an answer shows it: its module, class and function docstrings left out
+    (the sheet's text explains the code, in the sheet's language)."""
+    import ast
+
+    tree = ast.parse(source)
+    drop = set()
+    for node in [tree, *ast.walk(tree)]:
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and \
+                isinstance(getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+            drop.update(range(body[0].lineno, body[0].end_lineno + 1))
+    lines = [line for i, line in enumerate(source.splitlines(), start=1) if i not in drop]
+    return "\n".join(lines).strip("\n") + "\n"

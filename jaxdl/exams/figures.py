@@ -84,7 +84,7 @@ def _grid(ax, values, title, fmt=None, cmap="Greys", vmin=0, vmax=1):
                     color="white" if (v - vmin) / (vmax - vmin) > 0.6 else "black")
 
 
-def draw_board(image, stem: str) -> list[str]:
+def draw_board(image, stem: str, title: str = "the example board (1 = black)") -> list[str]:
     """E3's example board as its 9×9 binary image, the 3×3 cells outlined."""
     import matplotlib
 
@@ -92,14 +92,14 @@ def draw_board(image, stem: str) -> list[str]:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(3.2, 3.2))
-    _grid(ax, image, "the example board (1 = black)")
+    _grid(ax, image, title)
     for k in (2.5, 5.5):
         ax.axhline(k, color="tab:red", lw=1.5)
         ax.axvline(k, color="tab:red", lw=1.5)
     return _save(fig, stem)
 
 
-def draw_filter(weights, stem: str) -> list[str]:
+def draw_filter(weights, stem: str, title: str = "convolution filter W_c") -> list[str]:
     """E3's hand-set 3×3 convolution filter, each weight written in its cell."""
     import matplotlib
 
@@ -107,11 +107,12 @@ def draw_filter(weights, stem: str) -> list[str]:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(2.6, 2.6))
-    _grid(ax, weights, "convolution filter W_c", fmt=lambda v: f"{v:+.1f}", cmap="RdBu_r", vmin=-0.3, vmax=0.3)
+    _grid(ax, weights, title, fmt=lambda v: f"{v:+.1f}", cmap="RdBu_r", vmin=-0.3, vmax=0.3)
     return _save(fig, stem)
 
 
-def draw_line_units(weights, names, stem: str) -> list[str]:
+def draw_line_units(weights, names, stem: str,
+                    title: str = "fully connected units: weight per cell (bias −50 each)") -> list[str]:
     """E3's fully connected layer as 8 hand-set 3×3 filters over the cells, one per line."""
     import matplotlib
 
@@ -123,17 +124,21 @@ def draw_line_units(weights, names, stem: str) -> list[str]:
     fig, axes = plt.subplots(1, weights.shape[1], figsize=(1.3 * weights.shape[1], 1.7))
     for k, ax in enumerate(axes):
         _grid(ax, weights[:, k].reshape(3, 3), names[k], fmt=lambda v: f"{v:g}", vmin=0, vmax=weights.max())
-    fig.suptitle("fully connected units: weight per cell (bias −50 each)", fontsize=10)
+    fig.suptitle(title, fontsize=10)
     return _save(fig, stem)
 
 
-def write_figures(results: dict, directory: str) -> tuple[dict[str, str], list[str]]:
-    """Draws every picture the sheets of ``results`` use into ``directory``.
+def write_figures(results: dict, directory: str, lang: str = "en") -> tuple[dict[str, str], list[str]]:
+    """Draws every picture the sheets of ``results`` use into ``directory``, its words in ``lang``.
 
     Returns ``(figures, warnings)``: ``figures`` maps a picture's key (``e1_forward``,
     ``e1_backward``, ``e3_board``, ``e3_filter``, ``e3_lines``) to its SVG path; ``warnings`` says what could
     not be drawn and why (the caller prints them on stderr: a missing picture is never silent).
     """
+    from jaxdl.exams.lang import Lang
+
+    s = Lang(lang).s
+    suffix = "" if lang == "en" else f"_{lang}"
     os.makedirs(directory, exist_ok=True)
     figures, warnings = {}, []
     if "mlp" in results:
@@ -146,10 +151,16 @@ def write_figures(results: dict, directory: str) -> tuple[dict[str, str], list[s
                 warnings.append(str(e))
     if "tictactoe" in results:
         r = results["tictactoe"]
-        draw_board(r["forward_example"]["image"], os.path.join(directory, "e3_board"))
-        draw_filter(r["model"]["layers"][0]["W"], os.path.join(directory, "e3_filter"))
+        draw_board(r["forward_example"]["image"], os.path.join(directory, f"e3_board{suffix}"),
+                   s("odabrana ploča (1 = crno)", "the example board (1 = black)"))
+        draw_filter(r["model"]["layers"][0]["W"], os.path.join(directory, f"e3_filter{suffix}"),
+                    s("jezgra konvolucije W_c", "convolution filter W_c"))
         fc = r["model"]["layers"][1]
-        draw_line_units(fc["W"], fc["lines"], os.path.join(directory, "e3_lines"))
+        names = fc["lines"] if lang == "en" else [
+            n.replace("row", "redak").replace("column", "stupac").replace("diagonal", "dijagonala") for n in fc["lines"]]
+        draw_line_units(fc["W"], names, os.path.join(directory, f"e3_lines{suffix}"),
+                        s("jedinice potpuno povezanog sloja: težina po ćeliji (pomak −50 svakoj)",
+                          "fully connected units: weight per cell (bias −50 each)"))
         for key in ("e3_board", "e3_filter", "e3_lines"):
-            figures[key] = os.path.join(directory, f"{key}.svg")
+            figures[key] = os.path.join(directory, f"{key}{suffix}.svg")
     return figures, warnings

@@ -380,13 +380,15 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
         s_(f"$m = {m}$ skrivenih jedinica, $n = {n}$ ulaza:", f"$m = {m}$ hidden units, $n = {n}$ inputs:"),
         display(f"W = {tex(gv['W'])}", f"b = {tex(gv['b'])}", f"x = {tex(gv['x'])}", f"w = {tex(gv['w'])}",
                 f"y = {y}"),
-        s_("Unaprijedni prolaz:", "The forward pass:"),
+    ])
+    steps, answers = {}, {}
+    steps[""] = "\n\n".join([
+        s_("Unaprijedni prolaz na zadanim brojevima:", "The forward pass on the givens:"),
         display(f"W x = {tex(f['Wx'])}", f"h = W x + b = {tex(f['h'])}",
                 rf"h' = \operatorname{{ReLU}}(h) = {tex(f['h_relu'])}"),
         display(rf"s = w^\top h' = {num(f['s'])}", rf"\sigma(s) = {num(f['sigma_s'])}",
                 rf"L = {loss_term} = {num(f['L'])}"),
     ])
-    steps, answers = {}, {}
     steps["a"] = s_(
         f"Svaki $h_i = \\sum_{{j=1}}^{{n}} W_{{ij}} x_j + b_i$ traži $n$ množenja i $n - 1$ zbrajanja za skalarni "
         f"produkt te još jedno zbrajanje za $b_i$; redaka je $m$.",

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl.check import check_layer_at
-from jaxdl.exams._common import code_block, display, erratum, lab_source, num, tex, tolist
+from jaxdl.exams._common import without_docstrings, code_block, display, erratum, lab_source, num, tex, tolist
 from jaxdl.exams.lang import Lang, both
 from jaxdl.exams.sheet import Body, Part, Question
 from jaxdl.layers import additive_coupling, avg_pool2d, conv2d, conv_avg_pool2d, quadratic, swish
@@ -171,12 +171,12 @@ def solve(cfg=None) -> dict:
         ),
         erratum(
             "Q1a", "any num_outputs is accepted, and forward computes ... + inputs * self.b + self.c",
-            "b x is of size D and A(x ⊙ x) of size M: the layer needs M = D when b ≠ 0, and should refuse other "
-            "shapes when it is built",
+            "b x is of size D and A(x ⊙ x) of size M: as written (the forward always adds b x) the layer needs "
+            "M = D, and should refuse other shapes when it is built",
             f"built with M = 2 outputs for D = 3 inputs, the official forward raises {official.q1a_rectangular()}",
             hr={"seed": "prihvaća se bilo koji num_outputs, a forward računa ... + inputs * self.b + self.c",
-                "verified": "b x je dimenzije D, a A(x ⊙ x) dimenzije M: sloj treba M = D kad je b ≠ 0 i treba "
-                            "odbiti druge dimenzije već pri izgradnji",
+                "verified": "b x je dimenzije D, a A(x ⊙ x) dimenzije M: kako je napisan (forward uvijek dodaje b x) "
+                            "sloj treba M = D i treba odbiti druge dimenzije već pri izgradnji",
                 "evidence": f"izgrađen s M = 2 izlaza za D = 3 ulaza, službeni forward baca {official.q1a_rectangular()}"},
         ),
         erratum(
@@ -387,7 +387,7 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     q1a = Body(q1a_givens, q1a_steps, q1a_answers, verified(a, "quadratic"),
                [num(v) for v in np.asarray(a["dx"]).reshape(-1)[:3]],
                s_("Razred u numpyju (sučelje `Layer` iz vježbe):", "The numpy class (the lab's `Layer` interface):")
-               + "\n\n" + code_block(lab_source("Quadratic")))
+               + "\n\n" + code_block(without_docstrings(lab_source("Quadratic"))))
 
     q1b_givens = s_(f"$\\beta = {num(b['givens']['beta'])}$ i isti $X$ i ${dl('Y')}$ kao u Q1a.",
                     f"$\\beta = {num(b['givens']['beta'])}$ and the same $X$ and ${dl('Y')}$ as in Q1a.")
@@ -406,7 +406,7 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     }
     q1b = Body(q1b_givens, q1b_steps, q1b_answers, verified(b, "swish"),
                [num(v) for v in np.asarray(b["dx"]).reshape(-1)[:3]],
-               s_("Razred u numpyju:", "The numpy class:") + "\n\n" + code_block(lab_source("Swish")))
+               s_("Razred u numpyju:", "The numpy class:") + "\n\n" + code_block(without_docstrings(lab_source("Swish"))))
 
     q2_givens = s_(f"$C = {q2['input_shape'][1]}$ kanala, $K = 2$, ulaz dimenzija {tuple(q2['input_shape'])}: $W = 5$ nije "
                    "višekratnik od $K$.",
@@ -441,7 +441,7 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
         f"times less work) by {q2['depthwise']['max_abs_err_vs_reduce_window']:.1e}; trainable parameters: "
         f"{q2['dense']['params']}. The PyTorch module is tested against `conv_avg_pool2d` (output and gradient).")
     q2b = Body(q2_givens, q2_steps, q2_answers, q2_verified, ["0"],
-               s_("Modul u PyTorchu:", "The PyTorch module:") + "\n\n" + code_block(torch_answers.source("conv_avg_pool")))
+               s_("Modul u PyTorchu:", "The PyTorch module:") + "\n\n" + code_block(without_docstrings(torch_answers.source("conv_avg_pool"))))
 
     q3_givens = s_(f"$C = 4$, ulaz $(2, 4, 3, 3)$, težina od $h$ dimenzija {tuple(q3['h_weight_shape'])}.",
                    f"$C = 4$, an input $(2, 4, 3, 3)$, $h$'s weight of shape {tuple(q3['h_weight_shape'])}.")
@@ -474,5 +474,5 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
         "(output, gradients, round trip).")
     q3b = Body(q3_givens, q3_steps, q3_answers, q3_verified, ["0"],
                s_("Modul u PyTorchu, s metodom `inverse` (bonus ii):", "The PyTorch module, with `inverse` (bonus ii):")
-               + "\n\n" + code_block(torch_answers.source("additive_coupling")))
+               + "\n\n" + code_block(without_docstrings(torch_answers.source("additive_coupling"))))
     return {"Q1a": q1a, "Q1b": q1b, "Q2": q2b, "Q3": q3b}

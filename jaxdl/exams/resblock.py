@@ -8,7 +8,7 @@ import numpy as np
 
 from jaxdl.check import check_layer_at
 from jaxdl.errors import InputError
-from jaxdl.exams._common import code_block, display, erratum, lab_source, matrix, num, tex, tolist
+from jaxdl.exams._common import without_docstrings, code_block, display, erratum, lab_source, matrix, num, tex, tolist
 from jaxdl.exams.lang import Lang, both
 from jaxdl.exams.sheet import Body, Part, Question
 from jaxdl.layers import res_block
@@ -179,9 +179,9 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     }
     code = "\n\n".join([
         s_("**(a)** Razred u numpyju (sučelje `Layer` iz vježbe):", "**(a)** The numpy class (the lab's `Layer` interface):"),
-        code_block(lab_source("ResBlock")),
+        code_block(without_docstrings(lab_source("ResBlock"))),
         s_("**(b)** Modul u PyTorchu:", "**(b)** The PyTorch module:"),
-        code_block(torch_answers.source("res_block")),
+        code_block(without_docstrings(torch_answers.source("res_block"))),
     ])
     verified = s_(
         f"Izračunano u float64 (`jaxdl exam resblock`, brojevi u `configs/exam_resblock.py`): ručni unatražni "

@@ -162,12 +162,7 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
         s_("Za unaprijedni prolaz odabrana je ploča ", "For the forward pass this board is chosen: ")
         + " / ".join(_board_text(ex["board"])) + s_(" (X je pobijedio na dijagonali ↘).", " (X won on the ↘ diagonal)."),
     ])
-    a = "\n\n".join([
-        s_("Konvolucija ocjenjuje svaku ćeliju, svaka jedinica potpuno povezanog sloja broji X-eve na jednoj od 8 "
-           "linija, globalno sažimanje maksimumom zadržava najbolju liniju, a sigmoida je pretvara u vjerojatnost "
-           "pobjede X-a.",
-           "The convolution scores each cell, each fully connected unit counts the X on one of the 8 lines, the "
-           "global max pooling keeps the best line, the sigmoid turns it into the probability that X won."),
+    table = "\n".join([
         s_("| sloj | hiperparametri | parametri |", "| layer | hyperparameters | parameters |"),
         "|---|---|---|",
         s_(f"| konvolucijski | 1 jezgra ${m[0]['kernel_size']} \\times {m[0]['kernel_size']}$, korak {m[0]['stride']}, "
@@ -181,6 +176,14 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
         s_(f"| globalno sažimanje maksimumom | po {m[2]['over']} jedinica | nema |",
            f"| global max pooling | over the {m[2]['over']} units | none |"),
         s_("| sigmoida | | nema |", "| sigmoid | | none |"),
+    ])
+    a = "\n\n".join([
+        s_("Konvolucija ocjenjuje svaku ćeliju, svaka jedinica potpuno povezanog sloja broji X-eve na jednoj od 8 "
+           "linija, globalno sažimanje maksimumom zadržava najbolju liniju, a sigmoida je pretvara u vjerojatnost "
+           "pobjede X-a.",
+           "The convolution scores each cell, each fully connected unit counts the X on one of the 8 lines, the "
+           "global max pooling keeps the best line, the sigmoid turns it into the probability that X won."),
+        table,
         display(rf"W_c = \frac{{1}}{{5}} {tex(np.rint(conv * 5))}"),
         s_(f"Ocjena ćelije je $\\langle W_c, \\text{{ćelija}} \\rangle$: X daje $5/5 = 1$, O daje $(4 - 4)/5 = 0$, "
            f"prazna ćelija 0. Uz $k$ X-eva na liniji njezina jedinica daje ${num(fc_w.max())} k - {num(-fc_b[0])}$: "
@@ -205,9 +208,9 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
         display(rf"\text{{{s_('slika', 'image')}}} = {tex(ex['image'], sig=1)}"),
         display(rf"\text{{{s_('konvolucija', 'convolution')}}} = {tex(steps['convolution'].reshape(3, 3))}",
                 rf"\text{{{s_('potpuno povezani', 'fully connected')}}} = {tex(lines_out, row=True)}"),
-        s_("| linija | ", "| line | ") + " | ".join(line_names) + " |",
-        "|---|" + "---|" * len(line_names),
-        s_("| izlaz jedinice | ", "| unit output | ") + " | ".join(f"${num(v)}$" for v in lines_out) + " |",
+        "\n".join([s_("| linija | ", "| line | ") + " | ".join(line_names) + " |",
+                   "|---|" + "---|" * len(line_names),
+                   s_("| izlaz jedinice | ", "| unit output | ") + " | ".join(f"${num(v)}$" for v in lines_out) + " |"]),
         display(rf"s = \max_k (\ldots)_k = {num(steps['global max pooling'][0])}",
                 rf"\sigma(s) = {num(ex['probability'], 6)}"),
     ]
@@ -238,13 +241,13 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
         f"stabla igre: {b['total']} = {b['x_wins']} pobjeda X-a + {b['o_wins']} pobjeda O-a + {b['draws']} "
         f"neriješenih, skup UCI Tic-Tac-Toe Endgame): točnost {100 * result['accuracy']:.2f} %; najmanja udaljenost "
         f"vjerojatnosti od praga 0.5 je {result['min_margin']:.6f}, a najmanja vjerojatnost ispravnog razreda "
-        f"{result['min_correct_probability']:.6f}. Gradijent (c) jednak je `jax.grad` ({num(g['autodiff'], 6)}) i "
-        f"konačnim razlikama ({num(g['finite_diff'], 6)}). Naredba: `jaxdl exam tictactoe`.",
+        f"{result['min_correct_probability']:.6f}. Gradijent (c) jednak je `jax.grad` (${num(g['autodiff'], 6)}$) i "
+        f"konačnim razlikama (${num(g['finite_diff'], 6)}$). Naredba: `jaxdl exam tictactoe`.",
         f"The model is built from jaxdl's layers and run on every final board of a legal game (game-tree search: "
         f"{b['total']} = {b['x_wins']} X wins + {b['o_wins']} O wins + {b['draws']} draws, the UCI Tic-Tac-Toe "
         f"Endgame set): accuracy {100 * result['accuracy']:.2f}%; the smallest distance of a probability from the "
         f"0.5 threshold is {result['min_margin']:.6f}, the lowest probability of the correct class "
-        f"{result['min_correct_probability']:.6f}. The gradient of (c) equals `jax.grad` ({num(g['autodiff'], 6)}) and "
-        f"finite differences ({num(g['finite_diff'], 6)}). Command: `jaxdl exam tictactoe`.")
+        f"{result['min_correct_probability']:.6f}. The gradient of (c) equals `jax.grad` (${num(g['autodiff'], 6)}$) and "
+        f"finite differences (${num(g['finite_diff'], 6)}$). Command: `jaxdl exam tictactoe`.")
     finals = [num(ex["probability"], 6)]
     return {"E3": Body(givens, {"a": a, "b": "\n\n".join(bpart), "c": c}, answers, verified, finals)}
