@@ -52,7 +52,7 @@ def solve(cfg) -> dict:
             "E2 (numpy solution 1)", "forward computes output = a + inputs and returns nothing",
             "forward must return out = x + ReLU(x W + b)",
             "the official forward, called, returns None",
-            hr={"seed": "forward računa output = a + inputs i ništa ne vraća",
+            hr={"problem": "E2 (rješenje u numpyju 1)", "seed": "forward računa output = a + inputs i ništa ne vraća",
                 "verified": "forward mora vratiti out = x + ReLU(x W + b)",
                 "evidence": "pozvan, službeni forward vraća None"},
         ),
@@ -63,7 +63,8 @@ def solve(cfg) -> dict:
             "unmasked; masking `grads` in place also masks the skip term (and the caller's array)",
             f"on the sheet's numbers the in-place version's ∂L/∂x differs from the verified one by {seed_err:.4g} "
             f"(wherever h ≤ 0)",
-            hr={"seed": "backward_inputs: dL_dh = grads; dL_dh[h <= 0] = 0; return dL_dh @ W.T + grads",
+            hr={"problem": "E2 (rješenje u numpyju 1)",
+                "seed": "backward_inputs: dL_dh = grads; dL_dh[h <= 0] = 0; return dL_dh @ W.T + grads",
                 "verified": "∂L/∂x = ∂L/∂out + (∂L/∂out ⊙ [h > 0]) Wᵀ: preskočna veza prenosi gradijent "
                             "nemaskiran; maskiranje `grads` na mjestu maskira i nju (i polje pozivatelja)",
                 "evidence": f"na brojevima ovog rješenja ∂L/∂x verzije koja mijenja polje na mjestu odstupa od "
@@ -75,7 +76,7 @@ def solve(cfg) -> dict:
             "code zeroes the caller's grads, so whatever reads them next (backward_inputs, the next layer) "
             "reads the masked values",
             f"backward_params, called on a fresh grads of {total} entries, set {zeroed} of them to 0 in place",
-            hr={"seed": "backward_params: dL_dh = grads; dL_dh[h <= 0] = 0",
+            hr={"problem": "E2 (rješenje u numpyju 1)", "seed": "backward_params: dL_dh = grads; dL_dh[h <= 0] = 0",
                 "verified": "gradijent koji dolazi odozgo mora ostati kakav je došao: dL_dh = grads * (h > 0) (novo "
                             "polje); službeni kod poništava pozivateljev grads, pa sve što ga sljedeće čita "
                             "(backward_inputs, sljedeći sloj) čita maskirane vrijednosti",
@@ -88,7 +89,8 @@ def solve(cfg) -> dict:
             "the lab's FC and ReLU are built from the previous layer (its .shape), not from a number of inputs: "
             "FC(input_layer, num_outputs, name); with the constructors it assumes, the class is right",
             f"built with the lab's FC and ReLU: {ctor}",
-            hr={"seed": "self.FC = FC(num_inputs, num_inputs, name + \".FC\"), self.relu = ReLU(num_inputs, ...)",
+            hr={"problem": "E2 (rješenje u numpyju 2)",
+                "seed": "self.FC = FC(num_inputs, num_inputs, name + \".FC\"), self.relu = ReLU(num_inputs, ...)",
                 "verified": "FC i ReLU iz vježbe grade se iz prethodnog sloja (njegov .shape), a ne iz broja ulaza: "
                             "FC(input_layer, num_outputs, name); s konstruktorima koje pretpostavlja, razred je točan",
                 "evidence": f"izgrađen s FC i ReLU iz vježbe: {ctor}"},

@@ -144,7 +144,7 @@ def errata_markdown(errata: list[dict], lang: Lang) -> str:
                   "its error or wrong number shown)."), ""]
     for e in errata:
         t = erratum_text(e, lang)
-        out.append(f"- **{md_text(e['problem'])}** — {lang.t('kind.' + e.get('kind', 'bug'))}.  ")
+        out.append(f"- **{md_text(t['problem'])}** — {lang.t('kind.' + e.get('kind', 'bug'))}.  ")
         out.append(f"  {lang.t('official')}: {md_text(t['seed'])}.  ")
         out.append(f"  {lang.t('correct')}: {md_text(t['verified'])}.  ")
         if t.get("assumes"):
