@@ -192,8 +192,8 @@ def solve(cfg) -> dict:
             "(SPEC §2 and §4), below", f"the seed's solutions end after E2; the per-example working agrees with "
             f"jaxdl's compiled training step to {by_hand_err:.1e}", kind="incomplete",
             hr={"seed": "nema službenog rješenja; slika ispita s arhitekturom i težinama nije sačuvana",
-                "verified": "odgovori na (a) i (b), a (c) izračunan po primjerima na arhitekturi i težinama koje "
-                            "jaxdl pretpostavlja, u rješenju",
+                "verified": "odgovori na (a) i (b) dani su u rješenju, a (c) je izračunan po primjerima uz "
+                            "arhitekturu i težine koje pretpostavlja jaxdl",
                 "evidence": f"službena rješenja završavaju nakon zadatka E2; račun po primjerima slaže se s "
                             f"jaxdl-ovim prevedenim korakom učenja do {by_hand_err:.1e}"})],
     }
@@ -219,8 +219,8 @@ def report(result: dict) -> str:
 QUESTIONS = (Question(
     "E6", both("Jedan korak učenja GAN-a", "One GAN training step"), 10,
     both("Zadan je osnovni GAN (arhitektura i težine na slici). U generatoru su sve aktivacijske funkcije ReLU, a u "
-         "diskriminatoru LeakyReLU s negativnim nagibom 0.2, osim izlaznog neurona diskriminatora, koji ima "
-         "sigmoidu. Svi su pomaci jednaki 0 i ne uče se. U svakom koraku najprije se ažuriraju težine "
+         "diskriminatoru LeakyReLU s nagibom 0.2 za negativne ulaze, osim izlaznog neurona diskriminatora, koji "
+         "ima sigmoidu. Svi su pomaci jednaki 0 i ne uče se. U svakom koraku najprije se ažuriraju težine "
          "diskriminatora, a zatim generatora.",
          "A basic GAN is given (its architecture and weights in a figure). Every activation of the generator is "
          "ReLU, those of the discriminator LeakyReLU with negative slope 0.2, except the discriminator's output "
@@ -262,19 +262,21 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     givens = "\n\n".join([
         display(f"W_{{g1}} = {tex(gv['generator']['W1'])}", f"W_{{g2}} = {tex(gv['generator']['W2'])}",
                 f"W_{{d1}} = {tex(gv['discriminator']['W1'])}", f"w_{{d2}} = {tex(gv['discriminator']['w2'])}"),
-        s_(f"Minigrupa $m = {m}$, stopa učenja ${num(lr)}$ (obični SGD), šum $z = ({', '.join(num(v) for v in gv['noise'])})$ "
-           "u paru s podacima ", f"Minibatch $m = {m}$, learning rate ${num(lr)}$ (plain SGD), noise "
+        s_(f"Minigrupa $m = {m}$, stopa učenja ${num(lr)}$ (obični stohastički gradijentni spust), šum "
+           f"$z = ({', '.join(num(v) for v in gv['noise'])})$ u paru s podacima ",
+           f"Minibatch $m = {m}$, learning rate ${num(lr)}$ (plain SGD), noise "
            f"$z = ({', '.join(num(v) for v in gv['noise'])})$ paired with the data ")
         + ", ".join(f"$x_{i + 1} = {tex(v, row=True)}^\\top$" for i, v in enumerate(gv["data"])) + ".",
     ])
     a = s_(
-        "GAN uči dvije mreže jednu protiv druge. Svaki korak uzima minigrupu podataka $x_i$ i šuma $z_i$. "
-        "Diskriminator $D$ radi korak gradijentnog spusta da razlikuje stvarne $x_i$ (oznaka 1) od generiranih "
-        "$G(z_i)$ (oznaka 0), tj. smanjuje $L_D = -\\frac{1}{m} \\sum_i [\\ln D(x_i) + \\ln(1 - D(G(z_i)))]$. Zatim "
-        "generator radi korak kroz ažurirani $D$ (čije težine tada miruju) da bi $D$ generirane $G(z_i)$ proglasio "
-        "stvarnima: smanjuje $\\frac{1}{m} \\sum_i \\ln(1 - D(G(z_i)))$ (minimaks) ili "
-        "$-\\frac{1}{m} \\sum_i \\ln D(G(z_i))$ (nezasićujući gubitak, jači gradijenti na početku). Koraci se "
-        "izmjenjuju dok $D$ više ne može razlikovati stvarne primjere od generiranih.",
+        "U GAN-u se dvije mreže uče jedna nasuprot drugoj. U svakom se koraku uzima minigrupa podataka $x_i$ i "
+        "uzoraka šuma $z_i$. Diskriminator $D$ provodi korak gradijentnog spusta kako bi bolje razlikovao stvarne "
+        "$x_i$ (oznaka 1) od generiranih $G(z_i)$ (oznaka 0), tj. smanjuje "
+        "$L_D = -\\frac{1}{m} \\sum_i [\\ln D(x_i) + \\ln(1 - D(G(z_i)))]$. Zatim generator provodi korak kroz "
+        "ažurirani $D$ (čije su težine tada fiksne) kako bi $D$ generirane $G(z_i)$ proglasio stvarnima: smanjuje "
+        "$\\frac{1}{m} \\sum_i \\ln(1 - D(G(z_i)))$ (minimaks) ili $-\\frac{1}{m} \\sum_i \\ln D(G(z_i))$ "
+        "(nezasićujući gubitak, jači gradijenti na početku). Koraci se izmjenjuju sve dok $D$ više ne bude mogao "
+        "razlikovati stvarne primjere od generiranih.",
         "A GAN trains two networks against each other. Each step draws a minibatch of data $x_i$ and of noise "
         "$z_i$. The discriminator $D$ takes a gradient step to tell the real $x_i$ (label 1) from the generated "
         "$G(z_i)$ (label 0), i.e. descends $L_D = -\\frac{1}{m} \\sum_i [\\ln D(x_i) + \\ln(1 - D(G(z_i)))]$. Then "
@@ -284,8 +286,8 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
         "the real examples from the generated ones.")
     b_steps = display(r"\min_G \max_D V(D, G) = \mathbb{E}_{x \sim p_{\text{data}}}[\ln D(x)] + "
                       r"\mathbb{E}_{z \sim p_z}[\ln(1 - D(G(z)))]", sep="") + "\n\n" + s_(
-        "za optimalni $D$ to je $2\\,\\mathrm{JS}(p_{\\text{data}} \\| p_G) - \\ln 4$, najmanje točno kad je "
-        "$p_G = p_{\\text{data}}$.",
+        "za optimalni $D$ to je $2\\,\\mathrm{JS}(p_{\\text{data}} \\| p_G) - \\ln 4$, a najmanju vrijednost "
+        "($-\\ln 4$) postiže ako i samo ako je $p_G = p_{\\text{data}}$.",
         "for the optimal $D$ this is $2\\,\\mathrm{JS}(p_{\\text{data}} \\| p_G) - \\ln 4$, smallest exactly when "
         "$p_G = p_{\\text{data}}$.")
     c = [
@@ -304,11 +306,11 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
                     f"${vec(r['fake']['a1'])}$ | ${num(r['fake']['s'])}$ | ${num(r['fake']['D'])}$ |"
                     for i, r in enumerate(rows, start=1)),
         f"$L_D = {num(d['loss'], 6)}$.",
-        s_("**Gradijenti diskriminatora.** Faktor lančanog pravila na izlazu prije sigmoide je "
+        s_("**Gradijenti diskriminatora.** Gradijent gubitka po izlazu prije sigmoide, $\\delta$, je "
            "$\\partial L_D / \\partial s = (D(x_i) - 1)/m$ za stvarni primjer i $D(\\hat x_i)/m$ za generirani; zatim "
            "$\\partial L_D / \\partial w_{d2} = \\sum \\delta\\, h_1^\\top$ i "
            f"$\\partial L_D / \\partial W_{{d1}} = \\sum (\\delta\\, w_{{d2}}^\\top \\odot \\mathrm{{LeakyReLU}}'(a)) x^\\top$ "
-           f"(nagib je 1 gdje je $a > 0$, inače ${num(slope)}$), zbrojeno po svih {2 * m} primjera:",
+           f"(nagib je 1 gdje je $a > 0$, inače ${num(slope)}$), zbrojeno preko svih {2 * m} primjera:",
            "**The discriminator's gradients.** The chain-rule factor before the sigmoid is "
            "$\\partial L_D / \\partial s = (D(x_i) - 1)/m$ for a real example and $D(\\hat x_i)/m$ for a generated one; "
            "then $\\partial L_D / \\partial w_{d2} = \\sum \\delta\\, h_1^\\top$ and "

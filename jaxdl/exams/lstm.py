@@ -59,11 +59,12 @@ def solve(input_size: int = 300, hidden_size: int = 500, num_layers: int = 2) ->
         "errata": [erratum(
             "E4", "no official solution", "the count per layer and in total, under both bias conventions, below",
             f"the seed's solutions end after E2; the count from a jaxdl LSTM's leaves equals the closed form and "
-            f"flax.linen.LSTMCell: {agree}", kind="incomplete",
+            f"flax.linen.LSTMCell: {'yes' if agree else 'no'}", kind="incomplete",
             hr={"seed": "nema službenog rješenja",
-                "verified": "broj po sloju i ukupno, uz obje konvencije pomaka, u rješenju",
-                "evidence": f"službena rješenja završavaju nakon zadatka E2; broj prebrojan iz listova jaxdl-ova "
-                            f"LSTM-a jednak je zatvorenom obliku i flax.linen.LSTMCell: {agree}"})],
+                "verified": "broj parametara po sloju i ukupno, za obje konvencije pomaka, dan je u rješenju",
+                "evidence": f"službena rješenja završavaju nakon zadatka E2; broj prebrojan iz parametara jaxdl-ova "
+                            f"LSTM-a jednak je broju iz zatvorenog oblika i iz flax.linen.LSTMCell: "
+                            f"{'da' if agree else 'ne'}"})],
     }
 
 
@@ -81,15 +82,22 @@ def report(result: dict) -> str:
 
 QUESTIONS = (Question(
     "E4", both("Broj parametara LSTM-a", "The parameter count of an LSTM"), 3,
-    both("Dvoslojni LSTM ima skriveno stanje dimenzije 500, a ulazne reprezentacije prvog sloja dimenzije 300. "
+    both("Dvoslojni LSTM ima skriveno stanje dimenzije 500, a ulazne reprezentacije prvog sloja su dimenzije 300. "
          "Koliko parametara ima cijela mreža?",
          "A two-layer LSTM has a hidden state of size 500, and the first layer's input representations have size "
          "300. How many parameters does the whole network have?"),
     givens="exam"),)
 
 
-def _n(value: int) -> str:
-    return f"{value:,}".replace(",", "{,}")
+def _n(value: int, lang: Lang) -> str:
+    """An integer in LaTeX, its digits grouped: ``1\\,600\\,000`` in Croatian (the comma is its decimal mark),
+    ``1{,}600{,}000`` in English."""
+    return f"{value:,}".replace(",", r"\," if lang.code == "hr" else "{,}")
+
+
+def _grouped(value: int, lang: Lang) -> str:
+    """An integer in prose, its digits grouped: ``3 604 000`` (no-break spaces) in Croatian, ``3,604,000`` in English."""
+    return f"{value:,}".replace(",", "\u00a0") if lang.code == "hr" else f"{value:,}"
 
 
 def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
@@ -102,9 +110,10 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
                 "ulaz svakog sljedećeg sloja je skriveno stanje prethodnog ($D = H$).",
                 f"{len(result['per_layer'])} layers, hidden state $H = {hh}$, the first layer's input "
                 f"$D = {first['input_size']}$; each later layer's input is the previous hidden state ($D = H$).")
-    work = [s_("Svaka od 4 propusnice (ulazna, zaboravna, izlazna i kandidat) sloja s ulazom $D$ i skrivenim stanjem "
-               "$H$ ima matricu težina $H \\times (D + H)$ (za ulaz i za prethodno skriveno stanje) i pomak veličine "
-               "$H$ po vektoru pomaka: jedan (flax, Keras) ili dva ($b_{ih}$ i $b_{hh}$: PyTorch).",
+    work = [s_("U sloju s ulazom $D$ i skrivenim stanjem $H$ svaka od triju propusnica (ulazna, propusnica "
+               "zaboravljanja i izlazna), kao i kandidat za novo stanje ćelije, ima matricu težina $H \\times (D + H)$ "
+               "(za ulaz i za prethodno skriveno stanje) te jedan vektor pomaka veličine $H$ (flax, Keras) ili dva "
+               "($b_{ih}$ i $b_{hh}$, PyTorch).",
                "Each of the 4 gates (input, forget, output and candidate) of a layer with input $D$ and hidden state "
                "$H$ has an $H \\times (D + H)$ weight matrix (on the input and on the previous hidden state) and a "
                "bias of size $H$ per bias vector: one (flax, Keras) or two ($b_{ih}$ and $b_{hh}$: PyTorch).")]
@@ -112,14 +121,17 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
         d = p["input_size"]
         weights = 4 * hh * (d + hh)
         work += [s_(f"Sloj {i} ($D = {d}$, $H = {hh}$):", f"Layer {i} ($D = {d}$, $H = {hh}$):"),
-                 display(rf"4 \cdot {hh} \cdot ({d} + {hh}) + 4 \cdot {hh} = {_n(weights)} + {_n(4 * hh)} = {_n(p['one_bias'])}",
-                         rf"\text{{{s_('dva pomaka', 'two biases')}: }} {_n(weights)} + 2 \cdot 4 \cdot {hh} = {_n(p['two_biases'])}")]
-    answer = s_(f"**{result['one_bias']:,}** parametara s jednim pomakom po propusnici, **{result['two_biases']:,}** s dva.",
+                 display(rf"4 \cdot {hh} \cdot ({d} + {hh}) + 4 \cdot {hh} = {_n(weights, lang)} + {_n(4 * hh, lang)} "
+                         rf"= {_n(p['one_bias'], lang)}",
+                         rf"\text{{{s_('dva pomaka', 'two biases')}: }} {_n(weights, lang)} + 2 \cdot 4 \cdot {hh} "
+                         rf"= {_n(p['two_biases'], lang)}")]
+    answer = s_(f"**{_grouped(result['one_bias'], lang)}** parametara s jednim vektorom pomaka po propusnici, odnosno "
+                f"**{_grouped(result['two_biases'], lang)}** s dva.",
                 f"**{result['one_bias']:,}** parameters with one bias per gate, **{result['two_biases']:,}** with two.")
     verified = s_(
-        "Prebrojano iz listova inicijaliziranog jaxdl-ova LSTM-a (`jaxdl exam lstm`) i iz `flax.linen.LSTMCell`; "
+        "Prebrojano iz parametara inicijaliziranog jaxdl-ova LSTM-a (`jaxdl exam lstm`) i iz `flax.linen.LSTMCell`; "
         f"oba se slažu sa zatvorenim oblikom: {'da' if result['agree'] else '**NE**'}.",
         "Counted from the leaves of an initialized jaxdl LSTM (`jaxdl exam lstm`) and from `flax.linen.LSTMCell`; "
         f"both agree with the closed form: {'yes' if result['agree'] else '**NO**'}.")
-    finals = [f"{result['one_bias']:,}", f"{result['two_biases']:,}"]
+    finals = [_grouped(result["one_bias"], lang), _grouped(result["two_biases"], lang)]
     return {"E4": Body(givens, {"": "\n\n".join(work)}, {"": answer}, verified, finals)}

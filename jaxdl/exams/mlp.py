@@ -112,6 +112,16 @@ def read_config(cfg):
     return W, b, x, w, float(y)
 
 
+def _hr_count(k: int, one: str, few: str, many: str) -> str:
+    """The Croatian form of a noun after the number ``k``: ``one`` (1, 21, ...), ``few`` (2-4, 22-24, ...) or
+    ``many`` (the rest), as :meth:`Lang.points` agrees "bod"."""
+    if k % 10 == 1 and k % 100 != 11:
+        return one
+    if 2 <= k % 10 <= 4 and not 12 <= k % 100 <= 14:
+        return few
+    return many
+
+
 def _max_abs(a, b) -> float:
     return float(np.max(np.abs(np.asarray(a) - np.asarray(b)))) if np.size(a) else 0.0
 
@@ -207,7 +217,7 @@ def solve(cfg) -> dict:
             hr={"seed": "(m−1)n + m = mn zbrajanja",
                 "verified": f"m(n−1) + m = mn zbrajanja: m skalarnih produkata duljine n (po n−1 zbrajanja) i m "
                             f"zbrajanja pomaka; (m−1)n + m = mn − n + m jednako je mn samo kad je m = n (ovdje m={m}, "
-                            f"n={n}: {(m - 1) * n + m} prema {m * n}). Konačni odgovor mn je točan",
+                            f"n={n}: {(m - 1) * n + m} umjesto {m * n}). Konačni odgovor mn je točan",
                 "evidence": f"prebrojano u jaxpr-u izraza za h: {counts['additions']} zbrajanja, "
                             f"{counts['multiplications']} množenja"},
         ),
@@ -217,10 +227,12 @@ def solve(cfg) -> dict:
             f"depends on h_i only); none of ∂L/∂h''s {m} (it is ∂L/∂s · wᵀ)",
             f"structural zeros read off the jaxpr: w {zeros[0]}, ∂h'/∂h {zeros[1]}, ∂L/∂h' {zeros[2]}",
             kind="incomplete",
-            hr={"seed": "dimenzije od w, ∂h'/∂h i ∂L/∂h', bez broja njihovih elemenata koji su uvijek 0",
-                "verified": f"uvijek su 0: nijedan od {m} elemenata w; m² − m = {m * m - m} od {m * m} elemenata "
-                            f"∂h'/∂h (oni izvan dijagonale: h'_i ovisi samo o h_i); nijedan od {m} elemenata "
-                            "∂L/∂h' (to je ∂L/∂s · wᵀ)",
+            hr={"seed": "dimenzije vektora w, matrice ∂h'/∂h i gradijenta ∂L/∂h', bez broja njihovih elemenata koji su "
+                        "uvijek 0",
+                "verified": f"uvijek su 0: nijedan od {m} {_hr_count(m, 'elementa', 'elementa', 'elemenata')} w; "
+                            f"m² − m = {m * m - m} od {m * m} {_hr_count(m * m, 'elementa', 'elementa', 'elemenata')} "
+                            f"∂h'/∂h (oni izvan dijagonale: h'_i ovisi samo o h_i); nijedan od {m} "
+                            f"{_hr_count(m, 'elementa', 'elementa', 'elemenata')} ∂L/∂h' (to je ∂L/∂s · wᵀ)",
                 "evidence": f"strukturne nule očitane iz jaxpr-a: w {zeros[0]}, ∂h'/∂h {zeros[1]}, ∂L/∂h' {zeros[2]}"},
         ),
         erratum(
@@ -231,9 +243,9 @@ def solve(cfg) -> dict:
             f"on the sheet's numbers the official formulas differ from jax.grad by "
             f"{seed_dw_err:.4g} (∂L/∂w) and {seed_dh_relu_err:.4g} (∂L/∂h')",
             hr={"seed": "∂L/∂w = ∂L/∂s · wᵀ,  ∂L/∂h' = ∂L/∂s · h'ᵀ",
-                "verified": "zamijenjeni su: ∂s/∂w = h'ᵀ i ∂s/∂h' = wᵀ, pa je (gradijenti kao retčani vektori, kao u "
-                            "ispitu) ∂L/∂w = ∂L/∂s · h'ᵀ i ∂L/∂h' = ∂L/∂s · wᵀ",
-                "evidence": f"na brojevima ovog rješenja službene formule odstupaju od jax.grad za "
+                "verified": "formule su međusobno zamijenjene: ∂s/∂w = h'ᵀ i ∂s/∂h' = wᵀ, pa je (gradijenti kao "
+                            "retčani vektori, kao u ispitu) ∂L/∂w = ∂L/∂s · h'ᵀ i ∂L/∂h' = ∂L/∂s · wᵀ",
+                "evidence": f"za vrijednosti iz ovog rješenja službene formule odstupaju od jax.grad za "
                             f"{seed_dw_err:.4g} (∂L/∂w) i {seed_dh_relu_err:.4g} (∂L/∂h')"},
         ),
         erratum(
@@ -332,7 +344,7 @@ QUESTIONS = (Question(
          r"$L = -\ln \sigma(s)$ when $y = 1$ and $L = -\ln(1 - \sigma(s))$ when $y = 0$. The backward pass is "
          r"to be completed from $\partial L / \partial s$ to $\partial L / \partial (\mathbf{W}_{[i,:]}^\top)$ "
          r"and $\partial L / \partial \mathbf{b}$."),
-    (Part("a", 1, both(r"Koliko skalarnih zbrajanja i množenja treba najjednostavnija izvedba za računanje "
+    (Part("a", 1, both(r"Koliko skalarnih zbrajanja i množenja zahtijeva najjednostavnija izvedba za računanje "
                        r"$\mathbf{h}$?",
                        r"How many scalar additions and multiplications does the plainest implementation need to "
                        r"compute $\mathbf{h}$?"),
@@ -345,8 +357,9 @@ QUESTIONS = (Question(
                        r"$\partial \mathbf{h}_{[i]} / \partial \mathbf{x}_{[j]}$, "
                        r"$\partial \mathbf{h}_{[i]} / \partial \mathbf{W}_{[k,l]}$ and "
                        r"$\partial \mathbf{h}_{[i]} / \partial \mathbf{b}_{[j]}$.")),
-     Part("c", 1, both(r"Koje su dimenzije od $\mathbf{w}$, $\partial \mathbf{h}' / \partial \mathbf{h}$ i "
-                       r"$\partial L / \partial \mathbf{h}'$ i koliko je njihovih elemenata uvijek jednako 0?",
+     Part("c", 1, both(r"Koje su dimenzije vektora $\mathbf{w}$, matrice $\partial \mathbf{h}' / \partial \mathbf{h}$ "
+                       r"i gradijenta $\partial L / \partial \mathbf{h}'$ i koliko je njihovih elemenata uvijek "
+                       r"jednako 0?",
                        r"What are the shapes of $\mathbf{w}$, $\partial \mathbf{h}' / \partial \mathbf{h}$ and "
                        r"$\partial L / \partial \mathbf{h}'$, and how many of their elements are always 0?"),
           accepted=both(r"dimenzije $(m, 1)$ za $\mathbf{w}$", r"the shape $(m, 1)$ for $\mathbf{w}$")),
@@ -355,7 +368,7 @@ QUESTIONS = (Question(
                        "Complete the backward equations so that they give the loss's derivatives (Jacobians) by the "
                        "intermediate results and the parameters, with no redundant work.")),
      Part("e", 2, both(r"Nacrtajte računske grafove unaprijednog i unatražnog prolaza: čvorovi su ulazne varijable "
-                       r"i međurezultati s operacijom koja ih daje, bridovi izravne ovisnosti. Elementarne operacije "
+                       r"i međurezultati s operacijom kojom nastaju, bridovi izravne ovisnosti. Elementarne operacije "
                        r"su matrično množenje, zbrajanje vektora, ReLU i cijeli gubitak $(s, y) \mapsto L$.",
                        r"Draw the computational graphs of the forward and the backward pass: nodes are the inputs "
                        r"and the intermediate results with the operation that makes them, edges direct "
@@ -377,21 +390,22 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     s_ = lang.s
     d = lambda a, b: rf"\frac{{\partial {a}}}{{\partial {b}}}"  # noqa: E731
     givens = "\n\n".join([
-        s_(f"$m = {m}$ skrivenih jedinica, $n = {n}$ ulaza:", f"$m = {m}$ hidden units, $n = {n}$ inputs:"),
+        s_(f"$m = {m}$ {_hr_count(m, 'skrivena jedinica', 'skrivene jedinice', 'skrivenih jedinica')}, $n = {n}$ "
+           f"{_hr_count(n, 'ulaz', 'ulaza', 'ulaza')}:", f"$m = {m}$ hidden units, $n = {n}$ inputs:"),
         display(f"W = {tex(gv['W'])}", f"b = {tex(gv['b'])}", f"x = {tex(gv['x'])}", f"w = {tex(gv['w'])}",
                 f"y = {y}"),
     ])
     steps, answers = {}, {}
     steps[""] = "\n\n".join([
-        s_("Unaprijedni prolaz na zadanim brojevima:", "The forward pass on the givens:"),
+        s_("Unaprijedni prolaz za zadane vrijednosti:", "The forward pass on the givens:"),
         display(f"W x = {tex(f['Wx'])}", f"h = W x + b = {tex(f['h'])}",
                 rf"h' = \operatorname{{ReLU}}(h) = {tex(f['h_relu'])}"),
         display(rf"s = w^\top h' = {num(f['s'])}", rf"\sigma(s) = {num(f['sigma_s'])}",
                 rf"L = {loss_term} = {num(f['L'])}"),
     ])
     steps["a"] = s_(
-        f"Svaki $h_i = \\sum_{{j=1}}^{{n}} W_{{ij}} x_j + b_i$ traži $n$ množenja i $n - 1$ zbrajanja za skalarni "
-        f"produkt te još jedno zbrajanje za $b_i$; redaka je $m$.",
+        f"Svaki $h_i = \\sum_{{j=1}}^{{n}} W_{{ij}} x_j + b_i$ zahtijeva $n$ množenja i $n - 1$ zbrajanja za "
+        f"skalarni produkt te još jedno zbrajanje za $b_i$; redaka je $m$.",
         f"Each $h_i = \\sum_{{j=1}}^{{n}} W_{{ij}} x_j + b_i$ takes $n$ multiplications and $n - 1$ additions for "
         f"the dot product, and one more addition for $b_i$; there are $m$ rows.")
     answers["a"] = s_(f"$mn = {m * n}$ množenja i $m(n-1) + m = mn = {m * n}$ zbrajanja.",
@@ -417,9 +431,9 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
              "$(\\sigma(s) - y)\\, w^\\top$: no entry is 0 for every input |"),
     ])
     answers["c"] = s_(
-        f"$w$: ${m} \\times 1$, nijedan uvijek 0; $\\partial h' / \\partial h$: ${m} \\times {m}$, uvijek 0 ih "
+        f"$w$: ${m} \\times 1$, nijedan element nije uvijek 0; $\\partial h' / \\partial h$: ${m} \\times {m}$, uvijek 0 ih "
         f"je $m^2 - m = {j['dh_relu_dh']['always_zero']}$ (izvan dijagonale); $\\partial L / \\partial h'$: "
-        f"$1 \\times {m}$, nijedan uvijek 0.",
+        f"$1 \\times {m}$, nijedan element nije uvijek 0.",
         f"$w$: ${m} \\times 1$, none always 0; $\\partial h' / \\partial h$: ${m} \\times {m}$, "
         f"$m^2 - m = {j['dh_relu_dh']['always_zero']}$ always 0 (off the diagonal); $\\partial L / \\partial h'$: "
         f"$1 \\times {m}$, none always 0.")

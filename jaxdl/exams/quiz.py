@@ -109,7 +109,7 @@ def solve(cfg=None) -> dict:
     except ImportError:
         q2_self = "not run here: PyTorch is not installed (pip install 'jaxdl[torch]')"
     q2_evidence_hr = q2_evidence.replace("constructing the official class (syntax mended only) raises",
-                                         "konstruiranje službenog razreda (s popravljenom samo sintaksom) baca")
+                                         "konstruiranje službenog razreda (samo s popravljenom sintaksom) baca")
     errata = [
         erratum(
             "Q1a", "∂y/∂x = 2 A diag(x) + b, coded as grads[i] @ (2 * A * np.diag(x_i) + b)",
@@ -126,7 +126,8 @@ def solve(cfg=None) -> dict:
             "∂L/∂c = Σ_n ∂L/∂Y_n: the bias is shared by the minibatch, so its gradient sums over it",
             f"the official grad_c has shape {tuple(dc_seed_shape)}; c has shape {tuple(dc_shape)}",
             hr={"seed": "grad_c = grads",
-                "verified": "∂L/∂c = Σ_n ∂L/∂Y_n: pomak dijeli cijela minigrupa, pa se njegov gradijent zbraja po njoj",
+                "verified": "∂L/∂c = Σ_n ∂L/∂Y_n: pomak je zajednički svim primjerima minigrupe, pa se njegov gradijent "
+                            "zbraja po primjerima",
                 "evidence": f"službeni grad_c ima dimenzije {tuple(dc_seed_shape)}; c ima {tuple(dc_shape)}"},
         ),
         erratum(
@@ -158,7 +159,7 @@ def solve(cfg=None) -> dict:
             "the call must be closed: ...fan_in=self.num_inputs)",
             f"compiling the official lines: {official.q1a_unclosed()}",
             hr={"seed": "self.A = weights_initializer_fn([num_outputs, self.num_inputs], fan_in=self.num_inputs",
-                "verified": "poziv mora biti zatvoren: ...fan_in=self.num_inputs)",
+                "verified": "zagrada poziva mora biti zatvorena: ...fan_in=self.num_inputs)",
                 "evidence": f"prevođenje službenih redaka: {official.q1a_unclosed()}"},
         ),
         erratum(
@@ -166,7 +167,7 @@ def solve(cfg=None) -> dict:
             "N and b are attributes of the layer: self.N (or grads.shape[0]) and self.b",
             f"the official backward_inputs (its syntax mended), called: {official.q1a_undefined_names()}",
             hr={"seed": "backward_inputs: ... + b) for i in range(N)",
-                "verified": "N i b atributi su sloja: self.N (ili grads.shape[0]) i self.b",
+                "verified": "N i b su atributi sloja: self.N (ili grads.shape[0]) i self.b",
                 "evidence": f"pozvan službeni backward_inputs (s popravljenom sintaksom): {official.q1a_undefined_names()}"},
         ),
         erratum(
@@ -176,7 +177,7 @@ def solve(cfg=None) -> dict:
             f"built with M = 2 outputs for D = 3 inputs, the official forward raises {official.q1a_rectangular()}",
             hr={"seed": "prihvaća se bilo koji num_outputs, a forward računa ... + inputs * self.b + self.c",
                 "verified": "b x je dimenzije D, a A(x ⊙ x) dimenzije M: kako je napisan (forward uvijek dodaje b x) "
-                            "sloj treba M = D i treba odbiti druge dimenzije već pri izgradnji",
+                            "sloj zahtijeva M = D i treba odbiti druge dimenzije već pri izgradnji",
                 "evidence": f"izgrađen s M = 2 izlaza za D = 3 ulaza, službeni forward baca {official.q1a_rectangular()}"},
         ),
         erratum(
@@ -210,7 +211,7 @@ def solve(cfg=None) -> dict:
             "a method takes self first: def parameters(self, recurse=True)",
             f"the official method on an nn.Module, called as PyTorch calls it (recurse=False): {q2_self}",
             hr={"seed": "def parameters(recurse=True): return []",
-                "verified": "metoda prvo prima self: def parameters(self, recurse=True)",
+                "verified": "prvi argument metode mora biti self: def parameters(self, recurse=True)",
                 "evidence": f"službena metoda na nn.Module, pozvana kako je PyTorch poziva (recurse=False): {q2_self}"},
         ),
         erratum(
@@ -219,9 +220,9 @@ def solve(cfg=None) -> dict:
             f"compiling the official lines: {official.q2_unclosed()}; evaluating the call: {official.q2_padding()}",
             assumes="the seed's text as transcribed (an O where the solution means 0)",
             hr={"seed": "self.conv = nn.Conv2d(channels, channels, kernel_size=K, stride=K, padding=O, bias=False",
-                "verified": "poziv mora biti zatvoren, a nadopuna je broj 0, a ne slovo O",
+                "verified": "zagrada poziva mora biti zatvorena, a nadopuna je broj 0, a ne slovo O",
                 "evidence": f"prevođenje službenih redaka: {official.q2_unclosed()}; izvođenje poziva: {official.q2_padding()}",
-                "assumes": "tekst sjemena kako je prepisan (O gdje rješenje misli 0)"},
+                "assumes": "službeni tekst kako je prepisan (slovo O ondje gdje je očito mišljena nula)"},
         ),
         erratum(
             "Q3", "self.conv = nn.Conv2d(in_channels, in_channels, kernel_size=1), applied to x1",
@@ -282,7 +283,7 @@ _METHODS = lambda init, fwd, bi, bp: (  # noqa: E731 - the lab's Layer methods, 
     Part("c", bi, both("`backward_inputs(grads)`: gradijent po ulazu", "`backward_inputs(grads)`: the gradient by the input")),
     Part("d", bp, both("`backward_params(grads)`: gradijenti po parametrima", "`backward_params(grads)`: the gradients by "
                        "the parameters")))
-_LAB_STEM = both("Izvedbu temeljite na numpyju i sučelju `Layer` iz druge laboratorijske vježbe; na ulaz sloja dolaze "
+_LAB_STEM = both("Izvedbu temeljite na NumPyju i sučelju `Layer` iz druge laboratorijske vježbe; na ulaz sloja dolaze "
                  "minigrupe 1D podataka kao matrice $N \\times D$.",
                  "Base the implementation on numpy and the `Layer` interface of lab 2; the layer's input is minibatches "
                  "of 1D data as $N \\times D$ matrices.")
@@ -295,14 +296,14 @@ QUESTIONS = (
                   r"b\mathbf{x} + \mathbf{c}$, where $\mathbf{A}$ and $\mathbf{c}$ are the layer's parameters and $b$ a "
                   r"hyperparameter. " + _LAB_STEM["en"]),
              _METHODS(2, 2, 4, 4), givens="chosen"),
-    Question("Q1b", both("Aktivacija Swish", "The Swish activation"), 10,
+    Question("Q1b", both("Aktivacijska funkcija Swish", "The Swish activation"), 10,
              both(r"Predložite izvedbu aktivacijske funkcije Swish $g(x, \beta) = x \cdot \sigma(\beta x)$, gdje je "
                   r"$\sigma$ sigmoida, a $\beta$ hiperparametar. " + _LAB_STEM["hr"],
                   r"Propose an implementation of the Swish activation $g(x, \beta) = x \cdot \sigma(\beta x)$, where "
                   r"$\sigma$ is the sigmoid and $\beta$ a hyperparameter. " + _LAB_STEM["en"]),
              _METHODS(2, 2, 4, 2), givens="chosen"),
     Question("Q2", both("Sažimanje prosjekom konvolucijskim slojem", "Average pooling from a convolution layer"), 10,
-             both(r"Dovršite razred `ConvAvgPool2d(channels, K)` u PyTorchu tako da sažima prosjekom u oknu "
+             both(r"Dovršite razred `ConvAvgPool2d(channels, K)` u PyTorchu tako da sažima prosjekom u prozoru "
                   r"$K \times K$ s korakom $K$ pomoću sloja `nn.Conv2d`; na ulaz dolaze minigrupe slika "
                   r"$N \times C \times H \times W$. Treba popuniti argumente konvolucije i metode `init_weight` "
                   r"(vraća težinu dimenzija $(C_{out}, C_{in}, K, K)$), `parameters` i `forward`.",
@@ -315,7 +316,7 @@ QUESTIONS = (
               Part("b", 4, both("`init_weight`", "`init_weight`")), Part("c", 1, both("`parameters`", "`parameters`")),
               Part("d", 2, both("`forward`", "`forward`"))), givens="chosen"),
     Question("Q3", both("Aditivni sloj sprezanja i njegov inverz", "Additive coupling and its inverse"), 10,
-             both(r"Tenzor $x$ oblika $(N, C, H, W)$, uz paran $C$, dijeli se po kanalima na dvije jednake polovice "
+             both(r"Tenzor $x$ dimenzija $(N, C, H, W)$, uz paran $C$, dijeli se po kanalima na dvije polovice "
                   r"$x_1, x_2$; zatim $y_1 = x_1$, $y_2 = x_2 + h(x_1)$ i $y$ je spoj $(y_1, y_2)$ po kanalima. Izvedite "
                   r"taj niz transformacija razredom koji nasljeđuje `torch.nn.Module`, uz "
                   r"$h = \mathrm{Conv}_{1 \times 1} \circ \mathrm{ReLU}$. Bonus: (i) algebarski odredite inverz, "
@@ -346,7 +347,7 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     def verified(r, layer):
         return s_(f"Izračunano u float64 jaxdl-ovim slojem `{layer}` (`jaxdl exam quiz`): ručni unatražni prolaz prema "
                   f"`jax.vjp` odstupa najviše {r['max_abs_err_vs_autodiff']:.1e}, prema konačnim razlikama "
-                  f"{r['max_abs_err_vs_finite_diff']:.1e}. Razred u numpyju prolazi `jaxdl check-numpy`.",
+                  f"{r['max_abs_err_vs_finite_diff']:.1e}. Razred u NumPyju prolazi `jaxdl check-numpy`.",
                   f"Computed in float64 by jaxdl's `{layer}` layer (`jaxdl exam quiz`): the manual backward pass is "
                   f"within {r['max_abs_err_vs_autodiff']:.1e} of `jax.vjp` and {r['max_abs_err_vs_finite_diff']:.1e} "
                   f"of finite differences. The numpy class passes `jaxdl check-numpy`.")
@@ -358,35 +359,37 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     q1a_steps = {
         "": "\n\n".join([
             s_("Po primjeru (stupac $x$ veličine $D$): $y = A z + b x + c$ uz $z = x \\odot x$, pa je "
-               "$\\partial z / \\partial x = 2 \\operatorname{diag}(x)$, a jakobijan ($M \\times D$; $b x$ traži "
+               "$\\partial z / \\partial x = 2 \\operatorname{diag}(x)$, a jakobijan ($M \\times D$; $b x$ zahtijeva "
                "$M = D$) je",
                "Per example (a column $x$ of size $D$): $y = A z + b x + c$ with $z = x \\odot x$, so "
                "$\\partial z / \\partial x = 2 \\operatorname{diag}(x)$ and the Jacobian ($M \\times D$; $b x$ needs "
                "$M = D$) is"),
             display(r"\frac{\partial y}{\partial x} = 2 A \operatorname{diag}(x) + b I"),
-            s_("Retčani vektor gradijenata odozgo prolazi kroz njega slijeva, "
+            s_("Retčani gradijent koji dolazi iz sljedećeg sloja množi jakobijan slijeva, "
                "$\\partial L / \\partial x = \\partial L / \\partial y \\cdot \\partial y / \\partial x$. Za minigrupu "
-               "$X$ ($N \\times D$, primjer po retku) uz $Y = (X \\odot X) A^\\top + b X + c$:",
+               "$X$ ($N \\times D$, po jedan primjer u svakom retku) uz $Y = (X \\odot X) A^\\top + b X + c$:",
                "A row vector of upstream gradients goes through it from the left, "
                "$\\partial L / \\partial x = \\partial L / \\partial y \\cdot \\partial y / \\partial x$. For a "
                "minibatch $X$ ($N \\times D$, one example per row), with $Y = (X \\odot X) A^\\top + b X + c$:"),
             display(rf"{dl('X')} = 2 X \odot \left({dl('Y')} A\right) + b\, {dl('Y')}",
                     rf"{dl('A')} = {dl('Y')}^\top (X \odot X)", rf"{dl('c')} = \sum_n {dl('Y_n')}"),
-            s_("Na zadanim brojevima:", "On the givens:"),
+            s_("Za zadane vrijednosti:", "On the givens:"),
             display(f"Y = {tex(a['y'])}", f"{dl('X')} = {tex(a['dx'])}"),
             display(f"{dl('A')} = {tex(a['dparams']['A'])}", f"{dl('c')} = {tex(a['dparams']['c'], row=True)}"),
         ]),
     }
     q1a_answers = {
-        "a": s_("pamti $A$ ($M \\times D$), $c$ ($M$) i $b$; uz $b \\neq 0$ traži $M = D$ (razred ispod).",
-                "keeps $A$ ($M \\times D$), $c$ ($M$) and $b$; with $b \\neq 0$ it needs $M = D$ (the class below)."),
+        "a": s_("pamti $A$ ($M \\times D$), $c$ ($M$) i $b$; zahtijeva $M = D$ za bilo koji $b$ jer se $b x$ uvijek "
+                "dodaje (razred ispod odbija $M \\neq D$).",
+                "keeps $A$ ($M \\times D$), $c$ ($M$) and $b$; it requires $M = D$ whatever $b$ is, since $b x$ is always "
+                "added (the class below refuses $M \\neq D$)."),
         "b": r"$Y = (X \odot X) A^\top + b X + c$",
         "c": rf"${dl('X')} = 2 X \odot ({dl('Y')} A) + b\, {dl('Y')}$",
         "d": rf"${dl('A')} = {dl('Y')}^\top (X \odot X)$, ${dl('c')} = \sum_n {dl('Y_n')}$",
     }
     q1a = Body(q1a_givens, q1a_steps, q1a_answers, verified(a, "quadratic"),
                [num(v) for v in np.asarray(a["dx"]).reshape(-1)[:3]],
-               s_("Razred u numpyju (sučelje `Layer` iz vježbe):", "The numpy class (the lab's `Layer` interface):")
+               s_("Razred u NumPyju (sučelje `Layer` iz vježbe):", "The numpy class (the lab's `Layer` interface):")
                + "\n\n" + code_block(without_docstrings(lab_source("Quadratic"))))
 
     q1b_givens = s_(f"$\\beta = {num(b['givens']['beta'])}$ i isti $X$ i ${dl('Y')}$ kao u Q1a.",
@@ -394,7 +397,7 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     q1b_steps = {"": "\n\n".join([
         display(r"g'(x) = \sigma(\beta x) + \beta x\, \sigma(\beta x) (1 - \sigma(\beta x))",
                 rf"{dl('X')} = {dl('Y')} \odot g'(X)"),
-        s_("po elementima: Swish nema parametara i svaki izlaz ovisi samo o svom ulazu. Na zadanim brojevima:",
+        s_("po elementima: Swish nema parametara i svaki izlaz ovisi samo o svom ulazu. Za zadane vrijednosti:",
            "elementwise: Swish has no parameters, and each output depends on its own input only. On the givens:"),
         display(f"Y = {tex(b['y'])}", f"g'(X) = {tex(b['g_prime'])}", f"{dl('X')} = {tex(b['dx'])}"),
     ])}
@@ -406,17 +409,19 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     }
     q1b = Body(q1b_givens, q1b_steps, q1b_answers, verified(b, "swish"),
                [num(v) for v in np.asarray(b["dx"]).reshape(-1)[:3]],
-               s_("Razred u numpyju:", "The numpy class:") + "\n\n" + code_block(without_docstrings(lab_source("Swish"))))
+               s_("Razred u NumPyju:", "The numpy class:") + "\n\n" + code_block(without_docstrings(lab_source("Swish"))))
 
     q2_givens = s_(f"$C = {q2['input_shape'][1]}$ kanala, $K = 2$, ulaz dimenzija {tuple(q2['input_shape'])}: $W = 5$ nije "
                    "višekratnik od $K$.",
                    f"$C = {q2['input_shape'][1]}$ channels, $K = 2$, an input of shape {tuple(q2['input_shape'])}: "
                    "$W = 5$ is not a multiple of $K$.")
     q2_steps = {"": "\n\n".join([
-        s_("Težina $(C_{out}, C_{in}, K, K)$ ima $1/K^2$ gdje je $C_{out} = C_{in}$, a drugdje 0, pa izlazni kanal $o$ "
-           "usrednjava okno $K \\times K$ svog ulaznog kanala:",
-           "The weight $(C_{out}, C_{in}, K, K)$ holds $1/K^2$ where $C_{out} = C_{in}$ and 0 elsewhere, so output "
-           "channel $o$ averages the $K \\times K$ window of its own input channel:"),
+        s_("Težina $(C_{out}, C_{in}, K, K)$ ima vrijednost $1/K^2$ na mjestima gdje je indeks izlaznog kanala jednak "
+           "indeksu ulaznog ($o = i$), a drugdje 0, pa izlazni kanal $o$ usrednjava prozor $K \\times K$ "
+           "odgovarajućeg ulaznog kanala:",
+           "The weight $(C_{out}, C_{in}, K, K)$ holds $1/K^2$ where the output and input channel indices are equal "
+           "($o = i$) and 0 elsewhere, so output channel $o$ averages the $K \\times K$ window of its own input "
+           "channel:"),
         display(r"W_{o, i, :, :} = \frac{[o = i]}{K^2}",
                 r"y_{n, o, p, q} = \frac{1}{K^2} \sum_{u, v < K} x_{n, o, pK + u, qK + v}"),
         s_("Težina se ne uči: to je `nn.Parameter` s `requires_grad=False`, a `parameters()` ne vraća ništa. "
@@ -443,11 +448,11 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     q2b = Body(q2_givens, q2_steps, q2_answers, q2_verified, ["0"],
                s_("Modul u PyTorchu:", "The PyTorch module:") + "\n\n" + code_block(without_docstrings(torch_answers.source("conv_avg_pool"))))
 
-    q3_givens = s_(f"$C = 4$, ulaz $(2, 4, 3, 3)$, težina od $h$ dimenzija {tuple(q3['h_weight_shape'])}.",
+    q3_givens = s_(f"$C = 4$, ulaz $(2, 4, 3, 3)$, težina funkcije $h$ dimenzija {tuple(q3['h_weight_shape'])}.",
                    f"$C = 4$, an input $(2, 4, 3, 3)$, $h$'s weight of shape {tuple(q3['h_weight_shape'])}.")
     q3_steps = {"": "\n\n".join([
-        s_("$h$ preslikava $C/2$ kanala u $C/2$ kanala. **Inverz** (bonus i): $y_1 = x_1$ vraća $x_1$, pa je "
-           "$h(x_1) = h(y_1)$ poznat:",
+        s_("$h$ preslikava $C/2$ kanala u $C/2$ kanala. **Inverz** (bonus i): iz $y_1 = x_1$ odmah slijedi $x_1$, "
+           "pa je $h(x_1) = h(y_1)$ poznato:",
            "$h$ maps $C/2$ channels to $C/2$ channels. **Inverse** (bonus i): $y_1 = x_1$ gives $x_1$ back, hence "
            "$h(x_1) = h(y_1)$ is known:"),
         display(r"x_1 = y_1", r"x_2 = y_2 - h(y_1)"),

@@ -52,9 +52,9 @@ def solve(cfg) -> dict:
             "E2 (numpy solution 1)", "forward computes output = a + inputs and returns nothing",
             "forward must return out = x + ReLU(x W + b)",
             "the official forward, called, returns None",
-            hr={"problem": "E2 (rješenje u numpyju 1)", "seed": "forward računa output = a + inputs i ništa ne vraća",
+            hr={"problem": "E2 (prvo rješenje u NumPyju)", "seed": "forward računa output = a + inputs i ništa ne vraća",
                 "verified": "forward mora vratiti out = x + ReLU(x W + b)",
-                "evidence": "pozvan, službeni forward vraća None"},
+                "evidence": "kad se pozove, službeni forward vraća None"},
         ),
         erratum(
             "E2 (numpy solution 1)",
@@ -63,11 +63,11 @@ def solve(cfg) -> dict:
             "unmasked; masking `grads` in place also masks the skip term (and the caller's array)",
             f"on the sheet's numbers the in-place version's ∂L/∂x differs from the verified one by {seed_err:.4g} "
             f"(wherever h ≤ 0)",
-            hr={"problem": "E2 (rješenje u numpyju 1)",
+            hr={"problem": "E2 (prvo rješenje u NumPyju)",
                 "seed": "backward_inputs: dL_dh = grads; dL_dh[h <= 0] = 0; return dL_dh @ W.T + grads",
-                "verified": "∂L/∂x = ∂L/∂out + (∂L/∂out ⊙ [h > 0]) Wᵀ: preskočna veza prenosi gradijent "
-                            "nemaskiran; maskiranje `grads` na mjestu maskira i nju (i polje pozivatelja)",
-                "evidence": f"na brojevima ovog rješenja ∂L/∂x verzije koja mijenja polje na mjestu odstupa od "
+                "verified": "∂L/∂x = ∂L/∂out + (∂L/∂out ⊙ [h > 0]) Wᵀ: preskočna veza prenosi nemaskirani "
+                            "gradijent; maskiranjem polja `grads` na mjestu maskira se i on (i polje pozivatelja)",
+                "evidence": f"za vrijednosti iz ovog rješenja ∂L/∂x verzije koja mijenja polje na mjestu odstupa od "
                             f"ispravnog za {seed_err:.4g} (gdje je h ≤ 0)"},
         ),
         erratum(
@@ -76,9 +76,10 @@ def solve(cfg) -> dict:
             "code zeroes the caller's grads, so whatever reads them next (backward_inputs, the next layer) "
             "reads the masked values",
             f"backward_params, called on a fresh grads of {total} entries, set {zeroed} of them to 0 in place",
-            hr={"problem": "E2 (rješenje u numpyju 1)", "seed": "backward_params: dL_dh = grads; dL_dh[h <= 0] = 0",
+            hr={"problem": "E2 (prvo rješenje u NumPyju)", "seed": "backward_params: dL_dh = grads; dL_dh[h <= 0] = 0",
                 "verified": "gradijent koji dolazi odozgo mora ostati kakav je došao: dL_dh = grads * (h > 0) (novo "
-                            "polje); službeni kod poništava pozivateljev grads, pa sve što ga sljedeće čita "
+                            "polje); službeni kod mijenja pozivateljev grads na mjestu, pa sve što ga nakon toga "
+                            "čita "
                             "(backward_inputs, sljedeći sloj) čita maskirane vrijednosti",
                 "evidence": f"pozvan na novom grads od {total} elemenata, backward_params je na mjestu postavio "
                             f"{zeroed} od njih na 0"},
@@ -89,7 +90,7 @@ def solve(cfg) -> dict:
             "the lab's FC and ReLU are built from the previous layer (its .shape), not from a number of inputs: "
             "FC(input_layer, num_outputs, name); with the constructors it assumes, the class is right",
             f"built with the lab's FC and ReLU: {ctor}",
-            hr={"problem": "E2 (rješenje u numpyju 2)",
+            hr={"problem": "E2 (drugo rješenje u NumPyju)",
                 "seed": "self.FC = FC(num_inputs, num_inputs, name + \".FC\"), self.relu = ReLU(num_inputs, ...)",
                 "verified": "FC i ReLU iz vježbe grade se iz prethodnog sloja (njegov .shape), a ne iz broja ulaza: "
                             "FC(input_layer, num_outputs, name); s konstruktorima koje pretpostavlja, razred je točan",
@@ -127,19 +128,19 @@ def report(result: dict) -> str:
 QUESTIONS = (Question(
     "E2", both("Rezidualni blok", "A residual block"), 10,
     both("Datoteku `layers.py` iz druge laboratorijske vježbe dopunite razredom `ResBlock` koji opisuje modul sa "
-         "slike, u sučelju `Layer`: `forward(self, inputs)` vraća izlaz sloja, `backward_inputs(self, grads)` "
+         "slike i ostvaruje sučelje `Layer`: `forward(self, inputs)` vraća izlaz sloja, `backward_inputs(self, grads)` "
          "gradijent po ulazu, a `backward_params(self, grads)` listu parova (parametar, gradijent po parametru). "
          "Isti modul izvedite i u PyTorchu ili TensorFlowu.",
          "Extend the lab-2 file `layers.py` with a class `ResBlock` for the module of the figure, in the `Layer` "
          "interface: `forward(self, inputs)` returns the layer's output, `backward_inputs(self, grads)` the "
          "gradient by the input, `backward_params(self, grads)` the list of pairs (parameter, gradient by the "
          "parameter). Write the same module in PyTorch or TensorFlow too."),
-    (Part("a", 7, both("razred `ResBlock` u numpyju (forward, backward_inputs, backward_params)",
+    (Part("a", 7, both("razred `ResBlock` u NumPyju (forward, backward_inputs, backward_params)",
                        "the class `ResBlock` in numpy (forward, backward_inputs, backward_params)")),
      Part("b", 3, both("isti modul u PyTorchu", "the same module in PyTorch"))),
     givens="lost",
     assumed=both(r"$\mathrm{out} = X + \operatorname{ReLU}(X W + b)$ uz $W \in \mathbb{R}^{D \times D}$ (retci "
-                 r"od $X$ su primjeri, $N \times D$, kao u vježbi); brojevi su odabrani za ovo rješenje",
+                 r"matrice $X$ su primjeri, $N \times D$, kao u vježbi); brojevi su odabrani za ovo rješenje",
                  r"$\mathrm{out} = X + \operatorname{ReLU}(X W + b)$ with $W \in \mathbb{R}^{D \times D}$ (the "
                  r"rows of $X$ are the examples, $N \times D$, as in the lab); the numbers are chosen for this "
                  r"sheet")),)
@@ -157,8 +158,8 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     givens = display(f"W = {tex(gv['W'])}", f"b = {tex(gv['b'], row=True)}", f"X = {tex(gv['x'])}",
                      rf"{d('L', chr(92) + 'mathrm{out}')} = {tex(gv['dy'])}")
     work = "\n\n".join([
-        s_("Unatražni prolaz slijedi obje staze od $X$ do izlaza: preskočna veza prenosi "
-           "$\\partial L / \\partial \\mathrm{out}$ nepromijenjen, druga ide kroz ReLU i afinu transformaciju.",
+        s_("Unatražni prolaz slijedi oba puta (obje grane) od $X$ do izlaza: preskočna veza prenosi "
+           "$\\partial L / \\partial \\mathrm{out}$ nepromijenjen, a druga grana ide kroz ReLU i afinu transformaciju.",
            "The backward pass follows both paths from $X$ to the output: the skip connection carries "
            "$\\partial L / \\partial \\mathrm{out}$ unchanged, the other goes through ReLU and the affine map."),
         s_("Unaprijedni prolaz:", "Forward pass:"),
@@ -170,17 +171,17 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
         display(rf"{d('L', 'X')} = {d('L', chr(92) + 'mathrm{out}')} + {d('L', 'H')} W^\top = {tex(b['dx'])}"),
         display(rf"{d('L', 'W')} = X^\top {d('L', 'H')} = {tex(b['dW'])}",
                 rf"{d('L', 'b')} = \sum_n {d('L', 'H_n')} = {tex(b['db'], row=True)}"),
-        s_("U kodu se `grads` ne smije mijenjati na mjestu: maska se množi u novo polje.",
+        s_("U kodu se `grads` ne smije mijenjati na mjestu: množi se maskom, a rezultat se sprema u novo polje.",
            "In code, `grads` must not be changed in place: the mask multiplies into a new array."),
     ])
     answers = {
-        "a": s_("razred `ResBlock` ispod; za zadane brojeve:", "the class `ResBlock` below; on the givens:")
+        "a": s_("razred `ResBlock` ispod; za zadane vrijednosti:", "the class `ResBlock` below; on the givens:")
         + f" ${d('L', 'X')} = {tex(b['dx'])}$",
         "b": s_("modul `ResBlock` ispod (`nn.Linear` i ReLU, uz preskočnu vezu).",
                 "the module `ResBlock` below (`nn.Linear` and ReLU, with the skip connection)."),
     }
     code = "\n\n".join([
-        s_("**(a)** Razred u numpyju (sučelje `Layer` iz vježbe):", "**(a)** The numpy class (the lab's `Layer` interface):"),
+        s_("**(a)** Razred u NumPyju (sučelje `Layer` iz vježbe):", "**(a)** The numpy class (the lab's `Layer` interface):"),
         code_block(without_docstrings(lab_source("ResBlock"))),
         s_("**(b)** Modul u PyTorchu:", "**(b)** The PyTorch module:"),
         code_block(without_docstrings(torch_answers.source("res_block"))),
@@ -189,7 +190,7 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
         f"Izračunano u float64 (`jaxdl exam resblock`, brojevi u `configs/exam_resblock.py`): ručni unatražni "
         f"prolaz jaxdl-ovog sloja `res_block` uspoređen je s `jax.vjp` (najveća razlika "
         f"{c['max_abs_err_vs_autodiff']:.1e}) i s konačnim razlikama ({c['max_abs_err_vs_finite_diff']:.1e}). "
-        "Razred u numpyju prolazi `jaxdl check-numpy`; modul u PyTorchu testiran je na istim težinama "
+        "Razred u NumPyju prolazi `jaxdl check-numpy`; modul u PyTorchu testiran je na istim težinama "
         "(izlaz i gradijenti do 1e-6).",
         f"Computed in float64 (`jaxdl exam resblock`, the numbers in `configs/exam_resblock.py`): the manual "
         f"backward pass of jaxdl's `res_block` layer against `jax.vjp` (largest difference "

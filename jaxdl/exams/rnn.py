@@ -95,7 +95,7 @@ _TEX_ACTIVATION = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\operatorna
 
 QUESTIONS = (Question(
     "E5", both("Obična povratna mreža, dva vremenska koraka", "A vanilla RNN, two time steps"), 7,
-    both(r"Obična povratna neuronska mreža bez izlaznog sloja ima logističku sigmoidu kao prijenosnu funkciju na "
+    both(r"Obična povratna neuronska mreža bez izlaznog sloja ima logističku sigmoidu kao aktivacijsku funkciju na "
          r"povratnoj vezi: $h^{(t)} = \sigma(W_{hh} h^{(t-1)} + W_{xh} x^{(t)} + b_h)$. Uz zadane parametre, početno "
          r"stanje $h^{(0)} = 0$ i ulaze u prva dva vremenska koraka odredite skriveno stanje $h^{(2)}$.",
          r"A vanilla recurrent network with no output layer has the logistic sigmoid as the transfer function on its "

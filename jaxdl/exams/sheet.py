@@ -138,8 +138,8 @@ def erratum_text(e: dict, lang: Lang) -> dict:
 def errata_markdown(errata: list[dict], lang: Lang) -> str:
     """The errata as a Markdown list: problem, kind, official text, the verified answer, evidence."""
     out = [f"## {lang.t('errata')}", "",
-           lang.s(f"{len(errata)} mjesta, svako s dokazom izračunatim kad je ovo rješenje napravljeno (službeni kod "
-                  "je pokrenut, njegova pogreška ili pogrešan broj prikazan).",
+           lang.s(f"{len(errata)} mjesta, svako s dokazom dobivenim pri izradi ovog rješenja (službeni kod je pokrenut, "
+                  "a prikazana je njegova pogreška ili pogrešan rezultat).",
                   f"{len(errata)} places, each with evidence computed when this sheet was made (the official code run, "
                   "its error or wrong number shown)."), ""]
     for e in errata:

@@ -87,7 +87,7 @@ def solve(cfg=None) -> dict:
             f"the seed's solutions end after E2; this model classifies all {int(len(boards))} final boards "
             f"correctly ({100 * accuracy:.2f}%)", kind="incomplete",
             hr={"seed": "nema službenog rješenja",
-                "verified": "model, njegove vrijednosti, unaprijedni prolaz i gradijent izvedeni su u rješenju, a "
+                "verified": "model, njegovi parametri, unaprijedni prolaz i gradijent izvedeni su u rješenju, a "
                             "model je provjeren na svim završnim pločama",
                 "evidence": f"službena rješenja završavaju nakon zadatka E2; ovaj model ispravno klasificira svih "
                             f"{int(len(boards))} završnih ploča ({100 * accuracy:.2f} %)"})],
@@ -124,9 +124,9 @@ def report(result: dict) -> str:
 QUESTIONS = (Question(
     "E3", both("Križić-kružić", "Tic-tac-toe"), 10,
     both(r"Završno stanje igre križić-kružić zapisano je binarnom slikom $9 \times 9$ (crni piksel je 1, bijeli 0); "
-         r"slika je podijeljena u 9 ćelija $3 \times 3$ i u svakoj je pravilno nacrtan znak: X, O ili ništa. Treba "
-         r"prebrojati igre koje je dobio X. Model se sastoji, tim redom, od konvolucijskog sloja, potpuno povezanog "
-         r"sloja, sloja globalnog sažimanja maksimumom i sigmoide, a razlikuje dva razreda: pobjeda X-a i sve ostalo.",
+         r"slika je podijeljena na 9 ćelija $3 \times 3$ i u svakoj je ispravno nacrtan X ili O, ili je ćelija "
+         r"prazna. Treba prepoznati igre u kojima je pobijedio X. Model se sastoji, tim redom, od konvolucijskog sloja, "
+         r"potpuno povezanog sloja, sloja globalnog sažimanja maksimumom i sigmoide, a razlikuje dva razreda: pobjedu X-a i sve ostalo.",
          r"The final state of a tic-tac-toe game is a $9 \times 9$ binary image (a black pixel is 1, a white one 0); "
          r"it is divided into 9 cells of $3 \times 3$, each holding a regular glyph: X, O or nothing. The games X "
          r"won are to be counted. The model is made, in this order, of a convolution layer, a fully connected "
@@ -169,25 +169,27 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
            f"nadopuna {m[0]['padding']} | $W_c = (2X - 1)/5$ (ispod), pomak $b_c = 0$ |",
            f"| convolution | 1 kernel ${m[0]['kernel_size']} \\times {m[0]['kernel_size']}$, stride {m[0]['stride']}, "
            f"padding {m[0]['padding']} | $W_c = (2X - 1)/5$ (below), bias $b_c = 0$ |"),
-        s_(f"| potpuno povezani | {m[1]['inputs']} → {m[1]['outputs']} (mapa $3 \\times 3$ poravnata redak po redak) | "
-           f"${num(fc_w.max())}$ na 3 ćelije linije jedinice, 0 drugdje; pomak ${num(fc_b[0])}$ |",
+        s_(f"| potpuno povezani | {m[1]['inputs']} → {m[1]['outputs']} (mapa $3 \\times 3$ razvučena u vektor redak po "
+           f"redak) | težina ${num(fc_w.max())}$ za 3 ćelije linije koju jedinica provjerava, 0 drugdje; pomak "
+           f"${num(fc_b[0])}$ |",
            f"| fully connected | {m[1]['inputs']} → {m[1]['outputs']} (the $3 \\times 3$ map flattened row by row) | "
            f"${num(fc_w.max())}$ on the 3 cells of the unit's line, 0 elsewhere; bias ${num(fc_b[0])}$ |"),
-        s_(f"| globalno sažimanje maksimumom | po {m[2]['over']} jedinica | nema |",
+        s_(f"| globalno sažimanje maksimumom | nad svih {m[2]['over']} jedinica | nema |",
            f"| global max pooling | over the {m[2]['over']} units | none |"),
         s_("| sigmoida | | nema |", "| sigmoid | | none |"),
     ])
     a = "\n\n".join([
-        s_("Konvolucija ocjenjuje svaku ćeliju, svaka jedinica potpuno povezanog sloja broji X-eve na jednoj od 8 "
-           "linija, globalno sažimanje maksimumom zadržava najbolju liniju, a sigmoida je pretvara u vjerojatnost "
-           "pobjede X-a.",
+        s_("Konvolucija ocjenjuje svaku ćeliju, svaka jedinica potpuno povezanog sloja broji X-ove na jednoj od 8 "
+           "linija, globalno sažimanje maksimumom zadržava najbolju liniju, a sigmoida njezinu ocjenu pretvara u "
+           "vjerojatnost pobjede X-a.",
            "The convolution scores each cell, each fully connected unit counts the X on one of the 8 lines, the "
            "global max pooling keeps the best line, the sigmoid turns it into the probability that X won."),
         table,
         display(rf"W_c = \frac{{1}}{{5}} {tex(np.rint(conv * 5))}"),
         s_(f"Ocjena ćelije je $\\langle W_c, \\text{{ćelija}} \\rangle$: X daje $5/5 = 1$, O daje $(4 - 4)/5 = 0$, "
-           f"prazna ćelija 0. Uz $k$ X-eva na liniji njezina jedinica daje ${num(fc_w.max())} k - {num(-fc_b[0])}$: "
-           f"$+10$ za tri X-a, najviše $-10$ inače, pa je sigmoida najbolje linije iznad $0.99995$ točno kad X ima "
+           f"prazna ćelija 0. Uz $k$ X-ova na liniji njezina jedinica daje ${num(fc_w.max())} k - {num(-fc_b[0])}$: "
+           f"$+10$ za tri X-a, najviše $-10$ inače, pa je sigmoida najbolje linije iznad $0.99995$ ako i samo ako X "
+           f"ima "
            f"tri u nizu.",
            f"A cell's score is $\\langle W_c, \\text{{cell}} \\rangle$: X gives $5/5 = 1$, O gives $(4 - 4)/5 = 0$, an "
            f"empty cell 0. With $k$ X on a line, its unit gives ${num(fc_w.max())} k - {num(-fc_b[0])}$: $+10$ for "
@@ -220,13 +222,14 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
         display(r"\frac{\partial L}{\partial s} = -y \frac{\sigma(s)(1 - \sigma(s))}{\sigma(s)} + (1 - y) "
                 r"\frac{\sigma(s)(1 - \sigma(s))}{1 - \sigma(s)} = -y (1 - \sigma(s)) + (1 - y) \sigma(s) = \sigma(s) - y",
                 sep=""),
-        s_(f"(srednja vrijednost po minigrupi dijeli gradijent svakog primjera s $N$). Na odabranoj ploči "
+        s_(f"(ako se gubitak usrednjava po minigrupi, gradijent svakog primjera dijeli se s $N$). Na odabranoj "
+           f"ploči "
            f"$s = {num(g['s'])}$, $y = {g['y']}$: $\\partial L / \\partial s = {num(g['manual'], 6)}$.",
            f"(the mean over a minibatch divides each example's gradient by $N$). On the chosen board "
            f"$s = {num(g['s'])}$, $y = {g['y']}$: $\\partial L / \\partial s = {num(g['manual'], 6)}$."),
     ])
     answers = {
-        "a": s_("tablica i težine gore: konvolucija s jednom jezgrom $3 \\times 3$, koraka 3, $W_c = (2X - 1)/5$; "
+        "a": s_("tablica i težine gore: konvolucija s jednom jezgrom $3 \\times 3$ i korakom 3, $W_c = (2X - 1)/5$; "
                 "potpuno povezani sloj $9 \\to 8$ s težinom 20 na ćelijama linije i pomakom $-50$; globalno "
                 "sažimanje maksimumom; sigmoida.",
                 "the table and weights above: a convolution with one $3 \\times 3$ kernel, stride 3, "
