@@ -214,7 +214,7 @@ def _print_errata(errata, lang) -> None:
         lines = [f"  [{e['problem']}]{kind} {s('službeno', 'official')}: {t['seed']}",
                  f"      {s('ispravno', 'verified')}: {t['verified']}"]
         if t.get("assumes"):
-            lines.append(f"      {s('pretpostavljeno čitanje', 'reading assumed')}: {t['assumes']}")
+            lines.append(f"      {s('pretpostavljeno tumačenje', 'reading assumed')}: {t['assumes']}")
         lines.append(f"      {s('dokaz', 'evidence')}: {t['evidence']}")
         print(_wrapped("\n".join(lines)))
 

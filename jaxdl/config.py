@@ -121,6 +121,14 @@ def load_config(path, overrides: Sequence[str] = ()) -> ml_collections.ConfigDic
     return cfg
 
 
+def to_config(fields: dict) -> ml_collections.ConfigDict:
+    """A locked config from plain fields (nested dicts become nested configs): what a drawn
+    variant of an exam problem is solved with."""
+    cfg = ml_collections.ConfigDict(fields)
+    cfg.lock()
+    return cfg
+
+
 def split_config_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     """Separates ``--config.NAME=VALUE`` (or ``--config.NAME VALUE``) arguments from the rest.
 

@@ -41,8 +41,12 @@ img { max-width: 100%; height: auto; margin: .5rem 0; }
 """
 
 
-def markdown_renderer(prefix: str = ""):
-    """markdown-it with tables and ``$…$``/``$$…$$`` math turned into MathML."""
+def markdown_renderer(prefix: str = "", math: str = "mathml"):
+    """markdown-it with tables and ``$…$``/``$$…$$`` math turned into MathML, or with
+    ``math="tex"`` kept as TeX between ``\\(…\\)`` and ``\\[…\\]`` (for a MathJax filter, e.g.
+    Moodle's)."""
+    if math not in ("mathml", "tex"):
+        raise ValueError(f"markdown_renderer: math must be 'mathml' or 'tex'; got {math!r}")
     from latex2mathml.converter import convert
     from markdown_it import MarkdownIt
     from mdit_py_plugins.dollarmath import dollarmath_plugin
@@ -55,9 +59,13 @@ def markdown_renderer(prefix: str = ""):
     md.use(anchors_plugin, min_level=2, max_level=2, slug_func=lambda title: prefix + slug(title))
 
     def inline(self, tokens, idx, options, env):
+        if math == "tex":
+            return r"\(" + html.escape(tokens[idx].content.strip()) + r"\)"
         return _brackets(convert(tokens[idx].content.strip()))
 
     def block(self, tokens, idx, options, env):
+        if math == "tex":
+            return r"\[" + html.escape(tokens[idx].content.strip()) + r"\]" + "\n"
         return _brackets(convert(tokens[idx].content.strip(), display="block")) + "\n"
 
     md.add_render_rule("math_inline", inline)
