@@ -206,8 +206,10 @@ def _print_errata(errata, lang) -> None:
     from jaxdl.exams.sheet import erratum_text
 
     s = lang.s
-    print(s(f"\nIspravci: {len(errata)} mjesta na kojima se službena rješenja ne slažu s provjerenim odgovorom",
-            f"\nErrata: {len(errata)} places where the seeds' official solutions disagree with the verified answer"))
+    places = lang.count(len(errata), "mjesto", "mjesta", "mjesta")
+    print(s(f"\nIspravci: {places} na kojima se službena rješenja ne slažu s provjerenim odgovorom",
+            f"\nErrata: {len(errata)} place{'s' if len(errata) != 1 else ''} where the seeds' official solutions "
+            "disagree with the verified answer"))
     for e in errata:
         t = erratum_text(e, lang)
         kind = "" if e.get("kind", "bug") == "bug" else f" ({e['kind']})"
@@ -224,7 +226,6 @@ def _cmd_exam(args) -> int:
     from jaxdl.exams.lang import Lang
 
     lang = Lang(args.lang)
-    options = {}
     if args.problem == "all":
         if args.config or args.overrides:
             raise UsageError("jaxdl exam all: runs every problem with its default config; give --config to one problem")
@@ -232,11 +233,11 @@ def _cmd_exam(args) -> int:
             raise UsageError("jaxdl exam: --input-size, --hidden-size and --num-layers belong to 'exam lstm'")
         names = list(exams.PROBLEMS)
     else:
-        if args.problem == "lstm":
-            options = {"input_size": args.input_size, "hidden_size": args.hidden_size, "num_layers": args.num_layers}
+        if args.problem == "lstm":  # the config's fields, under their own options too
+            sizes = {"input_size": args.input_size, "hidden_size": args.hidden_size, "num_layers": args.num_layers}
+            args.overrides = [*args.overrides, *(f"{k}={v}" for k, v in sizes.items() if v is not None)]
         elif any(v is not None for v in (args.input_size, args.hidden_size, args.num_layers)):
             raise UsageError("jaxdl exam: --input-size, --hidden-size and --num-layers belong to 'exam lstm'")
-        options = {k: v for k, v in options.items() if v is not None}
         names = [args.problem]
     outputs = {"--json": args.json, "--markdown": args.markdown, "--html": args.html, "--pdf": args.pdf}
     for option, path in outputs.items():
@@ -256,7 +257,7 @@ def _cmd_exam(args) -> int:
     if args.problem == "all":
         results = exams.solve_all()
     else:
-        results = {args.problem: exams.solve(args.problem, args.config, args.overrides, **options)}
+        results = {args.problem: exams.solve(args.problem, args.config, args.overrides)}
     failed = []
     if lang.code == "en":
         for i, name in enumerate(names):
@@ -285,6 +286,78 @@ def _cmd_exam(args) -> int:
         _write_json(args.json, results if args.problem == "all" else results[args.problem])
         _write_sheets(args, results, names, figures, lang.code, scratch)
     return 1 if failed else 0
+
+
+def _exam_generate(argv: list[str]) -> int:
+    """``jaxdl exam generate``: next year's exam, every key verified three ways."""
+    from jaxdl.exams import generate
+    from jaxdl.exams.families import FAMILIES
+    from jaxdl.fileio import unwritable_reason
+
+    p = _Parser(prog="jaxdl exam generate",
+                description="New variants of the exam's problems: new givens a student can work by hand, each key "
+                            "published only when jaxdl's hand-derived computation, autodiff and finite differences "
+                            "(or a closed form) agree in float64. Writes OUT/variants.json (one record per variant: "
+                            "what `jaxdl exam PROBLEM --json` writes, with problem, variant and seed), each variant's "
+                            "students' and teaching assistants' sheet, and a Moodle question bank.")
+    p.add_argument("problem", metavar="PROBLEM", help=f"one of {', '.join(FAMILIES)}, or all")
+    p.add_argument("--seed", default="0", help="an integer >= 0 (default 0): the same seed gives the same files")
+    p.add_argument("--count", type=_positive_int, default=10, help="variants per problem (default 10)")
+    p.add_argument("--out", metavar="DIR", help="the folder to write into (variants.json, PROBLEM/…-teachers.md, …)")
+    p.add_argument("--lang", choices=("hr", "en"), default="en", help="the sheets' and the bank's language (en)")
+    p.add_argument("--moodle", metavar="FILE", help="also write the variants as a Moodle XML question bank")
+    p.add_argument("--pdf", action="store_true", help="also print every sheet as a PDF (headless Chromium)")
+    p.add_argument("--stress", type=_positive_int, metavar="N",
+                   help="draw and verify N variants of each problem and report the refused draws and the largest "
+                        "disagreement (writes nothing)")
+    args = p.parse_args(argv)
+    problems = generate.check_problem(args.problem)
+    seed = generate.check_seed(args.seed)
+    if args.stress is not None:
+        given = [o for o, v in (("--out", args.out), ("--moodle", args.moodle), ("--pdf", args.pdf)) if v]
+        if given:
+            raise UsageError(f"jaxdl exam generate --stress: writes nothing; drop {', '.join(given)}")
+    else:
+        if not args.out:
+            raise UsageError("jaxdl exam generate: expected --out DIR (or --stress N)")
+        if os.path.exists(args.out) and not os.path.isdir(args.out):
+            raise UsageError(f"jaxdl exam generate --out: {args.out!r} is a file; expected a folder")
+        reason = unwritable_reason(os.path.join(args.out, "variants.json"))
+        if reason:
+            raise UsageError(f"jaxdl exam generate --out: cannot write into {args.out!r}: {reason}")
+        if args.moodle:
+            _check_writable("jaxdl exam generate --moodle", args.moodle)
+        if args.pdf:
+            from jaxdl.render import browser
+
+            if browser() is None:
+                raise UsageError("jaxdl exam generate --pdf: no Chromium found (install Debian's chromium, or Chrome)")
+    try:
+        if args.stress is not None:
+            import time
+
+            start = time.perf_counter()
+            rows = generate.stress(problems, args.stress, seed)
+            print(generate.stress_report(rows))
+            print(f"{args.stress} variants of each of {len(rows)} problem{'s' if len(rows) > 1 else ''} drawn and verified "
+                  f"in {time.perf_counter() - start:.1f} s (compilation included)")
+            return 0
+        from tqdm import tqdm
+
+        records = []
+        with tqdm(total=len(problems) * args.count * 2, desc="variants", unit="step", disable=None,
+                  file=sys.stderr) as bar:
+            for problem in problems:
+                records += generate.records(problem, seed, args.count, progress=bar.update)
+            written = generate.write(records, args.out, args.lang, args.moodle, args.pdf, progress=bar.update)
+    except generate.KeyDisagreement as e:
+        print(f"jaxdl exam generate: FAILED: {e}", file=sys.stderr)
+        return 1
+    sheets = sum(1 for w in written if w.endswith((".md", ".html", ".pdf")))
+    print(f"{len(records)} variants of {', '.join(problems)} (seed {seed}), every key verified three ways")
+    print(f"  wrote {os.path.join(args.out, 'variants.json')} and {sheets} sheets under {args.out}"
+          + (f"; the Moodle bank {args.moodle}" if args.moodle else ""))
+    return 0
 
 
 def _write_sheets(args, results: dict, names: list, figures: dict, lang: str, scratch: str) -> None:
@@ -629,8 +702,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from jaxdl.exams import PROBLEMS
 
-    p = sub.add_parser("exam", help="reproduce the exam answers, each cross-checked",
-                       description="Config fields can be overridden with --config.NAME=VALUE.")
+    p = sub.add_parser("exam", help="reproduce the exam answers, each cross-checked (exam generate: next year's)",
+                       description="Config fields can be overridden with --config.NAME=VALUE. New variants of the "
+                                   "problems, keys verified three ways: jaxdl exam generate --help.")
     p.add_argument("problem", choices=[*PROBLEMS, "all"])
     p.add_argument("--config", metavar="FILE", help="a Python file with get_config() (default: configs/exam_<problem>.py)")
     p.add_argument("--json", metavar="FILE", help="write the answers as JSON")
@@ -731,6 +805,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
     try:
+        if argv[:2] == ["exam", "generate"]:
+            return _exam_generate(argv[2:])
         argv, overrides = split_config_args(argv)
         args = build_parser().parse_args(argv)
         if overrides and not getattr(args, "accepts_overrides", False):

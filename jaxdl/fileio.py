@@ -6,16 +6,16 @@ import os
 import tempfile
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Writes ``text`` to ``path`` through a temporary file in the same folder, ``fsync`` and a
-    rename: a crash or a kill leaves the old file or the new one, never a torn one. Creates the
-    folder if needed."""
+def write_atomically(path: str, text: str | bytes) -> None:
+    """Writes ``text`` (UTF-8, or bytes as they are) to ``path`` through a temporary file in the
+    same folder, ``fsync`` and a rename: a crash or a kill leaves the old file or the new one,
+    never a torn one. Creates the folder if needed."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     os.chmod(tmp, 0o666 & ~_umask())  # the mode a plain open() would give, not mkstemp's 0600
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        with (os.fdopen(fd, "wb") if isinstance(text, bytes) else os.fdopen(fd, "w", encoding="utf-8", newline="")) as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

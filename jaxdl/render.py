@@ -137,6 +137,20 @@ def standalone(body_md: str, title: str, lang: str, figures_base: str, extra_sty
     return inline_images(page, figures_base)
 
 
+_PDF_DATES = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}")
+
+
+def fix_pdf_dates(pdf_path: str) -> None:
+    """Sets a Chromium PDF's creation and modification dates to 2000-01-01 (the only bytes that
+    differ between two printings of one page), keeping every offset: the same page then gives
+    the same file."""
+    with open(pdf_path, "rb") as f:
+        data = f.read()
+    data = _PDF_DATES.sub(lambda m: b"/" + m.group(1) + b" (D:20000101000000", data)
+    with open(pdf_path, "wb") as f:
+        f.write(data)
+
+
 def print_pdf(html_path: str, pdf_path: str, timeout: float = 120.0) -> None:
     """Prints ``html_path`` to ``pdf_path`` with a headless Chromium.
 

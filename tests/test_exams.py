@@ -127,9 +127,26 @@ def test_lstm_count(tmp_path):
     layer2 = 4 * (500 * (500 + 500) + 500)
     assert r["one_bias"] == layer1 + layer2 == 3_604_000
     assert r["two_biases"] == layer1 + layer2 + 2 * 4 * 500 == 3_608_000
-    assert [p["flax_lstm_cell"] for p in r["per_layer"]] == [layer1, layer2]
+    assert [p["flax"] for p in r["per_layer"]] == [layer1, layer2]
+    assert r["torch"] == 3_608_000 and r["agree"] is True
     small = run_exam(tmp_path, "lstm", "--input-size", "3", "--hidden-size", "2", "--num-layers", "3")
     assert small["one_bias"] == 4 * (2 * 5 + 2) + 2 * 4 * (2 * 4 + 2)
+
+
+def test_gru_and_rnn_counts_bidirectional(tmp_path):
+    # GRU: 3 blocks of H·(D + H) weights per direction; one bias vector per block (3H), PyTorch two
+    # (6H), flax's GRUCell its own four (3 input biases and the candidate's hidden one).
+    r = run_exam(tmp_path, "lstm", "--config.cell=gru", "--config.bidirectional=True", "--input-size", "10",
+                 "--hidden-size", "4", "--num-layers", "2")
+    layer1 = 2 * 3 * 4 * (10 + 4)  # both directions
+    layer2 = 2 * 3 * 4 * (8 + 4)  # the input of layer 2 joins both directions: 2H = 8
+    assert r["one_bias"] == layer1 + layer2 + 2 * 2 * 3 * 4
+    assert r["two_biases"] == layer1 + layer2 + 2 * 2 * 6 * 4
+    assert r["flax"] == layer1 + layer2 + 2 * 2 * 4 * 4
+    assert r["torch"] == r["two_biases"] and r["agree"] is True
+    # A vanilla RNN: one block, tanh(W_xh x + W_hh h + b).
+    v = run_exam(tmp_path, "lstm", "--config.cell=rnn", "--input-size", "3", "--hidden-size", "5", "--num-layers", "1")
+    assert (v["one_bias"], v["two_biases"], v["flax"]) == (5 * (3 + 5) + 5, 5 * (3 + 5) + 10, 5 * (3 + 5) + 5)
 
 
 def test_rnn_closed_form(tmp_path):
@@ -161,7 +178,7 @@ def test_rnn_tanh_three_steps_against_a_numpy_loop(tmp_path):
 def test_tictactoe_all_boards(tmp_path):
     r = run_exam(tmp_path, "tictactoe")
     # The UCI Tic-Tac-Toe Endgame data set: 958 boards, 626 X wins ("positive").
-    assert r["boards"] == {"total": 958, "x_wins": 626, "o_wins": 316, "draws": 16}
+    assert r["boards"] == {"total": 958, "x_wins": 626, "o_wins": 316, "draws": 16, "positive": 626}
     assert r["accuracy"] == 1.0
     steps = r["forward_example"]["steps"]
     # The example X . . / O X . / O . X: the convolution marks the X cells.
@@ -337,7 +354,7 @@ def test_exam_all_is_keyed_by_problem_with_errata(tmp_path, capsys):
         (["mlp", "--config.W=[['a', 'b']]"], "W must be numeric"),
         (["mlp", "--config.b=[1, 2]"], "b must have shape (3,); got (2,)"),
         (["rnn", "--config.xs=[[1, 2, 3]]"], "xs must have shape (any, 2); got (1, 3)"),
-        (["quiz", "--config.x=1"], "exam quiz: takes no --config"),
+        (["quiz", "--config.x=1"], "unknown field 'x'; known: ['q1', 'q2', 'q3']"),
         (["all", "--config.y=1"], "exam all: runs every problem with its default config"),
         (["mlp", "--config", "no/such/file.py"], "no such file"),
         (["lstm", "--hidden-size", "0"], "--hidden-size: expected an integer >= 1; got 0"),

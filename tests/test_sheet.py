@@ -96,7 +96,9 @@ def test_every_problem_states_givens_steps_and_answers(sheet):
 
     e5 = section(text, "E5")
     h2 = [2**1.55 / (1 + 2**1.55), 2 ** (1 / 3) / (1 + 2 ** (1 / 3))]
-    assert rf"\begin{{bmatrix}} {math.log(4):.6g} \\ {-math.log(2):.6g} \end{{bmatrix}}" in e5  # a(1) = [2 ln 2, −ln 2]
+    assert r"a^{(1)} = W_{hh} h^{(0)} + W_{xh} x^{(1)} + b_h = \ln 2 \cdot \begin{bmatrix} 2 \\ -1 \end{bmatrix}" in e5  # [2 ln 2, −ln 2]
+    assert r"h^{(1)} = \sigma(a^{(1)}) = \begin{bmatrix} \tfrac{4}{5} \\ \tfrac{1}{3} \end{bmatrix}" in e5  # σ(k ln 2) = 2^k/(1 + 2^k)
+    assert r"\frac{2^{31/20}}{1 + 2^{31/20}}" in e5  # a(2)_1 = ln 2 (4/5 + 3/4) = 1.55 ln 2
     assert rf"\approx \begin{{bmatrix}} {h2[0]:.6g} \\ {h2[1]:.6g} \end{{bmatrix}}" in e5
 
     e6 = section(text, "E6")
@@ -110,7 +112,10 @@ def test_every_problem_states_givens_steps_and_answers(sheet):
 
     q = section(text, "Q1a")
     assert r"\frac{\partial y}{\partial x} = 2 A \operatorname{diag}(x) + b I" in q
-    assert "the last column is dropped (floor)" in section(text, "Q2")
+    q2 = section(text, "Q2")
+    assert "what does not fill a whole window is dropped (floor)" in q2 and "$H = 5$ is not a multiple of $K$" in q2
+    # The config's first channel, 2 × 2 windows over rows 0–3 (row 4 dropped): (1+3+2+2)/4 = 2, (0+2+4+1)/4 = 1.75, …
+    assert r"y_{0, 0} = \begin{bmatrix} 2 & 1.75 \\ 1.5 & 2.25 \end{bmatrix}" in q2
     assert r"x_2 = y_2 - h(y_1)" in section(text, "Q3")
 
 

@@ -106,8 +106,11 @@ def draw_filter(weights, stem: str, title: str = "convolution filter W_c") -> li
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    import numpy as np
+
     fig, ax = plt.subplots(figsize=(2.6, 2.6))
-    _grid(ax, weights, title, fmt=lambda v: f"{v:+.1f}", cmap="RdBu_r", vmin=-0.3, vmax=0.3)
+    top = max(0.3, float(np.max(np.abs(weights))))
+    _grid(ax, weights, title, fmt=lambda v: f"{v:+.2g}", cmap="RdBu_r", vmin=-top, vmax=top)
     return _save(fig, stem)
 
 
@@ -120,10 +123,11 @@ def draw_line_units(weights, names, stem: str,
     import matplotlib.pyplot as plt
     import numpy as np
 
-    weights = np.asarray(weights, float)  # (9 cells, 8 lines)
-    fig, axes = plt.subplots(1, weights.shape[1], figsize=(1.3 * weights.shape[1], 1.7))
-    for k, ax in enumerate(axes):
-        _grid(ax, weights[:, k].reshape(3, 3), names[k], fmt=lambda v: f"{v:g}", vmin=0, vmax=weights.max())
+    weights = np.asarray(weights, float)  # (9 cells, units)
+    fig, axes = plt.subplots(1, weights.shape[1], figsize=(1.3 * weights.shape[1], 1.7), squeeze=False)
+    for k, ax in enumerate(axes[0]):
+        _grid(ax, weights[:, k].reshape(3, 3), names[k], fmt=lambda v: f"{v:g}", vmin=min(0.0, weights.min()),
+              vmax=weights.max())
     fig.suptitle(title, fontsize=10)
     return _save(fig, stem)
 
@@ -155,12 +159,13 @@ def write_figures(results: dict, directory: str, lang: str = "en") -> tuple[dict
                    s("odabrana ploča (1 = crno)", "the example board (1 = black)"))
         draw_filter(r["model"]["layers"][0]["W"], os.path.join(directory, f"e3_filter{suffix}"),
                     s("jezgra konvolucije W_c", "convolution filter W_c"))
+        from jaxdl.exams.tictactoe import unit_names
+
         fc = r["model"]["layers"][1]
-        names = fc["lines"] if lang == "en" else [
-            n.replace("row", "redak").replace("column", "stupac").replace("diagonal", "dijagonala") for n in fc["lines"]]
-        draw_line_units(fc["W"], names, os.path.join(directory, f"e3_lines{suffix}"),
-                        s("jedinice potpuno povezanog sloja: težina po ćeliji (pomak −50 svakoj)",
-                          "fully connected units: weight per cell (bias −50 each)"))
+        bias = f"{fc['b'][0]:g}".replace("-", "−")
+        draw_line_units(fc["W"], unit_names(r["givens"]["target"], lang), os.path.join(directory, f"e3_lines{suffix}"),
+                        s(f"jedinice potpuno povezanog sloja: težina po ćeliji (pomak {bias} svakoj)",
+                          f"fully connected units: weight per cell (bias {bias} each)"))
         for key in ("e3_board", "e3_filter", "e3_lines"):
             figures[key] = os.path.join(directory, f"{key}{suffix}.svg")
     return figures, warnings

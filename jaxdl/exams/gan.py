@@ -87,16 +87,21 @@ def _sigmoid(s):
     return 1 / (1 + np.exp(-s))
 
 
-def by_hand(view: dict, z, x, lr: float, slope: float, loss_name: str) -> dict:
+def by_hand(view: dict, z, x, lr: float, slope: float, loss_name: str, at_zero: float = 0.0) -> dict:
     """The step worked per example in the exam's column convention, in float64 numpy: every
     activation, every chain-rule factor, the gradients as sums over the examples, the new
-    weights. Independent of jaxdl's layers; :func:`solve` checks the two agree."""
+    weights. Independent of jaxdl's layers; :func:`solve` checks the two agree.
+
+    ``at_zero``: the derivative taken at a pre-activation of exactly 0 (ReLU′(0), and LeakyReLU′(0)
+    when 1; jaxdl's layers take 0 and the slope), so that a generator can see whether the
+    convention changes an answer."""
     G1, G2 = (np.asarray(view["generator"][k], float) for k in ("W1", "W2"))
     D1, d2 = (np.asarray(view["discriminator"][k], float) for k in ("W1", "w2"))
     z, x = np.asarray(z, float).reshape(-1), np.asarray(x, float)
     m = len(z)
     leaky = lambda a: np.where(a > 0, a, slope * a)  # noqa: E731
-    leaky_grad = lambda a: np.where(a > 0, 1.0, slope)  # noqa: E731
+    leaky_grad = lambda a: np.where(a > 0, 1.0, np.where(a == 0, slope if at_zero == 0 else 1.0, slope))  # noqa: E731
+    relu_grad = lambda a: np.where(a > 0, 1.0, np.where(a == 0, at_zero, 0.0))  # noqa: E731
 
     def generate(z_i):
         g1 = G1[:, 0] * z_i
@@ -134,8 +139,8 @@ def by_hand(view: dict, z, x, lr: float, slope: float, loss_name: str) -> dict:
     for g, a, delta in zip(gen, after, deltas):
         a["delta"] = delta
         dx_hat = new_D1.T @ (delta * new_d2[0] * leaky_grad(a["a1"]))
-        dg2 = dx_hat * (g["g2"] > 0)
-        dg1 = (G2.T @ dg2) * (g["g1"] > 0)
+        dg2 = dx_hat * relu_grad(g["g2"])
+        dg1 = (G2.T @ dg2) * relu_grad(g["g1"])
         g["dx_hat"] = dx_hat
         grad_G2 += np.outer(dg2, g["h1"])
         grad_G1 += dg1[:, None] * g["z"]
@@ -176,7 +181,8 @@ def solve(cfg) -> dict:
         for g, r, f, a in zip(hand["generator"], hand["real"], hand["fake"], hand["after"])
     ]
     return {
-        "givens": {**initial, "noise": tolist(z[:, 0]), "data": tolist(x), "learning_rate": lr, "leaky_slope": slope},
+        "givens": {**initial, "noise": tolist(z[:, 0]), "data": tolist(x), "learning_rate": lr, "leaky_slope": slope,
+                   "generator_loss": loss_name},
         "per_example": per_example,
         "by_hand_max_abs_err": by_hand_err,
         "ok": by_hand_err < 1e-12,
@@ -216,35 +222,54 @@ def report(result: dict) -> str:
     ])
 
 
-QUESTIONS = (Question(
-    "E6", both("Jedan korak učenja GAN-a", "One GAN training step"), 10,
-    both("Zadan je osnovni GAN (arhitektura i težine na slici). U generatoru su sve aktivacijske funkcije ReLU, a u "
-         "diskriminatoru LeakyReLU s nagibom 0.2 za negativne ulaze, osim izlaznog neurona diskriminatora, koji "
-         "ima sigmoidu. Svi su pomaci jednaki 0 i ne uče se. U svakom koraku najprije se ažuriraju težine "
-         "diskriminatora, a zatim generatora.",
-         "A basic GAN is given (its architecture and weights in a figure). Every activation of the generator is "
-         "ReLU, those of the discriminator LeakyReLU with negative slope 0.2, except the discriminator's output "
-         "neuron, which has a sigmoid. Every bias is 0 and is not trained. In each step the discriminator's weights "
-         "are updated first, then the generator's."),
-    (Part("a", None, both("Opišite kako se taj GAN uči.", "Describe how this GAN is trained.")),
-     Part("b", None, both("Napišite optimizacijski cilj učenja.", "State the training objective.")),
-     Part("c", None, both("Izračunajte nove težine slojeva $h_1$ generatora i diskriminatora nakon jednog koraka "
-                          "učenja uz stopu učenja 1, minigrupu veličine 3, šum $-0.5, 0.5, 0$ na ulazu generatora i "
-                          "skup podataka $[0, 0], [1, 1], [2, 2]$.",
-                          "Compute the new weights of the generator's and the discriminator's layers $h_1$ after "
-                          "one training step with learning rate 1, a minibatch of 3, noise $-0.5, 0.5, 0$ into "
-                          "the generator and the data set $[0, 0], [1, 1], [2, 2]$."))),
-    givens="lost",
-    assumed=both(r"generator $z \in \mathbb{R} \mapsto h_1 = \operatorname{ReLU}(W_{g1} z)$, $W_{g1}$: $2 \times 1$ "
-                 r"$\mapsto \hat x = \operatorname{ReLU}(W_{g2} h_1)$, $W_{g2}$: $2 \times 2$; diskriminator "
-                 r"$x \in \mathbb{R}^2 \mapsto h_1 = \operatorname{LeakyReLU}_{0.2}(W_{d1} x)$, $W_{d1}$: "
-                 r"$2 \times 2$ $\mapsto D(x) = \sigma(w_{d2} h_1)$, $w_{d2}$: $1 \times 2$; težine ispod, "
-                 r"$\operatorname{ReLU}'(0) = 0$",
-                 r"the generator $z \in \mathbb{R} \mapsto h_1 = \operatorname{ReLU}(W_{g1} z)$, $W_{g1}$: "
-                 r"$2 \times 1$ $\mapsto \hat x = \operatorname{ReLU}(W_{g2} h_1)$, $W_{g2}$: $2 \times 2$; the "
-                 r"discriminator $x \in \mathbb{R}^2 \mapsto h_1 = \operatorname{LeakyReLU}_{0.2}(W_{d1} x)$, "
-                 r"$W_{d1}$: $2 \times 2$ $\mapsto D(x) = \sigma(w_{d2} h_1)$, $w_{d2}$: $1 \times 2$; the weights "
-                 r"below, $\operatorname{ReLU}'(0) = 0$")),)
+def _values(a) -> str:
+    return ", ".join(f"{v:g}" for v in a)
+
+
+def questions(result: dict) -> tuple:
+    """E6 as asked for the result's givens (the exam's: learning rate 1, three examples)."""
+    gv = result["givens"]
+    lr, noise, data = gv["learning_rate"], gv["noise"], gv["data"]
+    points = ", ".join("[" + _values(x) + "]" for x in data)
+    loss = gv.get("generator_loss", "minimax")
+    say_loss = "variant" in result or loss != "minimax"
+    loss_hr = ("; generator uči " + ("minimaks gubitkom" if loss == "minimax" else "nezasićujućim gubitkom")) if say_loss else ""
+    loss_en = ("; the generator learns with the " + ("minimax" if loss == "minimax" else "non-saturating") + " loss") \
+        if say_loss else ""
+    return (Question(
+        "E6", both("Jedan korak učenja GAN-a", "One GAN training step"), 10,
+        both("Zadan je osnovni GAN (arhitektura i težine na slici). U generatoru su sve aktivacijske funkcije ReLU, a u "
+             f"diskriminatoru LeakyReLU s nagibom {gv['leaky_slope']:g} za negativne ulaze, osim izlaznog neurona "
+             "diskriminatora, koji ima sigmoidu. Svi su pomaci jednaki 0 i ne uče se. U svakom koraku najprije se "
+             "ažuriraju težine diskriminatora, a zatim generatora.",
+             "A basic GAN is given (its architecture and weights in a figure). Every activation of the generator is "
+             f"ReLU, those of the discriminator LeakyReLU with negative slope {gv['leaky_slope']:g}, except the "
+             "discriminator's output neuron, which has a sigmoid. Every bias is 0 and is not trained. In each step the "
+             "discriminator's weights are updated first, then the generator's."),
+        (Part("a", None, both("Opišite kako se taj GAN uči.", "Describe how this GAN is trained.")),
+         Part("b", None, both("Napišite optimizacijski cilj učenja.", "State the training objective.")),
+         Part("c", None, both("Izračunajte nove težine slojeva $h_1$ generatora i diskriminatora nakon jednog koraka "
+                              f"učenja uz stopu učenja {lr:g}, minigrupu veličine {len(noise)}, šum ${_values(noise)}$ "
+                              f"na ulazu generatora i skup podataka ${points}${loss_hr}.",
+                              "Compute the new weights of the generator's and the discriminator's layers $h_1$ after "
+                              f"one training step with learning rate {lr:g}, a minibatch of {len(noise)}, noise "
+                              f"${_values(noise)}$ into the generator and the data set ${points}${loss_en}."))),
+        givens="lost",
+        assumed=both(r"generator $z \in \mathbb{R} \mapsto h_1 = \operatorname{ReLU}(W_{g1} z)$, $W_{g1}$: $2 \times 1$ "
+                     r"$\mapsto \hat x = \operatorname{ReLU}(W_{g2} h_1)$, $W_{g2}$: $2 \times 2$; diskriminator "
+                     r"$x \in \mathbb{R}^2 \mapsto h_1 = \operatorname{LeakyReLU}_{" + f"{gv['leaky_slope']:g}" +
+                     r"}(W_{d1} x)$, $W_{d1}$: "
+                     r"$2 \times 2$ $\mapsto D(x) = \sigma(w_{d2} h_1)$, $w_{d2}$: $1 \times 2$; težine ispod, "
+                     r"$\operatorname{ReLU}'(0) = 0$",
+                     r"the generator $z \in \mathbb{R} \mapsto h_1 = \operatorname{ReLU}(W_{g1} z)$, $W_{g1}$: "
+                     r"$2 \times 1$ $\mapsto \hat x = \operatorname{ReLU}(W_{g2} h_1)$, $W_{g2}$: $2 \times 2$; the "
+                     r"discriminator $x \in \mathbb{R}^2 \mapsto h_1 = \operatorname{LeakyReLU}_{" + f"{gv['leaky_slope']:g}" +
+                     r"}(W_{d1} x)$, $W_{d1}$: $2 \times 2$ $\mapsto D(x) = \sigma(w_{d2} h_1)$, $w_{d2}$: "
+                     r"$1 \times 2$; the weights below, $\operatorname{ReLU}'(0) = 0$")),)
+
+
+QUESTIONS = questions({"givens": {"learning_rate": 1.0, "noise": [-0.5, 0.5, 0.0], "data": [[0, 0], [1, 1], [2, 2]],
+                                  "leaky_slope": 0.2}})
 
 
 def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:

@@ -53,6 +53,16 @@ class Lang:
         """The sentence in this language."""
         return hr if self.code == "hr" else en
 
+    def count(self, n: int, one: str, few: str, many: str) -> str:
+        """``n`` and a Croatian noun in its agreeing form: ``one`` after 1, 21, 31 … (``sloj``),
+        ``few`` after 2–4, 22–24 … (``sloja``), ``many`` otherwise (``slojeva``)."""
+        k = int(n)
+        if k % 10 == 1 and k % 100 != 11:
+            return f"{k} {one}"
+        if 2 <= k % 10 <= 4 and not 12 <= k % 100 <= 14:
+            return f"{k} {few}"
+        return f"{k} {many}"
+
     def points(self, n: float) -> str:
         """``n`` points: "1 bod", "2 boda", "5 bodova" (Croatian agreement) or "1 point", "2 points"."""
         shown = f"{n:g}"
@@ -60,12 +70,7 @@ class Lang:
             return f"{shown} point" + ("" if n == 1 else "s")
         if n != int(n):
             return f"{shown} boda"
-        k = int(n)
-        if k % 10 == 1 and k % 100 != 11:
-            return f"{shown} bod"
-        if 2 <= k % 10 <= 4 and not 12 <= k % 100 <= 14:
-            return f"{shown} boda"
-        return f"{shown} bodova"
+        return self.count(int(n), "bod", "boda", "bodova")
 
 
 def both(hr: str, en: str) -> dict:

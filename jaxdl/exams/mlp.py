@@ -113,13 +113,8 @@ def read_config(cfg):
 
 
 def _hr_count(k: int, one: str, few: str, many: str) -> str:
-    """The Croatian form of a noun after the number ``k``: ``one`` (1, 21, ...), ``few`` (2-4, 22-24, ...) or
-    ``many`` (the rest), as :meth:`Lang.points` agrees "bod"."""
-    if k % 10 == 1 and k % 100 != 11:
-        return one
-    if 2 <= k % 10 <= 4 and not 12 <= k % 100 <= 14:
-        return few
-    return many
+    """The Croatian form of a noun after the number ``k`` (:meth:`Lang.count`'s agreement)."""
+    return Lang("hr").count(k, one, few, many).split(" ", 1)[1]
 
 
 def _max_abs(a, b) -> float:

@@ -8,18 +8,44 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl.check import check_layer_at
-from jaxdl.exams._common import without_docstrings, code_block, display, erratum, lab_source, num, tex, tolist
+from jaxdl.errors import InputError
+from jaxdl.exams._common import without_docstrings, code_block, display, erratum, lab_source, matrix, num, tex, tolist
 from jaxdl.exams.lang import Lang, both
 from jaxdl.exams.sheet import Body, Part, Question
 from jaxdl.layers import additive_coupling, avg_pool2d, conv2d, conv_avg_pool2d, quadratic, swish
 
-# Small numbers a reader can follow: N = 2 examples of D = 3.
-X = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, -1.0]])
-DY = np.array([[1.0, 0.5, -1.0], [2.0, -1.0, 0.5]])
-A = np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 0.0], [0.0, -1.0, 1.0]])
-C = np.array([0.1, -0.2, 0.3])
-B = 0.5
-BETA = 1.5
+def read_config(cfg) -> dict:
+    """Validates the quiz's config: ``q1`` (Q1a's and Q1b's ``A (D, D)``, ``c (D)``, ``b``, ``beta``,
+    ``x (N, D)``, ``dy (N, D)``), ``q2`` (``K``, an image batch ``x (N, C, H, W)``) and ``q3`` (the
+    1×1 convolution ``W (C/2, C/2)``, ``b (C/2)``, ``x (N, C, H, W)``, C even)."""
+    fields = {"q1": {"A", "c", "b", "beta", "x", "dy"}, "q2": {"K", "x"}, "q3": {"W", "b", "x"}}
+    unknown = sorted(set(cfg.keys()) - set(fields))
+    if unknown:
+        raise InputError(f"config: unknown field {unknown[0]!r} for exam quiz; known: {sorted(fields)}")
+    for group, known in fields.items():
+        extra = sorted(set(cfg[group].keys()) - known)
+        if extra:
+            raise InputError(f"config: unknown field {group}.{extra[0]!r}; known: {sorted(known)}")
+    x = matrix(cfg, "q1.x", (None, None))
+    d = x.shape[1]
+    out = {"A": matrix(cfg, "q1.A", (d, d)), "c": matrix(cfg, "q1.c", (d,)), "x": x, "dy": matrix(cfg, "q1.dy", x.shape)}
+    for field in ("b", "beta"):
+        v = cfg.q1[field]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
+            raise InputError(f"config: q1.{field} must be a finite number; got {v!r}")
+        out[field] = float(v)
+    k = cfg.q2.K
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise InputError(f"config: q2.K must be an integer >= 1; got {k!r}")
+    image = matrix(cfg, "q2.x", ndim=4)
+    if image.shape[2] < k or image.shape[3] < k:
+        raise InputError(f"config: q2.x must be at least K × K = {k} × {k} per channel; got shape {image.shape}")
+    x3 = matrix(cfg, "q3.x", ndim=4)
+    if x3.shape[1] % 2:
+        raise InputError(f"config: q3.x must have an even number of channels C; got shape {x3.shape}")
+    half = x3.shape[1] // 2
+    out.update(K=k, image=image, x3=x3, W3=matrix(cfg, "q3.W", (half, half)), b3=matrix(cfg, "q3.b", (half,)))
+    return out
 
 
 def _layer_demo(layer, params, x, dy):
@@ -35,64 +61,72 @@ def _layer_demo(layer, params, x, dy):
     }
 
 
-def _seed_quadratic_errors(dx_true, dc_true):
+def _seed_quadratic_errors(A, b, X, DY, dx_true, dc_true):
     # The official backward_inputs, per example: grads[i] @ (2 * A * diag(x_i) + b) — an
     # elementwise A ⊙ diag(x) and a scalar b added to every entry — and grad_c = grads.
-    seed_dx = np.stack([DY[i] @ (2 * A * np.diag(X[i]) + B) for i in range(len(X))])
+    seed_dx = np.stack([DY[i] @ (2 * A * np.diag(X[i]) + b) for i in range(len(X))])
     return float(np.max(np.abs(seed_dx - dx_true))), DY.shape, np.shape(dc_true)
 
 
-def solve(cfg=None) -> dict:
-    del cfg
+def solve(cfg) -> dict:
+    g = read_config(cfg)
+    A, C, B, BETA, X, DY = g["A"], g["c"], g["b"], g["beta"], g["x"], g["dy"]
     q1a = _layer_demo(quadratic(B), {"A": A, "c": C}, X, DY)
     q1b = _layer_demo(swish(BETA), {}, X, DY)
 
     # Q2: both convolution forms equal average pooling, and have no trainable parameters.
-    rng = np.random.default_rng(0)
-    images = rng.standard_normal((2, 3, 6, 5))
+    images, k = g["image"], g["K"]
+    channels = images.shape[1]
     with jax.enable_x64(True):
-        ref = jax.lax.reduce_window(jnp.asarray(images), 0.0, jax.lax.add, (1, 1, 2, 2), (1, 1, 2, 2), "VALID") / 4
+        ref = jax.lax.reduce_window(jnp.asarray(images), 0.0, jax.lax.add, (1, 1, k, k), (1, 1, k, k), "VALID") / k**2
         q2 = {}
         for form in ("dense", "depthwise"):
-            layer = conv_avg_pool2d(3, 2, form=form)
+            layer = conv_avg_pool2d(channels, k, form=form)
             _, params = layer.init(jax.random.PRNGKey(0), images.shape)
             out = layer.apply(params, jnp.asarray(images))
+            if form == "dense":
+                output = out
             q2[form] = {"params": len(jax.tree_util.tree_leaves(params)),
                         "max_abs_err_vs_reduce_window": float(jnp.max(jnp.abs(out - ref)))}
         q2["avg_pool2d"] = {"params": 0, "max_abs_err_vs_reduce_window": float(jnp.max(jnp.abs(
-            avg_pool2d(2).apply({}, jnp.asarray(images)) - ref)))}
-    q2["output_shape"] = list(ref.shape)
-    q2["input_shape"] = list(images.shape)
-    q2["note"] = "W = 5 is not a multiple of K = 2: the last column is dropped (floor), as reduce_window does"
+            avg_pool2d(k).apply({}, jnp.asarray(images)) - ref)))}
+    h, w = images.shape[2:]
+    dropped = [f"{name} = {v} is not a multiple of K = {k}: the last {v % k} {what}{'s' if v % k > 1 else ''} dropped"
+               for name, v, what in (("H", h, "row"), ("W", w, "column")) if v % k]
+    q2.update(K=k, x=tolist(images), output=tolist(output), output_shape=list(ref.shape), input_shape=list(images.shape),
+              note="; ".join(dropped) + " (floor), as reduce_window does" if dropped else "H and W are multiples of K")
 
-    # Q3: the coupling, its inverse and log-det on a (2, 4, 3, 3) input.
-    coupling = additive_coupling(4)
-    x = rng.standard_normal((2, 4, 3, 3))
+    # Q3: the coupling, its inverse and log-det.
+    x = g["x3"]
+    coupling = additive_coupling(x.shape[1])
     with jax.enable_x64(True):
-        _, params = coupling.init(jax.random.PRNGKey(1), x.shape)
-        params = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), params)
+        params = {"relu_0": {}, "conv2d_1": {"W": jnp.asarray(g["W3"][:, :, None, None]), "b": jnp.asarray(g["b3"])}}
         y = coupling.apply(params, jnp.asarray(x))
         back = coupling.inverse(params, y)
+        half = x.shape[1] // 2
         q3 = {
+            "W": tolist(g["W3"]), "b": tolist(g["b3"]), "x": tolist(x), "y": tolist(y),
+            "h_of_x1": tolist(y[:, half:] - x[:, half:]),
             "round_trip_max_abs_err": float(jnp.max(jnp.abs(back - x))),
             "log_det": tolist(coupling.log_det(params, jnp.asarray(x))),
-            "y1_equals_x1": bool(jnp.all(y[:, :2] == x[:, :2])),
+            "y1_equals_x1": bool(jnp.all(y[:, :half] == x[:, :half])),
             "h_weight_shape": list(params["conv2d_1"]["W"].shape),
         }
     # The official Q3 solution builds h's convolution with C input channels and applies it to
     # x1, which has C/2: the convolution cannot take that input.
-    wide = conv2d(4, 1)
-    _, wide_params = wide.init(jax.random.PRNGKey(0), (2, 4, 3, 3))
+    wide = conv2d(x.shape[1], 1)
+    _, wide_params = wide.init(jax.random.PRNGKey(0), x.shape)
     try:
-        wide.apply(wide_params, jnp.asarray(x[:, :2]))
+        wide.apply(wide_params, jnp.asarray(x[:, :half]))
         seed_q3_error = "none (unexpected)"
     except ValueError as e:
         seed_q3_error = str(e)
 
-    seed_dx_err, dc_seed_shape, dc_shape = _seed_quadratic_errors(np.asarray(q1a["dx"]), q1a["dparams"]["c"])
+    seed_dx_err, dc_seed_shape, dc_shape = _seed_quadratic_errors(A, B, X, DY, np.asarray(q1a["dx"]),
+                                                                  q1a["dparams"]["c"])
     seed_swish_shape = (X.shape[1], DY.shape[1])  # grad_layer.T @ grads: (D, N) @ (N, D)
     # Equation (4), ∂L/∂X = ∂L/∂Y [∂Y/∂X]ᵀ, per example with equation (3)'s Jacobian (M × D).
-    jacobians = [2 * A * X[i][None, :] + B * np.eye(3) for i in range(len(X))]
+    jacobians = [2 * A * X[i][None, :] + B * np.eye(len(A)) for i in range(len(X))]
     eq4 = np.stack([DY[i] @ jacobians[i].T for i in range(len(X))])
     eq4_err = float(np.max(np.abs(eq4 - np.asarray(q1a["dx"]))))
     try:
@@ -227,21 +261,23 @@ def solve(cfg=None) -> dict:
         erratum(
             "Q3", "self.conv = nn.Conv2d(in_channels, in_channels, kernel_size=1), applied to x1",
             "h maps the C/2 channels of x1 to C/2 channels: Conv2d(C/2, C/2, 1)",
-            f"a 1×1 convolution built for C = 4 inputs, given x1 with 2 channels: {seed_q3_error}",
+            f"a 1×1 convolution built for C = {x.shape[1]} inputs, given x1 with {half} channels: {seed_q3_error}",
             assumes="in_channels is C, the channel count of the layer's input x (as the question's (N, C, H, W)); "
                     "were it C/2, the official code would be right",
             hr={"seed": "self.conv = nn.Conv2d(in_channels, in_channels, kernel_size=1), primijenjen na x1",
                 "verified": "h preslikava C/2 kanala od x1 u C/2 kanala: Conv2d(C/2, C/2, 1)",
-                "evidence": f"konvolucija 1×1 izgrađena za C = 4 ulaza, a dobiva x1 s 2 kanala: {seed_q3_error}",
+                "evidence": f"konvolucija 1×1 izgrađena za C = {x.shape[1]} ulaza, a dobiva x1 s {half} kanala: {seed_q3_error}",
                 "assumes": "in_channels je C, broj kanala ulaza x sloja (kao (N, C, H, W) u zadatku); da je C/2, "
                            "službeni kod bio bi točan"},
         ),
     ]
     q1a["givens"] = {"A": tolist(A), "c": tolist(C), "b": B}
     q1b["givens"] = {"beta": BETA}
+    givens = {"q1": {"A": tolist(A), "c": tolist(C), "b": B, "beta": BETA, "x": tolist(X), "dy": tolist(DY)},
+              "q2": {"K": k, "x": tolist(images)}, "q3": {"W": tolist(g["W3"]), "b": tolist(g["b3"]), "x": tolist(x)}}
     sig = 1 / (1 + np.exp(-BETA * X))
     q1b["g_prime"] = tolist(sig + BETA * X * sig * (1 - sig))
-    return {"Q1a": q1a, "Q1b": q1b, "Q2": q2, "Q3": q3, "errata": errata,
+    return {"givens": givens, "Q1a": q1a, "Q1b": q1b, "Q2": q2, "Q3": q3, "errata": errata,
             "ok": q1a["ok"] and q1b["ok"] and max(v["max_abs_err_vs_reduce_window"] for k, v in q2.items()
                                                      if isinstance(v, dict)) < 1e-12
             and q3["round_trip_max_abs_err"] < 1e-12}
@@ -250,7 +286,8 @@ def solve(cfg=None) -> dict:
 def report(result: dict) -> str:
     fmt = lambda v: np.array2string(np.asarray(v), precision=4, separator=", ", suppress_small=True).replace("\n", "")  # noqa: E731
     lines = ["Quiz Q1–Q3 (lab 2)"]
-    for key, title in (("Q1a", f"Quadratic (b = {B:g})"), ("Q1b", f"Swish (β = {BETA:g})")):
+    gv = result["givens"]["q1"]
+    for key, title in (("Q1a", f"Quadratic (b = {gv['b']:g})"), ("Q1b", f"Swish (β = {gv['beta']:g})")):
         r = result[key]
         lines += [
             f"  {key} {title}: {r['formula']}",
@@ -262,7 +299,7 @@ def report(result: dict) -> str:
         ]
     q2 = result["Q2"]
     lines.append(
-        f"  Q2 ConvAvgPool2d, K = 2 on (2, 3, 6, 5) → {tuple(q2['output_shape'])}: dense form (C, C, K, K) "
+        f"  Q2 ConvAvgPool2d, K = {q2['K']} on {tuple(q2['input_shape'])} → {tuple(q2['output_shape'])}: dense form (C, C, K, K) "
         f"error {q2['dense']['max_abs_err_vs_reduce_window']:.1e}, depthwise (C, 1, K, K) "
         f"{q2['depthwise']['max_abs_err_vs_reduce_window']:.1e}, jaxdl's avg_pool2d "
         f"{q2['avg_pool2d']['max_abs_err_vs_reduce_window']:.1e} vs reduce_window; trainable params: "
@@ -270,7 +307,7 @@ def report(result: dict) -> str:
     )
     q3 = result["Q3"]
     lines.append(
-        f"  Q3 additive coupling (C = 4; h = Conv1×1 {tuple(q3['h_weight_shape'])} ∘ ReLU): inverse x1 = y1, "
+        f"  Q3 additive coupling (C = {np.shape(q3['x'])[1]}; h = Conv1×1 {tuple(q3['h_weight_shape'])} ∘ ReLU): inverse x1 = y1, "
         f"x2 = y2 − h(y1); round trip error {q3['round_trip_max_abs_err']:.1e}, log-det {fmt(q3['log_det'])}, "
         f"y1 = x1: {q3['y1_equals_x1']}"
     )
@@ -353,7 +390,9 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
                   f"of finite differences. The numpy class passes `jaxdl check-numpy`.")
 
     q1a_givens = "\n\n".join([
-        s_(f"$b = {num(ga['b'])}$, $N = 2$ primjera, $M = D = 3$:", f"$b = {num(ga['b'])}$, $N = 2$ examples, $M = D = 3$:"),
+        s_(f"$b = {num(ga['b'])}$, $N = {len(a['x'])}$ "
+           f"{lang.count(len(a['x']), 'primjer', 'primjera', 'primjera').split(' ', 1)[1]}, $M = D = {len(ga['A'])}$:",
+           f"$b = {num(ga['b'])}$, $N = {len(a['x'])}$ example{'s' if len(a['x']) != 1 else ''}, $M = D = {len(ga['A'])}$:"),
         display(f"X = {tex(a['x'])}", f"A = {tex(ga['A'])}", f"c = {tex(ga['c'], row=True)}", f"{dl('Y')} = {tex(a['dy'])}"),
     ])
     q1a_steps = {
@@ -411,10 +450,17 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
                [num(v) for v in np.asarray(b["dx"]).reshape(-1)[:3]],
                s_("Razred u NumPyju:", "The numpy class:") + "\n\n" + code_block(without_docstrings(lab_source("Swish"))))
 
-    q2_givens = s_(f"$C = {q2['input_shape'][1]}$ kanala, $K = 2$, ulaz dimenzija {tuple(q2['input_shape'])}: $W = 5$ nije "
-                   "višekratnik od $K$.",
-                   f"$C = {q2['input_shape'][1]}$ channels, $K = 2$, an input of shape {tuple(q2['input_shape'])}: "
-                   "$W = 5$ is not a multiple of $K$.")
+    k, shape = q2["K"], tuple(q2["input_shape"])
+    notes = [(name, v) for name, v in (("H", shape[2]), ("W", shape[3])) if v % k]
+    floor_hr = ", ".join(f"${n} = {v}$" for n, v in notes)
+    q2_givens = "\n\n".join([
+        s_(f"$C = {shape[1]}$ kanala, $K = {k}$, ulaz dimenzija {shape}"
+           + (f": {floor_hr} nije višekratnik od $K$." if len(notes) == 1 else
+              f": {floor_hr} nisu višekratnici od $K$." if notes else "."),
+           f"$C = {shape[1]}$ channels, $K = {k}$, an input of shape {shape}"
+           + (f": {floor_hr} {'is not a multiple' if len(notes) == 1 else 'are not multiples'} of $K$." if notes else ".")),
+        display(*[rf"x_{{0, {c}}} = {tex(np.asarray(q2['x'])[0, c])}" for c in range(shape[1])]),
+    ])
     q2_steps = {"": "\n\n".join([
         s_("Težina $(C_{out}, C_{in}, K, K)$ ima vrijednost $1/K^2$ na mjestima gdje je indeks izlaznog kanala jednak "
            "indeksu ulaznog ($o = i$), a drugdje 0, pa izlazni kanal $o$ usrednjava prozor $K \\times K$ "
@@ -425,9 +471,13 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
         display(r"W_{o, i, :, :} = \frac{[o = i]}{K^2}",
                 r"y_{n, o, p, q} = \frac{1}{K^2} \sum_{u, v < K} x_{n, o, pK + u, qK + v}"),
         s_("Težina se ne uči: to je `nn.Parameter` s `requires_grad=False`, a `parameters()` ne vraća ništa. "
-           f"Izlaz ima dimenzije {tuple(q2['output_shape'])}: zadnji stupac otpada (zaokruživanje nadolje).",
+           f"Izlaz ima dimenzije {tuple(q2['output_shape'])}"
+           + (": ono što ne stane u cijeli prozor otpada (zaokruživanje nadolje)." if notes else "."),
            "The weight is not trained: it is an `nn.Parameter` with `requires_grad=False`, and `parameters()` returns "
-           f"nothing. The output has shape {tuple(q2['output_shape'])}: the last column is dropped (floor)."),
+           f"nothing. The output has shape {tuple(q2['output_shape'])}"
+           + (": what does not fill a whole window is dropped (floor)." if notes else ".")),
+        s_("Za zadani ulaz:", "For the given input:"),
+        display(*[rf"y_{{0, {c}}} = {tex(np.asarray(q2['output'])[0, c])}" for c in range(shape[1])]),
     ])}
     q2_answers = {
         "a": "`nn.Conv2d(channels, channels, kernel_size=K, stride=K, padding=0, bias=False)`",
@@ -448,14 +498,24 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     q2b = Body(q2_givens, q2_steps, q2_answers, q2_verified, ["0"],
                s_("Modul u PyTorchu:", "The PyTorch module:") + "\n\n" + code_block(without_docstrings(torch_answers.source("conv_avg_pool"))))
 
-    q3_givens = s_(f"$C = 4$, ulaz $(2, 4, 3, 3)$, težina funkcije $h$ dimenzija {tuple(q3['h_weight_shape'])}.",
-                   f"$C = 4$, an input $(2, 4, 3, 3)$, $h$'s weight of shape {tuple(q3['h_weight_shape'])}.")
+    x3 = np.asarray(q3["x"])
+    shape3 = tuple(x3.shape)
+    q3_givens = "\n\n".join([
+        s_(f"$C = {shape3[1]}$, ulaz dimenzija {shape3}; $h$ je konvolucija $1 \\times 1$ s težinom $W_h$ "
+           f"(${shape3[1] // 2} \\times {shape3[1] // 2}$, izlazni kanal po retku) i pomakom $b_h$ nakon ReLU-a:",
+           f"$C = {shape3[1]}$, an input of shape {shape3}; $h$ is a $1 \\times 1$ convolution with weight $W_h$ "
+           f"(${shape3[1] // 2} \\times {shape3[1] // 2}$, one output channel per row) and bias $b_h$ after a ReLU:"),
+        display(f"W_h = {tex(q3['W'])}", f"b_h = {tex(q3['b'])}"),
+        display(*[rf"x_{{0, {c}}} = {tex(x3[0, c])}" for c in range(shape3[1])]),
+    ])
     q3_steps = {"": "\n\n".join([
         s_("$h$ preslikava $C/2$ kanala u $C/2$ kanala. **Inverz** (bonus i): iz $y_1 = x_1$ odmah slijedi $x_1$, "
            "pa je $h(x_1) = h(y_1)$ poznato:",
            "$h$ maps $C/2$ channels to $C/2$ channels. **Inverse** (bonus i): $y_1 = x_1$ gives $x_1$ back, hence "
            "$h(x_1) = h(y_1)$ is known:"),
         display(r"x_1 = y_1", r"x_2 = y_2 - h(y_1)"),
+        s_("Za zadani ulaz:", "For the given input:"),
+        display(*[rf"y_{{0, {c}}} = {tex(np.asarray(q3['y'])[0, c])}" for c in range(shape3[1])]),
         s_("Sam $h$ ne mora biti invertibilan. Jakobijan je blok-trokutast s jediničnim blokovima na dijagonali, pa je "
            "$\\ln |\\det| = 0$ (sloj sprezanja iz NICE: čuva volumen).",
            "$h$ itself need not be invertible. The Jacobian is block triangular with identity blocks on its "
@@ -469,11 +529,11 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
         "ii": s_("metoda `inverse` ispod.", "the `inverse` method below."),
     }
     q3_verified = s_(
-        f"Na ulazu $(2, 4, 3, 3)$ jaxdl-ov `additive_coupling`: povratak kroz inverz odstupa "
+        f"Na ulazu dimenzija {shape3} jaxdl-ov `additive_coupling`: povratak kroz inverz odstupa "
         f"{q3['round_trip_max_abs_err']:.1e}, log-det {', '.join(num(v) for v in q3['log_det'])}, $y_1 = x_1$ točno: "
         f"{'da' if q3['y1_equals_x1'] else 'ne'}. Modul u PyTorchu testiran je prema njemu na istim težinama "
         "(izlaz, gradijenti, povratak).",
-        f"On a $(2, 4, 3, 3)$ input jaxdl's `additive_coupling`: the round trip through the inverse is off by "
+        f"On the {shape3} input jaxdl's `additive_coupling`: the round trip through the inverse is off by "
         f"{q3['round_trip_max_abs_err']:.1e}, log-det {', '.join(num(v) for v in q3['log_det'])}, $y_1 = x_1$ exactly: "
         f"{'yes' if q3['y1_equals_x1'] else 'no'}. The PyTorch module is tested against it on the same weights "
         "(output, gradients, round trip).")

@@ -87,17 +87,34 @@ def question_markdown(q: Question, lang: Lang) -> list[str]:
     return out
 
 
-def _givens_heading(q: Question, lang: Lang) -> str:
+def questions_of(module, result: dict) -> tuple:
+    """A problem's questions as asked for ``result``: ``module.questions(result)`` where the
+    question itself names the givens (E3's target, E4's network, E5's steps), else ``QUESTIONS``."""
+    ask = getattr(module, "questions", None)
+    return ask(result) if ask is not None else module.QUESTIONS
+
+
+def givens_heading_variant(lang: Lang, result: dict) -> str:
+    """The givens' heading of a drawn variant: where they come from (the seed and the variant)."""
+    return f"**{lang.t('givens')}** ({lang.t('givens_variant')}: {lang.t('seed')} {result['seed']}, " \
+           f"{lang.t('variant')} {result['variant']}):"
+
+
+def _givens_heading(q: Question, lang: Lang, result: dict | None = None) -> str:
+    if result is not None and "variant" in result:
+        assumed = f" {q.assumed[lang.code]}." if q.givens == "lost" and q.assumed else ""
+        return givens_heading_variant(lang, result) + assumed
     if q.givens == "lost":
         return f"**{lang.t('givens')}.** {lang.t('givens_lost')} {q.assumed[lang.code] if q.assumed else ''}."
     note = {"exam": lang.t("givens_exam"), "chosen": lang.t("givens_chosen")}[q.givens]
     return f"**{lang.t('givens')}** ({note}):"
 
 
-def section(q: Question, body: Body, lang: Lang, edition: str) -> str:
-    """One problem in the given edition, as Markdown."""
+def section(q: Question, body: Body, lang: Lang, edition: str, result: dict | None = None) -> str:
+    """One problem in the given edition, as Markdown (``result``: the problem's, for a variant's
+    givens heading)."""
     out = question_markdown(q, lang)
-    out += [_givens_heading(q, lang), "", body.givens, ""]
+    out += [_givens_heading(q, lang, result), "", body.givens, ""]
     if edition == "students":
         for p in q.parts or (Part("", q.points, {}),):
             label = f" ({p.id})" if p.id else ""
@@ -138,9 +155,10 @@ def erratum_text(e: dict, lang: Lang) -> dict:
 def errata_markdown(errata: list[dict], lang: Lang) -> str:
     """The errata as a Markdown list: problem, kind, official text, the verified answer, evidence."""
     out = [f"## {lang.t('errata')}", "",
-           lang.s(f"{len(errata)} mjesta, svako s dokazom dobivenim pri izradi ovog rješenja (službeni kod je pokrenut, "
+           lang.s(f"{lang.count(len(errata), 'mjesto', 'mjesta', 'mjesta')}, svako s dokazom dobivenim pri izradi "
+                  "ovog rješenja (službeni kod je pokrenut, "
                   "a prikazana je njegova pogreška ili pogrešan rezultat).",
-                  f"{len(errata)} places, each with evidence computed when this sheet was made (the official code run, "
+                  f"{len(errata)} place{'s' if len(errata) != 1 else ''}, each with evidence computed when this sheet was made (the official code run, "
                   "its error or wrong number shown)."), ""]
     for e in errata:
         t = erratum_text(e, lang)
@@ -168,16 +186,16 @@ def errata_table(errata: list[dict], lang: Lang) -> str:
 # The whole sheet.
 
 
-def bodies(results: dict, names, figures: dict, lang: Lang) -> list[tuple[Question, Body]]:
-    """Every problem's questions and bodies, in order."""
+def bodies(results: dict, names, figures: dict, lang: Lang) -> list[tuple[Question, Body, str]]:
+    """Every problem's questions and bodies, in order, each with its problem's name."""
     from jaxdl.exams import PROBLEMS
 
     out = []
     for name in names:
         module = PROBLEMS[name][0]
         per_code = module.sheet(results[name], figures, lang)
-        for q in module.QUESTIONS:
-            out.append((q, per_code[q.code]))
+        for q in questions_of(module, results[name]):
+            out.append((q, per_code[q.code], name))
     return out
 
 
@@ -193,8 +211,8 @@ def markdown(results: dict, names, figures: dict[str, str] | None = None, lang: 
     heading = title or lang.t("exam_title" if edition == "teachers" else "exam_title_students")
     out = [f"# {heading}", "", f"*{lang.t('edition_' + edition)}*" + (f" — {subtitle}" if subtitle else ""), "",
            lang.t("layout_note"), ""]
-    for q, body in bodies(results, names, figures or {}, lang):
-        out += [section(q, body, lang, edition), ""]
+    for q, body, name in bodies(results, names, figures or {}, lang):
+        out += [section(q, body, lang, edition, results[name]), ""]
     errata = [e for name in names for e in results[name].get("errata", [])]
     if errata and edition == "teachers":
         out += [errata_markdown(errata, lang), ""]
@@ -204,7 +222,7 @@ def markdown(results: dict, names, figures: dict[str, str] | None = None, lang: 
 def finals(results: dict, names, lang: str = "hr") -> dict[str, list[str]]:
     """Every problem's final values as plain strings (what any rendering must show)."""
     lang = Lang(lang)
-    return {q.code: body.finals for q, body in bodies(results, names, {}, lang)}
+    return {q.code: body.finals for q, body, _ in bodies(results, names, {}, lang)}
 
 
 def relative_figures(figures: dict[str, str], sheet_path: str) -> dict[str, str]:
@@ -242,7 +260,7 @@ def printout(results: dict, names, lang: str = "hr") -> str:
     """The answers as plain text: each problem's title and its parts' answers."""
     lang = Lang(lang)
     out = []
-    for q, body in bodies(results, names, {}, lang):
+    for q, body, _ in bodies(results, names, {}, lang):
         out.append(f"{q.code}  {q.title[lang.code]}")
         for p in q.parts or (Part("", None, {}),):
             if body.answers.get(p.id):

@@ -125,28 +125,121 @@ def read_boards(images) -> np.ndarray:
     return boards
 
 
-def classifier_layers() -> list:
-    """The exam's layer sequence: conv2d(1, 3, stride 3) → [flatten] → dense(8) → global max pool → sigmoid."""
-    return [conv2d(1, 3, stride=3, padding="VALID"), flatten(), dense(len(LINES)), global_max_pool(), sigmoid()]
+# The question variants (``jaxdl exam generate tictactoe``): what the classifier is to recognise,
+# as (the convolution's cell detector, the lines a unit watches, and the sign of the detector the
+# unit counts with). A detector scores a cell's glyph: "x" gives X 1, O 0, empty 0 (the exam's);
+# "o" gives O 1, X 0 (O's four edge pixels, which X lacks); "mark" gives X and O 1 (the corners
+# both share); "signed" gives X 1, O −1 (the centre X alone has, less O's edges). A unit watching
+# a line of three fires iff the line holds three of what it counts; "full" watches all nine cells
+# and fires iff the board is full — the nearest this architecture comes to recognising a draw (it
+# cannot: a draw needs every line mixed, an "and" of negations the max over units cannot take),
+# so that target is refused for accuracy below 100 %.
+DIAGONALS = [6, 7]
+ROWS, COLUMNS = [0, 1, 2], [3, 4, 5]
+THROUGH_CENTRE = [1, 4, 6, 7]
+DETECTORS = {
+    "x": (2 * X_GLYPH - 1) / 5,
+    "o": np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], np.float32) / 4,
+    "mark": np.array([[1, 0, 1], [0, 0, 0], [1, 0, 1]], np.float32) / 4,
+    "signed": np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]], np.float32) / 4,
+}
+# target: (detector, [(line indices, sign)], who must hold the line: 1 X, −1 O, 0 either)
+TARGETS = {
+    "x_wins": ("x", [(range(8), 1)]),
+    "o_wins": ("o", [(range(8), 1)]),
+    "x_diagonal": ("x", [(DIAGONALS, 1)]),
+    "o_diagonal": ("o", [(DIAGONALS, 1)]),
+    "x_row": ("x", [(ROWS, 1)]),
+    "o_row": ("o", [(ROWS, 1)]),
+    "x_column": ("x", [(COLUMNS, 1)]),
+    "o_column": ("o", [(COLUMNS, 1)]),
+    "x_through_centre": ("x", [(THROUGH_CENTRE, 1)]),
+    "someone_wins": ("signed", [(range(8), 1), (range(8), -1)]),
+    "draw": ("mark", "full"),
+}
 
 
-def classifier():
+def _lines_won(boards, player: int) -> np.ndarray:
+    """``(N, 8)``: whether ``player`` holds each line of each board."""
+    b = np.asarray(boards)
+    return np.stack([np.all(b[:, list(line)] == player, axis=1) for line in LINES], axis=1)
+
+
+def truth(target: str, boards) -> np.ndarray:
+    """The label of every board ``(N, 9)`` for ``target``, from the rules (0 or 1, int8)."""
+    boards = np.asarray(boards)
+    x, o = _lines_won(boards, 1), _lines_won(boards, -1)
+    rule = {
+        "x_wins": x.any(1), "o_wins": o.any(1), "x_diagonal": x[:, DIAGONALS].any(1), "o_diagonal": o[:, DIAGONALS].any(1),
+        "x_row": x[:, ROWS].any(1), "o_row": o[:, ROWS].any(1), "x_column": x[:, COLUMNS].any(1),
+        "o_column": o[:, COLUMNS].any(1), "x_through_centre": x[:, THROUGH_CENTRE].any(1),
+        "someone_wins": x.any(1) | o.any(1), "draw": ~(x.any(1) | o.any(1)) & np.all(boards != 0, axis=1),
+    }
+    return rule[target].astype(np.int8)
+
+
+def _check_target(target: str) -> None:
+    if target not in TARGETS:
+        raise InputError(f"tictactoe: target must be one of {list(TARGETS)}; got {target!r}")
+
+
+def _incidence(target: str) -> tuple[np.ndarray, np.ndarray]:
+    """The fully connected layer's ``(9, units)`` weights per unit of scale and its biases."""
+    _, units = TARGETS[target]
+    if units == "full":
+        return np.ones((9, 1), np.float32), np.array([-8.5], np.float32)
+    columns, biases = [], []
+    for lines, sign in units:
+        for j in lines:
+            col = np.zeros(9, np.float32)
+            col[list(LINES[j])] = sign
+            columns.append(col)
+            biases.append(-2.5)
+    return np.stack(columns, axis=1), np.array(biases, np.float32)
+
+
+def unit_count(target: str = "x_wins") -> int:
+    return _incidence(target)[0].shape[1]
+
+
+def classifier_layers(target: str = "x_wins") -> list:
+    """The exam's layer sequence: conv2d(1, 3, stride 3) → [flatten] → dense(units) → global max pool → sigmoid."""
+    _check_target(target)
+    return [conv2d(1, 3, stride=3, padding="VALID"), flatten(), dense(unit_count(target)), global_max_pool(), sigmoid()]
+
+
+def classifier(target: str = "x_wins"):
     """:func:`classifier_layers` composed with :func:`jaxdl.serial`; params as :func:`hand_set_params`."""
-    return serial(*classifier_layers(), name="tictactoe")
+    return serial(*classifier_layers(target), name="tictactoe")
 
 
-def hand_set_params(dtype=jnp.float32) -> dict:
-    """The parameter values derived in the module docstring, in :func:`classifier`'s structure."""
-    incidence = np.zeros((9, len(LINES)), np.float32)
-    for j, line in enumerate(LINES):
-        incidence[list(line), j] = 1.0
+def hand_set_params(target: str = "x_wins", scale: float = ALPHA, dtype=jnp.float32) -> dict:
+    """The parameter values derived in the module docstring (for ``target``: the detector and the
+    units of :data:`TARGETS`, every unit ``scale · (count on its cells − 2.5)``), in
+    :func:`classifier`'s structure."""
+    _check_target(target)
+    incidence, bias = _incidence(target)
     return {
-        "conv2d_0": {"W": jnp.asarray((2 * X_GLYPH - 1)[None, None] / 5, dtype), "b": jnp.zeros((1,), dtype)},
+        "conv2d_0": {"W": jnp.asarray(DETECTORS[TARGETS[target][0]][None, None], dtype), "b": jnp.zeros((1,), dtype)},
         "flatten_1": {},
-        "dense_2": {"W": jnp.asarray(ALPHA * incidence, dtype), "b": jnp.full((len(LINES),), -2.5 * ALPHA, dtype)},
+        "dense_2": {"W": jnp.asarray(scale * incidence, dtype), "b": jnp.asarray(scale * bias, dtype)},
         "global_max_pool_3": {},
         "sigmoid_4": {},
     }
+
+
+def cell_scores(target: str, boards) -> np.ndarray:
+    """The convolution's map ``(N, 9)``: the target's detector on each cell's glyph (exact, float64)."""
+    boards = np.asarray(boards).reshape(-1, 9)
+    detector = DETECTORS[TARGETS[target][0]].astype(np.float64)
+    scores = {v: float(np.sum(detector * g)) for v, g in GLYPHS.items()}
+    return np.vectorize(scores.get)(boards).astype(np.float64)
+
+
+def unit_outputs(target: str, scale: float, board) -> np.ndarray:
+    """The fully connected layer's outputs for one board (exact, float64)."""
+    incidence, bias = _incidence(target)
+    return cell_scores(target, board)[0] @ (scale * incidence.astype(np.float64)) + scale * bias.astype(np.float64)
 
 
 def count_wins(images) -> dict:
