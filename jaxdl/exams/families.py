@@ -742,8 +742,8 @@ def _ttt_answers(r):
 
 def _ttt_blanks(r):
     g = r["bce_gradient"]
-    return [blank("σ(s)", "σ(s)", r["forward_example"]["probability"], 0.001), blank("s", "s", g["s"]),
-            blank("∂L/∂s", "∂L/∂s", g["manual"], 0.001)]
+    return [blank("σ(s)", "σ(s)", r["forward_example"]["probability"]), blank("s", "s", g["s"]),
+            blank("∂L/∂s", "∂L/∂s", g["manual"])]
 
 
 # --------------------------------------------------------------------------------------------
