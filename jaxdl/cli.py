@@ -87,7 +87,7 @@ def _fmt(x: float) -> str:
 
 def _cmd_gradcheck(args) -> int:
     from jaxdl.check import TOLERANCES, check_registry
-    from jaxdl.layers import REGISTRY
+    from jaxdl.registry import REGISTRY
 
     reports = check_registry(args.names)
     width = max(len(r.name) for r in reports) + 2
@@ -288,11 +288,9 @@ def _cmd_exam(args) -> int:
     return 1 if failed else 0
 
 
-def _exam_generate(argv: list[str]) -> int:
-    """``jaxdl exam generate``: next year's exam, every key verified three ways."""
-    from jaxdl.exams import generate
+def exam_generate_parser() -> argparse.ArgumentParser:
+    """The parser of ``jaxdl exam generate`` (read apart from ``jaxdl exam``'s, whose problem is a choice)."""
     from jaxdl.exams.families import FAMILIES
-    from jaxdl.fileio import unwritable_reason
 
     p = _Parser(prog="jaxdl exam generate",
                 description="New variants of the exam's problems: new givens a student can work by hand, each key "
@@ -310,7 +308,36 @@ def _exam_generate(argv: list[str]) -> int:
     p.add_argument("--stress", type=_positive_int, metavar="N",
                    help="draw and verify N variants of each problem and report the refused draws and the largest "
                         "disagreement (writes nothing)")
-    args = p.parse_args(argv)
+    return p
+
+
+def launch_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="jaxdl launch",
+                description="A multi-process run on this machine: starts N `jaxdl train` processes with a "
+                            "coordinator on 127.0.0.1 and a free port, streams process 0's output, and returns the "
+                            "first non-zero exit code. On a cluster, start the processes with the scheduler "
+                            "(e.g. srun jaxdl train ...) instead.")
+    p.add_argument("--processes", required=True, metavar="N", help="how many processes")
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- train ...",
+                   help="the jaxdl train command every process runs")
+    return p
+
+
+def _launch(argv: list[str]) -> int:
+    from jaxdl.train import launch
+
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = launch_parser().parse_args(argv[:split])
+    n, command = launch.check(args.processes, [*args.command, *argv[split:]])
+    return launch.launch(n, command)
+
+
+def _exam_generate(argv: list[str]) -> int:
+    """``jaxdl exam generate``: next year's exam, every key verified three ways."""
+    from jaxdl.exams import generate
+    from jaxdl.fileio import unwritable_reason
+
+    args = exam_generate_parser().parse_args(argv)
     problems = generate.check_problem(args.problem)
     seed = generate.check_seed(args.seed)
     if args.stress is not None:
@@ -569,15 +596,29 @@ def _cmd_train(args) -> int:
     if not args.config_file or not args.workdir:
         raise UsageError("jaxdl train: give an experiment (or a config file) and --workdir DIR; "
                          "jaxdl train --list lists the experiments")
+    from jaxdl.train import distributed
+
+    cluster = distributed.parse(args.coordinator, args.num_processes, args.process_id)
     cfg = load_config(_train_config_path(args.config_file), args.overrides)
     if "experiment" not in cfg:
         raise InputError(f"train: {args.config_file!r} names no experiment (config.experiment)")
+    if cluster is not None:
+        if "distributed" not in cfg:
+            raise InputError(f"train: {args.config_file!r} has no distributed field (base_config gives it one)")
+        cfg.distributed.coordinator_address = cluster.coordinator
+        cfg.distributed.num_processes = cluster.num_processes
+        cfg.distributed.process_id = cluster.process_id
     try:
         summary = experiments.run(cfg, args.workdir, progress=not args.no_progress, explicit=args.overrides)
     except TrainingDiverged as e:
         print(str(e), file=sys.stderr)
         return 1
-    skip = {"confusion_matrix", "plots", "generated", "already_finished", "compile_seconds"}
+    except distributed.DistributedError as e:
+        # One line, then out at once: JAX's own shutdown would wait on the lost process and abort.
+        print(str(e), file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(1)
+    skip = {"confusion_matrix", "plots", "generated", "already_finished", "compile_seconds", "processes"}
     if summary.get("already_finished"):
         print(f"{summary['experiment']}: already finished ({summary['steps']} steps) in workdir {args.workdir}; "
               "its summary (raise --config.num_steps to train further):")
@@ -623,10 +664,10 @@ def _cmd_site(args) -> int:
 def _cmd_docs(args) -> int:
     from jaxdl import docs
 
-    if not os.path.isfile(args.readme):
-        raise UsageError(f"jaxdl docs: --readme {args.readme!r} is not a file")
-    for block in docs.write(args.readme, args.results):
-        print(f"  rewrote the {block} block of {args.readme}")
+    if not os.path.isfile(os.path.join(args.root, "docs", "exams.md")):
+        raise UsageError(f"jaxdl docs: --root {args.root!r} holds no docs/exams.md; expected jaxdl's checkout")
+    for what in docs.write(args.root, args.results):
+        print(f"  rewrote {what}")
     return 0
 
 
@@ -646,8 +687,10 @@ def _cmd_bench(args) -> int:
     print(f"jaxdl bench{' --quick' if args.quick else ''} on {env['device']} ({env['cpu_count']} CPUs), "
           f"jax {env['versions'].get('jax')}" + (f", torch {env['versions']['torch']}" if "torch" in env["versions"] else ", no PyTorch"))
     spread = lambda v: f"runs {v[0]:.0f}–{v[2]:.0f}"  # noqa: E731
+    by_lib = ", ".join(f"{k} {v['best']:.0f}" for k, v in lim.get("matmul_by_library", {}).items())
     print(f"machine limits measured now: float32 matmul {lim['matmul_gflops']:.0f} GFLOP/s ({lim['matmul_size']}², "
-          f"{spread(lim['matmul_gflops_spread'])}); copy with donated buffers "
+          f"{lim.get('matmul_library', 'xla')}'s, {spread(lim['matmul_gflops_spread'])}; best per library: {by_lib}); "
+          f"copy with donated buffers "
           f"{lim['copy_cache_gbps']:.0f} GB/s in cache ({lim['copy_cache_mib']} MiB, {spread(lim['copy_cache_gbps_spread'])}), "
           f"{lim['copy_gbps']:.1f} GB/s from DRAM ({lim['copy_mib']} MiB, {spread(lim['copy_gbps_spread'])})")
     for name, suite in report["suites"].items():
@@ -732,9 +775,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the language the page opens in (it has both, with a switch): hr (default) or en")
     p.set_defaults(run=_cmd_site)
 
-    p = sub.add_parser("docs", help="rewrite the documentation's generated parts from the results (the errata table)")
-    p.add_argument("--readme", default="README.md", metavar="FILE", help="the README to rewrite (README.md)")
-    p.add_argument("--results", default="results", metavar="DIR", help="where make run wrote exam.json (results)")
+    p = sub.add_parser("docs", help="rewrite the documentation's generated parts from the results (errata, "
+                                    "training table, benchmarks page)")
+    p.add_argument("--root", default=".", metavar="DIR", help="jaxdl's checkout, holding docs/ (.)")
+    p.add_argument("--results", default="results", metavar="DIR",
+                   help="where make run and make bench wrote exam.json, runs/ and bench.json (results)")
     p.set_defaults(run=_cmd_docs)
 
     p = sub.add_parser("check-numpy", help="check numpy lab layers: one student's file, or grade a whole class",
@@ -775,7 +820,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", metavar="DIR", help="where the config, metrics, checkpoints and plots go")
     p.add_argument("--list", action="store_true", help="list the experiments, one line each")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--coordinator", metavar="HOST:PORT",
+                   help="a multi-process run: process 0's address (with --num-processes and --process-id); "
+                        "without them, a SLURM or Open MPI job is joined by itself")
+    p.add_argument("--num-processes", metavar="N", help="a multi-process run: how many processes")
+    p.add_argument("--process-id", metavar="I", help="a multi-process run: this process's index in [0, N)")
     p.set_defaults(run=_cmd_train, accepts_overrides=True)
+
+    sub.add_parser("launch", help="a multi-process training run on this machine (jaxdl launch --processes N -- train ...)",
+                   add_help=False)
 
     p = sub.add_parser("bench", help="time the layers and steps side by side (medians, ratios, machine limits)")
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a check in about a minute")
@@ -807,6 +860,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv[:2] == ["exam", "generate"]:
             return _exam_generate(argv[2:])
+        if argv[:1] == ["launch"]:  # read before the --config.* overrides, which belong to its train command
+            return _launch(argv[1:])
         argv, overrides = split_config_args(argv)
         args = build_parser().parse_args(argv)
         if overrides and not getattr(args, "accepts_overrides", False):

@@ -90,7 +90,7 @@ class Layer:
 # Validation helpers, shared by every layer.
 
 
-def _shape_str(shape) -> str:
+def shape_str(shape) -> str:
     return "(" + ", ".join(str(int(d)) for d in shape) + (",)" if len(shape) == 1 else ")")
 
 
@@ -99,7 +99,7 @@ def check_rank(layer: str, shape: Shape, rank: int, layout: str) -> None:
     if len(shape) != rank:
         raise InputError(
             f"{layer}: expected an input of shape {layout} (rank {rank}); "
-            f"got shape {_shape_str(shape)} (rank {len(shape)})"
+            f"got shape {shape_str(shape)} (rank {len(shape)})"
         )
 
 
@@ -107,11 +107,11 @@ def check_min_rank(layer: str, shape: Shape, rank: int, layout: str) -> None:
     if len(shape) < rank:
         raise InputError(
             f"{layer}: expected an input of shape {layout} (rank >= {rank}); "
-            f"got shape {_shape_str(shape)} (rank {len(shape)})"
+            f"got shape {shape_str(shape)} (rank {len(shape)})"
         )
 
 
-def _check_floating(layer: str, what: str, x) -> None:
+def check_floating(layer: str, what: str, x) -> None:
     dtype = jnp.result_type(x)
     if not jnp.issubdtype(dtype, jnp.floating):
         raise InputError(f"{layer}: expected a floating-point {what}; got dtype {dtype}")
@@ -123,7 +123,7 @@ def _describe(tree) -> str:
         return "{" + ", ".join(f"{k}: {_describe(v)}" for k, v in tree.items()) + "}"
     if isinstance(tree, (list, tuple)):
         return "[" + ", ".join(_describe(v) for v in tree) + "]"
-    return _shape_str(jnp.shape(tree)) if tree is not None else "None"
+    return shape_str(jnp.shape(tree)) if tree is not None else "None"
 
 
 def _check_params(layer: str, params, expected, input_shape: Shape) -> None:
@@ -135,11 +135,11 @@ def _check_params(layer: str, params, expected, input_shape: Shape) -> None:
     )
     if not same:
         raise InputError(
-            f"{layer}: params do not match the layer for input shape {_shape_str(input_shape)}: "
+            f"{layer}: params do not match the layer for input shape {shape_str(input_shape)}: "
             f"expected {_describe(expected)}; got {_describe(params)}"
         )
     for leaf in jax.tree_util.tree_leaves(params):
-        _check_floating(layer, "parameter", leaf)
+        check_floating(layer, "parameter", leaf)
 
 
 def _as_dtype(params, dtype):
@@ -193,7 +193,7 @@ def make_layer(
         return init_shapes(init, shape)
 
     def validate(params, x, what="input"):
-        _check_floating(name, what, x)
+        check_floating(name, what, x)
         out_shape, expected = infer(tuple(int(d) for d in jnp.shape(x)))
         _check_params(name, params, expected, jnp.shape(x))
         return out_shape
@@ -215,11 +215,11 @@ def make_layer(
     @functools.wraps(backward)
     def checked_backward(params, x, dy):
         out_shape = validate(params, x)
-        _check_floating(name, "upstream gradient dy", dy)
+        check_floating(name, "upstream gradient dy", dy)
         if tuple(jnp.shape(dy)) != out_shape:
             raise InputError(
-                f"{name}: expected dy of the output's shape {_shape_str(out_shape)}; "
-                f"got {_shape_str(jnp.shape(dy))}"
+                f"{name}: expected dy of the output's shape {shape_str(out_shape)}; "
+                f"got {shape_str(jnp.shape(dy))}"
             )
         dparams, dx = backward(_as_dtype(params, jnp.result_type(x)), x, dy)
         return _cast_like(dparams, params), dx
@@ -244,12 +244,12 @@ def make_layer(
         @functools.wraps(inverse)
         def checked_inverse(params, y):
             params = _as_dtype(params, jnp.result_type(y))
-            _check_floating(name, "input y", y)
+            check_floating(name, "input y", y)
             in_shape = tuple(to_input(tuple(jnp.shape(y))))
             out_shape, expected = infer(in_shape)
             if out_shape != tuple(jnp.shape(y)):
                 raise InputError(
-                    f"{name}: inverse got y of shape {_shape_str(jnp.shape(y))}, which no "
+                    f"{name}: inverse got y of shape {shape_str(jnp.shape(y))}, which no "
                     f"input of this layer produces"
                 )
             _check_params(name, params, expected, in_shape)

@@ -1,7 +1,7 @@
 """What ``jaxdl check-numpy`` knows of a class of the course's numpy lab: how the checker builds
 it, the jaxdl function it is compared with, the parameters a student's arrays must supply, and
 the checks it must pass. A :class:`LabClass` is kept with its layer's registry entry
-(``jaxdl.layers.REGISTRY``) or loss (``jaxdl.losses.LAB``), so that adding a layer the checker
+(``jaxdl.registry.REGISTRY``) or loss (``jaxdl.losses.LAB``), so that adding a layer the checker
 compares is one entry.
 
 The checks are named by the functions of ``jaxdl.check.numpy_check.checks.CHECKS``; a class is

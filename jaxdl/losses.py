@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.core import _check_floating, _shape_str
+from jaxdl.core import check_floating, shape_str
 from jaxdl.errors import InputError
 from jaxdl.labspec import LOSS_CHECKS, REGULARIZER_CHECKS, LabClass
 
@@ -55,10 +55,10 @@ def _is_concrete(x) -> bool:
 
 def _softmax_targets(name: str, logits, labels):
     """Validates ``(logits, labels)`` and returns the target distribution ``(N, K)``."""
-    _check_floating(name, "logits", logits)
+    check_floating(name, "logits", logits)
     if jnp.ndim(logits) != 2:
         raise InputError(
-            f"{name}: expected logits of shape (N, K); got shape {_shape_str(jnp.shape(logits))}"
+            f"{name}: expected logits of shape (N, K); got shape {shape_str(jnp.shape(logits))}"
         )
     n, k = jnp.shape(logits)
     if n == 0:
@@ -68,7 +68,7 @@ def _softmax_targets(name: str, logits, labels):
     if jnp.issubdtype(labels.dtype, jnp.integer):
         if labels.shape != (n,):
             raise InputError(
-                f"{name}: expected integer labels of shape ({n},); got shape {_shape_str(labels.shape)}"
+                f"{name}: expected integer labels of shape ({n},); got shape {shape_str(labels.shape)}"
             )
         if _is_concrete(labels) and labels.size:
             # Checked on the host where the values are known (not under a trace): an
@@ -81,7 +81,7 @@ def _softmax_targets(name: str, logits, labels):
     if labels.shape != (n, k):
         raise InputError(
             f"{name}: expected integer labels of shape ({n},) or one-hot labels of shape "
-            f"({n}, {k}); got shape {_shape_str(labels.shape)}"
+            f"({n}, {k}); got shape {shape_str(labels.shape)}"
         )
     if _is_concrete(labels):
         # Each row must be a distribution (one-hot, or soft labels): a row that does not sum to
@@ -132,12 +132,12 @@ Returns: a scalar (``apply``), ``(N, K)`` (``backward``).
 
 def _bce_check(logits, labels):
     name = "binary_cross_entropy"
-    _check_floating(name, "logits", logits)
+    check_floating(name, "logits", logits)
     labels = jnp.asarray(labels)
     if labels.shape != jnp.shape(logits):
         raise InputError(
-            f"{name}: expected labels of the logits' shape {_shape_str(jnp.shape(logits))}; "
-            f"got {_shape_str(labels.shape)}"
+            f"{name}: expected labels of the logits' shape {shape_str(jnp.shape(logits))}; "
+            f"got {shape_str(labels.shape)}"
         )
     if jnp.size(logits) == 0:
         raise InputError(f"{name}: expected at least one logit; got an empty array")

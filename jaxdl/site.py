@@ -36,7 +36,7 @@ def _copy(src: str, assets: str, name: str) -> str:
 
 
 def _gradcheck_html(report: dict) -> str:
-    from jaxdl.layers import REGISTRY
+    from jaxdl.registry import REGISTRY
 
     rows = []
     for layer in report["layers"]:

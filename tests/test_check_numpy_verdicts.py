@@ -11,7 +11,9 @@ import pytest
 from jaxdl.check.numpy_check import Options, build, checks as C, grade_submission
 from jaxdl.check.numpy_check.discover import Submission
 from jaxdl.labspec import GENERIC_LAYER, GENERIC_LOSS, GENERIC_REGULARIZER
-from jaxdl.layers import LAB
+from jaxdl.registry import lab_classes
+
+LAB = lab_classes()
 
 FALSE_OK = pathlib.Path(__file__).parent / "fixtures" / "numpy_lab" / "false_ok"
 REFERENCE = pathlib.Path(__file__).parent.parent / "jaxdl" / "check" / "lab_reference.py"
@@ -244,14 +246,16 @@ def test_the_documented_kinds_and_assignment_are_the_real_ones(tmp_path):
 
     root = REFERENCE.parents[2]
     readme, guide = (root / "README.md").read_text(), (root / "docs" / "grading.md").read_text()
-    table = readme[readme.index("| kind | checks |"):]
+    table = guide[guide.index("| kind (lab classes) | built as | checks |"):]
     counts = {"`FC`, `Convolution`, `Quadratic`, `ResBlock`": {"dense", "conv2d", "quadratic", "res_block"},
               "`ReLU`, `LeakyReLU`, `Sigmoid`, `Swish`": {"relu", "leaky_relu", "sigmoid", "swish"},
               "`MaxPooling`, `Flatten`": {"max_pool2d", "flatten"}}
     for names, kinds in counts.items():
-        n = int(re.search(re.escape(names) + r" \| (\d+):", table).group(1))
+        n = int(re.search(re.escape(names) + r" \| [^|]* \| (\d+)[:,]", table).group(1))
         assert {build.expected_checks(LAB[k]) for k in kinds} == {n}, names
-    assert "| 9 · 5:" in table and build.expected_checks(LAB["softmax_cross_entropy"]) == 9
+    assert re.search(r"`SoftmaxCrossEntropyWithLogits` \| [^|]* \| 9:", table)
+    assert re.search(r"`L2Regularizer` \| [^|]* \| 5:", table)
+    assert build.expected_checks(LAB["softmax_cross_entropy"]) == 9
     assert build.expected_checks(LAB["l2_regularizer"]) == 5
     for text in (readme, guide):  # every assignment shown loads
         for block in re.findall(r"```toml\n(.*?)```", text, re.S):
@@ -270,3 +274,43 @@ def test_the_reference_quadratic_refuses_other_shapes_whatever_b(b):
         lab_reference.Quadratic(InputStub((2, 4)), 3, "q", b)
     layer = lab_reference.Quadratic(InputStub((2, 4)), 4, "q", b)  # M = D: built, and forward runs
     assert layer.forward(np.ones((2, 4))).shape == (2, 4)
+
+
+TANH_LAB = '''
+import numpy as np
+
+
+class Tanh:
+    def __init__(self, input_layer, name):
+        self.name, self.shape, self.has_params = name, input_layer.shape, False
+
+    def forward(self, inputs):
+        self.y = {scale}np.tanh(inputs)
+        return self.y
+
+    def backward_inputs(self, grads):
+        return grads * {derivative}
+'''
+
+
+def test_a_layer_check_numpy_compares_is_one_registry_entry(tmp_path, monkeypatch):
+    import jax.numpy as jnp
+
+    import jaxdl
+    from jaxdl.labspec import ELEMENTWISE_CHECKS, LabClass
+    from jaxdl.registry import REGISTRY, Entry
+
+    tanh = jaxdl.elementwise("tanh", jnp.tanh, lambda x: 1 - jnp.tanh(x) ** 2)
+    monkeypatch.setitem(REGISTRY, "tanh", Entry(lambda: tanh, (4, 6), lab=LabClass(
+        ("Tanh",), input_shape=(3, 5), reference=lambda: tanh, checks=ELEMENTWISE_CHECKS)))
+    right = tmp_path / "right.py"
+    right.write_text(TANH_LAB.format(scale="", derivative="(1 - self.y ** 2)"))
+    # Self-consistent (its backward is its own forward's derivative) and wrong: 2·tanh.
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text(TANH_LAB.format(scale="2 * ", derivative="(2 - self.y ** 2 / 2)"))
+    results = {p.stem: grade_submission(Submission(str(p), str(p)), Options(time_limit=5)).classes[0]
+               for p in (right, wrong)}
+    assert results["right"].ok and len(results["right"].checks) == build.expected_checks(REGISTRY["tanh"].lab)
+    assert C.reference_forward_label("tanh") in {c.name for c in results["right"].checks}
+    assert not results["wrong"].ok
+    assert "max abs err" in failures(results["wrong"])[C.reference_forward_label("tanh")]

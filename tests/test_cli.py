@@ -6,7 +6,8 @@ import json
 import pytest
 
 from jaxdl import cli
-from jaxdl.layers import REGISTRY, dense
+from jaxdl.layers import dense
+from jaxdl.registry import REGISTRY
 
 
 def test_gradcheck_json_and_table(tmp_path, capsys):

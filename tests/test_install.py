@@ -9,6 +9,8 @@ import zipfile
 
 import pytest
 
+pytestmark = pytest.mark.slow  # end-to-end: subprocesses that train or install
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 

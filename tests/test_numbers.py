@@ -11,7 +11,7 @@ from jax.sharding import PartitionSpec as P
 from jaxdl import cli, serial, with_manual_grad
 from jaxdl import layers as L
 from jaxdl.errors import InputError
-from jaxdl.layers import REGISTRY
+from jaxdl.registry import REGISTRY
 from jaxdl.losses import binary_cross_entropy, softmax_cross_entropy
 
 

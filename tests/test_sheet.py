@@ -458,15 +458,15 @@ def test_every_erratum_has_its_evidence_run_here(sheet):
         lab_reference.Quadratic(InputStub((2, 3)), 2, "q", 0.0)
 
 
-def test_the_readme_errata_table_is_generated_from_the_same_data(sheet):
+def test_the_documented_errata_table_is_generated_from_the_same_data(sheet):
     from jaxdl.exams.lang import Lang
     from jaxdl.exams.sheet import errata_table
 
     _, folder = sheet
     errata = json.loads((folder / "exam.json").read_text())["errata"]
-    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
-    block = readme.split("<!-- errata:begin -->\n")[1].split("\n<!-- errata:end -->")[0]
-    assert block == errata_table(errata, Lang("en")), "README's errata table is stale: run `jaxdl docs`"
+    page = (pathlib.Path(__file__).parents[1] / "docs" / "exams.md").read_text()
+    block = page.split("<!-- errata:begin -->\n")[1].split("\n<!-- errata:end -->")[0]
+    assert block == errata_table(errata, Lang("en")), "docs/exams.md's errata table is stale: run `jaxdl docs`"
 
 
 def test_the_students_givens_hold_no_computed_value(sheets_hr):

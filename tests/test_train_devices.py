@@ -7,6 +7,9 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow  # end-to-end: subprocesses that train or install
 
 CONFIGS = pathlib.Path(__file__).parent.parent / "configs"
 

@@ -23,6 +23,23 @@ def smoke(name, **overrides):
     return load_config(path, ["smoke=True"] + [f"{k}={v}" for k, v in overrides.items()])
 
 
+def test_every_experiment_module_is_found_without_an_import_list():
+    import ast
+
+    package = pathlib.Path(experiments.__file__).parent
+    declared = {}
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            for d in getattr(node, "decorator_list", []):
+                if isinstance(d, ast.Call) and getattr(d.func, "id", None) == "experiment":
+                    declared[d.args[0].value] = path.stem
+    assert set(declared) == set(experiments.EXPERIMENTS) and len(declared) >= 10
+    init = (package / "__init__.py").read_text()
+    assert not [m for m in set(declared.values()) if f"experiments import {m}" in init or f"experiments.{m} " in init]
+    for name in declared:  # each has its config file
+        assert (CONFIGS / f"{experiments.EXPERIMENTS[name].config}.py").is_file(), name
+
+
 @pytest.mark.parametrize("name", sorted(experiments.EXPERIMENTS))
 def test_smoke_config_runs_end_to_end(name, tmp_path):
     summary = experiments.run(smoke(name), str(tmp_path), progress=False)

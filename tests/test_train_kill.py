@@ -10,6 +10,10 @@ import subprocess
 import sys
 import time
 
+import pytest
+
+pytestmark = pytest.mark.slow  # end-to-end: subprocesses that train or install
+
 CONFIGS = pathlib.Path(__file__).parent.parent / "configs"
 
 

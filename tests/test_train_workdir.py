@@ -11,6 +11,7 @@ import pytest
 from jaxdl import cli
 from jaxdl.train import data as D
 from jaxdl.train import experiments, trainer
+from jaxdl.train import workdir as workdir_lib
 
 CONFIGS = pathlib.Path(__file__).parent.parent / "configs"
 
@@ -56,7 +57,7 @@ def test_a_finished_run_says_so_and_more_steps_continue_it(tmp_path, capsys):
 
 
 def test_a_second_process_on_the_workdir_is_refused(tmp_path, capsys):
-    with trainer._locked(str(tmp_path)):  # another jaxdl train holds the workdir
+    with workdir_lib.locked(str(tmp_path)):  # another jaxdl train holds the workdir
         assert _train(tmp_path) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is in use by another jaxdl train" in err

@@ -10,20 +10,22 @@ from __future__ import annotations
 import dataclasses
 import time
 
+from jaxdl.bench import harness
 from jaxdl.bench import suites as _suites
 from jaxdl.bench.harness import CpuMonitor, environment, machine_limits
+from jaxdl.errors import InputError
 
 # Other processes keeping more than this many cores busy during a suite make its timings suspect.
 BUSY_CORES = 0.25
-from jaxdl.errors import InputError
 
 SUITES = ("manual_vs_autodiff", "avg_pool", "coupling", "gan_step", "reversible", "numpy_lab", "check_numpy",
-          "training")
+          "exam_generate", "training")
 
 
-def run(names=None, quick: bool = False, progress=None, layers=None) -> dict:
+def run(names=None, quick: bool = False, progress=None, layers=None, peers: bool = True) -> dict:
     """Runs the suites ``names`` (default: all) and returns the report dict. ``layers`` restricts
-    ``manual_vs_autodiff`` to those registry layer families.
+    ``manual_vs_autodiff`` to those registry layer families; ``peers=False`` leaves PyTorch's
+    columns out (on a GPU, where they would run on the CPU).
 
     Raises:
       InputError: an unknown suite or layer name (before anything runs).
@@ -37,9 +39,18 @@ def run(names=None, quick: bool = False, progress=None, layers=None) -> dict:
         missing = [n for n in layers if n not in known]
         if missing:
             raise InputError(f"bench: no benchmark for layer {missing[0]!r}; known: {', '.join(sorted(known))}")
+    harness.PEERS_LEFT_OUT[0] = not peers
+    try:
+        return _run(names, quick, progress, layers)
+    finally:
+        harness.PEERS_LEFT_OUT[0] = False
+
+
+def _run(names, quick, progress, layers) -> dict:
     start = time.perf_counter()
     limits = machine_limits(quick)
-    report = {"environment": environment(), "quick": quick, "limits": limits, "suites": {}}
+    report = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "environment": environment(),
+              "quick": quick, "limits": limits, "suites": {}}
     for name in names:
         if progress:
             progress(name)

@@ -5,7 +5,9 @@ PyTorch is an optional extra (``jaxdl[torch]``), never a dependency: :func:`make
 ``torch`` module and is only called when it imports. A peer is the same computation, not the
 same numbers: its own initialisation and random batches, the same shapes, layers, loss and
 optimiser (the data stay on the host as float32 tensors, batches drawn by index each step, as
-the jaxdl step does on its device arrays).
+the jaxdl step does on its device arrays). With ``compiled=True`` the model's forward and loss
+(the part ``torch.compile`` is meant for: ``loss.backward()`` then runs the compiled backward)
+go through ``torch.compile`` in its default mode; the optimiser's step stays eager.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ PEERS = ("cnn_digits", "mnist_cnn", "lstm_adding", "rnn_adding", "nice_digits", 
          "gan_ring")
 
 
-def _classifier(torch, cfg, data):
+def _classifier(torch, cfg, data, jit):
     nn = torch.nn
     x = torch.tensor(np.asarray(data["x_train"], np.float32))
     y = torch.tensor(np.asarray(data["y_train"], np.int64))
@@ -36,10 +38,12 @@ def _classifier(torch, cfg, data):
         raise ValueError(f"no PyTorch peer for model {cfg.model!r}")
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
     ce = nn.CrossEntropyLoss()
+    loss_of = jit(lambda xb, yb: ce(net(xb), yb)
+                  + 0.5 * cfg.weight_decay * sum((p * p).sum() for p in net.parameters()))
 
     def step():
         idx = torch.randint(len(x), (cfg.batch_size,))
-        loss = ce(net(x[idx]), y[idx]) + 0.5 * cfg.weight_decay * sum((p * p).sum() for p in net.parameters())
+        loss = loss_of(x[idx], y[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -60,7 +64,7 @@ def _adding_batch(torch, n: int, length: int):
     return torch.stack((values, markers), dim=-1), (values * markers).sum(dim=1, keepdim=True)
 
 
-def _recurrent(torch, cfg, data, cell):
+def _recurrent(torch, cfg, data, cell, jit):
     """The adding problem's LSTM or tanh RNN (``nn.LSTM``, ``nn.RNN``) and a dense head on the last
     state; MSE, global-norm clipping, Adam."""
     nn = torch.nn
@@ -69,10 +73,14 @@ def _recurrent(torch, cfg, data, cell):
     params = list(rec.parameters()) + list(head.parameters())
     opt = torch.optim.Adam(params, lr=cfg.learning_rate)
 
-    def step():
-        x, y = _adding_batch(torch, cfg.batch_size, cfg.length)
+    def mse(x, y):
         out, _ = rec(x)
-        loss = ((head(out[:, -1]) - y) ** 2).mean()
+        return ((head(out[:, -1]) - y) ** 2).mean()
+
+    loss_of = jit(mse)
+
+    def step():
+        loss = loss_of(*_adding_batch(torch, cfg.batch_size, cfg.length))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(params, cfg.clip_norm)
@@ -82,7 +90,7 @@ def _recurrent(torch, cfg, data, cell):
     return step
 
 
-def _flow(torch, cfg, data, levels):
+def _flow(torch, cfg, data, levels, jit):
     """NICE on flattened examples: additive couplings (halves, or odd/even indices), MLPs with ReLU
     between the layers, a diagonal scaling, a logistic or Gaussian prior; AdamW on the couplings."""
     nn = torch.nn
@@ -120,12 +128,14 @@ def _flow(torch, cfg, data, levels):
             prior = -0.5 * (z * z).sum(dim=1) - 0.5 * d * math.log(2 * math.pi)
         return prior + scale.sum()
 
+    nll = jit(lambda batch: -log_prob(batch).mean())
+
     def step():
         idx = torch.randint(len(x), (cfg.batch_size,))
         batch = x[idx]
         if levels:
             batch = batch + torch.rand_like(batch) / levels
-        loss = -log_prob(batch).mean()
+        loss = nll(batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -134,16 +144,18 @@ def _flow(torch, cfg, data, levels):
     return step
 
 
-def _gan(torch, cfg, data):
+def _gan(torch, cfg, data, jit):
     """The ring GAN: MLP generator and discriminator, D then G (non-saturating or minimax), Adam."""
     nn = torch.nn
     F = torch.nn.functional
     h, slope = cfg.hidden, cfg.leaky_slope
-    gen = nn.Sequential(nn.Linear(cfg.latent_size, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, 2))
-    disc = nn.Sequential(nn.Linear(2, h), nn.LeakyReLU(slope), nn.Linear(h, h), nn.LeakyReLU(slope), nn.Linear(h, 1))
+    gen_eager = nn.Sequential(nn.Linear(cfg.latent_size, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, 2))
+    disc_eager = nn.Sequential(nn.Linear(2, h), nn.LeakyReLU(slope), nn.Linear(h, h), nn.LeakyReLU(slope),
+                               nn.Linear(h, 1))
+    gen, disc = jit(gen_eager), jit(disc_eager)
     make = (lambda p: torch.optim.Adam(p, lr=cfg.learning_rate, betas=(cfg.adam_b1, 0.999))) \
         if cfg.optimizer == "adam" else (lambda p: torch.optim.SGD(p, lr=cfg.learning_rate))
-    opt_g, opt_d = make(gen.parameters()), make(disc.parameters())
+    opt_g, opt_d = make(gen_eager.parameters()), make(disc_eager.parameters())
     modes = torch.tensor(np.asarray(data["centers"], np.float32))
     ones, zeros = torch.ones(cfg.batch_size, 1), torch.zeros(cfg.batch_size, 1)
 
@@ -167,19 +179,21 @@ def _gan(torch, cfg, data):
     return step
 
 
-def make_peer(torch, name: str, cfg, data):
+def make_peer(torch, name: str, cfg, data, compiled: bool = False):
     """One training step of experiment ``name`` in PyTorch: a function that runs it and returns
-    the loss (a tensor), for the config ``cfg`` and the experiment's host ``data``."""
+    the loss (a tensor), for the config ``cfg`` and the experiment's host ``data``; ``compiled``:
+    the forward and loss through ``torch.compile`` (compiled at the first calls)."""
+    jit = torch.compile if compiled else (lambda f: f)
     if name in ("cnn_digits", "mnist_cnn"):
-        return _classifier(torch, cfg, data)
+        return _classifier(torch, cfg, data, jit)
     if name in ("lstm_adding", "rnn_adding"):
-        return _recurrent(torch, cfg, data, "lstm" if name == "lstm_adding" else "rnn")
+        return _recurrent(torch, cfg, data, "lstm" if name == "lstm_adding" else "rnn", jit)
     if name == "nice_digits":
-        return _flow(torch, cfg, data, levels=17)
+        return _flow(torch, cfg, data, 17, jit)
     if name == "nice_mnist":
-        return _flow(torch, cfg, data, levels=256)
+        return _flow(torch, cfg, data, 256, jit)
     if name == "nice_moons":
-        return _flow(torch, cfg, data, levels=None)
+        return _flow(torch, cfg, data, None, jit)
     if name == "gan_ring":
-        return _gan(torch, cfg, data)
+        return _gan(torch, cfg, data, jit)
     raise KeyError(f"no PyTorch peer for experiment {name!r}; peers: {', '.join(PEERS)}")

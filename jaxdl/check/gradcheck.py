@@ -225,7 +225,7 @@ def check_registry(names: Sequence[str] | None = None, registry=None) -> list[La
       ValueError: a name is not in the registry (before any check runs).
     """
     if registry is None:
-        from jaxdl.layers import REGISTRY as registry
+        from jaxdl.registry import REGISTRY as registry
     names = list(registry) if not names else list(names)
     unknown = [n for n in names if n not in registry]
     if unknown:

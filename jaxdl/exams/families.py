@@ -349,11 +349,11 @@ def _rnn_screen(g):
 
 
 def _rnn_one(W_hh, W_xh, b, h0, xs, exact, activation):
-    from jaxdl.layers.recurrent import _ACTIVATIONS, rnn_states
+    from jaxdl.layers.recurrent import ACTIVATIONS, rnn_states
 
     params = {"W_xh": W_xh.T, "W_hh": W_hh.T, "b": b}  # the exam's columns → jaxdl's rows
     hs = rnn_states(params, xs[None], h0[None], activation)[0]
-    g = _ACTIVATIONS[activation][0]
+    g = ACTIVATIONS[activation][0]
     h, unrolled = h0, []
     for t in range(xs.shape[0]):  # the recurrence as the exam writes it, column vectors
         h = g(W_hh @ h + W_xh @ xs[t] + b)

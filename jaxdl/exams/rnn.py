@@ -16,7 +16,7 @@ from jaxdl.errors import InputError
 from jaxdl.exams.lang import Lang, both
 from jaxdl.exams.sheet import Body, Question
 from jaxdl.exams._common import display, erratum, matrix, num, tex, tolist
-from jaxdl.layers.recurrent import _ACTIVATIONS, rnn_states
+from jaxdl.layers.recurrent import ACTIVATIONS, rnn_states
 
 _L = math.log(2.0)  # 2 ln √2
 EXAM = {
@@ -104,8 +104,8 @@ def read_config(cfg):
     xs = matrix(cfg, "xs", (None, W_xh.shape[1]))
     if len(xs) == 0:
         raise InputError("config: xs must hold at least one input vector; got none")
-    if cfg.activation not in _ACTIVATIONS:
-        raise InputError(f"config: activation must be one of {sorted(_ACTIVATIONS)}; got {cfg.activation!r}")
+    if cfg.activation not in ACTIVATIONS:
+        raise InputError(f"config: activation must be one of {sorted(ACTIVATIONS)}; got {cfg.activation!r}")
     return W_hh, W_xh, b_h, h0, xs, cfg.activation
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
-from jaxdl.core import Layer, _shape_str, check_pair, check_rank, check_int, make_layer
+from jaxdl.core import Layer, shape_str, check_pair, check_rank, check_int, make_layer
 from jaxdl.errors import InputError
 from jaxdl.layers.dense import he_normal
 
@@ -64,8 +64,8 @@ def output_hw(layer: str, hw, kernel, stride, pads) -> tuple[int, int]:
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(hw, pads))
     if any(k > p for k, p in zip(kernel, padded)):
         raise InputError(
-            f"{layer}: kernel_size {_shape_str(kernel)} is larger than the padded input "
-            f"{_shape_str(padded)}"
+            f"{layer}: kernel_size {shape_str(kernel)} is larger than the padded input "
+            f"{shape_str(padded)}"
         )
     return tuple((p - k) // s + 1 for p, k, s in zip(padded, kernel, stride))
 

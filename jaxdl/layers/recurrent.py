@@ -18,7 +18,7 @@ import jax.numpy as jnp
 from jaxdl.core import Layer, check_int, check_rank, make_layer
 from jaxdl.errors import InputError
 
-_ACTIVATIONS = {
+ACTIVATIONS = {
     # name: (g, g' written through the output y = g(a))
     "tanh": (jnp.tanh, lambda y: 1 - y * y),
     "sigmoid": (jax.nn.sigmoid, lambda y: y * (1 - y)),
@@ -39,7 +39,7 @@ def rnn_states(params, x, h0, activation: str = "tanh"):
 
     ``h(t) = g(x(t) W_xh + h(t−1) W_hh + b)``; params ``W_xh (D, H)``, ``W_hh (H, H)``, ``b (H,)``.
     """
-    g = _ACTIVATIONS[activation][0]
+    g = ACTIVATIONS[activation][0]
     xw = x @ params["W_xh"] + params["b"][None, None, :]  # the input terms of every step at once
 
     def step(h, xw_t):
@@ -68,9 +68,9 @@ def rnn(hidden_size: int, activation: str = "tanh") -> Layer:
     """
     name = "rnn"
     h_size = check_int(name, "hidden_size", hidden_size)
-    if activation not in _ACTIVATIONS:
-        raise InputError(f"{name}: activation must be one of {sorted(_ACTIVATIONS)}; got {activation!r}")
-    dg = _ACTIVATIONS[activation][1]
+    if activation not in ACTIVATIONS:
+        raise InputError(f"{name}: activation must be one of {sorted(ACTIVATIONS)}; got {activation!r}")
+    dg = ACTIVATIONS[activation][1]
 
     def init(key, input_shape):
         check_rank(name, input_shape, 3, "(N, T, D)")

@@ -11,7 +11,7 @@ This process draws every input, and decides every verdict (:mod:`.checks`) from 
 the worker sends back: ``backward_inputs`` and each parameter gradient against central finite
 differences of the student's own ``forward``; every float array attribute ``forward`` depends on
 must come back from ``backward_params``; ``forward`` and the gradients against the jaxdl layer
-the class's name stands for (:mod:`.reference`, names kept in ``jaxdl.layers.LAB_CLASSES``); the
+the class's name stands for (:mod:`.reference`, names kept in ``jaxdl.registry.lab_classes()``); the
 return format; arguments or cached activations changed in place; results that depend on call
 order. Failures carry the tensor, the largest error and, where the pattern is recognisable, a
 diagnosis (:mod:`.diagnose`). :mod:`.grade` runs it for one file or a folder of submissions and

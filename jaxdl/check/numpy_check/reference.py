@@ -25,9 +25,9 @@ _COMPILED: dict = {}
 
 def lab_classes() -> dict[str, LabClass]:
     """Every lab class jaxdl knows, by its registry (or loss) name."""
-    from jaxdl.layers import LAB
+    from jaxdl import registry
 
-    return LAB
+    return registry.lab_classes()
 
 
 def lookup(class_name: str) -> tuple[str, LabClass] | None:

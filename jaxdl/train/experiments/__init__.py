@@ -1,8 +1,8 @@
 """The experiments of ``jaxdl train``: each a :class:`jaxdl.train.trainer.Task`, built only from
 jaxdl's layers and trained on their hand-derived backward passes (``with_manual_grad``).
 
-One module per experiment, registered by the :func:`experiment` decorator in ``EXPERIMENTS``
-with its headline metrics and its config file; ``config.experiment`` names one of them, or a
+One module per experiment, found by :mod:`pkgutil` and registered by the :func:`experiment`
+decorator in ``EXPERIMENTS`` with its headline metrics and its config file; ``config.experiment`` names one of them, or a
 factory of one's own as ``"package.module:function"`` returning a ``Task``. :func:`run` is the
 library entry point of ``jaxdl train``.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pkgutil
 import sys
 from collections.abc import Iterable
 
@@ -21,17 +22,15 @@ from jaxdl.errors import InputError
 from jaxdl.train.experiments.registry import EXPERIMENTS, Experiment, base_config, experiment
 from jaxdl.train.trainer import Task
 
-# The built-in experiments register themselves on import.
-from jaxdl.train.experiments import cnn_digits as _cnn_digits  # noqa: E402,F401  isort: skip
-from jaxdl.train.experiments import nice_moons as _nice_moons  # noqa: E402,F401  isort: skip
-from jaxdl.train.experiments import nice_digits as _nice_digits  # noqa: E402,F401  isort: skip
-from jaxdl.train.experiments import gan_ring as _gan_ring  # noqa: E402,F401  isort: skip
-from jaxdl.train.experiments import exam_gan as _exam_gan  # noqa: E402,F401  isort: skip
-from jaxdl.train.experiments import rnn_adding as _rnn_adding  # noqa: E402,F401  isort: skip
-from jaxdl.train.experiments import lstm_adding as _lstm_adding  # noqa: E402,F401  isort: skip
-from jaxdl.train.experiments import tictactoe_learned as _tictactoe_learned  # noqa: E402,F401  isort: skip
-from jaxdl.train.experiments import mnist_cnn as _mnist_cnn  # noqa: E402,F401  isort: skip
-from jaxdl.train.experiments import nice_mnist as _nice_mnist  # noqa: E402,F401  isort: skip
+
+def _discover() -> None:
+    """Imports every module of this package: each experiment registers itself with
+    ``@experiment``, so a new experiment is one module (and one config file), nothing else."""
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+_discover()
 
 __all__ = ["EXPERIMENTS", "Experiment", "base_config", "default_config", "experiment", "resolve", "run", "task_of"]
 
@@ -106,7 +105,10 @@ def run(cfg, workdir: str, progress: bool = True, stop_after: int | None = None,
 
     cfg = resolve(cfg, explicit)
     task = task_of(cfg)
-    if cfg.distributed.coordinator_address:
-        jax.distributed.initialize(coordinator_address=cfg.distributed.coordinator_address,
-                                   num_processes=cfg.distributed.num_processes, process_id=cfg.distributed.process_id)
+    from jaxdl.train import distributed
+
+    d = cfg.distributed
+    cluster = (distributed.parse(d.coordinator_address, d.num_processes, d.process_id) if d.coordinator_address
+               else None)
+    distributed.initialize(cluster, int(d.get("timeout_seconds", distributed.TIMEOUT_SECONDS)))
     return train_and_evaluate(task, cfg, workdir, progress=progress, stop_after=stop_after)

@@ -71,7 +71,10 @@ def base_config(experiment: str) -> ml_collections.ConfigDict:
     c.loop = "scan"  # "scan": lax.scan over a chunk of steps; "step": one jitted step per call
     c.smoke = False  # True: apply smoke_overrides (a run small enough for a test)
     c.smoke_overrides = ml_collections.ConfigDict()
-    c.distributed = ml_collections.ConfigDict({"coordinator_address": "", "num_processes": 1, "process_id": 0})
+    # A multi-process run (jaxdl train --coordinator ... --num-processes ... --process-id ...); the
+    # timeout bounds the wait for the coordinator and for a process that stopped answering.
+    c.distributed = ml_collections.ConfigDict({"coordinator_address": "", "num_processes": 1, "process_id": 0,
+                                               "timeout_seconds": 30})
     return c
 
 

@@ -1,0 +1,136 @@
+"""The packages import downwards only, in the documented order, and no module reaches into
+another module's private names (read from the source's AST, function-level imports included)."""
+
+import ast
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "jaxdl"
+
+# The documented order (docs/layers.md, "The layout"): a module may import from its own package
+# and from packages of a lower level only.
+LEVELS = {
+    "jaxdl.errors": 0,
+    "jaxdl.fileio": 1, "jaxdl.config": 1, "jaxdl.labspec": 1, "jaxdl.render": 1, "jaxdl.analysis": 1,
+    "jaxdl.core": 2,
+    "jaxdl.layers": 3, "jaxdl.losses": 3, "jaxdl.flax": 3,
+    "jaxdl.models": 4,
+    "jaxdl.registry": 5,
+    "jaxdl.check": 6,
+    "jaxdl": 7,  # the package's face re-exports core and check
+    "jaxdl.exams": 8,
+    "jaxdl.train": 9,
+    "jaxdl.bench": 10,
+    "jaxdl.report": 11,
+    "jaxdl.site": 12, "jaxdl.docs": 12,
+    "jaxdl.cli": 13,
+}
+
+
+def _unit(module: str) -> str:
+    """The layered unit a module belongs to: its longest prefix in LEVELS."""
+    parts = module.split(".")
+    for i in range(len(parts), 0, -1):
+        if ".".join(parts[:i]) in LEVELS:
+            return ".".join(parts[:i])
+    raise KeyError(module)
+
+
+def _modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(ROOT).with_suffix("")
+        parts = list(rel.parts)
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts = parts[:-1]
+        yield ".".join(parts), is_package, ast.parse(path.read_text(), str(path))
+
+
+def _imports(module: str, is_package: bool, tree):
+    """``(line, imported module, names)`` of every jaxdl import in the module."""
+    package = module if is_package else module.rsplit(".", 1)[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] == "jaxdl":
+                    yield node.lineno, a.name, []
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] == "jaxdl":
+                yield node.lineno, target, [a.name for a in node.names]
+
+
+MODULES = list(_modules())
+
+
+def test_every_module_has_a_level():
+    for module, _, _ in MODULES:
+        assert _unit(module) in LEVELS, module
+
+
+def _violations():
+    found = []
+    for module, is_package, tree in MODULES:
+        here = _unit(module)
+        for line, target, names in _imports(module, is_package, tree):
+            units = {_unit(target)}
+            if target == "jaxdl":  # `from jaxdl import registry` imports a module, not the package's face
+                units = {_unit(f"jaxdl.{n}") if (PACKAGE / n).is_dir() or (PACKAGE / f"{n}.py").is_file()
+                         else "jaxdl" for n in names}
+            for there in units:
+                if there != here and LEVELS[there] >= LEVELS[here]:
+                    found.append(f"{module}:{line} imports {target} ({there}, level {LEVELS[there]} ≥ {LEVELS[here]})")
+            for name in names:
+                if name.startswith("_") and not name.startswith("__") and target != module:
+                    found.append(f"{module}:{line} imports the private name {name} from {target}")
+    return found
+
+
+def test_imports_point_down_and_no_private_name_crosses_a_module():
+    assert _violations() == []
+
+
+def _private_attributes():
+    """``module._name`` where ``module`` was imported from jaxdl (e.g. ``trainer._loop``)."""
+    found = []
+    for module, is_package, tree in MODULES:
+        aliases = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.name.startswith("jaxdl") and a.asname:
+                        aliases[a.asname] = a.name
+            elif isinstance(node, ast.ImportFrom):
+                for _, target, names in _imports(module, is_package, ast.Module([node], [])):
+                    for a in node.names:
+                        aliases[a.asname or a.name] = f"{target}.{a.name}"
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                    and node.attr.startswith("_") and not node.attr.startswith("__")):
+                found.append(f"{module}:{node.lineno} reads {aliases[node.value.id]}.{node.attr}")
+    return found
+
+
+def test_no_module_reads_another_modules_private_attributes():
+    assert _private_attributes() == []
+
+
+@pytest.mark.parametrize("bad, expected", [
+    ("from jaxdl.cli import main", "jaxdl.layers.x:1 imports jaxdl.cli"),
+    ("from jaxdl.core import _secret", "jaxdl.layers.x:1 imports the private name _secret from jaxdl.core"),
+])
+def test_the_rule_sees_an_upward_import_and_a_private_name(monkeypatch, bad, expected):
+    monkeypatch.setattr(__import__(__name__), "MODULES", [("jaxdl.layers.x", False, ast.parse(bad))])
+    assert any(v.startswith(expected) for v in _violations())
+
+
+def test_the_rule_sees_a_private_attribute_read(monkeypatch):
+    bad = "from jaxdl.train import trainer\nstep = trainer._loop\n"
+    monkeypatch.setattr(__import__(__name__), "MODULES", [("jaxdl.bench.x", False, ast.parse(bad))])
+    assert _private_attributes() == ["jaxdl.bench.x:2 reads jaxdl.train.trainer._loop"]
