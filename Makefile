@@ -34,7 +34,7 @@ bench: $(STAMP)
 
 # Two workers on a 2-core machine; a test file stays on one worker, so its compiled programs are reused.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile --max-worker-restart=0 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadfile --max-worker-restart=0 --durations=15 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache results
