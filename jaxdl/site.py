@@ -146,16 +146,17 @@ def build(results_dir: str = "results", out_dir: str | None = None, lang: str = 
                          "by another jaxdl version: run `jaxdl exam all --json` again") from None
     body = "".join(f'<div class="only-{code}" lang="{code}">\n{bodies[code]}\n</div>\n' for code in LANGS)
 
-    sections = [("exam", "Exam answers", body)]
+    # Each section's title in both languages (the page shows the one switched on).
+    sections = [("exam", {"hr": "Ispitni odgovori", "en": "Exam answers"}, body)]
     gradcheck = os.path.join(results_dir, "gradcheck.json")
     if os.path.isfile(gradcheck):
-        sections.append(("gradcheck", "Gradient check", _gradcheck_html(_read_json(gradcheck, "the gradient check"))))
+        sections.append(("gradcheck", {"hr": "Provjera gradijenata", "en": "Gradient check"}, _gradcheck_html(_read_json(gradcheck, "the gradient check"))))
     runs = os.path.join(results_dir, "runs")
     if os.path.isdir(runs):
-        sections.append(("training", "Training runs", _runs_html(runs, assets)))
+        sections.append(("training", {"hr": "Učenje modela", "en": "Training runs"}, _runs_html(runs, assets)))
     bench = os.path.join(results_dir, "bench.json")
     if os.path.isfile(bench):
-        sections.append(("bench", "Benchmarks",
+        sections.append(("bench", {"hr": "Mjerenja brzine", "en": "Benchmarks"},
                          _bench_html(_read_json(bench, "the benchmarks"), os.path.join(results_dir, "bench"), assets)))
 
     from jaxdl import __version__
@@ -164,16 +165,22 @@ def build(results_dir: str = "results", out_dir: str | None = None, lang: str = 
                      f'{" checked" if code == lang else ""}>\n' for code in LANGS)
     nav = ('<label for="lang-hr">hrvatski</label><label for="lang-en">English</label>'
            + "".join(f'<span class="only-{code}">{navs[code]}</span>' for code in LANGS)
-           + "".join(f'<a href="#{key}">{title}</a>' for key, title, _ in sections[1:]))
+           + "".join(f'<a href="#{key}">{_both(title)}</a>' for key, title, _ in sections[1:]))
     page = (
         f"<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         f"<title>jaxdl {__version__}: the course companion</title>\n<style>{STYLE}{LANG_STYLE}</style>\n</head>\n<body>\n"
         f"{switch}<nav>{nav}</nav>\n"
-        "<h1>jaxdl: the course companion</h1>\n"
+        "<header>\n"
+        '<div class="only-hr" lang="hr"><h1>jaxdl: pratitelj kolegija</h1>\n'
+        "<p>Svaki sloj kolegija kao par čistih JAX funkcija s ručno izvedenim unatražnim prolazom, provjerenim "
+        "automatskom derivacijom; svaki ispitni zadatak riješen i provjeren; generativni modeli stvarno naučeni. "
+        f"Stranicu je napisala naredba <code>make run</code> (jaxdl {__version__}); mreža joj ne treba.</p></div>\n"
+        '<div class="only-en" lang="en"><h1>jaxdl: the course companion</h1>\n'
         "<p>Every layer of the course as a pure JAX function pair with its hand-derived backward pass proven "
         "against autodiff, every exam answer worked out and checked, the generative models trained for real. "
-        f"Made by <code>make run</code> with jaxdl {__version__}; it needs no network.</p>\n"
+        f"Made by <code>make run</code> with jaxdl {__version__}; it needs no network.</p></div>\n"
+        "</header>\n"
         + "".join(f'<section id="{key}">\n{_section_heading(key, title)}{content}\n</section>\n'
                   for key, title, content in sections)
         + "</body>\n</html>\n")
@@ -182,6 +189,11 @@ def build(results_dir: str = "results", out_dir: str | None = None, lang: str = 
     return index, warnings
 
 
-def _section_heading(key: str, title: str) -> str:
+def _both(title: dict) -> str:
+    """A title in both languages, each shown when its language is switched on."""
+    return "".join(f'<span class="only-{code}">{html.escape(text)}</span>' for code, text in title.items())
+
+
+def _section_heading(key: str, title: dict) -> str:
     # The exam's sheet brings its own headings (its first is the page's exam title).
-    return "" if key == "exam" else f"<h2>{html.escape(title)}</h2>\n"
+    return "" if key == "exam" else f"<h2>{_both(title)}</h2>\n"
