@@ -4,6 +4,7 @@ a peer dies, and resume."""
 
 import json
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -162,3 +163,31 @@ def test_a_killed_process_stops_the_other_in_one_line_and_both_resume_to_the_uni
     for a, b in zip(state_k, state_s):
         assert np.array_equal(a, b)  # bit-identical
     assert _losses(killed)[0] == _losses(straight)[0]
+
+
+@pytest.mark.slow
+def test_a_terminated_launch_takes_its_processes_with_it(tmp_path):
+    # JAX's runtime takes SIGTERM as a preemption notice; neither the launcher nor a process may
+    # outlive a `kill`.
+    workdir = str(tmp_path / "run")
+    launcher = subprocess.Popen([sys.executable, "-m", "jaxdl.cli", "launch", "--processes", "2", "--", "train",
+                                 "cnn_digits", "--workdir", workdir, *SMOKE, "--config.num_steps=100000"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not os.path.exists(os.path.join(workdir, "metrics.jsonl")):  # both processes are training
+            assert time.monotonic() < deadline and launcher.poll() is None, "the run did not start"
+            time.sleep(0.2)
+        children = subprocess.run(["pgrep", "-P", str(launcher.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) == 2
+        launcher.send_signal(signal.SIGTERM)
+        launcher.communicate(timeout=30)
+        assert launcher.returncode == 128 + signal.SIGTERM
+        time.sleep(1)
+        for pid in children:
+            status = pathlib.Path(f"/proc/{pid}/status")
+            assert not status.exists() or "zombie" in status.read_text(), pid
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.communicate()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import signal
 import sys
 import threading
 
@@ -124,6 +125,9 @@ def initialize(cluster: Cluster | None, timeout: int = TIMEOUT_SECONDS) -> bool:
         raise DistributedError(f"train: {waiting} ({reason})") from None
     finally:
         watchdog.cancel()
+    # JAX's runtime takes SIGTERM as a preemption notice and keeps training; a `kill` (or a
+    # scheduler's) must end this process, as it ends a single-process run.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     return jax.process_count() > 1
 
 

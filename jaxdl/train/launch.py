@@ -67,6 +67,11 @@ def launch(n: int, command: list[str], timeout: float = TIMEOUT_SECONDS) -> int:
     port = free_port()
     logs = tempfile.TemporaryDirectory(prefix="jaxdl-launch-")
     procs, files = [], []
+
+    def terminated(signum, frame):  # SIGTERM (a scheduler, `kill`): the children must not outlive us
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminated)
     try:
         for i in range(n):
             argv = [sys.executable, "-m", "jaxdl.cli", *command, "--coordinator", f"127.0.0.1:{port}",
@@ -115,9 +120,12 @@ def launch(n: int, command: list[str], timeout: float = TIMEOUT_SECONDS) -> int:
                 p.kill()
         return 130
     finally:
+        signal.signal(signal.SIGTERM, previous)
         for p in procs:
             if p.poll() is None:
                 p.kill()
+        for p in procs:
+            p.wait()
         for f in files:
             f.close()
         logs.cleanup()
