@@ -639,13 +639,6 @@ def _cmd_train(args) -> int:
 # bench
 
 
-def _fmt_time(seconds: float) -> str:
-    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
-
-
 def _cmd_site(args) -> int:
     from jaxdl import site
 
@@ -673,6 +666,7 @@ def _cmd_docs(args) -> int:
 
 def _cmd_bench(args) -> int:
     from jaxdl import bench
+    from jaxdl.bench.harness import format_seconds
 
     names = args.suite or (["manual_vs_autodiff"] if args.layer else None)
     if args.layer and names != ["manual_vs_autodiff"]:
@@ -712,7 +706,7 @@ def _cmd_bench(args) -> int:
                 extra.append(f"{r['gbps']:.1f} GB/s")
             if r["note"]:
                 extra.append(r["note"])
-            print(f"    {r['candidate']:<58} {_fmt_time(r['median_s']):>10}   {'; '.join(extra)}")
+            print(f"    {r['candidate']:<58} {format_seconds(r['median_s']):>10}   {'; '.join(extra)}")
         for note in suite["notes"]:
             print(f"  note: {note}")
         for t in suite["targets"]:

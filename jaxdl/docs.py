@@ -45,16 +45,11 @@ def _cell(text) -> str:
     return str(text).replace("\n", " ").replace("|", "\\|")
 
 
-def _time(seconds: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
-
-
 def benchmarks_page(report: dict) -> str:
     """``docs/benchmarks.md``, entirely from one ``jaxdl bench --json`` report: when and where it
     ran, the machine's limits, and per suite every candidate, ratio, note and target."""
+    from jaxdl.bench.harness import format_seconds
+
     env, lim = report["environment"], report["limits"]
     versions = ", ".join(f"{k} {v}" for k, v in env.get("versions", {}).items())
     spread = lambda v: f"{v[0]:.0f}–{v[2]:.0f}"  # noqa: E731
@@ -104,7 +99,7 @@ def benchmarks_page(report: dict) -> str:
                          and r["candidate"] != r["reference"] else "")
                 rate = " ".join(x for x in (f"{r['gflops']:.1f} GFLOP/s" if r.get("gflops") is not None else "",
                                             f"{r['gbps']:.1f} GB/s" if r.get("gbps") is not None else "") if x)
-                lines.append(f"| {_cell(r['case'])} | {_cell(r['candidate'])} | {_time(r['median_s'])} | {ratio} | "
+                lines.append(f"| {_cell(r['case'])} | {_cell(r['candidate'])} | {format_seconds(r['median_s'])} | {ratio} | "
                              f"{rate} | {_cell(r.get('note', ''))} |")
             lines.append("")
         notes = suite.get("notes", [])

@@ -67,10 +67,14 @@ def test_bad_cluster_options_are_one_line_and_exit_2_before_anything_starts(argv
     (["--processes", "0", "--", "train", "nice_moons"], "--processes must be at least 1"),
     (["--processes", "2", "--", "exam", "all"], "expected `-- train EXPERIMENT"),
     (["--processes", "2", "--", "train", "nice_moons", "--process-id=1"], "--process-id is set by jaxdl launch"),
+    (["--processes", "2", "--", "train", "nice_moons", "--workdir", "w", "--num-proc", "3"],
+     "--num-processes is set by jaxdl launch"),
+    (["--processes", "2", "--", "train", "nice_moons"], "the train command needs --workdir DIR"),
 ])
 def test_bad_launch_options_exit_2(argv, message, capsys):
     assert cli.main(["launch", *argv]) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
 
 
 @pytest.mark.slow

@@ -239,6 +239,14 @@ def environment() -> dict:
     }
 
 
+def format_seconds(seconds: float) -> str:
+    """A median as people read it: ``14.4 µs``, ``7.63 ms``, ``1.2 s`` (three significant digits)."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
 # Set by ``jaxdl.bench.run(peers=False)`` (the GPU script: PyTorch's peers run on the CPU).
 PEERS_LEFT_OUT = [False]
 

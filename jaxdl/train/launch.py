@@ -45,9 +45,13 @@ def check(processes, command: list[str]) -> tuple[int, list[str]]:
     if command[:1] != ["train"]:
         raise InputError(f"launch: expected `-- train EXPERIMENT --workdir DIR ...` after the options; got "
                          f"{' '.join(command) or 'nothing'!r}")
-    own = [w.split("=")[0] for w in command if w.split("=")[0] in _OWN_OPTIONS]
+    # argparse also takes an abbreviation (--num-proc) of these.
+    own = [o for w in command if w.startswith("--") and len(w.split("=")[0]) > 2
+           for o in _OWN_OPTIONS if o.startswith(w.split("=")[0])]
     if own:
         raise InputError(f"launch: {own[0]} is set by jaxdl launch itself; drop it from the train command")
+    if not any(w == "--workdir" or w.startswith("--workdir=") for w in command):
+        raise InputError("launch: the train command needs --workdir DIR (one folder every process writes)")
     return n, command
 
 
