@@ -643,7 +643,7 @@ def training(quick: bool, names=None, smoke: bool = False, compile_peers: bool |
             speedup = med[best] / loops[default.loop]
             which = "torch.compile" if best == PEER_COMPILED else "eager"
             others = (f"; eager {1 / med[PEER]:,.0f}, torch.compile {1 / med[PEER_COMPILED]:,.0f}"
-                      if PEER_COMPILED in med else "")
+                      if PEER_COMPILED in med else compile_note)  # or why torch.compile is absent
             versus.append({
                 "target": f"{name}: jaxdl's step ≥ {need:g}× the faster PyTorch's steps/s",
                 "met": speedup >= need,
