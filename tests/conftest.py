@@ -1,7 +1,42 @@
-"""Strict test session: float64 cross-checks, no implicit rank promotion, warnings are errors."""
+"""Strict test session: float64 cross-checks, no implicit rank promotion, warnings are errors.
+
+One compilation cache serves the whole session: the pytest workers and every ``jaxdl`` process a
+test starts read and write it, so a program compiled once (an experiment's train step, say) is
+not compiled again by the next test that runs it. It lives and dies with the session.
+"""
+
+import os
+import shutil
+import tempfile
 
 import jax
 import pytest
+
+_CACHE = "JAX_COMPILATION_CACHE_DIR"
+_OWNED = "JAXDL_TEST_OWNS_COMPILATION_CACHE"
+
+
+def _use_cache(path):
+    for name, value in ((_CACHE, path), ("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0"),
+                        ("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")):
+        os.environ[name] = value  # inherited by the workers and by every process a test starts
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
+def pytest_configure(config):
+    if _CACHE not in os.environ:  # the session's first process: the controller, or a run without workers
+        os.environ[_OWNED] = str(os.getpid())
+        _use_cache(tempfile.mkdtemp(prefix="jaxdl-test-jax-cache-"))
+    elif os.environ.get(_OWNED):
+        _use_cache(os.environ[_CACHE])  # a worker: the controller's cache
+
+
+def pytest_unconfigure(config):
+    if os.environ.get(_OWNED) == str(os.getpid()):
+        shutil.rmtree(os.environ[_CACHE], ignore_errors=True)
+
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")

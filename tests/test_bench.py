@@ -128,24 +128,29 @@ def test_every_pytorch_peer_trains_its_smoke_config():
         assert all(np.isfinite(losses)), (name, losses)
 
 
-@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore")  # torch.compile warns from its own internals (torch.jit, .grad)
-def test_a_compiled_peer_computes_what_the_eager_one_does():
+def test_the_compiled_peer_is_checked_against_the_eager_one_before_it_is_timed(monkeypatch):
+    # `make bench` compiles every peer and checks it so; here the cheapest to compile (nn.RNN, which
+    # torch.compile leaves to eager), then a compiled step that trains differently: refused.
     torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install 'jaxdl[torch]')")
-    from jaxdl.bench.torch_peers import make_peer
+    from jaxdl.bench import suites, torch_peers
     from jaxdl.train import experiments
 
-    cfg = experiments.default_config("gan_ring")
+    cfg = experiments.default_config("rnn_adding")
     cfg.smoke = True
     cfg = experiments.resolve(cfg)
-    data = experiments.EXPERIMENTS["gan_ring"]().data(cfg)
-    losses = {}
-    for compiled in (False, True):
-        torch.manual_seed(0)  # the same initial weights and the same batches
-        step = make_peer(torch, "gan_ring", cfg, data, compiled=compiled)
-        losses[compiled] = [float(step()) for _ in range(3)]
-    np.testing.assert_allclose(losses[True], losses[False], rtol=1e-4)
-    assert len(set(losses[False])) == 3  # the steps train: three different losses
+    data = experiments.EXPERIMENTS["rnn_adding"]().data(cfg)
+    step, seconds = suites.compiled_peer(torch, "rnn_adding", cfg, data)
+    assert seconds > 0 and np.isfinite(float(step()))
+    make_peer = torch_peers.make_peer
+
+    def drifting(torch, name, cfg, data, compiled=False):
+        inner = make_peer(torch, name, cfg, data)
+        return (lambda: inner() * (1 + 1e-3)) if compiled else inner  # 1e-3 relative: ten times the tolerance
+
+    monkeypatch.setattr(torch_peers, "make_peer", drifting)
+    with pytest.raises(suites.PeerMismatch, match=r"^losses .* against eager's "):
+        suites.compiled_peer(torch, "rnn_adding", cfg, data)
 
 
 def test_interleaved_timing_keeps_every_round_of_every_candidate():

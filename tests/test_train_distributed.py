@@ -91,32 +91,36 @@ def test_a_coordinator_that_never_answers_is_one_line_within_the_timeout(tmp_pat
     assert time.monotonic() - start < 4 + 30  # the interpreter and JAX's start-up, then the timeout
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("experiment", ["cnn_digits", "nice_moons"])
-def test_two_processes_follow_the_single_process_run(experiment, tmp_path):
-    one, two = str(tmp_path / "one"), str(tmp_path / "two")
-    assert _jaxdl("train", experiment, "--workdir", one, *SMOKE).returncode == 0
-    done = _jaxdl("launch", "--processes", "2", "--", "train", experiment, "--workdir", two, *SMOKE)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "on 2 device(s)" in done.stdout
+def _two_processes_follow(one, two):
+    """The two-process run in ``two`` is the single-process run in ``one``, to float32 rounding."""
     steps1, loss1 = _losses(one)
     steps2, loss2 = _losses(two)
     assert steps1 == steps2 and len(steps1) >= 2
     # The global batch is the config's, split over the two processes: the same run, to float32 rounding
     # (the gradient's sum over the batch is reduced in two halves).
     np.testing.assert_allclose(loss2, loss1, rtol=1e-6)
-    # One workdir: one set of checkpoints, one config, one metrics file (written by process 0).
     ck1, state1 = _final_state(one)
     ck2, state2 = _final_state(two)
     assert ck1 == ck2
     for a, b in zip(state1, state2):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+    # One workdir: one set of checkpoints, one config, one metrics file (written by process 0).
     assert sorted(p for p in os.listdir(two) if not p.endswith(".png")) == [
         ".lock", ".lock.1", "checkpoints", "config.json", "metrics.jsonl", "summary.json"]
     with open(os.path.join(two, "summary.json")) as f:
         assert json.load(f)["processes"] == 2
+
+
+@pytest.mark.slow
+def test_two_processes_follow_the_single_process_run(tmp_path):
+    one, two = str(tmp_path / "one"), str(tmp_path / "two")
+    assert _jaxdl("train", "cnn_digits", "--workdir", one, *SMOKE).returncode == 0
+    done = _jaxdl("launch", "--processes", "2", "--", "train", "cnn_digits", "--workdir", two, *SMOKE)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "on 2 device(s)" in done.stdout
+    _two_processes_follow(one, two)
     # A resume must use the same number of processes.
-    more = _jaxdl("train", experiment, "--workdir", two, *SMOKE, "--config.num_steps=40")
+    more = _jaxdl("train", "cnn_digits", "--workdir", two, *SMOKE, "--config.num_steps=40")
     assert more.returncode == 2
     assert more.stderr.strip() == (
         "jaxdl: error: train: the workdir's run was trained on 2 process(es), this one has 1; resume it with "
@@ -125,9 +129,10 @@ def test_two_processes_follow_the_single_process_run(experiment, tmp_path):
 
 @pytest.mark.slow
 def test_a_killed_process_stops_the_other_in_one_line_and_both_resume_to_the_uninterrupted_run(tmp_path):
-    args = ["nice_moons", *SMOKE, "--config.num_steps=400", "--config.checkpoint_every=50",
+    # nice_moons three ways: on one process, on two uninterrupted, on two with one killed and resumed.
+    args = ["nice_moons", *SMOKE, "--config.num_steps=200", "--config.checkpoint_every=50",
             "--config.log_every=50", "--config.distributed.timeout_seconds=10"]
-    killed, straight = str(tmp_path / "killed"), str(tmp_path / "straight")
+    killed, straight, one = str(tmp_path / "killed"), str(tmp_path / "straight"), str(tmp_path / "one")
     port = launch.free_port()
     cluster = ["--coordinator", f"127.0.0.1:{port}", "--num-processes", "2"]
     procs = [subprocess.Popen([sys.executable, "-m", "jaxdl.cli", "train", *args, "--workdir", killed, *cluster,
@@ -163,10 +168,13 @@ def test_a_killed_process_stops_the_other_in_one_line_and_both_resume_to_the_uni
     assert _jaxdl("launch", "--processes", "2", "--", "train", *args, "--workdir", straight).returncode == 0
     steps_k, state_k = _final_state(killed)
     steps_s, state_s = _final_state(straight)
-    assert steps_k[-1] == steps_s[-1] == 400
+    assert steps_k[-1] == steps_s[-1] == 200
     for a, b in zip(state_k, state_s):
         assert np.array_equal(a, b)  # bit-identical
     assert _losses(killed)[0] == _losses(straight)[0]
+    # And the uninterrupted two-process run is the one-process run.
+    assert _jaxdl("train", *args, "--workdir", one).returncode == 0
+    _two_processes_follow(one, straight)
 
 
 @pytest.mark.slow
@@ -175,7 +183,7 @@ def test_a_terminated_launch_takes_its_processes_with_it(tmp_path):
     # outlive a `kill`.
     workdir = str(tmp_path / "run")
     launcher = subprocess.Popen([sys.executable, "-m", "jaxdl.cli", "launch", "--processes", "2", "--", "train",
-                                 "cnn_digits", "--workdir", workdir, *SMOKE, "--config.num_steps=100000"],
+                                 "nice_moons", "--workdir", workdir, *SMOKE, "--config.num_steps=100000"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 240

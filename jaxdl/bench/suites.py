@@ -565,6 +565,32 @@ PEER_COMPILED = "PyTorch torch.compile (default mode; compile time apart)"
 PEER_SPEEDUP = {"cnn_digits": 1.5, "lstm_adding": 1.5, "mnist_cnn": 1.0}
 
 
+class PeerMismatch(Exception):
+    """torch.compile's peer trains differently from the eager one: its column would time another run."""
+
+
+def compiled_peer(torch, name: str, cfg, data, steps: int = 3, rtol: float = 1e-4):
+    """Experiment ``name``'s PyTorch step through ``torch.compile`` and its compile time (the first
+    call), checked first: from the same seed, its first ``steps`` losses are the eager step's, to
+    ``rtol``; otherwise :class:`PeerMismatch`. The step has then trained ``steps`` steps."""
+    from jaxdl.bench.torch_peers import make_peer
+
+    losses = {}
+    for compiled in (False, True):
+        torch.manual_seed(0)  # the same initial weights and the same batches
+        step = make_peer(torch, name, cfg, data, compiled=compiled)
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():  # torch.compile warns from its own internals
+            warnings.simplefilter("ignore")
+            first = float(step())  # with compiled: the compilation, timed apart
+        seconds = time.perf_counter() - t0
+        losses[compiled] = [first] + [float(step()) for _ in range(steps - 1)]
+    if not np.allclose(losses[True], losses[False], rtol=rtol, atol=0):
+        raise PeerMismatch(f"losses {', '.join(f'{v:.6g}' for v in losses[True])} against eager's "
+                           f"{', '.join(f'{v:.6g}' for v in losses[False])}")
+    return step, seconds
+
+
 def training(quick: bool, names=None, smoke: bool = False, compile_peers: bool | None = None) -> SuiteResult:
     """Steps per second of each experiment's jitted train step at its default config (``smoke``:
     its tiny smoke config), timed as ``jaxdl train`` runs them, with each step structure
@@ -606,19 +632,16 @@ def training(quick: bool, names=None, smoke: bool = False, compile_peers: bool |
                 jax.block_until_ready(chunk(params, opt_state, KEY, data_dev, 0, steps)))
         compile_note = ""
         if torch is not None and name in PEERS:
+            torch.manual_seed(0)
             peer = make_peer(torch, name, default, data)
             cands[PEER] = lambda peer=peer: [peer() for _ in range(steps)][-1].item()
             if compile_peers:
                 try:
-                    compiled = make_peer(torch, name, default, data, compiled=True)
-                    t0 = time.perf_counter()
-                    with warnings.catch_warnings():  # torch.compile warns from its own internals
-                        warnings.simplefilter("ignore")
-                        compiled().item()  # the compilation, timed apart
-                    compile_note = f"; compiled in {time.perf_counter() - t0:.1f} s"
+                    compiled, seconds = compiled_peer(torch, name, default, data)
+                    compile_note = f"; compiled in {seconds:.1f} s, its first losses those of eager"
                     cands[PEER_COMPILED] = lambda peer=compiled: [peer() for _ in range(steps)][-1].item()
                 except Exception as e:  # noqa: BLE001 - torch.compile needs a C++ compiler; say why it is absent
-                    compile_note = f"; torch.compile failed: {type(e).__name__}: {str(e).splitlines()[0][:120]}"
+                    compile_note = f"; torch.compile failed: {type(e).__name__}: {str(e).splitlines()[0][:160]}"
         for fn in cands.values():  # compilation, caches, allocator warm-up: not timed
             fn()
         times = {label: [] for label in cands}

@@ -196,10 +196,15 @@ def _on_host(tree):
     return jax.tree_util.tree_map(host, tree)
 
 
+@jax.jit
+def _all_finite(leaves):
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
+
+
 def _finite(tree) -> bool:
-    """Every float leaf finite, with one transfer to the host."""
+    """Every float leaf finite: one program and one transfer to the host."""
     leaves = [leaf for leaf in jax.tree_util.tree_leaves(tree) if jnp.issubdtype(leaf.dtype, jnp.inexact)]
-    return bool(jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))) if leaves else True
+    return bool(_all_finite(leaves)) if leaves else True
 
 
 def train_and_evaluate(task: Task, cfg, workdir: str, progress: bool = True, stop_after: int | None = None) -> dict:

@@ -49,6 +49,12 @@ def nice_task(name: str, data_fn, event_shape, dequant_levels: int | None, make_
     def log_prob_of(cfg):  # compiled once per run, not at every evaluation
         return jax.jit(flow_of(cfg).log_prob)
 
+    @config_cached
+    def pictures_of(cfg):  # the plots' samples and reconstructions: two programs, not op by op
+        flow = flow_of(cfg)
+        return (jax.jit(flow.sample, static_argnums=2),
+                jax.jit(lambda params, x: flow.inverse(params, flow.forward(params, x))))
+
     def init(cfg, data, key):
         flow = flow_of(cfg)
         params = flow.init(key)
@@ -120,11 +126,11 @@ def nice_task(name: str, data_fn, event_shape, dequant_levels: int | None, make_
 
     def plots(cfg, params, data, history, workdir):
         plt = plotting.plt()
-        flow = flow_of(cfg)
+        sample, round_trip = pictures_of(cfg)
         paths = [plotting.loss_curve(history, workdir, name)]
-        samples = np.asarray(flow.sample(params, jax.random.PRNGKey(cfg.seed + 3), 64))
+        samples = np.asarray(sample(params, jax.random.PRNGKey(cfg.seed + 3), 64))
         x_test = test_points(cfg, data)[:8]
-        recon = np.asarray(flow.inverse(params, flow.forward(params, jnp.asarray(x_test, jnp.float32))))
+        recon = np.asarray(round_trip(params, jnp.asarray(x_test, jnp.float32)))
         if len(event_shape) == 1 and show_as is None:
             fig, axes = plt.subplots(1, 2, figsize=(9, 4))
             lo, hi = data["x_train"].min(0) - 0.5, data["x_train"].max(0) + 0.5
@@ -133,7 +139,7 @@ def nice_task(name: str, data_fn, event_shape, dequant_levels: int | None, make_
             dens = np.exp(np.asarray(log_prob_of(cfg)(params, grid))).reshape(gx.shape)
             axes[0].contourf(gx, gy, dens, levels=30, cmap="viridis")
             axes[0].set_title("learned density p(x)")
-            more = np.asarray(flow.sample(params, jax.random.PRNGKey(cfg.seed + 4), 2000))
+            more = np.asarray(sample(params, jax.random.PRNGKey(cfg.seed + 4), 2000))
             axes[1].scatter(*data["x_train"][:2000].T, s=2, alpha=0.4, label="data")
             axes[1].scatter(*more.T, s=2, alpha=0.4, label="samples")
             axes[1].scatter(*recon.T, s=30, marker="x", color="k", label="inverse(forward(x))")
