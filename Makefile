@@ -32,9 +32,10 @@ bench: $(STAMP)
 	$(BIN)/jaxdl bench --json results/bench.json --plots results/bench
 	@if [ -f results/exam.json ]; then $(BIN)/jaxdl site --results results; fi
 
-# Two workers on a 2-core machine; a test file stays on one worker, so its compiled programs are reused.
+# One worker more than the cores (the end-to-end tests spend seconds waiting on their processes);
+# a test file stays on one worker, and every worker shares the session's compilation cache.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile --max-worker-restart=0 --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $$(( $$(nproc) + 1 )) --dist loadfile --max-worker-restart=0 --durations=15 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache results

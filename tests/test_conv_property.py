@@ -1,9 +1,14 @@
-"""Property test: the convolution backward kernels equal autodiff for any geometry."""
+"""Property test: the convolution backward kernels equal autodiff for any geometry.
+
+The reference is forward-mode autodiff: the Jacobian of the forward pass contracted with ``dy``.
+(Reverse mode, ``jax.vjp`` of ``lax.conv``, is itself a transposed convolution, and XLA 0.10's
+CPU compiler aborts the process on some strided geometries, two of which are pinned below.)
+"""
 
 import chex
 import jax
 import jax.numpy as jnp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from jaxdl.layers.conv import conv_backward_input, conv_backward_weight, conv_forward, explicit_pads, output_hw
@@ -24,6 +29,8 @@ def geometries(draw):
 
 @settings(max_examples=20, deadline=None)
 @given(geometries())
+@example(dict(n=2, c=2, f=1, hw=(4, 4), kernel=(3, 2), stride=(3, 2), padding=(2, 1), groups=1))
+@example(dict(n=1, c=4, f=2, hw=(6, 3), kernel=(3, 3), stride=(3, 3), padding=(2, 1), groups=2))
 def test_conv_backward_kernels_equal_autodiff(g):
     pads = explicit_pads(g["padding"], g["hw"], g["kernel"], g["stride"])
     out_hw = output_hw("conv", g["hw"], g["kernel"], g["stride"], pads)
@@ -34,12 +41,12 @@ def test_conv_backward_kernels_equal_autodiff(g):
 
     @jax.jit
     def both(x, w, dy):
-        _, vjp = jax.vjp(lambda x, w: conv_forward(x, w, g["stride"], pads, g["groups"]), x, w)
+        jx, jw = jax.jacfwd(lambda x, w: conv_forward(x, w, g["stride"], pads, g["groups"]), argnums=(0, 1))(x, w)
         manual = (
             conv_backward_input(w, dy, x.shape, g["stride"], pads, g["groups"]),
             conv_backward_weight(x, dy, g["kernel"], g["stride"], pads, g["groups"]),
         )
-        return manual, vjp(dy)
+        return manual, (jnp.einsum("nfhw,nfhw...->...", dy, jx), jnp.einsum("nfhw,nfhw...->...", dy, jw))
 
     manual, autodiff = both(x, w, dy)
     chex.assert_trees_all_close(manual, autodiff, atol=1e-10, rtol=1e-10)

@@ -123,6 +123,47 @@ def _place_strided(values, offset, hw, stride):
     return lax.pad(values, jnp.zeros((), values.dtype), config)
 
 
+def _transposed_kernel(w, groups):
+    """The kernel of the transposed convolution: channels swapped within each group, rotated 180°."""
+    f, cg, kh, kw = w.shape
+    wt = w.reshape(groups, f // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+    return wt.reshape(groups * cg, f // groups, kh, kw)[:, :, ::-1, ::-1]
+
+
+def _backward_input_by_phase(w, dy, padded_hw, stride, groups):
+    """``∂L/∂x_pad`` of a strided convolution, one stride phase at a time, with no dilation.
+
+    Along one axis, the padded positions ``j = r + s·m`` of phase ``r < s`` are reached only by
+    the kernel taps ``i = r + s·a``: ``∂L/∂x_pad[r + s·m] = Σ_a dy[m − a] · w[r + s·a]``, a full
+    stride-1 convolution of ``dy`` with the phase's taps. The phases are then interleaved. (The
+    dilated form, ``lax.conv_general_dilated(..., lhs_dilation=stride)``, multiplies the s − 1
+    zeros between the entries of dy as well, and XLA 0.10's CPU compiler aborts on some of its
+    geometries, e.g. a 4×4 input, a 3×2 kernel, stride (3, 2), padding (2, 1) — as it does on
+    ``jax.grad`` of the same ``lax.conv``.)
+    """
+    n, f, ho, wo = dy.shape
+    _, cg, kh, kw = w.shape
+    (sh, sw), (ph, pw) = stride, padded_hw
+    mh, mw = -(-ph // sh), -(-pw // sw)  # the longest phase along each axis
+    c = groups * cg
+    rows = []
+    for r in range(sh):
+        row = []
+        for q in range(sw):
+            taps = w[:, :, r::sh, q::sw]
+            if r >= kh or q >= kw:  # positions that no tap reads: no gradient
+                row.append(jnp.zeros((n, c, mh, mw), dy.dtype))
+                continue
+            a, b = taps.shape[2:]
+            full = lax.conv_general_dilated(dy, _transposed_kernel(taps, groups), window_strides=(1, 1),
+                                            padding=[(a - 1, a - 1), (b - 1, b - 1)], dimension_numbers=_NCHW,
+                                            feature_group_count=groups)[:, :, :mh, :mw]
+            row.append(jnp.pad(full, ((0, 0), (0, 0), (0, mh - full.shape[2]), (0, mw - full.shape[3]))))
+        rows.append(jnp.stack(row, axis=-1))  # (N, C, mh, mw, sw)
+    phases = jnp.stack(rows, axis=3)  # (N, C, mh, sh, mw, sw): position (m·sh + r, m'·sw + q)
+    return phases.reshape(n, c, mh * sh, mw * sw)[:, :, :ph, :pw]
+
+
 def conv_backward_input(w, dy, x_shape, stride, pads, groups: int = 1):
     """``∂L/∂x`` of :func:`conv_forward` given ``dy (N, F, Ho, Wo)``; see the module docstring."""
     w, dy = _promote(w, dy)
@@ -143,10 +184,10 @@ def conv_backward_input(w, dy, x_shape, stride, pads, groups: int = 1):
                 dx_pad = dx_pad + _place_strided(g, (i, j), padded_hw, stride)
         return dx_pad[:, :, plo:plo + h, qlo:qlo + wd]
     padded = (h + plo + phi, wd + qlo + qhi)
+    if tuple(stride) != (1, 1):
+        return _backward_input_by_phase(w, dy, padded, stride, groups)[:, :, plo:plo + h, qlo:qlo + wd]
     dilated = tuple((o - 1) * s + 1 for o, s in zip(dy.shape[2:], stride))
-    # Kernel of the transposed convolution: channels swapped within each group, rotated 180°.
-    wt = w.reshape(groups, f // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
-    wt = wt.reshape(groups * cg, f // groups, kh, kw)[:, :, ::-1, ::-1]
+    wt = _transposed_kernel(w, groups)
     # The full correlation, already cropped to the unpadded input: the low side starts k−1−lo
     # early, the high side stops the forward's high padding short. (Computing the padded
     # gradient and slicing it would cost (H+lo+hi)²/H² as much.)
