@@ -11,7 +11,8 @@ so ``∂y[o]/∂x_pad[j] = w[j − o·s]``. Hence
 
     ∂L/∂x_pad[j] = Σ_o dy[o] · w[j − o·s]  — the stride-dilated dy, zero-padded by k−1 on the
                    low side, correlated with the kernel rotated by 180° (a "full" convolution),
-                   then cropped back to the unpadded input;
+                   then cropped back to the unpadded input (for a stride > 1 computed one
+                   stride phase at a time, with no dilation: see ``_backward_input_by_phase``);
     ∂L/∂w[i]     = Σ_o dy[o] · x_pad[o·s + i]  — x_pad correlated with the stride-dilated dy,
                    summed over the batch.
 
@@ -141,7 +142,7 @@ def _backward_input_by_phase(w, dy, padded_hw, stride, groups):
     geometries, e.g. a 4×4 input, a 3×2 kernel, stride (3, 2), padding (2, 1) — as it does on
     ``jax.grad`` of the same ``lax.conv``.)
     """
-    n, f, ho, wo = dy.shape
+    n = dy.shape[0]
     _, cg, kh, kw = w.shape
     (sh, sw), (ph, pw) = stride, padded_hw
     mh, mw = -(-ph // sh), -(-pw // sw)  # the longest phase along each axis
