@@ -8,6 +8,7 @@ CPU compiler aborts the process on some strided geometries, two of which are pin
 import chex
 import jax
 import jax.numpy as jnp
+import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -34,10 +35,10 @@ def geometries(draw):
 def test_conv_backward_kernels_equal_autodiff(g):
     pads = explicit_pads(g["padding"], g["hw"], g["kernel"], g["stride"])
     out_hw = output_hw("conv", g["hw"], g["kernel"], g["stride"], pads)
-    kx, kw_, kdy = jax.random.split(jax.random.PRNGKey(0), 3)
-    x = jax.random.normal(kx, (g["n"], g["c"]) + g["hw"])
-    w = jax.random.normal(kw_, (g["f"], g["c"] // g["groups"]) + g["kernel"])
-    dy = jax.random.normal(kdy, (g["n"], g["f"]) + out_hw)
+    rng = np.random.default_rng(0)  # numpy's draws: a jax.random draw compiles for every new shape
+    x = rng.standard_normal((g["n"], g["c"]) + g["hw"])
+    w = rng.standard_normal((g["f"], g["c"] // g["groups"]) + g["kernel"])
+    dy = rng.standard_normal((g["n"], g["f"]) + out_hw)
 
     @jax.jit
     def both(x, w, dy):
@@ -51,4 +52,4 @@ def test_conv_backward_kernels_equal_autodiff(g):
     manual, autodiff = both(x, w, dy)
     chex.assert_trees_all_close(manual, autodiff, atol=1e-10, rtol=1e-10)
     assert manual[0].shape == x.shape and manual[1].shape == w.shape
-    assert jnp.all(jnp.isfinite(manual[1]))
+    assert np.isfinite(np.asarray(manual[1])).all()

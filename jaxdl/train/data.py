@@ -18,6 +18,32 @@ class Dataset(NamedTuple):
     y_test: np.ndarray
 
 
+def _sklearn_data_file(name: str) -> str:
+    """A data file bundled in scikit-learn's wheel, found without importing scikit-learn (whose
+    import costs seconds: every ``jaxdl train`` of a digits experiment would pay it)."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("sklearn")
+    path = os.path.join(list(spec.submodule_search_locations)[0], "datasets", "data", name) if spec else ""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"scikit-learn's bundled {name} is not installed (pip install scikit-learn)")
+    return path
+
+
+def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 1,797 bundled 8×8 digits as they ship: ``x (1797, 64) float64`` grey levels
+    0..16 and ``y (1797,) int32`` — ``sklearn.datasets.load_digits()``'s ``data`` and ``target``."""
+    table = np.loadtxt(_sklearn_data_file("digits.csv.gz"), delimiter=",")
+    return table[:, :-1], table[:, -1].astype(np.int32)
+
+
+# train_test_split(np.arange(1797), test_size=0.2, random_state=0, stratify=y) on the digits: the
+# split every digits experiment uses, stored (tests/test_train.py proves it is that split) so
+# that loading the digits does not import scikit-learn.
+_DIGITS_SPLIT = "digits_split.npz"
+
+
 def load_digits(test_size: float = 0.2, random_state: int = 0) -> Dataset:
     """scikit-learn's bundled 8×8 digits as NCHW images in [0, 1], with a fixed stratified split.
 
@@ -25,16 +51,37 @@ def load_digits(test_size: float = 0.2, random_state: int = 0) -> Dataset:
     int32``; 1,437 training and 360 test images with the defaults — the split every digits
     experiment uses (``train_test_split(test_size=0.2, random_state=0, stratify=y)``).
     """
-    from sklearn.datasets import load_digits as sk_digits
-    from sklearn.model_selection import train_test_split
+    import os
 
-    digits = sk_digits()
-    x = (digits.images / 16.0).astype(np.float32)[:, None, :, :]
-    y = digits.target.astype(np.int32)
-    x_tr, x_te, y_tr, y_te = train_test_split(
-        x, y, test_size=test_size, random_state=random_state, stratify=y
-    )
-    return Dataset(x_tr, y_tr, x_te, y_te)
+    flat, y = digits_arrays()
+    x = (flat.reshape(-1, 8, 8) / 16.0).astype(np.float32)[:, None, :, :]
+    if (test_size, random_state) == (0.2, 0):
+        with np.load(os.path.join(os.path.dirname(__file__), _DIGITS_SPLIT)) as split:
+            train, test = split["train"], split["test"]
+    else:
+        from sklearn.model_selection import train_test_split
+
+        train, test = train_test_split(np.arange(len(y)), test_size=test_size, random_state=random_state, stratify=y)
+    return Dataset(x[train], y[train], x[test], y[test])
+
+
+def two_moons(n: int, noise: float, seed: int) -> np.ndarray:
+    """Two interleaving half circles, ``(n, 2) float64`` — ``sklearn.datasets.make_moons(n,
+    noise=noise, random_state=seed)``'s points (tests/test_train.py compares them), without
+    importing scikit-learn.
+
+    The upper half circle ``(cos t, sin t)`` at ``n // 2`` angles evenly spaced over [0, π],
+    the lower ``(1 − cos t, 1/2 − sin t)`` at the other ``n − n // 2``; then, from one
+    ``RandomState(seed)``, the rows shuffled and Gaussian noise of scale ``noise`` added.
+    """
+    upper = np.linspace(0, np.pi, n // 2)
+    lower = np.linspace(0, np.pi, n - n // 2)
+    points = np.concatenate([np.stack([np.cos(upper), np.sin(upper)], axis=1),
+                             np.stack([1 - np.cos(lower), 1 - np.sin(lower) - 0.5], axis=1)])
+    rng = np.random.RandomState(seed)
+    order = np.arange(n)
+    rng.shuffle(order)
+    return points[order] + rng.normal(scale=noise, size=points.shape)
 
 
 # --------------------------------------------------------------------------------------------

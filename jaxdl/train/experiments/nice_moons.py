@@ -10,10 +10,9 @@ from jaxdl.train.trainer import Task
 
 
 def _moons(cfg):
-    from sklearn.datasets import make_moons
+    from jaxdl.train.data import two_moons
 
-    x, _ = make_moons(n_samples=3000, noise=0.05, random_state=0)
-    x = x.astype(np.float32)
+    x = two_moons(3000, noise=0.05, seed=0).astype(np.float32)
     return {"x_train": x[:2000], "x_test": x[2000:]}
 
 
