@@ -50,3 +50,24 @@ def key(request):
     """A PRNG key that differs between tests but is the same on every run of one test."""
     seed = sum(map(ord, request.node.name))
     return jax.random.PRNGKey(seed)
+
+
+
+# The longest files, longest first (as `make test`'s --durations measures them on 2 cores).
+_LONGEST = ["test_train_distributed.py", "test_install.py", "test_train_experiments.py", "test_train_devices.py",
+            "test_train_kill.py"]
+
+
+def pytest_collection_modifyitems(config, items):
+    # The longest files start first: with a file per worker (`--dist loadfile`), a long file
+    # collected last would leave one worker running it alone at the end while the others idle.
+    # Then the other files with end-to-end (slow) tests; within a file the order stays as written.
+    slow = {}
+    for item in items:
+        slow[item.path] = slow.get(item.path, 0) + (item.get_closest_marker("slow") is not None)
+
+    def rank(item):
+        name = item.path.name
+        return (_LONGEST.index(name) if name in _LONGEST else len(_LONGEST), -slow[item.path])
+
+    items.sort(key=rank)
