@@ -4,10 +4,12 @@ Both return every hidden state, ``(N, T, H)``, start from ``h(0) = 0`` and use t
 convention of :func:`jaxdl.layers.dense` (``x W``); the exam writes the same recurrence for
 column vectors, ``h(t) = σ(W_hh h(t−1) + W_xh x(t) + b_h)``, whose matrices are the transposes.
 
-The forward pass is a ``lax.scan`` over time. The backward pass reruns it, then walks time
-backwards in a second ``lax.scan`` that carries ``∂L/∂h(t)`` (and ``∂L/∂c(t)`` for the LSTM) and
-emits the gradient of each step's pre-activation; the weight gradients are then single
-contractions over the batch and time axes, outside the loop.
+The forward pass is a ``lax.scan`` over time. The backward pass takes the forward's states (the
+RNN's ``backward`` reruns the forward for them; the LSTM, trained through ``with_manual_grad``,
+reuses the gates and states its forward kept), then walks time backwards in a second ``lax.scan``
+that carries ``∂L/∂h(t)`` (and ``∂L/∂c(t)`` for the LSTM) and emits the gradient of each step's
+pre-activation; the weight gradients are then single contractions over the batch and time axes,
+outside the loop.
 """
 
 from __future__ import annotations
