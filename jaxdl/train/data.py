@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -21,9 +23,6 @@ class Dataset(NamedTuple):
 def _sklearn_data_file(name: str) -> str:
     """A data file bundled in scikit-learn's wheel, found without importing scikit-learn (whose
     import costs seconds: every ``jaxdl train`` of a digits experiment would pay it)."""
-    import importlib.util
-    import os
-
     spec = importlib.util.find_spec("sklearn")
     path = os.path.join(list(spec.submodule_search_locations)[0], "datasets", "data", name) if spec else ""
     if not os.path.isfile(path):
@@ -51,8 +50,6 @@ def load_digits(test_size: float = 0.2, random_state: int = 0) -> Dataset:
     int32``; 1,437 training and 360 test images with the defaults — the split every digits
     experiment uses (``train_test_split(test_size=0.2, random_state=0, stratify=y)``).
     """
-    import os
-
     flat, y = digits_arrays()
     x = (flat.reshape(-1, 8, 8) / 16.0).astype(np.float32)[:, None, :, :]
     if (test_size, random_state) == (0.2, 0):
@@ -77,7 +74,7 @@ def two_moons(n: int, noise: float, seed: int) -> np.ndarray:
     upper = np.linspace(0, np.pi, n // 2)
     lower = np.linspace(0, np.pi, n - n // 2)
     points = np.concatenate([np.stack([np.cos(upper), np.sin(upper)], axis=1),
-                             np.stack([1 - np.cos(lower), 1 - np.sin(lower) - 0.5], axis=1)])
+                             np.stack([1 - np.cos(lower), 1 - np.sin(lower) - 0.5], axis=1)])  # its rounding
     rng = np.random.RandomState(seed)
     order = np.arange(n)
     rng.shuffle(order)
@@ -155,8 +152,6 @@ def read_idx(path: str, ndim: int | None = None) -> np.ndarray:
 
 
 def _mnist_file(folder: str, stem: str) -> str:
-    import os
-
     for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
         if os.path.isfile(os.path.join(folder, name)):
             return os.path.join(folder, name)
@@ -217,8 +212,6 @@ def load_dataset(path: str, num_classes: int = 10) -> Dataset:
     Raises:
       DataError: the path, a file in it or its contents cannot be used (named in the message).
     """
-    import os
-
     if os.path.isdir(path):
         files = {k: _mnist_file(path, stem) for k, stem in MNIST_FILES.items()}
         d = {k: read_idx(f, 3 if k.startswith("x") else 1) for k, f in files.items()}
