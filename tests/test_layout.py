@@ -134,3 +134,10 @@ def test_the_rule_sees_a_private_attribute_read(monkeypatch):
     bad = "from jaxdl.train import trainer\nstep = trainer._loop\n"
     monkeypatch.setattr(__import__(__name__), "MODULES", [("jaxdl.bench.x", False, ast.parse(bad))])
     assert _private_attributes() == ["jaxdl.bench.x:2 reads jaxdl.train.trainer._loop"]
+
+
+def test_the_suites_longest_first_order_names_files_that_exist():
+    import conftest
+
+    tests = pathlib.Path(__file__).parent
+    assert conftest._LONGEST and all((tests / name).is_file() for name in conftest._LONGEST)

@@ -45,3 +45,12 @@ def test_the_digits_and_the_moons_load_without_importing_scikit_learn():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_missing_scikit_learn_data_file_is_named_with_the_install_line(monkeypatch):
+    from jaxdl.train import data
+
+    monkeypatch.setattr(data.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(FileNotFoundError, match=r"scikit-learn's bundled digits.csv.gz is not installed "
+                                                r"\(pip install scikit-learn\)"):
+        load_digits()
