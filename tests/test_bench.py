@@ -107,6 +107,34 @@ def test_the_training_suite_has_a_pytorch_column():
     assert isinstance(verdicts[0]["met"], bool) and " vs " in verdicts[0]["detail"]
 
 
+def test_the_cnn_layers_suite_times_each_layer_of_mnist_cnn_against_pytorch():
+    pytest.importorskip("torch", reason="PyTorch is not installed (pip install 'jaxdl[torch]')")
+    from jaxdl.train.experiments.mnist_cnn import lab2_layers
+
+    result = suites.cnn_layers(quick=True)
+    cases = list(dict.fromkeys(r.case for r in result.rows))
+    # Every layer of the experiment's network, in order, its shapes chained from a batch of 16 digits.
+    assert [c.split()[:2] for c in cases] == [[str(i), layer.name] for i, layer in enumerate(lab2_layers())]
+    assert cases[0] == "0 conv2d (16, 1, 28, 28) → (16, 16, 28, 28)" and cases[-1] == "9 dense (16, 512) → (16, 10)"
+    for a, b in zip(cases, cases[1:]):
+        assert b.split(" → ")[0].endswith(a.split(" → ")[1])
+    mine, theirs = {}, {}
+    for case in cases:
+        rows = {r.candidate: r for r in result.rows if r.case == case}
+        expected = ["jaxdl", suites.XLA_CONV, "PyTorch (eager)"] if " conv2d " in case else ["jaxdl", "PyTorch (eager)"]
+        assert list(rows) == expected
+        peer = rows["PyTorch (eager)"]
+        assert peer.ratio == 1.0
+        for r in rows.values():
+            assert r.median_s > 0 and r.ratio == pytest.approx(r.median_s / peer.median_s)
+        mine[case], theirs[case] = rows["jaxdl"].median_s, peer.median_s
+    (target,) = result.targets
+    assert target["met"] == (sum(mine.values()) <= sum(theirs.values()))
+    slower = [c.split(" (")[0] for c in cases if mine[c] > theirs[c]]
+    named = re.findall(r"(\d+ [a-z_0-9]+) [\d.]+ [mµ]?s vs", target["detail"])
+    assert sorted(named) == sorted(slower)
+
+
 def test_every_pytorch_peer_trains_its_smoke_config():
     torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install 'jaxdl[torch]')")
     from jaxdl.bench.torch_peers import PEERS, make_peer

@@ -21,6 +21,15 @@ PEERS = ("cnn_digits", "mnist_cnn", "lstm_adding", "rnn_adding", "nice_digits", 
          "gan_ring")
 
 
+def lab2_cnn(torch, channels: int, hw: int):
+    """mnist_cnn's network (``lab2_layers``): conv 5×5 SAME → pool → relu → conv → pool → relu →
+    FC 512 → relu → FC 10, layer for layer."""
+    nn = torch.nn
+    return nn.Sequential(nn.Conv2d(channels, 16, 5, padding=2), nn.MaxPool2d(2), nn.ReLU(),
+                         nn.Conv2d(16, 32, 5, padding=2), nn.MaxPool2d(2), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(32 * (hw // 4) ** 2, 512), nn.ReLU(), nn.Linear(512, 10))
+
+
 def _classifier(torch, cfg, data, jit):
     nn = torch.nn
     x = torch.tensor(np.asarray(data["x_train"], np.float32))
@@ -30,10 +39,8 @@ def _classifier(torch, cfg, data, jit):
         net = nn.Sequential(nn.Conv2d(c, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1),
                             nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * (hw // 4) ** 2, 64), nn.ReLU(),
                             nn.Linear(64, 10))
-    elif cfg.model == "lab2_cnn":  # conv 5×5 SAME → pool → relu → conv → pool → relu → FC 512 → relu → FC 10
-        net = nn.Sequential(nn.Conv2d(c, 16, 5, padding=2), nn.MaxPool2d(2), nn.ReLU(), nn.Conv2d(16, 32, 5, padding=2),
-                            nn.MaxPool2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(32 * (hw // 4) ** 2, 512), nn.ReLU(),
-                            nn.Linear(512, 10))
+    elif cfg.model == "lab2_cnn":
+        net = lab2_cnn(torch, c, hw)
     else:
         raise ValueError(f"no PyTorch peer for model {cfg.model!r}")
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)

@@ -9,11 +9,16 @@ from jaxdl.train.experiments.registry import experiment
 from jaxdl.train.trainer import Task
 
 
+def lab2_layers():
+    """Lab 2's layers, in order: conv 16 maps 5×5 → max pool 2×2 → ReLU → conv 32 maps 5×5 → max
+    pool 2×2 → ReLU → flatten → FC 512 → ReLU → FC 10 (``make bench`` times them one by one)."""
+    return [L.conv2d(16, 5), L.max_pool2d(2, 2), L.relu(), L.conv2d(32, 5), L.max_pool2d(2, 2), L.relu(),
+            L.flatten(), L.dense(512), L.relu(), L.dense(10)]
+
+
 def lab2_cnn():
-    """Lab 2's network: conv 16 maps 5×5 → max pool 2×2 → ReLU → conv 32 maps 5×5 → max pool 2×2 →
-    ReLU → flatten → FC 512 → ReLU → FC 10."""
-    return serial(L.conv2d(16, 5), L.max_pool2d(2, 2), L.relu(), L.conv2d(32, 5), L.max_pool2d(2, 2), L.relu(),
-                  L.flatten(), L.dense(512), L.relu(), L.dense(10), name="lab2_cnn")
+    """Lab 2's network: :func:`lab2_layers` composed."""
+    return serial(*lab2_layers(), name="lab2_cnn")
 
 
 def mnist(cfg) -> dict:
