@@ -135,6 +135,24 @@ def test_the_cnn_layers_suite_times_each_layer_of_mnist_cnn_against_pytorch():
     assert sorted(named) == sorted(slower)
 
 
+def test_the_lstm_loop_suite_times_the_lstm_per_time_step_against_nn_lstm():
+    pytest.importorskip("torch", reason="PyTorch is not installed (pip install 'jaxdl[torch]')")
+    result = suites.lstm_loop(quick=True)
+    got = [(r.case, r.candidate) for r in result.rows]
+    size = "(N 16, T 10, H 64)"
+    assert got == [(f"forward {size}", "jaxdl"), (f"forward {size}", "PyTorch nn.LSTM (eager)"),
+                   (f"forward+backward {size}", "jaxdl"), (f"forward+backward {size}", "PyTorch nn.LSTM (eager)"),
+                   (f"the time loop's floor {size}", "lax.scan of h ← tanh(xw(t) + h·W_h)")]
+    for r in result.rows:
+        per_step = float(re.match(r"([\d.]+) (µs|ms) per time step", r.note).group(1))
+        scale, digits = (1e-6, 0) if " µs per" in r.note else (1e-3, 2)  # as printed: 31 µs, 1.25 ms
+        assert abs(per_step - r.median_s / 10 / scale) <= 0.5 * 10 ** -digits  # T = 10 steps
+    mine, theirs = result.rows[2].median_s, result.rows[3].median_s
+    assert result.rows[2].ratio == pytest.approx(mine / theirs) and result.rows[4].ratio is None
+    (target,) = result.targets
+    assert target["met"] == (theirs / mine >= 1.5) and target["detail"].startswith(f"{theirs / mine:.2f}×")
+
+
 def test_every_pytorch_peer_trains_its_smoke_config():
     torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install 'jaxdl[torch]')")
     from jaxdl.bench.torch_peers import PEERS, make_peer

@@ -651,13 +651,88 @@ def cnn_layers(quick: bool) -> SuiteResult:
     return result
 
 
+# --------------------------------------------------------------------------------------------
+# lstm_loop
+
+
+def lstm_loop(quick: bool) -> SuiteResult:
+    """Where ``lstm_adding``'s train step spends its time: the LSTM layer at the experiment's
+    batch, length and width, forward and forward+backward (w.r.t. the params, as a train step
+    needs them; jaxdl's hand-derived BPTT), against ``nn.LSTM`` in PyTorch eager, and the floor of
+    XLA's time loop: a ``lax.scan`` whose step is only the recurrent product and one ``tanh``."""
+    from jaxdl.train import experiments
+
+    torch = torch_module()
+    cfg = experiments.default_config("lstm_adding")
+    n, t, hidden = (16, 10, int(cfg.hidden)) if quick else (int(cfg.batch_size), int(cfg.length), int(cfg.hidden))
+    shape = (n, t, 2)
+    layer = L.lstm(hidden)
+    out_shape, params = layer.init(KEY, shape)
+    x, dy = _normal(shape, 1), _normal((n, t, hidden), 2)
+    w_h = params["W_h"]
+
+    def floor(w, x):
+        def step(h, xw):
+            return jnp.tanh(xw + h @ w)[:, :hidden], None  # the product of every gate, one activation
+
+        xw = jnp.zeros((t, n, 4 * hidden), x.dtype) + x[:, :, :1].transpose(1, 0, 2)
+        return jax.lax.scan(step, jnp.zeros((n, hidden), x.dtype), xw)[0]
+
+    cases = {
+        # The forward a train step runs: the gates and states kept for the backward.
+        "forward": {"jaxdl": (jax.jit(layer.forward_with_residuals), (params, x))},
+        "forward+backward": {"jaxdl": (_layer_grad_fn(with_manual_grad(layer).apply, True), (params, x, dy))},
+        "the time loop's floor": {"lax.scan of h ← tanh(xw(t) + h·W_h)": (jax.jit(floor), (w_h, x))},
+    }
+    if torch is not None:
+        module = torch.nn.LSTM(2, hidden, batch_first=True)
+        xt = torch.tensor(np.asarray(x))
+
+        def torch_forward():
+            with torch.no_grad():
+                return module(xt)[0]
+
+        cases["forward"]["PyTorch nn.LSTM (eager)"] = (torch_forward, ())
+        wrapper = type("Out", (torch.nn.Module,), {"forward": lambda self, x: module(x)[0]})()
+        cases["forward+backward"]["PyTorch nn.LSTM (eager)"] = (_torch_layer_step(torch, wrapper, x, dy, True), ())
+    rows = []
+    for what, cands in cases.items():
+        timed = measure_interleaved(cands, repeats=5 if quick else 9)
+        for cand, (sec, runs) in timed.items():
+            rows.append(Row(f"{what} (N {n}, T {t}, H {hidden})", cand, sec,
+                            note=f"{_us(sec / t)} per time step; runs {_us(min(runs))}–{_us(max(runs))}"))
+    result = SuiteResult("lstm_loop", rows, notes=[
+        "forward: jaxdl's keeps the gates and states for its backward (forward_with_residuals), as a train step runs "
+        "it; forward+backward: the gradient w.r.t. the params, as a train step needs it; the floor: XLA's while loop "
+        "with nothing in its step but the recurrent product (N, H)·(H, 4H) and one tanh",
+    ])
+    by = {(r.case.split(" (")[0], r.candidate): r.median_s for r in rows}
+    if torch is None:
+        result.add_ratios("jaxdl")
+        result.targets.append({"target": "the LSTM against PyTorch's nn.LSTM", "met": None,
+                               "detail": "PyTorch's columns left out (its peers run on the CPU)"
+                               if harness.PEERS_LEFT_OUT[0] else
+                               "PyTorch is not installed (pip install 'jaxdl[torch]'): no comparison"})
+        return result
+    result.add_ratios("PyTorch nn.LSTM (eager)")
+    mine, theirs = by[("forward+backward", "jaxdl")], by[("forward+backward", "PyTorch nn.LSTM (eager)")]
+    low = by[("the time loop's floor", "lax.scan of h ← tanh(xw(t) + h·W_h)")]
+    result.targets.append({
+        "target": "the LSTM's forward+backward at least 1.5× as fast as nn.LSTM's (what lstm_adding's target needs)",
+        "met": theirs / mine >= 1.5,
+        "detail": f"{theirs / mine:.2f}×: {_us(mine / t)} against {_us(theirs / t)} per time step; XLA's loop with only "
+                  f"the product and a tanh in its step takes {_us(low / t)} per step forward",
+    })
+    return result
+
+
 PEER = "PyTorch eager (same model, optimiser, batch)"
 # cnn_digits and mnist_cnn: at least 1.5× PyTorch eager's steps/s; every other experiment at least as fast.
 PEER_COMPILED = "PyTorch torch.compile (default mode; compile time apart)"
 # jaxdl's step against the faster PyTorch column: at least this many times its steps/s (1 elsewhere).
 PEER_SPEEDUP = {"cnn_digits": 1.5, "lstm_adding": 1.5, "mnist_cnn": 1.0}
 # Where a missed target's time goes, measured in another suite of the same run.
-WHERE = {"mnist_cnn": "layer by layer: the cnn_layers suite"}
+WHERE = {"mnist_cnn": "layer by layer: the cnn_layers suite", "lstm_adding": "time step by time step: the lstm_loop suite"}
 
 
 class PeerMismatch(Exception):
