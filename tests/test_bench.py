@@ -153,6 +153,18 @@ def test_the_lstm_loop_suite_times_the_lstm_per_time_step_against_nn_lstm():
     assert target["met"] == (theirs / mine >= 1.5) and target["detail"].startswith(f"{theirs / mine:.2f}×")
 
 
+def test_without_pytorch_the_new_suites_say_their_target_could_not_be_checked():
+    from jaxdl import bench
+
+    report = bench.run(["lstm_loop", "cnn_layers"], quick=True, peers=False)
+    for name, candidates in (("lstm_loop", {"jaxdl", "lax.scan of h ← tanh(xw(t) + h·W_h)"}),
+                             ("cnn_layers", {"jaxdl", suites.XLA_CONV})):
+        suite = report["suites"][name]
+        assert {r["candidate"] for r in suite["rows"]} == candidates
+        (target,) = suite["targets"]
+        assert target["met"] is None and target["detail"] == "PyTorch's columns left out (its peers run on the CPU)"
+
+
 def test_every_pytorch_peer_trains_its_smoke_config():
     torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install 'jaxdl[torch]')")
     from jaxdl.bench.torch_peers import PEERS, make_peer

@@ -562,6 +562,13 @@ def exam_generate(quick: bool) -> SuiteResult:
 # cnn_layers
 
 
+def _no_peer_target(target: str) -> dict:
+    """A target against PyTorch that could not be checked, and why."""
+    why = ("PyTorch's columns left out (its peers run on the CPU)" if harness.PEERS_LEFT_OUT[0] else
+           "PyTorch is not installed (pip install 'jaxdl[torch]'): no comparison")
+    return {"target": target, "met": None, "detail": why}
+
+
 def _layer_grad_fn(apply, first: bool):
     """:func:`_grad_fn` of an ``apply``, w.r.t. the params only for a network's first layer (whose
     ``∂L/∂x`` no train step computes)."""
@@ -633,10 +640,7 @@ def cnn_layers(quick: bool) -> SuiteResult:
     ])
     if torch is None:
         result.add_ratios("jaxdl")
-        result.targets.append({"target": "mnist_cnn's layers against PyTorch eager", "met": None,
-                               "detail": "PyTorch's columns left out (its peers run on the CPU)"
-                               if harness.PEERS_LEFT_OUT[0] else
-                               "PyTorch is not installed (pip install 'jaxdl[torch]'): no comparison"})
+        result.targets.append(_no_peer_target("mnist_cnn's layers against PyTorch eager"))
         return result
     result.add_ratios("PyTorch (eager)")
     mine, theirs = totals["jaxdl"], totals["PyTorch (eager)"]
@@ -709,10 +713,7 @@ def lstm_loop(quick: bool) -> SuiteResult:
     by = {(r.case.split(" (")[0], r.candidate): r.median_s for r in rows}
     if torch is None:
         result.add_ratios("jaxdl")
-        result.targets.append({"target": "the LSTM against PyTorch's nn.LSTM", "met": None,
-                               "detail": "PyTorch's columns left out (its peers run on the CPU)"
-                               if harness.PEERS_LEFT_OUT[0] else
-                               "PyTorch is not installed (pip install 'jaxdl[torch]'): no comparison"})
+        result.targets.append(_no_peer_target("the LSTM against PyTorch's nn.LSTM"))
         return result
     result.add_ratios("PyTorch nn.LSTM (eager)")
     mine, theirs = by[("forward+backward", "jaxdl")], by[("forward+backward", "PyTorch nn.LSTM (eager)")]
@@ -855,9 +856,6 @@ def training(quick: bool, names=None, smoke: bool = False, compile_peers: bool |
     result.targets.append({"target": "each experiment's config uses its faster step structure (within 1.25×, the noise)",
                            "met": not slower, "detail": "; ".join(slower) or "all"})
     if torch is None:
-        result.targets.append({"target": "jaxdl's training steps against PyTorch eager", "met": None,
-                               "detail": "PyTorch's columns left out (its peers run on the CPU)"
-                               if harness.PEERS_LEFT_OUT[0] else
-                               "PyTorch is not installed (pip install 'jaxdl[torch]'): no comparison"})
+        result.targets.append(_no_peer_target("jaxdl's training steps against PyTorch eager"))
     result.targets += versus
     return result
