@@ -111,7 +111,7 @@ def test_the_cnn_layers_suite_times_each_layer_of_mnist_cnn_against_pytorch():
     pytest.importorskip("torch", reason="PyTorch is not installed (pip install 'jaxdl[torch]')")
     from jaxdl.train.experiments.mnist_cnn import lab2_layers
 
-    result = suites.cnn_layers(quick=True)
+    result = suites.cnn_layers(quick=True, limits={"matmul_gflops": 100.0})
     cases = list(dict.fromkeys(r.case for r in result.rows))
     # Every layer of the experiment's network, in order, its shapes chained from a batch of 16 digits.
     assert [c.split()[:2] for c in cases] == [[str(i), layer.name] for i, layer in enumerate(lab2_layers())]
@@ -127,6 +127,14 @@ def test_the_cnn_layers_suite_times_each_layer_of_mnist_cnn_against_pytorch():
         assert peer.ratio == 1.0
         for r in rows.values():
             assert r.median_s > 0 and r.ratio == pytest.approx(r.median_s / peer.median_s)
+            if case.startswith("0 conv2d"):  # 16·16·28·28 outputs × 1·5·5 taps × 2 flops, forward and ∂L/∂W
+                assert r.gflops == pytest.approx(2 * 2 * 16 * 16 * 28 * 28 * 25 / r.median_s / 1e9)
+            elif case.startswith("3 conv2d"):  # 16·32·14·14 outputs × 16·5·5 taps × 2, and ∂L/∂x
+                assert r.gflops == pytest.approx(3 * 2 * 16 * 32 * 14 * 14 * 16 * 25 / r.median_s / 1e9)
+            else:
+                assert r.gflops is None
+            if r.gflops is not None:  # the fraction of the given 100 GFLOP/s peak
+                assert r.note.startswith(f"{r.gflops:.0f}% of the matmul peak; ")
         mine[case], theirs[case] = rows["jaxdl"].median_s, peer.median_s
     (target,) = result.targets
     assert target["met"] == (sum(mine.values()) <= sum(theirs.values()))

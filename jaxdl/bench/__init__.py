@@ -56,8 +56,8 @@ def _run(names, quick, progress, layers) -> dict:
             progress(name)
         t0 = time.perf_counter()
         monitor = CpuMonitor()
-        if name == "coupling":
-            result = _suites.coupling(quick, limits)
+        if name in ("coupling", "cnn_layers"):  # their rows' fractions of the machine's peak
+            result = getattr(_suites, name)(quick, limits)
         elif name == "manual_vs_autodiff" and layers:
             result = _suites.manual_vs_autodiff(quick, names=list(layers))
         else:

@@ -7,6 +7,7 @@ eagerly, as its users run it) and timed by :func:`jaxdl.bench.harness.measure`.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 import warnings
@@ -592,7 +593,7 @@ def _torch_layer_step(torch, module, x, dy, first: bool):
 XLA_CONV = "XLA's convolution (lax.conv, autodiff)"
 
 
-def cnn_layers(quick: bool) -> SuiteResult:
+def cnn_layers(quick: bool, limits: dict) -> SuiteResult:
     """Where ``mnist_cnn``'s train step spends its time: each layer of lab 2's network at the
     experiment's batch, forward and backward as the train step runs them (jaxdl's hand-derived
     backward through ``with_manual_grad``; the first layer without ``∂L/∂x``), against the same
@@ -629,14 +630,21 @@ def cnn_layers(quick: bool) -> SuiteResult:
             cands["PyTorch (eager)"] = (_torch_layer_step(torch, modules[i], x, dy, first), ())
         timed = measure_interleaved(cands, repeats=5 if quick else 9)
         case = f"{i} {layer.name} {shape} → {out_shape}"
+        flops = None
+        if layer.name == "conv2d":  # 2·N·F·C·kh·kw·Ho·Wo per product: the forward, ∂L/∂W and (but first) ∂L/∂x
+            flops = 2 * math.prod(out_shape) * math.prod(params["W"].shape[1:]) * (2 if first else 3)
         for cand, (t, runs) in timed.items():
-            rows.append(Row(case, cand, t, note=f"runs {_us(min(runs))}–{_us(max(runs))}"))
+            peak = "" if flops is None else f"{100 * flops / t / 1e9 / limits['matmul_gflops']:.0f}% of the matmul peak; "
+            rows.append(Row(case, cand, t, gflops=None if flops is None else flops / t / 1e9,
+                            note=f"{peak}runs {_us(min(runs))}–{_us(max(runs))}"))
             if cand != XLA_CONV:
                 totals.setdefault(cand, {})[case] = t
         shape = out_shape
     result = SuiteResult("cnn_layers", rows, notes=[
         f"mnist_cnn's network (lab2_cnn) at batch {batch}, one layer at a time: the forward and the backward a train "
         "step runs (the first layer without ∂L/∂x); ratio: the time against PyTorch eager's (< 1: jaxdl is faster)",
+        f"GFLOP/s counts a convolution's products (2·N·F·C·kh·kw·Ho·Wo each: the forward, ∂L/∂W and, but for the "
+        f"first layer, ∂L/∂x); the peak is this run's float32 matmul, {limits['matmul_gflops']:.0f} GFLOP/s",
     ])
     if torch is None:
         result.add_ratios("jaxdl")
