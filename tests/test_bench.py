@@ -161,6 +161,20 @@ def test_the_lstm_loop_suite_times_the_lstm_per_time_step_against_nn_lstm():
     assert target["met"] == (theirs / mine >= 1.5) and target["detail"].startswith(f"{theirs / mine:.2f}×")
 
 
+def test_a_timed_pytorch_step_starts_each_call_from_zero_gradients():
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install 'jaxdl[torch]')")
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(2, 3, batch_first=True)
+    rng = np.random.default_rng(0)
+    x, dy = rng.standard_normal((4, 5, 2)).astype(np.float32), rng.standard_normal((4, 5, 3)).astype(np.float32)
+    step = suites._torch_layer_step(torch, suites._sequence_output(torch, lstm), x, dy, first=True)
+    step()
+    once = [p.grad.clone() for p in lstm.parameters()]
+    step()  # a second call: the same gradients, not twice them
+    for g, p in zip(once, lstm.parameters()):
+        assert torch.equal(p.grad, g) and g.abs().sum() > 0
+
+
 def test_without_pytorch_the_new_suites_say_their_target_could_not_be_checked():
     from jaxdl import bench
 

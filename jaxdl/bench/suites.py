@@ -590,6 +590,15 @@ def _torch_layer_step(torch, module, x, dy, first: bool):
     return step
 
 
+def _sequence_output(torch, rnn):
+    """``rnn`` (an ``nn.LSTM``) as a module returning only its output sequence; ``rnn`` stays its
+    submodule, so that ``zero_grad`` clears its gradients."""
+    module = torch.nn.Module()
+    module.rnn = rnn
+    module.forward = lambda x: module.rnn(x)[0]
+    return module
+
+
 XLA_CONV = "XLA's convolution (lax.conv, autodiff)"
 
 
@@ -705,8 +714,8 @@ def lstm_loop(quick: bool) -> SuiteResult:
                 return module(xt)[0]
 
         cases["forward"]["PyTorch nn.LSTM (eager)"] = (torch_forward, ())
-        wrapper = type("Out", (torch.nn.Module,), {"forward": lambda self, x: module(x)[0]})()
-        cases["forward+backward"]["PyTorch nn.LSTM (eager)"] = (_torch_layer_step(torch, wrapper, x, dy, True), ())
+        cases["forward+backward"]["PyTorch nn.LSTM (eager)"] = (
+            _torch_layer_step(torch, _sequence_output(torch, module), x, dy, True), ())
     rows = []
     for what, cands in cases.items():
         timed = measure_interleaved(cands, repeats=5 if quick else 9)
