@@ -33,7 +33,7 @@ def test_the_wheel_holds_every_package_the_configs_and_the_license(wheel):
     assert {"cnn_digits.py", "exam_gan.py", "exam_mlp.py"} <= configs
     assert {f"jaxdl/configs/{c}" for c in configs} <= names
     assert "jaxdl/py.typed" in names
-    assert "jaxdl/train/digits_split.npz" in names  # the digits' stored split
+    assert {"jaxdl/train/digits_split.npz", "jaxdl/train/mnist_split.npz"} <= names  # the stored splits
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert wheel.name == f"jaxdl-{jaxdl.__version__}-py3-none-any.whl"
 

