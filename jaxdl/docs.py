@@ -62,7 +62,9 @@ def benchmarks_page(report: dict) -> str:
         "",
         f"One `jaxdl bench{' --quick' if report.get('quick') else ''}` run of {report['wall_seconds'] / 60:.1f} minutes"
         f"{', ' + report['date'] if report.get('date') else ''}, on {env['device']} ({env['cpu_count']} CPUs, "
-        f"{env.get('machine', '')}), Python {env.get('python', '')}, {versions}. Every candidate is timed in the same "
+        f"{env.get('machine', '')}), Python {env.get('python', '')}, {versions}"
+        f"{'; float32 convolutions on ' + env['convolutions'] if env.get('convolutions') else ''}. "
+        "Every candidate is timed in the same "
         "process after compilation, as the median of repeated runs; a suite during which other processes kept more "
         "than a quarter of a core busy carries a warning. This machine's absolute figures move by ±10% or more "
         "between runs: read the ratios, measured side by side.",

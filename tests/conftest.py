@@ -20,6 +20,7 @@ def _use_cache(path):
     for name, value in ((_CACHE, path), ("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0"),
                         ("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")):
         os.environ[name] = value  # inherited by the workers and by every process a test starts
+    os.environ["JAXDL_KERNEL_CACHE"] = os.path.join(path, "jaxdl-kernels")  # jaxdl's CPU kernels, built once
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)

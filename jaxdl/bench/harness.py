@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl.layers import cpu_conv
+
 
 def _block(out):
     if hasattr(out, "block_until_ready") or isinstance(out, (tuple, list, dict)):
@@ -236,6 +238,7 @@ def environment() -> dict:
         "machine": platform.machine(),
         "python": platform.python_version(),
         "versions": versions,
+        "convolutions": cpu_conv.status(),  # float32 convolutions: jaxdl's CPU kernels or XLA's
     }
 
 

@@ -22,11 +22,16 @@ its two channel axes), ``∂L/∂W[f, c]`` sums over the batch.
 
 from __future__ import annotations
 
+import functools
+
+import jax
 import jax.numpy as jnp
 from jax import lax
+from jax.custom_derivatives import SymbolicZero
 
 from jaxdl.core import Layer, shape_str, check_pair, check_rank, check_int, make_layer
 from jaxdl.errors import InputError
+from jaxdl.layers import cpu_conv
 from jaxdl.layers.dense import he_normal
 
 _NCHW = ("NCHW", "OIHW", "NCHW")
@@ -105,6 +110,12 @@ def conv_forward(x, w, stride, pads, groups: int = 1):
         n, c, h, wd = x.shape
         y = jnp.einsum("fc,ncp->nfp", w[:, :, 0, 0], x.reshape(n, c, h * wd))
         return y.reshape(n, w.shape[0], h, wd)
+    if cpu_conv.applies(x.dtype, w.shape[0], stride, groups, pads):
+        return _kernel_forward(x, w, _static(pads))
+    return _xla_forward(x, w, stride, pads, groups)
+
+
+def _xla_forward(x, w, stride, pads, groups):
     if _is_single_channel(w.shape, groups):
         kernel = w.shape[2:]
         out_hw = output_hw("conv", x.shape[2:], kernel, stride, pads)
@@ -173,6 +184,16 @@ def conv_backward_input(w, dy, x_shape, stride, pads, groups: int = 1):
         n, _, h, wd = dy.shape
         dx = jnp.einsum("fc,nfp->ncp", w[:, :, 0, 0], dy.reshape(n, f, h * wd))
         return dx.reshape(x_shape)
+    # At stride 1, ∂L/∂x is the forward correlation of dy with the transposed, rotated kernel,
+    # padded by k − 1 − lo below and k − 1 − hi above (so the output has the input's size).
+    flipped = ((kh - 1 - pads[0][0], kh - 1 - pads[0][1]), (kw - 1 - pads[1][0], kw - 1 - pads[1][1]))
+    if cpu_conv.applies(dy.dtype, cg * groups, stride, groups, flipped):
+        return _kernel_forward(dy, _transposed_kernel(w, groups), _static(flipped))
+    return _xla_backward_input(w, dy, x_shape, stride, pads, groups)
+
+
+def _xla_backward_input(w, dy, x_shape, stride, pads, groups):
+    f, cg, kh, kw = w.shape
     h, wd = x_shape[2:]
     (plo, phi), (qlo, qhi) = pads
     if _is_single_channel(w.shape, groups):
@@ -210,6 +231,12 @@ def conv_backward_input(w, dy, x_shape, stride, pads, groups: int = 1):
 def conv_backward_weight(x, dy, kernel, stride, pads, groups: int = 1):
     """``∂L/∂w (F, C/groups, kh, kw)`` of :func:`conv_forward`; see the module docstring."""
     x, dy = _promote(x, dy)
+    if not _is_pointwise(kernel, stride, pads, groups) and cpu_conv.applies(x.dtype, dy.shape[1], stride, groups, pads):
+        return _kernel_weight(x, dy, tuple(kernel), _static(pads))
+    return _xla_backward_weight(x, dy, kernel, stride, pads, groups)
+
+
+def _xla_backward_weight(x, dy, kernel, stride, pads, groups):
     if _is_single_channel((dy.shape[1], x.shape[1] // groups), groups):
         views = _shifted_views(jnp.pad(x, ((0, 0), (0, 0)) + tuple(pads)), kernel, stride, dy.shape[2:])
         dw = jnp.stack([jnp.einsum("nfop,nop->f", dy, views[(i, j)][:, 0])
@@ -227,6 +254,46 @@ def conv_backward_weight(x, dy, kernel, stride, pads, groups: int = 1):
         dimension_numbers=("CNHW", "IOHW", "CNHW"), batch_group_count=groups,
     )
     return dw[:, :, : kernel[0], : kernel[1]]
+
+
+def _static(pads) -> tuple[tuple[int, int], tuple[int, int]]:
+    return tuple((int(lo), int(hi)) for lo, hi in pads)
+
+
+def _tangent(like, *terms):
+    """The sum of the ``(tangent, term)`` terms whose tangent is not a symbolic zero (each term
+    computed only then); zeros shaped like ``like`` when every tangent is zero."""
+    live = [term() for t, term in terms if not isinstance(t, SymbolicZero)]
+    return sum(live[1:], live[0]) if live else jnp.zeros_like(like)
+
+
+# jaxdl's CPU kernels (``cpu_conv``) have no derivative rules of their own: differentiating through
+# them (autodiff of the forward, or of a hand-derived backward) differentiates XLA's formulation of
+# the same bilinear map, so every transformation sees an ordinary JAX function.
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
+def _kernel_forward(x, w, pads):
+    return cpu_conv.forward(x, w, pads)
+
+
+@functools.partial(_kernel_forward.defjvp, symbolic_zeros=True)
+def _kernel_forward_jvp(pads, primals, tangents):
+    (x, w), (tx, tw) = primals, tangents
+    y = _kernel_forward(x, w, pads)
+    return y, _tangent(y, (tx, lambda: _xla_forward(tx, w, (1, 1), pads, 1)),
+                       (tw, lambda: _xla_forward(x, tw, (1, 1), pads, 1)))
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3))
+def _kernel_weight(x, dy, kernel, pads):
+    return cpu_conv.weight(x, dy, kernel, pads)
+
+
+@functools.partial(_kernel_weight.defjvp, symbolic_zeros=True)
+def _kernel_weight_jvp(kernel, pads, primals, tangents):
+    (x, dy), (tx, tdy) = primals, tangents
+    dw = _kernel_weight(x, dy, kernel, pads)
+    return dw, _tangent(dw, (tx, lambda: _xla_backward_weight(tx, dy, kernel, (1, 1), pads, 1)),
+                        (tdy, lambda: _xla_backward_weight(x, tdy, kernel, (1, 1), pads, 1)))
 
 
 def conv2d(num_filters: int, kernel_size, stride=1, padding="SAME") -> Layer:
