@@ -4,6 +4,7 @@ import gzip
 import json
 import os
 import pathlib
+import shutil
 
 import numpy as np
 import pytest
@@ -54,6 +55,31 @@ def test_a_finished_run_says_so_and_more_steps_continue_it(tmp_path, capsys):
     steps = [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert steps == [10, 20, 30]
     assert json.loads((tmp_path / "config.json").read_text())["num_steps"] == 30
+
+
+def test_an_incomplete_checkpoint_is_removed_on_resume_and_no_orbax_thread_outlives_a_refusal(tmp_path, capsys):
+    import threading
+
+    import orbax.checkpoint as ocp
+
+    assert _train(tmp_path, "--config.num_steps=10") == 0
+    ckpts = tmp_path / "checkpoints"
+    # orbax names a checkpoint being written so; jaxdl removes what a killed save left.
+    assert workdir_lib._TMP_SUFFIX == ocp.path.atomicity_types.TMP_DIR_SUFFIX
+    torn = ckpts / f"20{workdir_lib._TMP_SUFFIX}"
+    shutil.copytree(ckpts / "10", torn)
+    (torn / "state" / "half-written").write_bytes(b"\0" * 100)
+    assert workdir_lib.checkpoint_steps(str(tmp_path)) == [10]  # never read as a checkpoint
+    threads = set(threading.enumerate())
+    # A refused resume (another experiment's checkpoint) leaves no thread behind to outlive it.
+    with pytest.raises(workdir_lib.WorkdirError, match="holds a checkpoint of experiment 'tictactoe_learned'"):
+        workdir_lib.restore_checkpoint(str(tmp_path), "nice_moons", None, None)
+    assert [t.name for t in set(threading.enumerate()) - threads if t.is_alive()] == []
+    assert torn.is_dir()  # reading touches nothing
+    capsys.readouterr()
+    assert _train(tmp_path, "--config.num_steps=20") == 0
+    assert sorted(os.listdir(ckpts)) == ["10", "20"]
+    assert [t.name for t in set(threading.enumerate()) - threads if t.is_alive()] == []
 
 
 def test_a_second_process_on_the_workdir_is_refused(tmp_path, capsys):

@@ -9,6 +9,7 @@ import contextlib
 import glob
 import json
 import os
+import shutil
 import sys
 from typing import Any
 
@@ -143,11 +144,23 @@ def history_and_torn(path: str, upto: int | None = None) -> tuple[list[dict[str,
 
 
 def checkpoint_manager(workdir: str, keep: int, create: bool = True):
+    """The run's orbax manager; ``create`` (the loop's, which saves) first removes incomplete
+    checkpoints (a save that was killed) — here, at once: the workdir is locked. orbax's own
+    cleanup runs on a thread that ``close()`` does not wait for, so a process that stops right
+    after (a refused resume) could end while it still runs and print its error at exit."""
     import orbax.checkpoint as ocp
 
-    # Incomplete checkpoints (a save that was killed) are removed: the workdir is locked.
-    options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=create, cleanup_tmp_directories=True)
-    return ocp.CheckpointManager(os.path.abspath(os.path.join(workdir, "checkpoints")), options=options)
+    root = os.path.abspath(os.path.join(workdir, "checkpoints"))
+    if create and is_writer() and os.path.isdir(root):
+        for name in os.listdir(root):
+            if _TMP_SUFFIX in name:
+                shutil.rmtree(os.path.join(root, name))
+    options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=create, cleanup_tmp_directories=False)
+    return ocp.CheckpointManager(root, options=options)
+
+
+# What orbax appends to a checkpoint's directory name until the save has finished.
+_TMP_SUFFIX = ".orbax-checkpoint-tmp"
 
 
 def checkpoint_steps(workdir: str) -> list[int]:
