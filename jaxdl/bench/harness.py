@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.layers import cpu_conv
+from jaxdl.layers import cpu_conv, cpu_lstm
 
 
 def _block(out):
@@ -239,6 +239,7 @@ def environment() -> dict:
         "python": platform.python_version(),
         "versions": versions,
         "convolutions": cpu_conv.status(),  # float32 convolutions: jaxdl's CPU kernels or XLA's
+        "lstm": cpu_lstm.status(),  # float32 LSTM time loops: jaxdl's CPU kernels or XLA's lax.scan
     }
 
 

@@ -10,49 +10,28 @@
 // Both hold 16 filters in one vector (GCC's vector extension: one AVX-512 register, or two AVX2
 // ones) and keep a block of accumulators in registers: ConvForward 14 output columns of one
 // output row, ConvWeight 12 kernel taps (c, i, j). Every image is padded once into a private
-// buffer (cpu_conv.py compiles with -fno-predictive-commoning: GCC otherwise carries the
-// forward's inputs from one tap to the next in scalar registers, 1.4x slower). Images are shared between threads; ConvWeight sums fixed chunks of 8 images, then the
-// chunks in order, so its result does not depend on the number of threads.
-#include <sched.h>
-
+// buffer (cpu_kernels.py compiles with -fno-predictive-commoning: GCC otherwise carries the
+// forward's inputs from one tap to the next in scalar registers, 1.4x slower). Images are shared
+// between XLA's threads; ConvWeight sums fixed chunks of 8 images, then the chunks in order, so
+// its result does not depend on the number of threads.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <thread>
 #include <vector>
 
-#include "xla/ffi/api/ffi.h"
+#include "cpu_kernels.h"
 
 namespace ffi = xla::ffi;
 
 namespace {
 
-typedef float v16 __attribute__((vector_size(64)));
+using jaxdl::load;
+using jaxdl::store;
+using jaxdl::v16;
 constexpr int L = 16;       // filters per vector
 constexpr int PB = 14;      // output columns per forward block
 constexpr int R = 12;       // kernel taps per weight-gradient block
 constexpr int CHUNK = 8;    // images per weight-gradient partial sum
-
-inline v16 load(const float* p) { v16 v; std::memcpy(&v, p, sizeof v); return v; }
-inline void store(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
-
-int num_threads() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
-// fn(i) for i in [0, n), spread over the CPUs this process may use.
-template <typename Fn>
-void parallel_for(int n, const Fn& fn) {
-  const int t = std::min(num_threads(), n);
-  if (t <= 1) { for (int i = 0; i < n; ++i) fn(i); return; }
-  std::vector<std::thread> threads;
-  for (int k = 1; k < t; ++k)
-    threads.emplace_back([&, k] { for (int i = k; i < n; i += t) fn(i); });
-  for (int i = 0; i < n; i += t) fn(i);
-  for (auto& th : threads) th.join();
-}
 
 struct Geometry {
   int64_t n, c, h, w, hp, wp;
@@ -66,7 +45,7 @@ void pad_image(const float* x, const Geometry& g, int64_t row, float* buf) {
       std::memcpy(buf + (c * g.hp + h + g.plo) * row + g.qlo, x + (c * g.h + h) * g.w, g.w * sizeof(float));
 }
 
-ffi::Error Forward(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi::ResultBuffer<ffi::F32> y,
+ffi::Error Forward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi::ResultBuffer<ffi::F32> y,
                    int64_t plo, int64_t phi, int64_t qlo, int64_t qhi) {
   const auto xd = x.dimensions(), wd = w.dimensions(), yd = y->dimensions();
   if (xd.size() != 4 || wd.size() != 4 || yd.size() != 4 || wd[1] != xd[1] || std::min({plo, phi, qlo, qhi}) < 0)
@@ -83,7 +62,7 @@ ffi::Error Forward(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi::Result
     for (int64_t k = 0; k < K; ++k) packed[((f / L) * K + k) * L + f % L] = w.typed_data()[f * K + k];
   const float* xs = x.typed_data();
   float* ys = y->typed_data();
-  parallel_for(static_cast<int>(g.n), [&](int n) {
+  jaxdl::parallel_for(pool, g.n, [&](int64_t n) {
     std::vector<float> xp(g.c * g.hp * row, 0.f);
     pad_image(xs + n * g.c * g.h * g.w, g, row, xp.data());
     alignas(64) float out[PB][L];
@@ -112,7 +91,7 @@ ffi::Error Forward(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi::Result
   return ffi::Error::Success();
 }
 
-ffi::Error Weight(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> dy, ffi::ResultBuffer<ffi::F32> dw,
+ffi::Error Weight(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> dy, ffi::ResultBuffer<ffi::F32> dw,
                   int64_t plo, int64_t phi, int64_t qlo, int64_t qhi) {
   const auto xd = x.dimensions(), dd = dy.dimensions(), wd = dw->dimensions();
   if (xd.size() != 4 || dd.size() != 4 || wd.size() != 4 || dd[0] != xd[0] || wd[0] != dd[1] || wd[1] != xd[1] ||
@@ -130,7 +109,7 @@ ffi::Error Weight(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> dy, ffi::Result
   std::vector<float> parts(chunks * part_size, 0.f);
   const float* xs = x.typed_data();
   const float* ds = dy.typed_data();
-  parallel_for(static_cast<int>(chunks), [&](int chunk) {
+  jaxdl::parallel_for(pool, chunks, [&](int64_t chunk) {
     std::vector<float> xp(g.c * g.hp * g.wp), dyt(FB * P * L);
     float* part = parts.data() + chunk * part_size;
     for (int64_t n = chunk * CHUNK; n < std::min<int64_t>(g.n, (chunk + 1) * CHUNK); ++n) {
@@ -168,7 +147,7 @@ ffi::Error Weight(ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> dy, ffi::Result
 }  // namespace
 
 #define JAXDL_CONV_BINDING                                                                              \
-  ffi::Ffi::Bind().Arg<ffi::Buffer<ffi::F32>>().Arg<ffi::Buffer<ffi::F32>>().Ret<ffi::Buffer<ffi::F32>>() \
+  ffi::Ffi::Bind().Ctx<ffi::ThreadPool>().Arg<ffi::Buffer<ffi::F32>>().Arg<ffi::Buffer<ffi::F32>>().Ret<ffi::Buffer<ffi::F32>>() \
       .Attr<int64_t>("plo").Attr<int64_t>("phi").Attr<int64_t>("qlo").Attr<int64_t>("qhi")
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(JaxdlConvForward, Forward, JAXDL_CONV_BINDING);

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 
 from jaxdl.core import Layer, check_int, check_rank, make_layer
 from jaxdl.errors import InputError
+from jaxdl.layers import cpu_lstm
 
 ACTIVATIONS = {
     # name: (g, g' written through the output y = g(a))
@@ -116,21 +117,75 @@ def rnn(hidden_size: int, activation: str = "tanh") -> Layer:
     )
 
 
-def _lstm_scan(params, x, h_size):
-    """Forward LSTM over time; returns the gates ``(i, f, g, o)`` and states ``c``, ``h``, ``(T, N, H)`` each."""
-    xw = _time_major(x @ params["W_x"] + params["b"][None, None, :])
+def _xla_lstm_loop(xw, w_h):
+    """The LSTM's time loop as a ``lax.scan``: the gates ``(i, f, g, o)`` and states ``c``, ``h``,
+    ``(T, N, H)`` each, from the time-major input projections ``xw (T, N, 4H)``."""
+    h_size = w_h.shape[0]
 
     def step(carry, xw_t):
         h, c = carry
-        a = xw_t + h @ params["W_h"]
+        a = xw_t + h @ w_h
         i, f, o = (jax.nn.sigmoid(a[:, k * h_size:(k + 1) * h_size]) for k in (0, 1, 3))
         g = jnp.tanh(a[:, 2 * h_size:3 * h_size])
         c = f * c + i * g
         h = o * jnp.tanh(c)
         return (h, c), (i, f, g, o, c, h)
 
-    zero = jnp.zeros((x.shape[0], h_size), x.dtype)
+    zero = jnp.zeros(xw.shape[1:2] + (h_size,), xw.dtype)
     return jax.lax.scan(step, (zero, zero), xw)[1]
+
+
+def _xla_lstm_bptt(dy, i, f, g, o, c, w_h):
+    """The backward time loop as a ``lax.scan``: ``∂L/∂a (T, N, 4H)`` from ``dy = ∂L/∂h (T, N, H)``."""
+    c_prev = jnp.concatenate([jnp.zeros_like(c[:1]), c[:-1]], axis=0)
+    w_h_t = w_h.T
+
+    def step(carry, inputs):
+        da_next, dc = carry
+        dy_t, i, f, g, o, c, c_prev = inputs
+        dh = dy_t + da_next @ w_h_t
+        tc = jnp.tanh(c)
+        dc = dc + dh * o * (1 - tc * tc)
+        da = jnp.concatenate(
+            [dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g), dh * tc * o * (1 - o)],
+            axis=-1,
+        )
+        return (da, dc * f), da
+
+    zero_a = jnp.zeros(dy.shape[1:2] + (w_h.shape[1],), dy.dtype)
+    zero_c = jnp.zeros(dy.shape[1:], dy.dtype)
+    return jax.lax.scan(step, (zero_a, zero_c), (dy, i, f, g, o, c, c_prev), reverse=True)[1]
+
+
+# jaxdl's CPU kernels for the two loops (``cpu_lstm``, float32) have no derivative rules of their
+# own: differentiating through them differentiates the ``lax.scan`` above, so every transformation
+# (and the check of the hand-derived backward against autodiff) sees ordinary JAX.
+@jax.custom_jvp
+def _kernel_lstm_loop(xw, w_h):
+    return cpu_lstm.forward(xw, w_h)
+
+
+@_kernel_lstm_loop.defjvp
+def _kernel_lstm_loop_jvp(primals, tangents):
+    return _kernel_lstm_loop(*primals), jax.jvp(_xla_lstm_loop, primals, tangents)[1]
+
+
+@jax.custom_jvp
+def _kernel_lstm_bptt(dy, i, f, g, o, c, w_h):
+    return cpu_lstm.backward(dy, i, f, g, o, c, w_h)
+
+
+@_kernel_lstm_bptt.defjvp
+def _kernel_lstm_bptt_jvp(primals, tangents):
+    return _kernel_lstm_bptt(*primals), jax.jvp(_xla_lstm_bptt, primals, tangents)[1]
+
+
+def _lstm_scan(params, x, h_size):
+    """Forward LSTM over time; returns the gates ``(i, f, g, o)`` and states ``c``, ``h``, ``(T, N, H)`` each."""
+    xw = _time_major(x) @ params["W_x"] + params["b"][None, None, :]  # (T, N, 4H), from the (small) input
+    if cpu_lstm.applies(xw.dtype, h_size):
+        return _kernel_lstm_loop(xw, params["W_h"])
+    return _xla_lstm_loop(xw, params["W_h"])
 
 
 def lstm(hidden_size: int, forget_bias: float = 1.0) -> Layer:
@@ -186,33 +241,15 @@ def lstm(hidden_size: int, forget_bias: float = 1.0) -> Layer:
 
     def backward_from_residuals(params, x, residuals, dy):
         i, f, g, o, c, h = residuals
-        c_prev = jnp.concatenate([jnp.zeros_like(c[:1]), c[:-1]], axis=0)
-
-        w_h_t = params["W_h"].T
-
-        def step(carry, inputs):
-            da_next, dc = carry
-            dy_t, i, f, g, o, c, c_prev = inputs
-            dh = dy_t + da_next @ w_h_t
-            tc = jnp.tanh(c)
-            dc = dc + dh * o * (1 - tc * tc)
-            da = jnp.concatenate(
-                [dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g), dh * tc * o * (1 - o)],
-                axis=-1,
-            )
-            return (da, dc * f), da
-
-        zero_a = jnp.zeros((x.shape[0], 4 * h_size), x.dtype)
-        zero_c = jnp.zeros((x.shape[0], h_size), x.dtype)
-        _, da = jax.lax.scan(step, (zero_a, zero_c), (_time_major(dy), i, f, g, o, c, c_prev), reverse=True)
-        da = _time_major(da)
-        h_prev = _time_major(jnp.concatenate([jnp.zeros_like(h[:1]), h[:-1]], axis=0))
+        loop = _kernel_lstm_bptt if cpu_lstm.applies(dy.dtype, h_size) else _xla_lstm_bptt
+        da = loop(_time_major(dy), i, f, g, o, c, params["W_h"])  # (T, N, 4H), contracted as it is
+        h_prev = jnp.concatenate([jnp.zeros_like(h[:1]), h[:-1]], axis=0)
         grads = {
-            "W_x": jnp.einsum("ntd,nth->dh", x, da),
-            "W_h": jnp.einsum("ntk,nth->kh", h_prev, da),
+            "W_x": jnp.einsum("tnd,tnh->dh", _time_major(x), da),
+            "W_h": jnp.einsum("tnk,tnh->kh", h_prev, da),
             "b": da.sum(axis=(0, 1)),
         }
-        return grads, da @ params["W_x"].T
+        return grads, _time_major(da @ params["W_x"].T)
 
     return make_layer(
         name, init, apply, backward,
