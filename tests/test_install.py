@@ -35,7 +35,7 @@ def test_the_wheel_holds_every_package_the_configs_and_the_license(wheel):
     assert "jaxdl/py.typed" in names
     assert {"jaxdl/train/digits_split.npz", "jaxdl/train/mnist_split.npz"} <= names  # the stored splits
     # The CPU kernels' sources, compiled on first use.
-    assert {"jaxdl/layers/cpu_conv.cc", "jaxdl/layers/cpu_lstm.cc", "jaxdl/layers/cpu_kernels.h"} <= names
+    assert {f"jaxdl/layers/{f}" for f in ("cpu_conv.cc", "cpu_coupling.cc", "cpu_lstm.cc", "cpu_kernels.h")} <= names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert wheel.name == f"jaxdl-{jaxdl.__version__}-py3-none-any.whl"
 

@@ -1,4 +1,4 @@
-// What jaxdl's CPU kernels (cpu_conv.cc, cpu_lstm.cc) share: 16-float vectors and a parallel loop
+// What jaxdl's CPU kernels (cpu_conv.cc, cpu_lstm.cc, cpu_coupling.cc) share: 16-float vectors and a parallel loop
 // on XLA's own intra-op threads.
 #pragma once
 

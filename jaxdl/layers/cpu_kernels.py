@@ -1,4 +1,4 @@
-"""Building and loading jaxdl's own CPU kernels (:mod:`.cpu_conv`, :mod:`.cpu_lstm`).
+"""Building and loading jaxdl's own CPU kernels (:mod:`.cpu_conv`, :mod:`.cpu_lstm`, :mod:`.cpu_coupling`).
 
 Each kernel source beside this module is compiled on first use with the system's C++ compiler
 (``$CXX``, else ``c++``) against the FFI headers jaxlib ships, into a cache folder

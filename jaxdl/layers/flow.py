@@ -6,12 +6,15 @@ the hand-derived ``backward``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
+import jax
 import jax.numpy as jnp
 
 from jaxdl.core import Layer, check_int, check_rank, make_layer, serial
 from jaxdl.errors import InputError
+from jaxdl.layers import cpu_coupling
 from jaxdl.layers.activations import relu
 from jaxdl.layers.conv import conv2d
 
@@ -24,6 +27,45 @@ def _coupling_net(half: int, hidden: Sequence[int]) -> Layer:
     for width in hidden:
         stages += [conv2d(width, 1, padding="VALID"), relu()]
     return serial(*stages, conv2d(half, 1, padding="VALID"), name="h")
+
+
+def _xla_coupling(x, w, b, kept: int, sign: int):
+    """The quiz's coupling on halves of the channels, ``h = Conv1×1 ∘ ReLU`` with ``w (C/2, C/2)``:
+    ``y_shift = x_shift + sign·h(x_kept)`` (``sign = -1``: the inverse), in XLA."""
+    half = w.shape[0]
+    x_kept, x_shift = (x[:, :half], x[:, half:]) if kept == 0 else (x[:, half:], x[:, :half])
+    y_shift = x_shift + sign * (jnp.einsum("fc,nchw->nfhw", w, jax.nn.relu(x_kept)) + b[None, :, None, None])
+    return jnp.concatenate((x_kept, y_shift) if kept == 0 else (y_shift, x_kept), axis=1)
+
+
+# jaxdl's CPU kernels for it (``cpu_coupling``, float32) have no derivative rules of their own:
+# differentiating through them differentiates the XLA formulation above.
+@functools.partial(jax.custom_jvp, nondiff_argnums=(3, 4))
+def _kernel_coupling(x, w, b, kept, sign):
+    return cpu_coupling.apply(x, w, b, kept, sign)
+
+
+@_kernel_coupling.defjvp
+def _kernel_coupling_jvp(kept, sign, primals, tangents):
+    return (_kernel_coupling(*primals, kept, sign),
+            jax.jvp(lambda *a: _xla_coupling(*a, kept, sign), primals, tangents)[1])
+
+
+def _xla_coupling_backward(x, dy, w, kept):
+    b = jnp.zeros(w.shape[:1], w.dtype)
+    _, vjp = jax.vjp(lambda x, w, b: _xla_coupling(x, w, b, kept, 1), x, w, b)
+    return vjp(dy)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(3,))
+def _kernel_coupling_backward(x, dy, w, kept):
+    return cpu_coupling.backward(x, dy, w, kept)
+
+
+@_kernel_coupling_backward.defjvp
+def _kernel_coupling_backward_jvp(kept, primals, tangents):
+    return (_kernel_coupling_backward(*primals, kept),
+            jax.jvp(lambda *a: _xla_coupling_backward(*a, kept), primals, tangents)[1])
 
 
 def additive_coupling(channels: int, hidden: Sequence[int] = (), parity: int = 0, *, net: Layer | None = None,
@@ -104,17 +146,34 @@ def additive_coupling(channels: int, hidden: Sequence[int] = (), parity: int = 0
                              f"shape; it gives {tuple(out_shape[1:])}")
         return tuple(input_shape), params
 
+    # The quiz's coupling (h = Conv1×1 ∘ ReLU on halves) runs on jaxdl's CPU kernels where they apply.
+    quiz_h = net is None and not hidden and partition == "halves"
+
+    def on_kernels(x):
+        return quiz_h and cpu_coupling.applies(x.dtype, x.shape)
+
+    def w_b(params):
+        conv = params["conv2d_1"]
+        return conv["W"].reshape(half, half), conv["b"]
+
     def apply(params, x):
+        if on_kernels(x):
+            return _kernel_coupling(x, *w_b(params), parity, 1)
         kept, shifted = parts(x)
         return join(kept, shifted + h.apply(params, kept))
 
     def backward(params, x, dy):
+        if on_kernels(x):
+            dx, dw, db = _kernel_coupling_backward(x, dy, w_b(params)[0], parity)
+            return {"relu_0": {}, "conv2d_1": {"W": dw.reshape(half, half, 1, 1), "b": db}}, dx
         kept, _ = parts(x)
         dkept, dshifted = parts(dy)
         dparams, dkept_via_h = h.backward(params, kept, dshifted)
         return dparams, join(dkept + dkept_via_h, dshifted)
 
     def inverse(params, y):
+        if on_kernels(y):
+            return _kernel_coupling(y, *w_b(params), parity, -1)
         kept, shifted = parts(y)
         return join(kept, shifted - h.apply(params, kept))
 
