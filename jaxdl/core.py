@@ -388,6 +388,19 @@ def serial(*layers: Layer, name: str = "serial") -> Layer:
     return dataclasses.replace(composed, autodiff_backward=any(layer.autodiff_backward for layer in layers))
 
 
+def _after(y, dy):
+    """``y``, made to depend on ``dy``: a layer's input is rebuilt only once the gradient reaching
+    the layer is. Without it nothing orders the chain of inverses after the gradients, and XLA's
+    scheduler may run every inverse first (it does around jaxdl's CPU kernels, foreign calls it
+    cannot look into), keeping every rebuilt input alive at once — the memory a reversible stack
+    exists to save. (``lax.optimization_barrier`` does not survive XLA's CPU pipeline to the
+    schedule.) The tie adds ``0 · dy[0]`` to ``y[0]``: one element, updated in place."""
+    if not (hasattr(y, "shape") and hasattr(dy, "shape") and y.size and dy.size):
+        return y
+    first = (0,) * y.ndim
+    return y.at[first].add(jnp.zeros((), y.dtype) * dy.reshape(-1)[0].astype(y.dtype))
+
+
 def reversible(*layers: Layer, name: str = "reversible") -> Layer:
     """A composition of invertible layers whose backward pass rebuilds each layer's input from
     its output with ``inverse`` instead of storing it (the reversible-network trick; Gomez et
@@ -416,6 +429,7 @@ def reversible(*layers: Layer, name: str = "reversible") -> Layer:
     def backward_from_output(params, y, dy):
         dparams = {}
         for k, layer in reversed(list(zip(keys, layers))):
+            y = _after(y, dy)
             x = layer.inverse(params[k], y)
             dparams[k], dy = layer.backward(params[k], x, dy)
             y = x

@@ -174,3 +174,27 @@ def test_turned_off_xla_computes_and_status_says_why(tmp_path):
     assert out[0] == "XLA's (jaxdl's CPU kernels: turned off (JAXDL_CPU_COUPLING=0))"
     assert out[1] == "0"
     assert out[2] == "6.0"  # x_shift 1 + (8 kept channels × 0.5 × relu(1) + bias 1)
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_a_reversible_stack_on_the_kernels_keeps_its_memory_flat_with_depth(monkeypatch, tied):
+    # The chain of inverses must not run ahead of the gradients: around the kernels (foreign calls)
+    # XLA's scheduler would otherwise rebuild every input first and keep them all.
+    from jaxdl import core
+
+    if not tied:
+        monkeypatch.setattr(core, "_after", lambda y, dy: y)
+    x = jnp.zeros((32, 32, 8, 8), jnp.float32)
+
+    def temp(depth):
+        net = with_manual_grad(core.reversible(*(L.additive_coupling(32, parity=i % 2) for i in range(depth))))
+        _, params = net.init(jax.random.PRNGKey(0), x.shape)
+        step = jax.jit(jax.grad(lambda p, x: jnp.sum(net.apply(p, x) ** 2)))
+        assert _calls(step, params, x) == 2 * depth + depth  # forward, inverse, backward of each coupling
+        return step.lower(params, x).compile().memory_analysis().temp_size_in_bytes
+
+    growth = temp(16) / temp(2)
+    if tied:
+        assert growth <= 1.5, growth  # the bench's target at (128, 64, 16, 16): 1.0
+    else:  # what the tie prevents (if XLA's scheduler stops doing this, the tie may go)
+        assert growth > 2, growth
