@@ -18,7 +18,7 @@ def get_config():
     config.model = "lab2_cnn"
     config.manual_grad = True
     config.dtype = "float32"
-    config.loop = "step"  # convolutions run several times faster outside lax.scan on CPU
+    config.loop = "step"  # XLA's own convolution (without jaxdl's CPU kernels) is 5–6× slower inside lax.scan
     config.data = ml_collections.ConfigDict({"path": "", "num_classes": 10})
     config.smoke_overrides.num_steps = 20
     config.smoke_overrides.checkpoint_every = 10
