@@ -198,3 +198,31 @@ def test_a_reversible_stack_on_the_kernels_keeps_its_memory_flat_with_depth(monk
         assert growth <= 1.5, growth  # the bench's target at (128, 64, 16, 16): 1.0
     else:  # what the tie prevents (if XLA's scheduler stops doing this, the tie may go)
         assert growth > 2, growth
+
+
+def test_nan_spreads_as_in_xla_and_bad_operands_are_errors_not_crashes(monkeypatch):
+    layer = L.additive_coupling(16)
+    x = jax.random.normal(jax.random.PRNGKey(0), (1, 16, 8, 4), jnp.float32).at[0, 0, 0, 0].set(jnp.nan)
+    _, params = layer.init(jax.random.PRNGKey(0), x.shape)
+    w, b = params["conv2d_1"]["W"].reshape(8, 8), params["conv2d_1"]["b"]
+    # One NaN in a kept channel: that pixel of all 8 shifted channels, and itself (max(NaN, 0) is NaN).
+    assert int(jnp.isnan(layer.apply(params, x)).sum()) == int(jnp.isnan(flow._xla_coupling(x, w, b, 0, 1)).sum()) == 9
+    assert int(jnp.isnan(cpu_coupling.backward(x, jnp.ones_like(x), w, 0)[1]).sum()) == 8  # dw[:, 0]
+    # Operands that do not fit: the kernels refuse them (they would read past the buffers).
+    with pytest.raises(Exception, match="dy shaped like x"):
+        f32 = lambda *shape: jnp.ones(shape, jnp.float32)  # noqa: E731
+        jax.block_until_ready(cpu_coupling.backward(f32(1, 16, 4, 4), f32(1, 16, 1, 1), w, 0))
+    with pytest.raises(Exception, match="b \\(C/2\\)"):
+        jax.block_until_ready(cpu_coupling.apply(jnp.ones((1, 16, 4, 4), jnp.float32), w, jnp.ones((1,), jnp.float32), 0, 1))
+    # Through the layer: a one-line InputError; mixed dtypes computed in their common one, as XLA's.
+    from jaxdl.errors import InputError
+
+    with pytest.raises(InputError, match="expected dy of the output's shape"):
+        layer.backward(params, x, jnp.ones((1, 16, 1, 1), jnp.float32))
+    x = jnp.nan_to_num(x)
+    dparams, dx = layer.backward(params, x, jnp.ones(x.shape, jnp.bfloat16))
+    monkeypatch.setattr(cpu_coupling, "applies", lambda *a: False)
+    ref_params, ref_dx = layer.backward(params, x, jnp.ones(x.shape, jnp.bfloat16))
+    assert dx.dtype == ref_dx.dtype
+    for a, b in zip(jax.tree_util.tree_leaves((dparams, dx)), jax.tree_util.tree_leaves((ref_params, ref_dx))):
+        np.testing.assert_allclose(np.asarray(a, np.float32), np.asarray(b, np.float32), rtol=1e-5, atol=1e-5)

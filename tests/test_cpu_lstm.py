@@ -195,3 +195,25 @@ def test_without_the_kernels_xla_computes_and_status_says_why(tmp_path, env, rea
     # With W_h = 0 and b = 0 every gate's input is 0.5 at t = 0: h = σ(.5) tanh(σ(.5) tanh(.5)).
     s = 1 / (1 + np.exp(-0.5))
     assert out[2] == f"{s * np.tanh(s * np.tanh(0.5)):.6f}"
+
+
+def test_bad_operands_are_errors_not_crashes_and_mixed_dtypes_are_promoted(monkeypatch):
+    from jaxdl.errors import InputError
+
+    layer = L.lstm(16)
+    _, params = layer.init(jax.random.PRNGKey(0), (4, 3, 4))
+    x = jax.random.normal(jax.random.PRNGKey(1), (4, 3, 4), jnp.float32)
+    _, res = layer.forward_with_residuals(params, x)
+    with pytest.raises(InputError, match=r"expected dy of the output's shape \(4, 3, 16\)"):
+        layer.backward_from_residuals(params, x, res, jnp.ones((4000, 300, 16)))
+    with pytest.raises(Exception, match="shaped like dy"):  # the kernel itself refuses, it does not read past
+        jax.block_until_ready(cpu_lstm.backward(jnp.ones((100, 50, 16), jnp.float32), *res[:5], params["W_h"]))
+    # bfloat16 input, float32 gradient: the kernels take the operands in their common dtype, and
+    # the result is XLA's loop's.
+    dy = jnp.ones((4, 3, 16), jnp.float32)
+    grads, dx = layer.backward(params, x.astype(jnp.bfloat16), dy)
+    monkeypatch.setattr(cpu_lstm, "applies", lambda *a: False)
+    ref, ref_dx = layer.backward(params, x.astype(jnp.bfloat16), dy)
+    assert dx.dtype == ref_dx.dtype and grads["W_h"].dtype == ref["W_h"].dtype == jnp.float32
+    for a, b in zip(jax.tree_util.tree_leaves((grads, dx)), jax.tree_util.tree_leaves((ref, ref_dx))):
+        np.testing.assert_allclose(np.asarray(a, np.float32), np.asarray(b, np.float32), rtol=1e-5, atol=1e-5)

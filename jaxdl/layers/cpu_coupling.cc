@@ -15,6 +15,7 @@
 // products kept in registers: 8 output channels by 32 pixels. Images are split between XLA's
 // threads; dw and db sum fixed chunks of 8 images, then the chunks in order, so the results do
 // not depend on the number of threads.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,7 @@ constexpr int L = 16;      // pixels per vector
 constexpr int FB = 8;      // output channels per block
 constexpr int CHUNK = 8;   // images per dw / db partial sum
 
-inline v16 relu(v16 v) { return v > 0.0f ? v : v16{}; }
+inline v16 relu(v16 v) { return (v > 0.0f) | (v != v) ? v : v16{}; }  // NaN stays NaN, as max(v, 0)
 
 // out[f, p] = base[f, p] (0 without one) + sign b[f] + sum_c (sign m[f, c]) g(in[c, p]) for f in [0, Ch), p in [0, P):
 // the forward's product (m = w, g = relu, no mask) and the backward's (m = w^T, g = identity,
@@ -72,11 +73,15 @@ struct Shape {
   int64_t n, ch, p;
 };
 
-ffi::Error check(const char* what, ffi::Buffer<ffi::F32>& x, ffi::Buffer<ffi::F32>& w, int64_t kept, Shape& s) {
-  const auto xd = x.dimensions(), wd = w.dimensions();
-  if (xd.size() != 4 || wd.size() != 2 || xd[1] % 16 != 0 || wd[0] * 2 != xd[1] || wd[1] != wd[0] ||
+ffi::Error check(const char* what, ffi::Buffer<ffi::F32>& x, ffi::Buffer<ffi::F32>& w, ffi::Buffer<ffi::F32>& other,
+                 bool other_like_x, int64_t kept, Shape& s) {
+  const auto xd = x.dimensions(), wd = w.dimensions(), od = other.dimensions();
+  const bool other_ok = other_like_x ? std::equal(xd.begin(), xd.end(), od.begin(), od.end())
+                                     : od.size() == 1 && xd.size() == 4 && od[0] * 2 == xd[1];
+  if (xd.size() != 4 || wd.size() != 2 || xd[1] % 16 != 0 || wd[0] * 2 != xd[1] || wd[1] != wd[0] || !other_ok ||
       (kept != 0 && kept != 1))
-    return ffi::Error::InvalidArgument(std::string(what) + ": expected x (N, C, H, W) with C % 16 == 0, w (C/2, C/2)");
+    return ffi::Error::InvalidArgument(std::string(what) + ": expected x (N, C, H, W) with C % 16 == 0, w (C/2, C/2)"
+                                       " and b (C/2) or dy shaped like x");
   s = Shape{xd[0], xd[1] / 2, xd[2] * xd[3]};
   return ffi::Error::Success();
 }
@@ -84,7 +89,7 @@ ffi::Error check(const char* what, ffi::Buffer<ffi::F32>& x, ffi::Buffer<ffi::F3
 ffi::Error Apply(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> x, ffi::Buffer<ffi::F32> w, ffi::Buffer<ffi::F32> b,
                  ffi::ResultBuffer<ffi::F32> y, int64_t kept, int64_t sign) {
   Shape s;
-  if (auto e = check("jaxdl_coupling_apply", x, w, kept, s); e.failure()) return e;
+  if (auto e = check("jaxdl_coupling_apply", x, w, b, false, kept, s); e.failure()) return e;
   const int64_t Ch = s.ch, P = s.p, half = Ch * P;
   std::vector<float> m(Ch * Ch), bias(Ch);
   for (int64_t i = 0; i < Ch * Ch; ++i) m[i] = sign * w.typed_data()[i];
@@ -104,7 +109,7 @@ ffi::Error Backward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> x, ffi::Buffer<f
                     ffi::ResultBuffer<ffi::F32> dx, ffi::ResultBuffer<ffi::F32> dw, ffi::ResultBuffer<ffi::F32> db,
                     int64_t kept) {
   Shape s;
-  if (auto e = check("jaxdl_coupling_backward", x, w, kept, s); e.failure()) return e;
+  if (auto e = check("jaxdl_coupling_backward", x, w, dy, true, kept, s); e.failure()) return e;
   const int64_t Ch = s.ch, P = s.p, half = Ch * P, chunks = (s.n + CHUNK - 1) / CHUNK;
   std::vector<float> wt(Ch * Ch);  // w^T: the backward's product runs over the output channels
   for (int64_t f = 0; f < Ch; ++f)

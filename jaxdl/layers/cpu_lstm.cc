@@ -16,6 +16,7 @@
 // registers (one AVX-512 register each, or two AVX2 ones); exp, sigmoid and tanh are computed
 // on whole vectors (below): sigmoid within 3 float32 ulp of the exact value, tanh within 6, as
 // XLA's own are (tests/test_cpu_lstm.py).
+#include <algorithm>
 #include <vector>
 
 #include "cpu_kernels.h"
@@ -246,6 +247,11 @@ ffi::Error LstmBackward(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> dy, ffi::Buf
   if (dims.size() != 3 || dims[2] % L != 0 || w.dimensions().size() != 2 || w.dimensions()[0] != dims[2] ||
       w.dimensions()[1] != 4 * dims[2])
     return ffi::Error::InvalidArgument("jaxdl_lstm_backward: expected dy (T, N, H) and w_h (H, 4H), H % 16 == 0");
+  for (const auto* r : {&i, &f, &g, &o, &c}) {
+    const auto rd = r->dimensions();
+    if (!std::equal(rd.begin(), rd.end(), dims.begin(), dims.end()))
+      return ffi::Error::InvalidArgument("jaxdl_lstm_backward: the gates and states must be shaped like dy (T, N, H)");
+  }
   const int64_t T = dims[0], N = dims[1], H = dims[2];
   const float* const res[5] = {i.typed_data(), f.typed_data(), g.typed_data(), o.typed_data(), c.typed_data()};
   std::vector<float> dc(N * H);

@@ -149,22 +149,26 @@ def additive_coupling(channels: int, hidden: Sequence[int] = (), parity: int = 0
     # The quiz's coupling (h = Conv1×1 ∘ ReLU on halves) runs on jaxdl's CPU kernels where they apply.
     quiz_h = net is None and not hidden and partition == "halves"
 
-    def on_kernels(x):
-        return quiz_h and cpu_coupling.applies(x.dtype, x.shape)
-
-    def w_b(params):
+    def on_kernels(params, *arrays):
+        """The kernels' operands, cast to their common dtype, where the kernels apply; else None."""
+        if not quiz_h:
+            return None
         conv = params["conv2d_1"]
-        return conv["W"].reshape(half, half), conv["b"]
+        operands = (*arrays, conv["W"].reshape(half, half), conv["b"])
+        dtype = jnp.result_type(*operands)
+        if not cpu_coupling.applies(dtype, arrays[0].shape):
+            return None
+        return tuple(a.astype(dtype) for a in operands)
 
     def apply(params, x):
-        if on_kernels(x):
-            return _kernel_coupling(x, *w_b(params), parity, 1)
+        if (ops := on_kernels(params, x)) is not None:
+            return _kernel_coupling(*ops, parity, 1)
         kept, shifted = parts(x)
         return join(kept, shifted + h.apply(params, kept))
 
     def backward(params, x, dy):
-        if on_kernels(x):
-            dx, dw, db = _kernel_coupling_backward(x, dy, w_b(params)[0], parity)
+        if (ops := on_kernels(params, x, dy)) is not None:
+            dx, dw, db = _kernel_coupling_backward(*ops[:3], parity)
             return {"relu_0": {}, "conv2d_1": {"W": dw.reshape(half, half, 1, 1), "b": db}}, dx
         kept, _ = parts(x)
         dkept, dshifted = parts(dy)
@@ -172,8 +176,8 @@ def additive_coupling(channels: int, hidden: Sequence[int] = (), parity: int = 0
         return dparams, join(dkept + dkept_via_h, dshifted)
 
     def inverse(params, y):
-        if on_kernels(y):
-            return _kernel_coupling(y, *w_b(params), parity, -1)
+        if (ops := on_kernels(params, y)) is not None:
+            return _kernel_coupling(*ops, parity, -1)
         kept, shifted = parts(y)
         return join(kept, shifted - h.apply(params, kept))
 

@@ -183,9 +183,9 @@ def _kernel_lstm_bptt_jvp(primals, tangents):
 def _lstm_scan(params, x, h_size):
     """Forward LSTM over time; returns the gates ``(i, f, g, o)`` and states ``c``, ``h``, ``(T, N, H)`` each."""
     xw = _time_major(x) @ params["W_x"] + params["b"][None, None, :]  # (T, N, 4H), from the (small) input
-    if cpu_lstm.applies(xw.dtype, h_size):
-        return _kernel_lstm_loop(xw, params["W_h"])
-    return _xla_lstm_loop(xw, params["W_h"])
+    dtype = jnp.result_type(xw, params["W_h"])
+    xw, w_h = xw.astype(dtype), params["W_h"].astype(dtype)
+    return (_kernel_lstm_loop if cpu_lstm.applies(dtype, h_size) else _xla_lstm_loop)(xw, w_h)
 
 
 def lstm(hidden_size: int, forget_bias: float = 1.0) -> Layer:
@@ -241,8 +241,12 @@ def lstm(hidden_size: int, forget_bias: float = 1.0) -> Layer:
 
     def backward_from_residuals(params, x, residuals, dy):
         i, f, g, o, c, h = residuals
-        loop = _kernel_lstm_bptt if cpu_lstm.applies(dy.dtype, h_size) else _xla_lstm_bptt
-        da = loop(_time_major(dy), i, f, g, o, c, params["W_h"])  # (T, N, 4H), contracted as it is
+        expected = (h.shape[1], h.shape[0], h_size)
+        if tuple(dy.shape) != expected:
+            raise InputError(f"{name}: expected dy of the output's shape {expected}; got {tuple(dy.shape)}")
+        dtype = jnp.result_type(dy, i, f, g, o, c, params["W_h"])
+        loop = _kernel_lstm_bptt if cpu_lstm.applies(dtype, h_size) else _xla_lstm_bptt
+        da = loop(*(a.astype(dtype) for a in (_time_major(dy), i, f, g, o, c, params["W_h"])))  # (T, N, 4H)
         h_prev = jnp.concatenate([jnp.zeros_like(h[:1]), h[:-1]], axis=0)
         grads = {
             "W_x": jnp.einsum("tnd,tnh->dh", _time_major(x), da),
