@@ -5,9 +5,13 @@ test starts read and write it, so a program compiled once (an experiment's train
 not compiled again by the next test that runs it. It lives and dies with the session.
 """
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import textwrap
 
 import jax
 import pytest
@@ -44,6 +48,30 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 # The tests draw many small random arrays of different shapes; RngBitGenerator-based keys
 # compile several times faster than threefry on CPU. No test depends on a particular stream.
 jax.config.update("jax_default_prng_impl", "rbg")
+
+
+@pytest.fixture
+def on_one_two_and_four(tmp_path):
+    """``run(script) -> (two, one, four)``: the JSON that ``script`` prints on every CPU this
+    process may use, on one CPU (the script pins itself when given ``one-cpu``) and on 4 host
+    devices; skips without 2 CPUs. For the kernels' determinism: each run must say it used them."""
+    if not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs 2 CPUs")
+
+    def run(script: str):
+        path = tmp_path / "determinism.py"
+        path.write_text(textwrap.dedent(script))
+        once = lambda *a, **env: json.loads(subprocess.run(  # noqa: E731
+            [sys.executable, str(path), *a], capture_output=True, text=True, timeout=300, check=True,
+            env=dict(os.environ, JAX_PLATFORMS="cpu", **env)).stdout)
+        two, one = once(), once("one-cpu")
+        four = once(XLA_FLAGS="--xla_force_host_platform_device_count=4")
+        assert (two["threads"], one["threads"], four["devices"]) == (len(os.sched_getaffinity(0)), 1, 4)
+        for r in (two, one, four):
+            assert r["status"].startswith("jaxdl's CPU kernels"), r["status"]
+        return two, one, four
+
+    return run
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ on them, equal XLA's float64 convolution to float32 rounding on awkward geometri
 JAX function under grad, jvp, vmap and sharding, are deterministic whatever the thread count, and
 fall back to XLA's convolution, saying why, where they cannot be built."""
 
-import json
 import os
 import shutil
 import subprocess
@@ -125,18 +124,8 @@ _DETERMINISM = """
 """
 
 
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs 2 CPUs")
-def test_results_are_bit_identical_on_one_cpu_two_cpus_and_four_devices(tmp_path):
-    script = tmp_path / "det.py"
-    script.write_text(textwrap.dedent(_DETERMINISM))
-    run = lambda *a, **env: json.loads(subprocess.run(  # noqa: E731
-        [sys.executable, str(script), *a], capture_output=True, text=True, timeout=300, check=True,
-        env=dict(os.environ, JAX_PLATFORMS="cpu", **env)).stdout)
-    two, one = run(), run("one-cpu")
-    four = run(XLA_FLAGS="--xla_force_host_platform_device_count=4")
-    assert (two["threads"], one["threads"], four["devices"]) == (len(os.sched_getaffinity(0)), 1, 4)
-    for r in (two, one, four):
-        assert r["status"].startswith("jaxdl's CPU kernels"), r["status"]
+def test_results_are_bit_identical_on_one_cpu_two_cpus_and_four_devices(on_one_two_and_four):
+    two, one, four = on_one_two_and_four(_DETERMINISM)
     assert one["dw"] == two["dw"] == four["dw"] and one["y"] == two["y"] == four["y"]
     assert one["y_sum"] == two["y_sum"] == four["y_sum"]
 

@@ -3,7 +3,6 @@ width is a multiple of 16 run on them, equal the ``lax.scan`` formulation in flo
 rounding on awkward shapes, behave as any JAX function under grad, jvp and vmap, are
 deterministic whatever the threads or devices, and fall back to XLA's loop, saying why."""
 
-import json
 import os
 import shutil
 import subprocess
@@ -152,18 +151,8 @@ _DETERMINISM = """
 """
 
 
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs 2 CPUs")
-def test_results_are_bit_identical_on_one_cpu_two_cpus_and_four_devices(tmp_path):
-    script = tmp_path / "det.py"
-    script.write_text(textwrap.dedent(_DETERMINISM))
-    run = lambda *a, **env: json.loads(subprocess.run(  # noqa: E731
-        [sys.executable, str(script), *a], capture_output=True, text=True, timeout=300, check=True,
-        env=dict(os.environ, JAX_PLATFORMS="cpu", **env)).stdout)
-    two, one = run(), run("one-cpu")
-    four = run(XLA_FLAGS="--xla_force_host_platform_device_count=4")
-    assert (two["threads"], one["threads"], four["devices"]) == (len(os.sched_getaffinity(0)), 1, 4)
-    for r in (two, one, four):
-        assert r["status"].startswith("jaxdl's CPU kernels"), r["status"]
+def test_results_are_bit_identical_on_one_cpu_two_cpus_and_four_devices(on_one_two_and_four):
+    two, one, four = on_one_two_and_four(_DETERMINISM)
     # Each row of the batch is computed the same way wherever it runs (the weight gradients are
     # XLA's sums over the batch: the same on one device whatever the threads).
     assert one["y"] == two["y"] == four["y"] and one["dx"] == two["dx"] == four["dx"]

@@ -27,20 +27,9 @@ _TARGETS = {"forward": ("jaxdl_conv_forward", "JaxdlConvForward"), "weight": ("j
 MIN_FILTERS = 8  # the kernels hold 16 filters per vector: fewer would waste most of it
 
 
-def _load() -> pathlib.Path | str:
-    return cpu_kernels.load(SOURCE.name, _TARGETS.values(), SWITCH)
-
-
-def status() -> str:
-    """One line: whether float32 convolutions run on jaxdl's kernels, and if not, why."""
-    loaded = _load()
-    if isinstance(loaded, str):
-        return f"XLA's convolution (jaxdl's CPU kernels: {loaded})"
-    return f"jaxdl's CPU kernels ({loaded.name})"
-
-
-def available() -> bool:
-    return jax.default_backend() == "cpu" and not isinstance(_load(), str)
+_LIBRARY = cpu_kernels.Library(SOURCE.name, _TARGETS, SWITCH, "XLA's convolution")
+status = _LIBRARY.status  # one line: whether float32 convolutions run on jaxdl's kernels, and if not, why
+available = _LIBRARY.available
 
 
 def applies(dtype, filters: int, stride, groups: int, pads) -> bool:
@@ -60,10 +49,10 @@ def forward(x, w, pads):
     n, _, h, wd = x.shape
     f, _, kh, kw = w.shape
     out = jax.ShapeDtypeStruct((n, f, h + plo + phi - kh + 1, wd + qlo + qhi - kw + 1), jnp.float32)
-    return jax.ffi.ffi_call(_TARGETS["forward"][0], out, vmap_method="sequential")(x, w, **_attrs(pads))
+    return jax.ffi.ffi_call(_LIBRARY.target("forward"), out, vmap_method="sequential")(x, w, **_attrs(pads))
 
 
 def weight(x, dy, kernel, pads):
     """``∂L/∂w (F, C, kh, kw) = Σ_n x_pad[n] ⋆ dy[n]`` of :func:`forward`."""
     out = jax.ShapeDtypeStruct((dy.shape[1], x.shape[1]) + tuple(kernel), jnp.float32)
-    return jax.ffi.ffi_call(_TARGETS["weight"][0], out, vmap_method="sequential")(x, dy, **_attrs(pads))
+    return jax.ffi.ffi_call(_LIBRARY.target("weight"), out, vmap_method="sequential")(x, dy, **_attrs(pads))

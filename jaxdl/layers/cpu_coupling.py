@@ -28,35 +28,19 @@ _TARGETS = {"apply": ("jaxdl_coupling_apply", "JaxdlCouplingApply"),
 CHANNELS = 16  # C must be a multiple: blocks of 8 output channels in each half
 
 
-def _load() -> pathlib.Path | str:
-    return cpu_kernels.load(SOURCE.name, _TARGETS.values(), SWITCH)
-
-
-def status() -> str:
-    """One line: whether float32 convolutional couplings run on jaxdl's kernels, and if not, why."""
-    loaded = _load()
-    if isinstance(loaded, str):
-        return f"XLA's (jaxdl's CPU kernels: {loaded})"
-    return f"jaxdl's CPU kernels ({loaded.name})"
+_LIBRARY = cpu_kernels.Library(SOURCE.name, _TARGETS, SWITCH, "XLA's")
+status = _LIBRARY.status  # one line: whether float32 quiz couplings run on jaxdl's kernels, and if not, why
 
 
 def applies(dtype, shape) -> bool:
     """Whether a coupling on ``x`` of this dtype and shape runs on the kernels (checked at trace time)."""
-    return (jnp.dtype(dtype) == jnp.float32 and len(shape) == 4 and shape[1] % CHANNELS == 0
-            and jax.default_backend() == "cpu" and not isinstance(_load(), str))
-
-
-def _target(kind: str) -> str:
-    loaded = _load()
-    if isinstance(loaded, str):
-        raise RuntimeError(f"jaxdl's CPU coupling kernels are not available: {loaded}")
-    return _TARGETS[kind][0]
+    return jnp.dtype(dtype) == jnp.float32 and len(shape) == 4 and shape[1] % CHANNELS == 0 and _LIBRARY.available()
 
 
 def apply(x, w, b, kept: int, sign: int):
     """``y`` with ``y_kept = x_kept``, ``y_shift = x_shift + sign·(w·relu(x_kept) + b)``; ``w (C/2, C/2)``."""
     out = jax.ShapeDtypeStruct(x.shape, jnp.float32)
-    return jax.ffi.ffi_call(_target("apply"), out, vmap_method="sequential")(
+    return jax.ffi.ffi_call(_LIBRARY.target("apply"), out, vmap_method="sequential")(
         x, w, b, kept=np.int64(kept), sign=np.int64(sign))
 
 
@@ -65,4 +49,4 @@ def backward(x, dy, w, kept: int):
     half = w.shape[0]
     out = (jax.ShapeDtypeStruct(x.shape, jnp.float32), jax.ShapeDtypeStruct((half, half), jnp.float32),
            jax.ShapeDtypeStruct((half,), jnp.float32))
-    return tuple(jax.ffi.ffi_call(_target("backward"), out, vmap_method="sequential")(x, dy, w, kept=np.int64(kept)))
+    return tuple(jax.ffi.ffi_call(_LIBRARY.target("backward"), out, vmap_method="sequential")(x, dy, w, kept=np.int64(kept)))

@@ -113,3 +113,31 @@ def load(source_name: str, targets, switch: str) -> pathlib.Path | str:
     registering its FFI ``targets`` (``(name, symbol)`` pairs); the library's path, or why the
     kernels cannot be used (``switch=0`` in the environment turns them off)."""
     return _load(source_name, tuple(tuple(t) for t in targets), switch)
+
+
+class Library:
+    """One kernel source's FFI targets (``{kind: (name, symbol)}``), built and registered on
+    first use; ``fallback`` names what runs where they cannot be (for :meth:`status`)."""
+
+    def __init__(self, source_name: str, targets: dict[str, tuple[str, str]], switch: str, fallback: str):
+        self.source_name, self.targets, self.switch, self.fallback = source_name, targets, switch, fallback
+
+    def load(self) -> pathlib.Path | str:
+        return load(self.source_name, self.targets.values(), self.switch)
+
+    def status(self) -> str:
+        """One line: whether the kernels run, and if not, why."""
+        loaded = self.load()
+        if isinstance(loaded, str):
+            return f"{self.fallback} (jaxdl's CPU kernels: {loaded})"
+        return f"jaxdl's CPU kernels ({loaded.name})"
+
+    def available(self) -> bool:
+        return jax.default_backend() == "cpu" and not isinstance(self.load(), str)
+
+    def target(self, kind: str) -> str:
+        """The FFI target's name, loading the library first; ``RuntimeError`` when it cannot be."""
+        loaded = self.load()
+        if isinstance(loaded, str):
+            raise RuntimeError(f"jaxdl's CPU kernels ({self.source_name}) are not available: {loaded}")
+        return self.targets[kind][0]

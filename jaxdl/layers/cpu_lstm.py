@@ -25,40 +25,24 @@ _TARGETS = {"forward": ("jaxdl_lstm_forward", "JaxdlLstmForward"), "backward": (
 UNITS = 16  # hidden units per vector: H must be a multiple
 
 
-def _load() -> pathlib.Path | str:
-    return cpu_kernels.load(SOURCE.name, _TARGETS.values(), SWITCH)
-
-
-def status() -> str:
-    """One line: whether float32 LSTM loops run on jaxdl's kernels, and if not, why."""
-    loaded = _load()
-    if isinstance(loaded, str):
-        return f"XLA's lax.scan (jaxdl's CPU kernels: {loaded})"
-    return f"jaxdl's CPU kernels ({loaded.name})"
+_LIBRARY = cpu_kernels.Library(SOURCE.name, _TARGETS, SWITCH, "XLA's lax.scan")
+status = _LIBRARY.status  # one line: whether float32 LSTM loops run on jaxdl's kernels, and if not, why
 
 
 def applies(dtype, hidden: int) -> bool:
     """Whether an LSTM loop of this kind runs on the kernels (checked at trace time)."""
-    return (jnp.dtype(dtype) == jnp.float32 and hidden % UNITS == 0 and jax.default_backend() == "cpu"
-            and not isinstance(_load(), str))
-
-
-def _target(kind: str) -> str:
-    loaded = _load()
-    if isinstance(loaded, str):
-        raise RuntimeError(f"jaxdl's CPU LSTM kernels are not available: {loaded}")
-    return _TARGETS[kind][0]
+    return jnp.dtype(dtype) == jnp.float32 and hidden % UNITS == 0 and _LIBRARY.available()
 
 
 def forward(xw, w_h):
     """``(i, f, g, o, c, h)``, ``(T, N, H)`` each, from ``xw = x W_x + b`` ``(T, N, 4H)`` and ``W_h (H, 4H)``."""
     t, n, _ = xw.shape
     out = [jax.ShapeDtypeStruct((t, n, w_h.shape[0]), jnp.float32)] * 6
-    return tuple(jax.ffi.ffi_call(_target("forward"), out, vmap_method="sequential")(xw, w_h))
+    return tuple(jax.ffi.ffi_call(_LIBRARY.target("forward"), out, vmap_method="sequential")(xw, w_h))
 
 
 def backward(dy, i, f, g, o, c, w_h):
     """``∂L/∂a (T, N, 4H)`` of every step's gate pre-activations, from ``dy = ∂L/∂h (T, N, H)``."""
     t, n, h = dy.shape
     out = jax.ShapeDtypeStruct((t, n, 4 * h), jnp.float32)
-    return jax.ffi.ffi_call(_target("backward"), out, vmap_method="sequential")(dy, i, f, g, o, c, w_h)
+    return jax.ffi.ffi_call(_LIBRARY.target("backward"), out, vmap_method="sequential")(dy, i, f, g, o, c, w_h)
