@@ -212,8 +212,7 @@ def make_layer(
         validate(params, x)
         return apply(_as_dtype(params, jnp.result_type(x)), x)
 
-    @functools.wraps(backward)
-    def checked_backward(params, x, dy):
+    def check_dy(params, x, dy):
         out_shape = validate(params, x)
         check_floating(name, "upstream gradient dy", dy)
         if tuple(jnp.shape(dy)) != out_shape:
@@ -221,6 +220,10 @@ def make_layer(
                 f"{name}: expected dy of the output's shape {shape_str(out_shape)}; "
                 f"got {shape_str(jnp.shape(dy))}"
             )
+
+    @functools.wraps(backward)
+    def checked_backward(params, x, dy):
+        check_dy(params, x, dy)
         dparams, dx = backward(_as_dtype(params, jnp.result_type(x)), x, dy)
         return _cast_like(dparams, params), dx
 
@@ -234,6 +237,7 @@ def make_layer(
 
         @functools.wraps(backward_from_residuals)
         def checked_backward_res(params, x, residuals, dy):
+            check_dy(params, x, dy)
             dparams, dx = backward_from_residuals(_as_dtype(params, jnp.result_type(x)), x, residuals, dy)
             return _cast_like(dparams, params), dx
 
@@ -394,11 +398,15 @@ def _after(y, dy):
     scheduler may run every inverse first (it does around jaxdl's CPU kernels, foreign calls it
     cannot look into), keeping every rebuilt input alive at once — the memory a reversible stack
     exists to save. (``lax.optimization_barrier`` does not survive XLA's CPU pipeline to the
-    schedule.) The tie adds ``0 · dy[0]`` to ``y[0]``: one element, updated in place."""
-    if not (hasattr(y, "shape") and hasattr(dy, "shape") and y.size and dy.size):
+    schedule.) The tie adds to ``y[0]`` a −0.0 computed from ``dy[0]`` (one element, updated in
+    place): ``v + (−0.0)`` is ``v`` bit for bit for every float, and the −0.0 stays −0.0 whatever
+    ``dy[0]`` is (inf, NaN), so no result changes."""
+    if not (hasattr(y, "shape") and hasattr(dy, "shape") and y.size and dy.size
+            and jnp.issubdtype(y.dtype, jnp.inexact) and jnp.issubdtype(dy.dtype, jnp.inexact)):
         return y
-    first = (0,) * y.ndim
-    return y.at[first].add(jnp.zeros((), y.dtype) * dy.reshape(-1)[0].astype(y.dtype))
+    d = dy.reshape(-1)[0]
+    minus_zero = jnp.where(jnp.isfinite(d), -(jnp.abs(d) * 0), -0.0).astype(y.dtype)  # −0.0 whatever d is
+    return y.at[(0,) * y.ndim].add(minus_zero)  # v + (−0.0) == v for every v: ±0, inf and NaN too
 
 
 def reversible(*layers: Layer, name: str = "reversible") -> Layer:

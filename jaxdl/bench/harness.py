@@ -239,8 +239,8 @@ def environment() -> dict:
         "python": platform.python_version(),
         "versions": versions,
         "convolutions": cpu_conv.status(),  # float32 convolutions: jaxdl's CPU kernels or XLA's
-        "lstm": cpu_lstm.status(),
-        "coupling": cpu_coupling.status(),  # the quiz's float32 coupling: jaxdl's CPU kernels or XLA's  # float32 LSTM time loops: jaxdl's CPU kernels or XLA's lax.scan
+        "lstm": cpu_lstm.status(),  # float32 LSTM time loops: jaxdl's CPU kernels or XLA's lax.scan
+        "coupling": cpu_coupling.status(),  # the quiz's float32 coupling: jaxdl's CPU kernels or XLA's
     }
 
 

@@ -241,9 +241,6 @@ def lstm(hidden_size: int, forget_bias: float = 1.0) -> Layer:
 
     def backward_from_residuals(params, x, residuals, dy):
         i, f, g, o, c, h = residuals
-        expected = (h.shape[1], h.shape[0], h_size)
-        if tuple(dy.shape) != expected:
-            raise InputError(f"{name}: expected dy of the output's shape {expected}; got {tuple(dy.shape)}")
         dtype = jnp.result_type(dy, i, f, g, o, c, params["W_h"])
         loop = _kernel_lstm_bptt if cpu_lstm.applies(dtype, h_size) else _xla_lstm_bptt
         da = loop(*(a.astype(dtype) for a in (_time_major(dy), i, f, g, o, c, params["W_h"])))  # (T, N, 4H)
