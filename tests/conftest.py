@@ -50,6 +50,21 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 jax.config.update("jax_default_prng_impl", "rbg")
 
 
+def run_python(code: str, **env) -> str:
+    """The stdout of ``code`` (dedented) run by a fresh Python on the CPU, with ``env`` added to
+    this environment; its stderr is the assertion message when it fails."""
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, JAX_PLATFORMS="cpu", **env))
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture
+def python_run():
+    """:func:`run_python`, for a test to call."""
+    return run_python
+
+
 @pytest.fixture
 def on_one_two_and_four(tmp_path):
     """``run(script) -> (two, one, four)``: the JSON that ``script`` prints on every CPU this

@@ -5,9 +5,6 @@ fall back to XLA's convolution, saying why, where they cannot be built."""
 
 import os
 import shutil
-import subprocess
-import sys
-import textwrap
 
 import jax
 import jax.numpy as jnp
@@ -27,13 +24,6 @@ def _reference(x, w, pads, dy=None):
     f = lambda x, w: lax.conv_general_dilated(x, w, (1, 1), pads, dimension_numbers=_NCHW)  # noqa: E731
     y, vjp = jax.vjp(f, x.astype(np.float64), w.astype(np.float64))
     return y if dy is None else (y, *vjp(dy.astype(np.float64)))
-
-
-def _run(code, **env):
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300,
-                          env=dict(os.environ, JAX_PLATFORMS="cpu", **env))
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def test_float32_stride_one_convolutions_run_on_the_kernels():
@@ -145,20 +135,20 @@ _FALLBACK = """
     ({"JAXDL_CPU_CONV": "0"}, "turned off (JAXDL_CPU_CONV=0)"),
     ({"CXX": "no-such-compiler++"}, "no C++ compiler found ('no-such-compiler++' is not on PATH)"),
 ])
-def test_without_the_kernels_xla_computes_and_status_says_why(tmp_path, env, reason):
-    out = _run(_FALLBACK, JAXDL_KERNEL_CACHE=str(tmp_path / "empty"), **env).splitlines()
+def test_without_the_kernels_xla_computes_and_status_says_why(tmp_path, env, reason, python_run):
+    out = python_run(_FALLBACK, JAXDL_KERNEL_CACHE=str(tmp_path / "empty"), **env).splitlines()
     assert out[0] == f"XLA's convolution (jaxdl's CPU kernels: {reason})"
     assert out[1] == "0"
     assert out[2] == "27.0 12.0"  # 3 channels × 3×3 ones inside; 3 × 2×2 at the padded corner
     assert not (tmp_path / "empty").exists() or not list((tmp_path / "empty").iterdir())
 
 
-def test_a_failed_build_is_a_reason_not_a_crash(tmp_path):
+def test_a_failed_build_is_a_reason_not_a_crash(tmp_path, python_run):
     fake = tmp_path / "bin" / "c++"
     fake.parent.mkdir()
     fake.write_text("#!/bin/sh\necho 'c++: error: this compiler refuses' >&2\nexit 1\n")
     fake.chmod(0o755)
-    out = _run(_FALLBACK, JAXDL_KERNEL_CACHE=str(tmp_path / "cache"), CXX=str(fake)).splitlines()
+    out = python_run(_FALLBACK, JAXDL_KERNEL_CACHE=str(tmp_path / "cache"), CXX=str(fake)).splitlines()
     assert out[0] == f"XLA's convolution (jaxdl's CPU kernels: compiling cpu_conv.cc with {fake} failed: c++: error: this compiler refuses)"
     assert out[1:] == ["0", "27.0 12.0"]
     assert not list((tmp_path / "cache").glob("*.so"))  # nothing half-written is left to load

@@ -5,9 +5,6 @@ under grad and jvp, are deterministic whatever the threads or devices, and fall 
 
 import os
 import shutil
-import subprocess
-import sys
-import textwrap
 
 import jax
 import jax.numpy as jnp
@@ -143,7 +140,7 @@ def test_results_are_bit_identical_on_one_cpu_two_cpus_and_four_devices(on_one_t
     assert one["dw"] == two["dw"] == four["dw"]
 
 
-def test_turned_off_xla_computes_and_status_says_why(tmp_path):
+def test_turned_off_xla_computes_and_status_says_why(tmp_path, python_run):
     code = """
         import jax, jax.numpy as jnp
         from jaxdl import layers as L
@@ -155,11 +152,7 @@ def test_turned_off_xla_computes_and_status_says_why(tmp_path):
         print(str(jax.make_jaxpr(layer.apply)(params, x)).count("ffi_call"))
         print(float(layer.apply(params, x)[0, 8, 0, 0]))
     """
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300,
-                          env=dict(os.environ, JAX_PLATFORMS="cpu", JAXDL_CPU_COUPLING="0",
-                                   JAXDL_KERNEL_CACHE=str(tmp_path / "empty")))
-    assert done.returncode == 0, done.stderr
-    out = done.stdout.splitlines()
+    out = python_run(code, JAXDL_CPU_COUPLING="0", JAXDL_KERNEL_CACHE=str(tmp_path / "empty")).splitlines()
     assert out[0] == "XLA's (jaxdl's CPU kernels: turned off (JAXDL_CPU_COUPLING=0))"
     assert out[1] == "0"
     assert out[2] == "6.0"  # x_shift 1 + (8 kept channels × 0.5 × relu(1) + bias 1)

@@ -5,9 +5,6 @@ deterministic whatever the threads or devices, and fall back to XLA's loop, sayi
 
 import os
 import shutil
-import subprocess
-import sys
-import textwrap
 
 import jax
 import jax.numpy as jnp
@@ -27,13 +24,6 @@ def _inputs(t, n, h, seed=0):
     w_h = (1.5 * rng.standard_normal((h, 4 * h)) / np.sqrt(h)).astype(np.float32)
     dy = rng.standard_normal((t, n, h)).astype(np.float32)
     return xw, w_h, dy
-
-
-def _run(code, **env):
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300,
-                          env=dict(os.environ, JAX_PLATFORMS="cpu", **env))
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def test_float32_lstms_of_a_width_of_16s_run_on_the_kernels():
@@ -177,8 +167,8 @@ _FALLBACK = """
     ({"JAXDL_CPU_LSTM": "0"}, "turned off (JAXDL_CPU_LSTM=0)"),
     ({"CXX": "no-such-compiler++"}, "no C++ compiler found ('no-such-compiler++' is not on PATH)"),
 ])
-def test_without_the_kernels_xla_computes_and_status_says_why(tmp_path, env, reason):
-    out = _run(_FALLBACK, JAXDL_KERNEL_CACHE=str(tmp_path / "empty"), **env).splitlines()
+def test_without_the_kernels_xla_computes_and_status_says_why(tmp_path, env, reason, python_run):
+    out = python_run(_FALLBACK, JAXDL_KERNEL_CACHE=str(tmp_path / "empty"), **env).splitlines()
     assert out[0] == f"XLA's lax.scan (jaxdl's CPU kernels: {reason})"
     assert out[1] == "0"
     # With W_h = 0 and b = 0 every gate's input is 0.5 at t = 0: h = σ(.5) tanh(σ(.5) tanh(.5)).
