@@ -86,14 +86,15 @@ def _fmt(x: float) -> str:
 
 
 def _cmd_gradcheck(args) -> int:
-    from jaxdl.check import TOLERANCES, check_registry
+    from jaxdl.check import check_registry
+    from jaxdl.check.numeric import tolerance
     from jaxdl.registry import REGISTRY
 
     reports = check_registry(args.names)
     width = max(len(r.name) for r in reports) + 2
     print("Gradient check in float64: hand-derived backward vs jax.vjp (autodiff) vs central finite differences")
-    print(f"pass: |manual − autodiff| <= {TOLERANCES['vs_autodiff']:.0e}, "
-          f"|· − finite diff| <= {TOLERANCES['vs_finite_diff']:.0e}\n")
+    print(f"pass: |manual − autodiff| <= {tolerance('autodiff'):.0e}, "
+          f"|· − finite diff| <= {tolerance('finite differences'):.0e}\n")
     print(f"{'layer':<{width}}{'input':<18}{'ok':<6}{'vs autodiff':>13}{'vs fin. diff':>14}  tensors")
     for r in reports:
         shape = "(" + ",".join(map(str, r.input_shape)) + ")"
@@ -138,38 +139,11 @@ def _cmd_gradcheck(args) -> int:
 # exam
 
 
-def _non_finite(tree, path="") -> str | None:
-    """The path of the first NaN or infinite number in a JSON-like answer, or ``None``."""
-    if isinstance(tree, float):
-        return None if math.isfinite(tree) else path or "the answer"
-    if isinstance(tree, dict):
-        items = tree.items()
-    elif isinstance(tree, (list, tuple)):
-        items = enumerate(tree)
-    else:
-        return None
-    for k, v in items:
-        found = _non_finite(v, f"{path}.{k}" if path else str(k))
-        if found:
-            return found
-    return None
-
-
-def _problem_ok(name: str, result: dict) -> bool:
-    if name == "tictactoe":
-        return result["accuracy"] == 1.0
-    if name == "lstm":
-        return result["agree"]
-    if name == "resblock":
-        return result["cross_check"]["ok"]
-    return result.get("ok", True)
-
-
 def _write_pictures(args, results: dict, scratch: str | None = None) -> dict[str, str]:
     """Draws the sheets' pictures (E1's graphs, E3's board and filter) into ``--graphs DIR``, or
     beside the ``--markdown`` sheet (or into ``scratch`` for an HTML or PDF sheet alone); a
     picture that cannot be drawn is said on stderr."""
-    from jaxdl.exams.figures import write_figures
+    from jaxdl.exams import draw_figures
 
     directory = args.graphs
     if directory is None and args.markdown:
@@ -177,7 +151,7 @@ def _write_pictures(args, results: dict, scratch: str | None = None) -> dict[str
     directory = directory or scratch
     if directory is None:
         return {}
-    figures, warnings = write_figures(results, directory, args.lang)
+    figures, warnings = draw_figures(results, directory, args.lang)
     for w in warnings:
         print(f"jaxdl exam: warning: {w}", file=sys.stderr)
     if directory != scratch:
@@ -269,10 +243,10 @@ def _cmd_exam(args) -> int:
 
         print(_wrapped(sheet.printout(results, names, lang.code)))
     for name in names:
-        bad = _non_finite(results[name])
+        bad = exams.non_finite(results[name])
         if bad:  # a NaN or infinite answer is never a result (e.g. a learning rate of 1e999)
             print(f"  FAILED: {name}: the answer holds a non-finite number at {bad}")
-        if bad or not _problem_ok(name, results[name]):
+        if not exams.ok(name, results[name]):
             failed.append(name)
     import tempfile
 
@@ -290,7 +264,7 @@ def _cmd_exam(args) -> int:
 
 def exam_generate_parser() -> argparse.ArgumentParser:
     """The parser of ``jaxdl exam generate`` (read apart from ``jaxdl exam``'s, whose problem is a choice)."""
-    from jaxdl.exams.families import FAMILIES
+    from jaxdl.exams.registry import with_family
 
     p = _Parser(prog="jaxdl exam generate",
                 description="New variants of the exam's problems: new givens a student can work by hand, each key "
@@ -298,7 +272,7 @@ def exam_generate_parser() -> argparse.ArgumentParser:
                             "(or a closed form) agree in float64. Writes OUT/variants.json (one record per variant: "
                             "what `jaxdl exam PROBLEM --json` writes, with problem, variant and seed), each variant's "
                             "students' and teaching assistants' sheet, and a Moodle question bank.")
-    p.add_argument("problem", metavar="PROBLEM", help=f"one of {', '.join(FAMILIES)}, or all")
+    p.add_argument("problem", metavar="PROBLEM", help=f"one of {', '.join(with_family())}, or all")
     p.add_argument("--seed", default="0", help="an integer >= 0 (default 0): the same seed gives the same files")
     p.add_argument("--count", type=_positive_int, default=10, help="variants per problem (default 10)")
     p.add_argument("--out", metavar="DIR", help="the folder to write into (variants.json, PROBLEM/…-teachers.md, …)")

@@ -114,8 +114,7 @@ def build(results_dir: str = "results", out_dir: str | None = None, lang: str = 
     runs and the benchmarks are shown when their files are there. The exam's sheet is there in
     both languages, with a switch (no script); ``lang`` is the one shown first.
     """
-    from jaxdl.exams import PROBLEMS, sheet
-    from jaxdl.exams.figures import write_figures
+    from jaxdl.exams import PROBLEMS, draw_figures, sheet
     from jaxdl.exams.lang import LANGS, Lang
     from jaxdl.fileio import write_atomically
 
@@ -135,7 +134,7 @@ def build(results_dir: str = "results", out_dir: str | None = None, lang: str = 
     warnings, bodies, navs = [], {}, {}
     try:
         for code in LANGS:
-            figures, w = write_figures(results, assets, code)
+            figures, w = draw_figures(results, assets, code)
             warnings += [x for x in w if x not in warnings]
             text = sheet.markdown(results, names, {k: f"assets/{os.path.basename(v)}" for k, v in figures.items()}, code)
             bodies[code] = markdown_renderer(prefix=f"{code}-").render(text)

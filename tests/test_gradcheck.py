@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import jaxdl
-from jaxdl.check import TOLERANCES, check_layer, check_registry
+from jaxdl.check import check_layer, check_registry
+from jaxdl.check.numeric import tolerance
 from jaxdl.layers import dense
 import jaxdl.registry
 from jaxdl.registry import REGISTRY
@@ -19,8 +20,8 @@ def test_registry_layer_passes_three_way_check(name):
     layer, shape = REGISTRY[name]()
     report = check_layer(layer, shape, name=name)
     assert report.ok, report
-    assert report.max_abs_err_vs_autodiff <= TOLERANCES["vs_autodiff"]
-    assert report.max_abs_err_vs_finite_diff <= TOLERANCES["vs_finite_diff"]
+    assert report.max_abs_err_vs_autodiff <= tolerance("autodiff")
+    assert report.max_abs_err_vs_finite_diff <= tolerance("finite differences")
     _, params = layer.init(jax.random.PRNGKey(0), shape)
     expected = {"x"} | {
         "params" + "".join(f".{k.key}" for k in path)

@@ -17,9 +17,13 @@ import pytest
 from jaxdl import cli, exams
 from jaxdl.config import to_config
 from jaxdl.exams import generate
-from jaxdl.exams.families import CAUSES, FAMILIES, NOT_RUN, TOLERANCE, Rejected
+from jaxdl.check import numeric
+from jaxdl.check.numeric import NOT_RUN, tolerance
+from jaxdl.exams.problem import CAUSES, Rejected
+from jaxdl.exams.registry import PROBLEMS as REGISTRY, with_family
 
-PROBLEMS = list(FAMILIES)
+PROBLEMS = with_family()
+FAMILIES = {name: REGISTRY[name].family for name in PROBLEMS}
 PAIRS = {  # the computations each family's key is checked against (beside the hand-derived one)
     "mlp": {"autodiff", "finite differences"}, "resblock": {"autodiff", "finite differences"},
     "tictactoe": {"autodiff", "finite differences"}, "gan": {"autodiff", "finite differences"},
@@ -118,7 +122,7 @@ def test_200_variants_of_every_family_agree_three_ways(problem):
     assert set(disagreement) == PAIRS[problem]
     for pair, values in disagreement.items():
         ran = values[values != NOT_RUN]
-        assert len(ran) > 0 and np.all(ran <= TOLERANCE[pair]), (pair, float(np.max(values)))
+        assert len(ran) > 0 and np.all(ran <= tolerance(pair, FAMILIES[problem].dtype)), (pair, float(np.max(values)))
     for name, value in FAMILIES[problem].answers(exam).items():
         np.testing.assert_array_equal(np.asarray(answers[0][name], float), np.asarray(value, float), err_msg=name)
     for g, a in zip(drawn.givens, answers[1:]):
@@ -189,7 +193,8 @@ def test_duplicates_are_refused_and_counted(monkeypatch):
     import dataclasses
 
     same = {"W": [[1.0, 2.0]], "b": [0.5], "x": [1.0, 1.0], "w": [1.0], "y": 1}
-    monkeypatch.setitem(FAMILIES, "mlp", dataclasses.replace(FAMILIES["mlp"], propose=lambda rng: same))
+    family = dataclasses.replace(FAMILIES["mlp"], propose=lambda rng: same)
+    monkeypatch.setitem(REGISTRY, "mlp", dataclasses.replace(REGISTRY["mlp"], family=family))
     one = generate.draw("mlp", 0, 1)
     assert one.givens == [same] and one.causes == {}
     with pytest.raises(generate.KeyDisagreement, match=r"mlp: seed 0, variant 1: no acceptable draw .*duplicate"):
@@ -355,7 +360,7 @@ def test_bad_input_is_one_line_exit_2_before_any_work(argv, message, tmp_path, c
 
 
 def test_a_key_the_computations_disagree_on_is_never_published(monkeypatch, tmp_path, capsys):
-    monkeypatch.setitem(TOLERANCE, "finite differences", 0.0)  # finite differences are never exact
+    monkeypatch.setitem(numeric.TOLERANCES["float64"], "finite differences", 0.0)  # finite differences are never exact
     assert cli.main(["exam", "generate", "resblock", "--seed", "3", "--count", "2", "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert re.search(r"FAILED: resblock: seed 3, variant \d+: the hand-derived computation and the finite differences "

@@ -9,7 +9,8 @@ parameter leaf:
 - both against central finite differences ``(f(v + εe_i) − f(v − εe_i)) / 2ε``.
 
 Invertible layers are also checked for ``inverse(apply(x)) = x`` and for ``log_det`` against
-``log|det J|`` of the per-example Jacobian from ``jax.jacobian``.
+``log|det J|`` of the per-example Jacobian from ``jax.jacobian``. The references and the
+tolerances are :mod:`jaxdl.check.numeric`'s, as every check of jaxdl's.
 """
 
 from __future__ import annotations
@@ -21,20 +22,12 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
 from jaxdl.check.errors import max_errors
+from jaxdl.check.numeric import FD_EPSILON, tolerance, vjp_references
 from jaxdl.core import Layer, init_shapes
 from jaxdl.errors import InputError
 
-# One tolerance table, in one place: absolute errors allowed in float64.
-TOLERANCES = {
-    "vs_autodiff": 1e-9,  # two exact formulas, differing by rounding only
-    "vs_finite_diff": 1e-6,  # O(ε²) truncation + O(u/ε) rounding, with ε = 1e-6
-    "round_trip": 1e-12,  # relative to max|x|
-    "log_det": 1e-9,
-}
-FD_EPSILON = 1e-6
 
 
 def sample_away_from_kinks(rng: np.random.Generator, shape) -> np.ndarray:
@@ -90,17 +83,6 @@ class LayerReport:
 def _leaf_names(tree, prefix) -> list[str]:
     paths = jax.tree_util.tree_leaves_with_path(tree)
     return [prefix + "".join(f".{p.key}" if hasattr(p, "key") else f"[{p}]" for p in path) for path, _ in paths]
-
-
-def _finite_differences(f, params, x, eps):
-    """Central differences of scalar ``f(params, x)`` along every coordinate, vectorised."""
-    flat, unravel = ravel_pytree((params, x))
-    basis = jnp.eye(flat.size, dtype=flat.dtype) * eps
-
-    def directional(e):
-        return (f(*unravel(flat + e)) - f(*unravel(flat - e))) / (2 * eps)
-
-    return unravel(jax.vmap(directional)(basis))
 
 
 def _inverse_errors(layer: Layer, params, x):
@@ -162,10 +144,9 @@ def check_layer_at(layer: Layer, params, x, dy, *, name: str | None = None,
         # One compiled program for the whole check: op-by-op dispatch would compile every
         # small operation separately, which costs more than the check itself.
         manual = layer.backward(params, x, dy)
-        autodiff = jax.vjp(layer.apply, params, x)[1](dy)
-        numeric = _finite_differences(lambda p, v: jnp.sum(layer.apply(p, v) * dy), params, x, eps)
+        refs = vjp_references(layer.apply, (params, x), dy, eps)
         inverse = _inverse_errors(layer, params, x) if layer.invertible else None
-        return manual, autodiff, numeric, inverse
+        return manual, refs["autodiff"], refs["finite differences"], inverse
 
     with jax.enable_x64(True):
         params, x, dy = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), (params, x, dy))
@@ -191,7 +172,7 @@ def check_layer_at(layer: Layer, params, x, dy, *, name: str | None = None,
         ad, ad_rel, ad_idx = max_errors(m, a)
         fd, fd_rel, fd_idx = max_errors(m, n)
         ad_fd = max_errors(a, n)[0]
-        ok = ad <= TOLERANCES["vs_autodiff"] and max(fd, ad_fd) <= TOLERANCES["vs_finite_diff"]
+        ok = ad <= tolerance("autodiff") and max(fd, ad_fd) <= tolerance("finite differences")
         tensors.append(TensorReport(tname, tuple(np.shape(m)), ad, ad_rel, ad_idx, fd, fd_rel, fd_idx, ad_fd, ok))
 
     inverse = None
@@ -200,7 +181,7 @@ def check_layer_at(layer: Layer, params, x, dy, *, name: str | None = None,
         inverse = {
             "round_trip_rel_err": round_trip,
             "log_det_abs_err": log_det_err,
-            "ok": round_trip <= TOLERANCES["round_trip"] and log_det_err <= TOLERANCES["log_det"],
+            "ok": round_trip <= tolerance("round trip") and log_det_err <= tolerance("log-det"),
         }
 
     ok = all(t.ok for t in tensors) and (inverse is None or inverse["ok"])

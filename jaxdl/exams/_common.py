@@ -74,10 +74,11 @@ def erratum(problem: str, seed: str, verified: str, evidence: str, kind: str = "
     return e
 
 
-def run_official(source: str, call=None):
+def run_official(source: str, call=None, names: dict | None = None):
     """Runs a fragment of an official solution (a transcription) and returns what it raised, as
-    ``"TypeError: ..."``, or ``None`` if it ran; ``call(namespace)`` then exercises it."""
-    namespace: dict = {}
+    ``"TypeError: ..."``, or ``None`` if it ran; ``names`` are defined before it runs (what the
+    fragment assumes from its context) and ``call(namespace)`` then exercises it."""
+    namespace: dict = dict(names or {})
     try:
         exec(compile(source, "<official solution>", "exec"), namespace)  # noqa: S102 - our own transcription
         if call is not None:
@@ -85,6 +86,13 @@ def run_official(source: str, call=None):
     except Exception as e:  # noqa: BLE001 - the error is the evidence
         return f"{type(e).__name__}: {e}"
     return None
+
+
+class PreviousLayer:
+    """Stands for the lab's previous layer in an official fragment: ``input_layer.shape``."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
 
 
 # --------------------------------------------------------------------------------------------

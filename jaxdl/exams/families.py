@@ -30,15 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-CAUSES = {
-    "kink": "a pre-activation exactly 0 where the derivative's value at 0 would change an answer",
-    "dead": "a unit dead for the whole minibatch (a part of the answer would be trivially 0)",
-    "saturated": "a sigmoid beyond 0.999 or below 0.001 (a vanishing gradient)",
-    "tie": "a tie in a max (the gradient would depend on which element wins)",
-    "duplicate": "a duplicate of an earlier variant",
-    "digits": "an answer needing more digits than a student should write by hand",
-    "accuracy": "a hand-set classifier below 100% on the final boards",
-}
+from jaxdl.exams.problem import CAUSES, Blank, Family, Rejected, Verified  # noqa: F401
 
 # The largest disagreement a published key may carry, per pair of computations (float64).
 TOLERANCE = {"autodiff": 1e-9, "finite differences": 1e-6, "closed form": 1e-9, "independent": 1e-9,
@@ -48,56 +40,6 @@ FD_EPS = 1e-6
 # Each verification program runs once: XLA's cheapest code generation compiles it a third faster.
 COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
 NOT_RUN = -1.0  # a disagreement of a computation that does not apply to the variant (never a difference)
-
-
-class Rejected(Exception):
-    """A drawn variant that degenerates; ``cause`` is a key of :data:`CAUSES`."""
-
-    def __init__(self, cause: str):
-        if cause not in CAUSES:
-            raise ValueError(f"unknown rejection cause {cause!r}")
-        super().__init__(cause)
-        self.cause = cause
-
-
-@dataclasses.dataclass
-class Verified:
-    """A batch's key numbers (``answers[i]``: name → array, from the hand-derived computation)
-    and, per pair of computations (a key of :data:`TOLERANCE`), each variant's largest
-    absolute difference."""
-
-    answers: list
-    disagreement: dict
-
-
-@dataclasses.dataclass(frozen=True)
-class Blank:
-    """One numerical answer of a quiz question: its label in both languages, the value and the
-    absolute tolerance a typed answer is accepted within."""
-
-    label: dict
-    value: float
-    tolerance: float
-
-
-@dataclasses.dataclass(frozen=True)
-class Family:
-    """A problem's family: ``propose(rng)`` draws givens, ``screen(givens)`` raises
-    :class:`Rejected` for a degenerate one, ``group``, ``verify``, ``answers`` and ``blanks``
-    (the Moodle question's numerical answers, from a record)."""
-
-    problem: str
-    propose: Callable[[np.random.Generator], dict]
-    screen: Callable[[dict], None]
-    group: Callable[[dict], Hashable]
-    verify: Callable[[list], Verified]
-    answers: Callable[[dict], dict]
-    blanks: Callable[[dict], list]
-
-    def draw(self, rng: np.random.Generator) -> dict:
-        givens = self.propose(rng)
-        self.screen(givens)
-        return givens
 
 
 # --------------------------------------------------------------------------------------------
@@ -791,16 +733,18 @@ def _rnn_answers(r):
 
 
 FAMILIES = {
-    "mlp": Family("mlp", _mlp_propose, _mlp_screen, lambda g: (np.shape(g["W"]),), _mlp_verify, _mlp_answers,
-                  _mlp_blanks),
-    "resblock": Family("resblock", _resblock_propose, _resblock_screen, lambda g: (np.shape(g["x"]),), _resblock_verify,
-                       _resblock_answers, _resblock_blanks),
-    "tictactoe": Family("tictactoe", _ttt_propose, _ttt_screen, lambda g: (_ttt_units(g["target"]),), _ttt_verify,
-                        _ttt_answers, _ttt_blanks),
-    "lstm": Family("lstm", _lstm_propose, _lstm_screen, lambda g: (), _lstm_verify, _lstm_answers, _lstm_blanks),
-    "rnn": Family("rnn", _rnn_propose, _rnn_screen, lambda g: (g["activation"], len(g["xs"])), _rnn_verify,
-                  _rnn_answers, _rnn_blanks),
-    "gan": Family("gan", _gan_propose, _gan_screen, lambda g: (g["leaky_slope"], g["generator_loss"]), _gan_verify,
-                  _gan_answers, _gan_blanks),
-    "quiz": Family("quiz", _quiz_propose, _quiz_screen, _quiz_group, _quiz_verify, _quiz_answers, _quiz_blanks),
+    "mlp": Family(propose=_mlp_propose, screen=_mlp_screen, group=lambda g: (np.shape(g["W"]),), verify=_mlp_verify,
+                  answers=_mlp_answers, blanks=_mlp_blanks, stress_cost=4),
+    "resblock": Family(propose=_resblock_propose, screen=_resblock_screen, group=lambda g: (np.shape(g["x"]),),
+                       verify=_resblock_verify, answers=_resblock_answers, blanks=_resblock_blanks, stress_cost=3),
+    "tictactoe": Family(propose=_ttt_propose, screen=_ttt_screen, group=lambda g: (_ttt_units(g["target"]),),
+                        verify=_ttt_verify, answers=_ttt_answers, blanks=_ttt_blanks, stress_cost=7),
+    "lstm": Family(propose=_lstm_propose, screen=_lstm_screen, group=lambda g: (), verify=_lstm_verify,
+                   answers=_lstm_answers, blanks=_lstm_blanks, dtype="int64", stress_cost=9),
+    "rnn": Family(propose=_rnn_propose, screen=_rnn_screen, group=lambda g: (g["activation"], len(g["xs"])),
+                  verify=_rnn_verify, answers=_rnn_answers, blanks=_rnn_blanks, stress_cost=5),
+    "gan": Family(propose=_gan_propose, screen=_gan_screen, group=lambda g: (g["leaky_slope"], g["generator_loss"]),
+                  verify=_gan_verify, answers=_gan_answers, blanks=_gan_blanks, stress_cost=9),
+    "quiz": Family(propose=_quiz_propose, screen=_quiz_screen, group=_quiz_group, verify=_quiz_verify,
+                   answers=_quiz_answers, blanks=_quiz_blanks, stress_cost=7),
 }

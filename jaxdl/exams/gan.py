@@ -10,7 +10,7 @@ import optax
 from jaxdl.errors import InputError
 from jaxdl.exams._common import display, erratum, matrix, num, tex, tolist
 from jaxdl.exams.lang import Lang, both
-from jaxdl.exams.sheet import Body, Part, Question
+from jaxdl.exams._legacy_records import Body, Part, Question
 from jaxdl.models import gan as gan_lib
 
 ANSWER_A = (

@@ -3,7 +3,7 @@ published (``jaxdl exam generate``).
 
 For a problem and a seed, variant ``i`` is drawn by its own generator (seeded by the seed, the
 problem and ``i``, then the attempt), so a variant does not depend on how many were asked for.
-A draw that degenerates is refused and its cause counted (:data:`jaxdl.exams.families.CAUSES`);
+A draw that degenerates is refused and its cause counted (:data:`jaxdl.exams.problem.CAUSES`);
 so is a duplicate of an earlier variant. The variants that remain are verified in batches (one
 compiled program per shape, ``jax.vmap`` over the variants) and each is then solved by the same
 ``solve(config)`` as ``jaxdl exam PROBLEM``: its record is that result, whose key numbers must
@@ -28,8 +28,10 @@ import zlib
 
 import numpy as np
 
+from jaxdl.check.numeric import agrees, largest_difference, tolerance
 from jaxdl.errors import InputError
-from jaxdl.exams.families import CAUSES, FAMILIES, NOT_RUN, TOLERANCE, Rejected
+from jaxdl.exams.problem import CAUSES, Rejected
+from jaxdl.exams.registry import PROBLEMS, with_family
 
 MAX_ATTEMPTS = 500  # draws per variant before the family gives up (a bug: every family is far from it)
 
@@ -50,9 +52,10 @@ class Draws:
 
 def check_problem(problem: str) -> list[str]:
     if problem == "all":
-        return list(FAMILIES)
-    if problem not in FAMILIES:
-        raise InputError(f"jaxdl exam generate: unknown problem {problem!r}; expected one of {', '.join(FAMILIES)}, all")
+        return with_family()
+    if problem not in with_family():
+        raise InputError(f"jaxdl exam generate: unknown problem {problem!r}; expected one of "
+                         f"{', '.join(with_family())}, all")
     return [problem]
 
 
@@ -79,7 +82,7 @@ def _canonical(givens: dict) -> str:
 
 def draw(problem: str, seed: int, count: int) -> Draws:
     """``count`` accepted givens of ``problem``'s family, and the causes of the refused draws."""
-    family = FAMILIES[problem]
+    family = PROBLEMS[problem].family
     salt = zlib.crc32(problem.encode())
     seen, out, causes, attempts = set(), [], collections.Counter(), 0
     for i in range(count):
@@ -107,7 +110,7 @@ def draw(problem: str, seed: int, count: int) -> Draws:
 def verify(problem: str, givens: list) -> tuple[list, dict]:
     """Verifies every variant in batches of equal shapes: ``(answers per variant, {pair:
     per-variant largest difference})``; the variants keep their order."""
-    family = FAMILIES[problem]
+    family = PROBLEMS[problem].family
     groups = collections.defaultdict(list)
     for i, g in enumerate(givens):
         groups[family.group(g)].append(i)
@@ -124,21 +127,14 @@ def verify(problem: str, givens: list) -> tuple[list, dict]:
 
 def check_agreement(problem: str, seed: int, disagreement: dict) -> None:
     """Raises :class:`KeyDisagreement` for the first variant whose computations disagree."""
+    dtype = PROBLEMS[problem].family.dtype
     for pair, values in disagreement.items():
-        values = np.asarray(values)
-        bad = np.flatnonzero(~((values <= TOLERANCE[pair]) & ((values >= 0) | (values == NOT_RUN))))
-        if len(bad):
-            i = int(bad[0])
+        bad = [i for i, v in enumerate(np.asarray(values, float)) if not agrees(pair, float(v), dtype)]
+        if bad:
+            i = bad[0]
             raise KeyDisagreement(f"{problem}: seed {seed}, variant {i}: the hand-derived computation and the "
-                                  f"{pair} differ by {float(values[i]):.3g} (tolerance {TOLERANCE[pair]:g}); "
+                                  f"{pair} differ by {float(values[i]):.3g} (tolerance {tolerance(pair, dtype):g}); "
                                   "no key is published")
-
-
-def _largest_difference(a, b) -> float:
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if a.shape != b.shape:
-        return float("inf")
-    return float(np.max(np.abs(a - b))) if a.size else 0.0
 
 
 def records(problem: str, seed: int, count: int, *, progress=None) -> list[dict]:
@@ -152,14 +148,14 @@ def records(problem: str, seed: int, count: int, *, progress=None) -> list[dict]
     drawn = draw(problem, seed, count)
     answers, disagreement = verify(problem, drawn.givens)
     check_agreement(problem, seed, disagreement)
-    family = FAMILIES[problem]
+    family = PROBLEMS[problem].family
     out = []
     for i, (givens, verified) in enumerate(zip(drawn.givens, answers)):
         result = exams.solve_config(problem, to_config(givens))
         published = family.answers(result)
         for name, value in published.items():
-            diff = _largest_difference(value, verified[name])
-            if not diff <= TOLERANCE["independent"]:
+            diff = largest_difference(np.asarray(value, float), np.asarray(verified[name], float))
+            if not diff <= tolerance("independent"):
                 raise KeyDisagreement(f"{problem}: seed {seed}, variant {i}: the published {name} differs from the "
                                       f"verified one by {diff:.3g}")
         result["errata"] = []  # the errata are the seed exam's official solutions'; a variant has none
@@ -206,13 +202,10 @@ def stress(problems: list[str], n: int, seed: int = 0, processes: int | None = N
     from concurrent.futures import ProcessPoolExecutor
 
     # The costliest first, so that the last to finish is a quick one.
-    order = sorted(problems, key=lambda p: -_STRESS_COST.get(p, 0))
+    order = sorted(problems, key=lambda p: -PROBLEMS[p].family.stress_cost)
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
         rows = dict(zip(order, pool.map(stress_one, order, [n] * len(order), [seed] * len(order))))
     return [rows[p] for p in problems]
-
-
-_STRESS_COST = {"gan": 9, "lstm": 9, "tictactoe": 7, "quiz": 7, "rnn": 5, "mlp": 4, "resblock": 3}  # seconds, roughly
 
 
 def stress_report(rows: list[StressRow]) -> str:
@@ -228,18 +221,6 @@ def stress_report(rows: list[StressRow]) -> str:
                      + f"  {largest:<48} {r.seconds:>7.2f}")
     lines.append("refused draws: " + "; ".join(f"{c}: {CAUSES[c]}" for c in causes))
     return "\n".join(lines)
-
-
-def seed_agreement(problem: str) -> float:
-    """The largest difference between the family's verified key on the seed exam's own givens
-    and ``jaxdl exam PROBLEM``'s answers (the seed exam is the generator's special case)."""
-    from jaxdl import exams
-
-    result = exams.solve(problem)
-    (verified,), disagreement = verify(problem, [result["givens"]])
-    check_agreement(problem, -1, disagreement)
-    published = FAMILIES[problem].answers(result)
-    return max(_largest_difference(v, verified[k]) for k, v in published.items())
 
 
 def sheet_paths(out: str, record: dict) -> dict:

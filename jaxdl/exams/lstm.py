@@ -15,7 +15,7 @@ from jaxdl.core import init_shapes, tree_size
 from jaxdl.errors import InputError
 from jaxdl.exams._common import display, erratum
 from jaxdl.exams.lang import Lang, both
-from jaxdl.exams.sheet import Body, Question
+from jaxdl.exams._legacy_records import Body, Question
 
 # cell: (gate blocks g, flax's cell, PyTorch's module, flax's bias blocks). Per direction and layer
 # a cell has g·H·(D + H) weights and g·H biases per bias vector: one (flax's LSTMCell, Keras) or

@@ -24,7 +24,7 @@ from jaxdl import layers
 from jaxdl.errors import InputError
 from jaxdl.exams._common import display, erratum, matrix, num, tex, tolist
 from jaxdl.exams.lang import Lang, both
-from jaxdl.exams.sheet import Body, Part, Question
+from jaxdl.exams._legacy_records import Body, Part, Question
 from jaxdl.losses import binary_cross_entropy
 
 _relu = layers.relu()

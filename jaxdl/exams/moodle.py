@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import html
 
-from jaxdl.exams.families import FAMILIES
 from jaxdl.exams.lang import Lang
+from jaxdl.exams.registry import PROBLEMS
+from jaxdl.exams.sheet import givens_heading_variant
 
 
 def _number(v: float) -> str:
@@ -36,14 +37,10 @@ def _cdata(text: str) -> str:
 
 def question_xml(record: dict, lang: Lang) -> str:
     """One variant as a cloze question: the restated question(s), the givens, the blanks."""
-    from jaxdl.exams import PROBLEMS
-    from jaxdl.exams.sheet import givens_heading_variant, questions_of
-
-    problem = record["problem"]
-    module = PROBLEMS[problem][0]
-    bodies = module.sheet(record, None, lang)
+    problem = PROBLEMS[record["problem"]]
+    bodies = problem.sheet(record, None, lang)
     parts = []
-    for q in questions_of(module, record):
+    for q in problem.questions(record):
         parts.append(f"<h4>{html.escape(q.code)} — {html.escape(q.title[lang.code])}</h4>")
         parts.append(_html(q.stem[lang.code]))
         if q.parts:
@@ -51,11 +48,11 @@ def question_xml(record: dict, lang: Lang) -> str:
         parts.append(_html(givens_heading_variant(lang, record) + "\n\n" + bodies[q.code].givens))
     parts.append(f"<p><b>{html.escape(lang.t('answers_typed'))}</b> {html.escape(lang.t('tolerance_note'))}</p>")
     parts.append("<table>")
-    for b in FAMILIES[problem].blanks(record):
+    for b in problem.family.blanks(record):
         parts.append(f"<tr><td>{html.escape(b.label[lang.code])}</td><td>{cloze_blank(b.value, b.tolerance)}</td></tr>")
     parts.append("</table>")
     text = "\n".join(parts)
-    name = f"{problem} · {lang.t('seed')} {record['seed']} · {lang.t('variant')} {record['variant']}"
+    name = f"{problem.name} · {lang.t('seed')} {record['seed']} · {lang.t('variant')} {record['variant']}"
     return "\n".join([
         '  <question type="cloze">',
         f"    <name><text>{html.escape(name)}</text></name>",
@@ -63,7 +60,7 @@ def question_xml(record: dict, lang: Lang) -> str:
         '    <generalfeedback format="html"><text></text></generalfeedback>',
         "    <penalty>0.3333333</penalty>",
         "    <hidden>0</hidden>",
-        f"    <idnumber>jaxdl-{problem}-{record['seed']}-{record['variant']}</idnumber>",
+        f"    <idnumber>jaxdl-{problem.name}-{record['seed']}-{record['variant']}</idnumber>",
         "  </question>",
     ])
 

@@ -11,7 +11,7 @@ from jaxdl.check import check_layer_at
 from jaxdl.errors import InputError
 from jaxdl.exams._common import without_docstrings, code_block, display, erratum, lab_source, matrix, num, tex, tolist
 from jaxdl.exams.lang import Lang, both
-from jaxdl.exams.sheet import Body, Part, Question
+from jaxdl.exams._legacy_records import Body, Part, Question
 from jaxdl.layers import additive_coupling, avg_pool2d, conv2d, conv_avg_pool2d, quadratic, swish
 
 def read_config(cfg) -> dict:

@@ -14,7 +14,7 @@ import numpy as np
 
 from jaxdl.errors import InputError
 from jaxdl.exams.lang import Lang, both
-from jaxdl.exams.sheet import Body, Question
+from jaxdl.exams._legacy_records import Body, Question
 from jaxdl.exams._common import display, erratum, matrix, num, tex, tolist
 from jaxdl.layers.recurrent import ACTIVATIONS, rnn_states
 

@@ -4,10 +4,11 @@ steps and the answers, in the course's language (Croatian) or in English, in two
 the students' (questions and givens, with room to work) and the teaching assistants' (all of it,
 and the errata) — as Markdown with LaTeX math, HTML (the math as MathML) and PDF.
 
-Each problem module has ``QUESTIONS`` (the restated questions, :class:`Question`) and
-``sheet(result, figures, lang) -> {code: Body}``, written from the problem's JSON-ready result
-alone, so a sheet can be rebuilt from ``jaxdl exam all --json``'s file (and the variants of
-``jaxdl exam generate`` reuse it).
+Each problem's record (:data:`jaxdl.exams.PROBLEMS`) gives its restated questions
+(``questions(result)``, :class:`~jaxdl.exams.problem.Question`) and ``sheet(result, figures,
+lang) -> {code: Body}``, written from the problem's JSON-ready result alone, so a sheet can be
+rebuilt from ``jaxdl exam all --json``'s file (and the variants of ``jaxdl exam generate`` reuse
+it).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import os
 import re
 
 from jaxdl.exams.lang import Lang
+from jaxdl.exams.problem import Body, Part, Question
+from jaxdl.exams.registry import PROBLEMS
 
 _MD_SPECIAL = re.compile(r"([\\*_\[\]<>|$#])")
 EDITIONS = ("teachers", "students")
@@ -26,47 +29,6 @@ def md_text(text: str) -> str:
     """Plain text made safe for Markdown: special characters escaped outside `code` spans."""
     parts = text.split("`")
     return "`".join(p if i % 2 else _MD_SPECIAL.sub(r"\\\1", p) for i, p in enumerate(parts))
-
-
-@dataclasses.dataclass(frozen=True)
-class Part:
-    """One part of a question: ``id`` ("a"), its points, its text and the alternatives the
-    official solution accepts (each ``{"hr": ..., "en": ...}``)."""
-
-    id: str
-    points: float | None
-    text: dict
-    accepted: dict | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class Question:
-    """A problem restated in our words: ``code`` ("E1"), title, points, the stem (what is given
-    and asked), its parts, and where its numbers come from: ``"exam"``, ``"chosen"`` (the exam
-    gives none) or ``"lost"`` (the exam's figure is lost; ``assumed`` says what stands for it)."""
-
-    code: str
-    title: dict
-    points: float | None
-    stem: dict
-    parts: tuple[Part, ...] = ()
-    givens: str = "exam"
-    assumed: dict | None = None
-    bonus: float | None = None
-
-
-@dataclasses.dataclass
-class Body:
-    """A problem's solution in one language: the givens, each part's worked steps and answer,
-    the code answers, the final values (that must appear on any rendering), and how it was
-    verified."""
-
-    givens: str
-    steps: dict  # part id ("" for a question without parts) → worked steps (Markdown)
-    answers: dict  # part id → the answer (Markdown)
-    verified: str
-    finals: list = dataclasses.field(default_factory=list)  # plain strings: every final value
-    code: str = ""  # the code answers (Markdown)
 
 
 def _points(lang: Lang, q: Question) -> str:
@@ -85,13 +47,6 @@ def question_markdown(q: Question, lang: Lang) -> list[str]:
     if q.parts:
         out.append("")
     return out
-
-
-def questions_of(module, result: dict) -> tuple:
-    """A problem's questions as asked for ``result``: ``module.questions(result)`` where the
-    question itself names the givens (E3's target, E4's network, E5's steps), else ``QUESTIONS``."""
-    ask = getattr(module, "questions", None)
-    return ask(result) if ask is not None else module.QUESTIONS
 
 
 def givens_heading_variant(lang: Lang, result: dict) -> str:
@@ -116,14 +71,14 @@ def section(q: Question, body: Body, lang: Lang, edition: str, result: dict | No
     out = question_markdown(q, lang)
     out += [_givens_heading(q, lang, result), "", body.givens, ""]
     if edition == "students":
-        for p in q.parts or (Part("", q.points, {}),):
+        for p in q.parts or (Part(id="", points=q.points, text={}),):
             label = f" ({p.id})" if p.id else ""
             out += [f"> **{lang.t('work_space')}{label}**", ">", "> &nbsp;", ""]
         return "\n".join(out)
     out += [f"### {lang.t('solution')}", ""]
     if q.parts and body.steps.get(""):  # the working the parts share
         out += [body.steps[""], ""]
-    for p in q.parts or (Part("", q.points, {}),):
+    for p in q.parts or (Part(id="", points=q.points, text={}),):
         label = f"({p.id})" if p.id else ""
         if body.steps.get(p.id):
             out += [f"**{label}** {body.steps[p.id]}" if label else body.steps[p.id], ""]
@@ -188,13 +143,11 @@ def errata_table(errata: list[dict], lang: Lang) -> str:
 
 def bodies(results: dict, names, figures: dict, lang: Lang) -> list[tuple[Question, Body, str]]:
     """Every problem's questions and bodies, in order, each with its problem's name."""
-    from jaxdl.exams import PROBLEMS
-
     out = []
     for name in names:
-        module = PROBLEMS[name][0]
-        per_code = module.sheet(results[name], figures, lang)
-        for q in questions_of(module, results[name]):
+        problem = PROBLEMS[name]
+        per_code = problem.sheet(results[name], figures, lang)
+        for q in problem.questions(results[name]):
             out.append((q, per_code[q.code], name))
     return out
 
@@ -262,7 +215,7 @@ def printout(results: dict, names, lang: str = "hr") -> str:
     out = []
     for q, body, _ in bodies(results, names, {}, lang):
         out.append(f"{q.code}  {q.title[lang.code]}")
-        for p in q.parts or (Part("", None, {}),):
+        for p in q.parts or (Part(id="", points=None, text={}),):
             if body.answers.get(p.id):
                 label = f"({p.id}) " if p.id else ""
                 out.append(f"  {label}{plain(body.answers[p.id])}")

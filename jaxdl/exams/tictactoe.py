@@ -11,7 +11,7 @@ import numpy as np
 from jaxdl.errors import InputError
 from jaxdl.exams._common import display, erratum, num, tex, tolist
 from jaxdl.exams.lang import Lang, both
-from jaxdl.exams.sheet import Body, Part, Question
+from jaxdl.exams._legacy_records import Body, Part, Question
 from jaxdl.losses import binary_cross_entropy
 from jaxdl.models import tictactoe as ttt
 
