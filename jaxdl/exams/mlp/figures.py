@@ -1,0 +1,23 @@
+"""E1's pictures: the forward and backward computational graphs, traced from the code and drawn
+by Graphviz's ``dot``."""
+
+from __future__ import annotations
+
+import os
+
+from jaxdl.exams.figures import render_dot
+
+
+def figures(result: dict, directory: str, lang) -> tuple[dict[str, str], list[str]]:
+    """Draws ``e1_forward`` and ``e1_backward`` (SVG and PNG) into ``directory``; a graph that
+    cannot be drawn is a warning (its reason), never silent."""
+    del lang  # the graphs' labels are the code's names
+    out, warnings = {}, []
+    for kind, text in result["graphs"].items():
+        stem = os.path.join(directory, f"e1_{kind}")
+        try:
+            render_dot(text, stem)
+            out[f"e1_{kind}"] = stem + ".svg"
+        except (FileNotFoundError, RuntimeError) as e:
+            warnings.append(str(e))
+    return out, warnings
