@@ -58,16 +58,6 @@ def _memory_limit(text: str) -> int:
     return value
 
 
-def _check_writable(command: str, path: str) -> None:
-    """Refuses, before any work, an output path that cannot be written (a folder, a path under a
-    file, a read-only folder)."""
-    from jaxdl.fileio import unwritable_reason
-
-    reason = "it is a directory" if os.path.isdir(path) else unwritable_reason(path)
-    if reason:
-        raise UsageError(f"{command}: cannot write {path!r}: {reason}")
-
-
 def _write_json(path: str | None, payload) -> None:
     """Writes ``payload`` as JSON, atomically (an OSError is reported as one line, exit 2)."""
     if not path:
@@ -81,185 +71,42 @@ def _write_json(path: str | None, payload) -> None:
 # gradcheck
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.1e}"
-
-
 def _cmd_gradcheck(args) -> int:
     from jaxdl.check import check_registry
-    from jaxdl.check.numeric import tolerance
-    from jaxdl.registry import REGISTRY
+    from jaxdl.check.gradcheck import format_reports
 
     reports = check_registry(args.names)
-    width = max(len(r.name) for r in reports) + 2
-    print("Gradient check in float64: hand-derived backward vs jax.vjp (autodiff) vs central finite differences")
-    print(f"pass: |manual − autodiff| <= {tolerance('autodiff'):.0e}, "
-          f"|· − finite diff| <= {tolerance('finite differences'):.0e}\n")
-    print(f"{'layer':<{width}}{'input':<18}{'ok':<6}{'vs autodiff':>13}{'vs fin. diff':>14}  tensors")
-    for r in reports:
-        shape = "(" + ",".join(map(str, r.input_shape)) + ")"
-        status = ("ok" if r.backward == "hand-derived" else "auto") if r.ok else "FAIL"
-        names = ", ".join(t.tensor for t in r.tensors)
-        if len(r.tensors) > 4:
-            names = f"x and {len(r.tensors) - 1} parameter tensors"
-        line = f"{r.name:<{width}}{shape:<18}{status:<6}{_fmt(r.max_abs_err_vs_autodiff):>13}"
-        line += f"{_fmt(r.max_abs_err_vs_finite_diff):>14}  {names}"
-        if r.inverse is not None:
-            line += f"  | inverse: round trip {_fmt(r.inverse['round_trip_rel_err'])}, log-det {_fmt(r.inverse['log_det_abs_err'])}"
-        print(line)
-        if r.error:
-            print(f"    error: {r.error}")
-        for t in r.tensors:
-            if not t.ok:
-                print(
-                    f"    {t.tensor} {t.shape}: |manual − autodiff| = {_fmt(t.max_abs_err_vs_autodiff)} "
-                    f"(rel {_fmt(t.max_rel_err_vs_autodiff)}) at {t.worst_index_vs_autodiff}; "
-                    f"|manual − finite diff| = {_fmt(t.max_abs_err_vs_finite_diff)} at {t.worst_index_vs_finite_diff}"
-                )
-    failed = [r.name for r in reports if not r.ok]
-    auto = [r.name for r in reports if r.ok and r.backward == "autodiff"]
-    print(f"\n{len(reports) - len(failed) - len(auto)}/{len(reports)} layers ok"
-          + (f"; {len(auto)} with an autodiff backward, not hand-derived (not a proven formula): {', '.join(auto)}"
-             if auto else "")
-          + (f"; failed: {', '.join(failed)}" if failed else ""))
-    if args.formulas:
-        print("\nFormulas (forward; backward) and the check of every registry entry of that layer:")
-        by_base: dict[str, list] = {}
-        for r in reports:
-            by_base.setdefault(r.name.split("/")[0], []).append(r)
-        for base, group in by_base.items():
-            layer, _ = REGISTRY[group[0].name]()
-            verdict = "ok" if all(r.ok for r in group) else "FAIL"
-            print(f"  [{verdict}] {base}: {layer.formula}")
+    print(format_reports(reports, args.formulas))
     _write_json(args.json, {"layers": [r.to_json() for r in reports]})
-    return 1 if failed else 0
+    return 0 if all(r.ok for r in reports) else 1
 
 
 # --------------------------------------------------------------------------------------------
 # exam
 
 
-def _write_pictures(args, results: dict, scratch: str | None = None) -> dict[str, str]:
-    """Draws the sheets' pictures (E1's graphs, E3's board and filter) into ``--graphs DIR``, or
-    beside the ``--markdown`` sheet (or into ``scratch`` for an HTML or PDF sheet alone); a
-    picture that cannot be drawn is said on stderr."""
-    from jaxdl.exams import draw_figures
-
-    directory = args.graphs
-    if directory is None and args.markdown:
-        directory = os.path.splitext(args.markdown)[0] + "_figures"
-    directory = directory or scratch
-    if directory is None:
-        return {}
-    figures, warnings = draw_figures(results, directory, args.lang)
-    for w in warnings:
-        print(f"jaxdl exam: warning: {w}", file=sys.stderr)
-    if directory != scratch:
-        for path in figures.values():
-            print(f"  wrote {path} (and .png)")
-    return figures
-
-
-WIDTH = 100  # the printed answers' longest line
-
-
-def _wrapped(text: str, width: int = WIDTH) -> str:
-    """Each line of ``text`` wrapped at ``width``, continuations indented 4 past the line's own
-    indentation (long answers stay readable in an 80–120 column terminal)."""
-    import textwrap
-
-    out = []
-    for line in text.split("\n"):
-        indent = line[: len(line) - len(line.lstrip(" "))]
-        out.append(textwrap.fill(line, width, subsequent_indent=indent + "    ", break_long_words=False,
-                                 break_on_hyphens=False) if len(line) > width else line)
-    return "\n".join(out)
-
-
-def _print_errata(errata, lang) -> None:
-    from jaxdl.exams.sheet import erratum_text
-
-    s = lang.s
-    places = lang.count(len(errata), "mjesto", "mjesta", "mjesta")
-    print(s(f"\nIspravci: {places} na kojima se službena rješenja ne slažu s provjerenim odgovorom",
-            f"\nErrata: {len(errata)} place{'s' if len(errata) != 1 else ''} where the seeds' official solutions "
-            "disagree with the verified answer"))
-    for e in errata:
-        t = erratum_text(e, lang)
-        kind = "" if e.get("kind", "bug") == "bug" else f" ({e['kind']})"
-        lines = [f"  [{e['problem']}]{kind} {s('službeno', 'official')}: {t['seed']}",
-                 f"      {s('ispravno', 'verified')}: {t['verified']}"]
-        if t.get("assumes"):
-            lines.append(f"      {s('pretpostavljeno tumačenje', 'reading assumed')}: {t['assumes']}")
-        lines.append(f"      {s('dokaz', 'evidence')}: {t['evidence']}")
-        print(_wrapped("\n".join(lines)))
-
-
 def _cmd_exam(args) -> int:
-    from jaxdl import exams
+    from jaxdl.exams.command import ExamRequest, errata_text, exam, wrapped
     from jaxdl.exams.lang import Lang
 
-    lang = Lang(args.lang)
-    if args.problem == "all":
-        if args.config or args.overrides:
-            raise UsageError("jaxdl exam all: runs every problem with its default config; give --config to one problem")
-        if any(v is not None for v in (args.input_size, args.hidden_size, args.num_layers)):
-            raise UsageError("jaxdl exam: --input-size, --hidden-size and --num-layers belong to 'exam lstm'")
-        names = list(exams.PROBLEMS)
-    else:
-        if args.problem == "lstm":  # the config's fields, under their own options too
-            sizes = {"input_size": args.input_size, "hidden_size": args.hidden_size, "num_layers": args.num_layers}
-            args.overrides = [*args.overrides, *(f"{k}={v}" for k, v in sizes.items() if v is not None)]
-        elif any(v is not None for v in (args.input_size, args.hidden_size, args.num_layers)):
-            raise UsageError("jaxdl exam: --input-size, --hidden-size and --num-layers belong to 'exam lstm'")
-        names = [args.problem]
-    outputs = {"--json": args.json, "--markdown": args.markdown, "--html": args.html, "--pdf": args.pdf}
-    for option, path in outputs.items():
-        if path:
-            _check_writable(f"jaxdl exam {option}", path)
-    given = [os.path.abspath(p) for p in outputs.values() if p]
-    if len(given) != len(set(given)):
-        raise UsageError("jaxdl exam: two of --json, --markdown, --html and --pdf name the same file")
-    if args.graphs and os.path.exists(args.graphs) and not os.path.isdir(args.graphs):
-        raise UsageError(f"jaxdl exam --graphs: {args.graphs!r} is a file; expected a folder")
-    if args.pdf:
-        from jaxdl.render import browser
-
-        if browser() is None:
-            raise UsageError("jaxdl exam --pdf: no Chromium found (install Debian's chromium, or Chrome): the PDF is "
-                             "printed from the sheet's HTML by a headless browser")
-    if args.problem == "all":
-        results = exams.solve_all()
-    else:
-        results = {args.problem: exams.solve(args.problem, args.config, args.overrides)}
-    failed = []
-    if lang.code == "en":
-        for i, name in enumerate(names):
-            if i:
-                print()
-            print(_wrapped(exams.report(name, results[name])))
-    else:
-        from jaxdl.exams import sheet
-
-        print(_wrapped(sheet.printout(results, names, lang.code)))
-    for name in names:
-        bad = exams.non_finite(results[name])
-        if bad:  # a NaN or infinite answer is never a result (e.g. a learning rate of 1e999)
-            print(f"  FAILED: {name}: the answer holds a non-finite number at {bad}")
-        if not exams.ok(name, results[name]):
-            failed.append(name)
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="jaxdl-sheet-") as scratch:
-        figures = _write_pictures(args, results, scratch if (args.html or args.pdf) else None)
-        errata = results["errata"] if args.problem == "all" else results[args.problem].get("errata", [])
-        if errata:
-            _print_errata(errata, lang)
-        if failed:
-            print(f"\nFAILED checks: {', '.join(failed)}")
-        _write_json(args.json, results if args.problem == "all" else results[args.problem])
-        _write_sheets(args, results, names, figures, lang.code, scratch)
-    return 1 if failed else 0
+    sizes = {"input_size": args.input_size, "hidden_size": args.hidden_size, "num_layers": args.num_layers}
+    out = exam(ExamRequest(problem=args.problem, config=args.config, overrides=tuple(args.overrides), sizes=sizes,
+                           lang=args.lang, edition=args.edition, json=args.json, markdown=args.markdown, html=args.html,
+                           pdf=args.pdf, graphs=args.graphs))
+    print(wrapped(out.printout))
+    for name, where in out.non_finite.items():  # a NaN or infinite answer is never a result
+        print(f"  FAILED: {name}: the answer holds a non-finite number at {where}")
+    for w in out.warnings:
+        print(f"jaxdl exam: warning: {w}", file=sys.stderr)
+    for path in out.pictures:
+        print(f"  wrote {path} (and .png)")
+    if out.errata:
+        print(wrapped(errata_text(out.errata, Lang(args.lang))))
+    if out.failed:
+        print(f"\nFAILED checks: {', '.join(out.failed)}")
+    for path, what in out.written:
+        print(f"  wrote {path} ({what})")
+    return 1 if out.failed else 0
 
 
 def exam_generate_parser() -> argparse.ArgumentParser:
@@ -285,6 +132,33 @@ def exam_generate_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _exam_generate(argv: list[str]) -> int:
+    """``jaxdl exam generate``: next year's exam, every key verified three ways."""
+    from tqdm import tqdm
+
+    from jaxdl.exams.command import GenerateRequest, generate_exam
+    from jaxdl.exams.generate import stress_report
+
+    args = exam_generate_parser().parse_args(argv)
+    req = GenerateRequest(problem=args.problem, seed=args.seed, count=args.count, out=args.out, lang=args.lang,
+                          moodle=args.moodle, pdf=args.pdf, stress=args.stress)
+    with tqdm(desc="variants", unit="step", disable=None if args.stress is None else True, file=sys.stderr) as bar:
+        out = generate_exam(req, progress=bar)
+    if out.failure:
+        print(f"jaxdl exam generate: FAILED: {out.failure}", file=sys.stderr)
+        return 1
+    if args.stress is not None:
+        print(stress_report(out.rows))
+        print(f"{args.stress} variants of each of {len(out.rows)} problem{'s' if len(out.rows) > 1 else ''} drawn and "
+              f"verified in {out.seconds:.1f} s (compilation included)")
+        return 0
+    sheets = sum(1 for w in out.written if w.endswith((".md", ".html", ".pdf")))
+    print(f"{len(out.records)} variants of {', '.join(out.problems)} (seed {out.seed}), every key verified three ways")
+    print(f"  wrote {os.path.join(args.out, 'variants.json')} and {sheets} sheets under {args.out}"
+          + (f"; the Moodle bank {args.moodle}" if args.moodle else ""))
+    return 0
+
+
 def launch_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="jaxdl launch",
                 description="A multi-process run on this machine: starts N `jaxdl train` processes with a "
@@ -306,116 +180,10 @@ def _launch(argv: list[str]) -> int:
     return launch.launch(n, command)
 
 
-def _exam_generate(argv: list[str]) -> int:
-    """``jaxdl exam generate``: next year's exam, every key verified three ways."""
-    from jaxdl.exams import generate
-    from jaxdl.fileio import unwritable_reason
-
-    args = exam_generate_parser().parse_args(argv)
-    problems = generate.check_problem(args.problem)
-    seed = generate.check_seed(args.seed)
-    if args.stress is not None:
-        given = [o for o, v in (("--out", args.out), ("--moodle", args.moodle), ("--pdf", args.pdf)) if v]
-        if given:
-            raise UsageError(f"jaxdl exam generate --stress: writes nothing; drop {', '.join(given)}")
-    else:
-        if not args.out:
-            raise UsageError("jaxdl exam generate: expected --out DIR (or --stress N)")
-        if os.path.exists(args.out) and not os.path.isdir(args.out):
-            raise UsageError(f"jaxdl exam generate --out: {args.out!r} is a file; expected a folder")
-        reason = unwritable_reason(os.path.join(args.out, "variants.json"))
-        if reason:
-            raise UsageError(f"jaxdl exam generate --out: cannot write into {args.out!r}: {reason}")
-        if args.moodle:
-            _check_writable("jaxdl exam generate --moodle", args.moodle)
-        if args.pdf:
-            from jaxdl.render import browser
-
-            if browser() is None:
-                raise UsageError("jaxdl exam generate --pdf: no Chromium found (install Debian's chromium, or Chrome)")
-    try:
-        if args.stress is not None:
-            import time
-
-            start = time.perf_counter()
-            rows = generate.stress(problems, args.stress, seed)
-            print(generate.stress_report(rows))
-            print(f"{args.stress} variants of each of {len(rows)} problem{'s' if len(rows) > 1 else ''} drawn and verified "
-                  f"in {time.perf_counter() - start:.1f} s (compilation included)")
-            return 0
-        from tqdm import tqdm
-
-        records = []
-        with tqdm(total=len(problems) * args.count * 2, desc="variants", unit="step", disable=None,
-                  file=sys.stderr) as bar:
-            for problem in problems:
-                records += generate.records(problem, seed, args.count, progress=bar.update)
-            written = generate.write(records, args.out, args.lang, args.moodle, args.pdf, progress=bar.update)
-    except generate.KeyDisagreement as e:
-        print(f"jaxdl exam generate: FAILED: {e}", file=sys.stderr)
-        return 1
-    sheets = sum(1 for w in written if w.endswith((".md", ".html", ".pdf")))
-    print(f"{len(records)} variants of {', '.join(problems)} (seed {seed}), every key verified three ways")
-    print(f"  wrote {os.path.join(args.out, 'variants.json')} and {sheets} sheets under {args.out}"
-          + (f"; the Moodle bank {args.moodle}" if args.moodle else ""))
-    return 0
-
-
-def _write_sheets(args, results: dict, names: list, figures: dict, lang: str, scratch: str) -> None:
-    """The solution sheet as Markdown, HTML and PDF, as asked (all written atomically)."""
-    from jaxdl import render
-    from jaxdl.exams import sheet
-    from jaxdl.fileio import write_atomically
-
-    if args.markdown:
-        text = sheet.markdown(results, names, sheet.relative_figures(figures, args.markdown), lang, args.edition)
-        write_atomically(args.markdown, text)
-        print(f"  wrote {args.markdown} (the solution sheet)")
-    if args.html or args.pdf:
-        text = sheet.markdown(results, names, {k: os.path.abspath(v) for k, v in figures.items()}, lang, args.edition)
-        title = text.splitlines()[0].lstrip("# ")
-        page = render.standalone(text, title, lang, scratch, render.PRINT_STYLE)
-        if args.html:
-            write_atomically(args.html, page)
-            print(f"  wrote {args.html} (the solution sheet as a page: pictures inside, prints on A4)")
-        if args.pdf:
-            html_path = os.path.join(scratch, "sheet.html")
-            with open(html_path, "w", encoding="utf-8") as f:
-                f.write(page)
-            tmp_pdf = os.path.join(scratch, "sheet.pdf")
-            render.print_pdf(html_path, tmp_pdf)
-            os.makedirs(os.path.dirname(os.path.abspath(args.pdf)), exist_ok=True)
-            os.replace(tmp_pdf, args.pdf) if os.path.dirname(os.path.abspath(args.pdf)) == scratch else \
-                _copy_atomically(tmp_pdf, args.pdf)
-            print(f"  wrote {args.pdf} (the solution sheet, A4, printed by a headless Chromium)")
-
-
-def _copy_atomically(src: str, dst: str) -> None:
-    import shutil
-    import tempfile
-
-    folder = os.path.dirname(os.path.abspath(dst))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(dst)}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _cmd_count_wins(args) -> int:
-    import numpy as np
+    from jaxdl.models.tictactoe import count_wins_in
 
-    from jaxdl.models.tictactoe import count_wins
-
-    try:
-        images = np.load(args.file, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise InputError(f"tictactoe count-wins: cannot read {args.file!r} as a .npy array: {e}") from None
-    result = count_wins(images)
+    result = count_wins_in(args.file)
     print(f"{result['count']} of {result['n']} games are X wins")
     _write_json(args.json, result)
     return 0
@@ -439,6 +207,7 @@ def _refuse_option_files(argv) -> None:
 def _cmd_check_numpy(args) -> int:
     from jaxdl.check import numpy_check as nc
     from jaxdl.check.numpy_check.results import terminal
+    from jaxdl.fileio import check_writable
 
     _refuse_option_files(getattr(args, "argv", ()))
     outputs = [p for p in (args.gradebook, args.json) if p]
@@ -457,7 +226,7 @@ def _cmd_check_numpy(args) -> int:
     for out in outputs:
         if os.path.realpath(out) in inputs:
             raise UsageError(f"jaxdl check-numpy: refusing to write {out!r}: it is one of the files being checked")
-        _check_writable("jaxdl check-numpy", out)
+        check_writable("jaxdl check-numpy", out)
     opts = nc.Options(tuple(args.layer or ()), 0, args.time_limit, args.memory_limit, args.sandbox, assignment)
     from jaxdl.check.numpy_check import sandbox
 
@@ -541,49 +310,24 @@ def _print_class_summary(results) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# train
-
-
-def _train_config_path(arg: str):
-    """A config file's path, or an experiment's name (its config among jaxdl's own)."""
-    from jaxdl.config import default_config_path
-    from jaxdl.train.experiments import EXPERIMENTS
-
-    if os.path.isfile(arg) or arg.endswith(".py") or os.sep in arg:
-        return arg
-    if arg in EXPERIMENTS:
-        return str(default_config_path(EXPERIMENTS[arg].config))
-    raise UsageError(f"jaxdl train: {arg!r} is neither a config file nor an experiment; "
-                     f"known: {', '.join(EXPERIMENTS)} (jaxdl train --list)")
+# train, site, docs, bench
 
 
 def _cmd_train(args) -> int:
-    from jaxdl.config import load_config
-    from jaxdl.train import experiments
+    from jaxdl.train import distributed, experiments
     from jaxdl.train.trainer import TrainingDiverged
 
     if args.list:
-        width = max(map(len, experiments.EXPERIMENTS)) + 2
-        for name, e in experiments.EXPERIMENTS.items():
-            print(f"{name:<{width}}{e.description}")
+        print(experiments.listing())
         return 0
     if not args.config_file or not args.workdir:
         raise UsageError("jaxdl train: give an experiment (or a config file) and --workdir DIR; "
                          "jaxdl train --list lists the experiments")
-    from jaxdl.train import distributed
-
-    cluster = distributed.parse(args.coordinator, args.num_processes, args.process_id)
-    cfg = load_config(_train_config_path(args.config_file), args.overrides)
-    if "experiment" not in cfg:
-        raise InputError(f"train: {args.config_file!r} names no experiment (config.experiment)")
-    if cluster is not None:
-        if "distributed" not in cfg:
-            raise InputError(f"train: {args.config_file!r} has no distributed field (base_config gives it one)")
-        cfg.distributed.coordinator_address = cluster.coordinator
-        cfg.distributed.num_processes = cluster.num_processes
-        cfg.distributed.process_id = cluster.process_id
+    req = experiments.TrainRequest(config=args.config_file, workdir=args.workdir, overrides=tuple(args.overrides),
+                                   coordinator=args.coordinator, num_processes=args.num_processes,
+                                   process_id=args.process_id, progress=not args.no_progress)
     try:
-        summary = experiments.run(cfg, args.workdir, progress=not args.no_progress, explicit=args.overrides)
+        summary = experiments.train(req)
     except TrainingDiverged as e:
         print(str(e), file=sys.stderr)
         return 1
@@ -592,36 +336,14 @@ def _cmd_train(args) -> int:
         print(str(e), file=sys.stderr, flush=True)
         sys.stdout.flush()
         os._exit(1)
-    skip = {"confusion_matrix", "plots", "generated", "already_finished", "compile_seconds", "processes"}
-    if summary.get("already_finished"):
-        print(f"{summary['experiment']}: already finished ({summary['steps']} steps) in workdir {args.workdir}; "
-              "its summary (raise --config.num_steps to train further):")
-    else:
-        print(f"{summary['experiment']}: {summary['steps']} steps in {summary['wall_seconds']:.1f} s on "
-              f"{summary['devices']} device(s) ({summary.get('compile_seconds', 0):.1f} s compiling); "
-              f"workdir {args.workdir}")
-    for k, v in summary.items():
-        if k in skip or k in ("experiment", "steps", "wall_seconds", "devices"):
-            continue
-        print(f"  {k}: {v:.6g}" if isinstance(v, float) else f"  {k}: {v}")
-    for path in summary.get("plots", []):
-        print(f"  wrote {path}")
+    print(experiments.summary_text(summary, args.workdir))
     return 0
-
-
-# --------------------------------------------------------------------------------------------
-# bench
 
 
 def _cmd_site(args) -> int:
     from jaxdl import site
 
-    if not os.path.isdir(args.results):
-        raise UsageError(f"jaxdl site: --results {args.results!r} is not a folder; expected where `make run` wrote "
-                         "its results (results/)")
-    out = args.out or os.path.join(args.results, "site")
-    _check_writable("jaxdl site --out", os.path.join(out, "index.html"))
-    index, warnings = site.build(args.results, out, args.lang)
+    index, warnings = site.build(args.results, args.out, args.lang)
     for w in warnings:
         print(f"jaxdl site: warning: {w}", file=sys.stderr)
     print(f"the course page: {os.path.abspath(index)}")
@@ -631,8 +353,6 @@ def _cmd_site(args) -> int:
 def _cmd_docs(args) -> int:
     from jaxdl import docs
 
-    if not os.path.isfile(os.path.join(args.root, "docs", "exams.md")):
-        raise UsageError(f"jaxdl docs: --root {args.root!r} holds no docs/exams.md; expected jaxdl's checkout")
     for what in docs.write(args.root, args.results):
         print(f"  rewrote {what}")
     return 0
@@ -640,53 +360,10 @@ def _cmd_docs(args) -> int:
 
 def _cmd_bench(args) -> int:
     from jaxdl import bench
-    from jaxdl.bench.harness import format_seconds
 
-    names = args.suite or (["manual_vs_autodiff"] if args.layer else None)
-    if args.layer and names != ["manual_vs_autodiff"]:
-        raise UsageError("jaxdl bench: --layer belongs to --suite manual_vs_autodiff")
-    if names:  # validated before anything runs
-        unknown = [n for n in names if n not in bench.SUITES]
-        if unknown:
-            raise UsageError(f"jaxdl bench: unknown suite {unknown[0]!r}; known: {', '.join(bench.SUITES)}")
-    report = bench.run(names, quick=args.quick, layers=args.layer,
+    report = bench.run(args.suite, quick=args.quick, layers=args.layer,
                        progress=None if args.json == "-" else (lambda n: print(f"… {n}", file=sys.stderr, flush=True)))
-    env, lim = report["environment"], report["limits"]
-    print(f"jaxdl bench{' --quick' if args.quick else ''} on {env['device']} ({env['cpu_count']} CPUs), "
-          f"jax {env['versions'].get('jax')}" + (f", torch {env['versions']['torch']}" if "torch" in env["versions"] else ", no PyTorch"))
-    spread = lambda v: f"runs {v[0]:.0f}–{v[2]:.0f}"  # noqa: E731
-    by_lib = ", ".join(f"{k} {v['best']:.0f}" for k, v in lim.get("matmul_by_library", {}).items())
-    print(f"machine limits measured now: float32 matmul {lim['matmul_gflops']:.0f} GFLOP/s ({lim['matmul_size']}², "
-          f"{lim.get('matmul_library', 'xla')}'s, {spread(lim['matmul_gflops_spread'])}; best per library: {by_lib}); "
-          f"copy with donated buffers "
-          f"{lim['copy_cache_gbps']:.0f} GB/s in cache ({lim['copy_cache_mib']} MiB, {spread(lim['copy_cache_gbps_spread'])}), "
-          f"{lim['copy_gbps']:.1f} GB/s from DRAM ({lim['copy_mib']} MiB, {spread(lim['copy_gbps_spread'])})")
-    for name, suite in report["suites"].items():
-        busy = suite.get("busy_other_cores")
-        print(f"\n== {name} ({suite['wall_seconds']:.0f} s" + (f"; other processes: {busy:.2f} cores busy" if busy is not None else "")
-              + ")")
-        case = None
-        cases = list(dict.fromkeys(r["case"] for r in suite["rows"]))
-        for r in sorted(suite["rows"], key=lambda r: cases.index(r["case"])):
-            if r["case"] != case:
-                case = r["case"]
-                print(f"  {case}")
-            extra = []
-            if r["ratio"] is not None and r["candidate"] != r["reference"]:
-                extra.append(f"{r['ratio']:.2f}× {r['reference']}")
-            if r["gflops"] is not None:
-                extra.append(f"{r['gflops']:.1f} GFLOP/s")
-            if r["gbps"] is not None:
-                extra.append(f"{r['gbps']:.1f} GB/s")
-            if r["note"]:
-                extra.append(r["note"])
-            print(f"    {r['candidate']:<58} {format_seconds(r['median_s']):>10}   {'; '.join(extra)}")
-        for note in suite["notes"]:
-            print(f"  note: {note}")
-        for t in suite["targets"]:
-            verdict = {True: "met", False: "NOT MET", None: "n/a"}[t["met"]]
-            print(f"  target [{verdict}] {t['target']}: {t['detail']}")
-    print(f"\ntotal {report['wall_seconds']:.0f} s")
+    print(bench.format_report(report))
     if args.plots:
         for path in bench.plot(report, args.plots):
             print(f"wrote {path}")

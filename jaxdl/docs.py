@@ -133,8 +133,11 @@ def write(root: str = ".", results_dir: str = "results") -> list[str]:
     """Rewrites every generated part of the documentation under ``root`` from ``results_dir``;
     returns what was written. The errata are always written (computed now if ``exam.json`` is
     missing); the benchmarks page and the training table only from results that exist."""
+    from jaxdl.errors import InputError
     from jaxdl.fileio import write_atomically
 
+    if not os.path.isfile(os.path.join(root, "docs", "exams.md")):
+        raise InputError(f"jaxdl docs: --root {root!r} holds no docs/exams.md; expected jaxdl's checkout")
     written = []
 
     def rewrite(page: str, name: str, content: str) -> None:

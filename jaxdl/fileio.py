@@ -51,3 +51,30 @@ def unwritable_reason(path: str) -> str | None:
     if not os.access(folder, os.W_OK | os.X_OK):
         return f"{folder!r} is not writable"
     return None
+
+
+def check_writable(command: str, path: str) -> None:
+    """Refuses, before any work, an output path that cannot be written (a folder, a path under a
+    file, a read-only folder): an :class:`~jaxdl.errors.InputError` naming ``command``."""
+    from jaxdl.errors import InputError
+
+    reason = "it is a directory" if os.path.isdir(path) else unwritable_reason(path)
+    if reason:
+        raise InputError(f"{command}: cannot write {path!r}: {reason}")
+
+
+def copy_atomically(src: str, dst: str) -> None:
+    """Copies the file ``src`` to ``dst`` through a temporary file beside ``dst`` and a rename."""
+    import shutil
+
+    folder = os.path.dirname(os.path.abspath(dst))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(dst)}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

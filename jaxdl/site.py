@@ -15,7 +15,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import re
 import shutil
 
 from jaxdl.errors import InputError
@@ -118,7 +117,13 @@ def build(results_dir: str = "results", out_dir: str | None = None, lang: str = 
     from jaxdl.exams.lang import LANGS, Lang
     from jaxdl.fileio import write_atomically
 
+    from jaxdl.fileio import check_writable
+
     Lang(lang)  # validated
+    if not os.path.isdir(results_dir):
+        raise InputError(f"jaxdl site: --results {results_dir!r} is not a folder; expected where `make run` wrote "
+                         "its results (results/)")
+    check_writable("jaxdl site --out", os.path.join(out_dir or os.path.join(results_dir, "site"), "index.html"))
     exam_path = os.path.join(results_dir, "exam.json")
     if not os.path.isfile(exam_path):
         raise InputError(f"site: {exam_path} not found; expected the answers of `jaxdl exam all --json {exam_path}` "

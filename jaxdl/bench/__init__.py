@@ -30,15 +30,17 @@ def run(names=None, quick: bool = False, progress=None, layers=None, peers: bool
     Raises:
       InputError: an unknown suite or layer name (before anything runs).
     """
-    names = list(names or SUITES)
+    if layers and names and list(names) != ["manual_vs_autodiff"]:
+        raise InputError("jaxdl bench: --layer belongs to --suite manual_vs_autodiff")
+    names = list(names or (["manual_vs_autodiff"] if layers else SUITES))
     unknown = [n for n in names if n not in SUITES]
     if unknown:
-        raise InputError(f"bench: unknown suite {unknown[0]!r}; known: {', '.join(SUITES)}")
+        raise InputError(f"jaxdl bench: unknown suite {unknown[0]!r}; known: {', '.join(SUITES)}")
     if layers:
         known = _suites.bench_layers(quick=True)
         missing = [n for n in layers if n not in known]
         if missing:
-            raise InputError(f"bench: no benchmark for layer {missing[0]!r}; known: {', '.join(sorted(known))}")
+            raise InputError(f"jaxdl bench: no benchmark for layer {missing[0]!r}; known: {', '.join(sorted(known))}")
     harness.PEERS_LEFT_OUT[0] = not peers
     try:
         return _run(names, quick, progress, layers)
@@ -72,6 +74,56 @@ def _run(names, quick, progress, layers) -> dict:
         report["suites"][name] = entry
     report["wall_seconds"] = time.perf_counter() - start
     return report
+
+
+def format_report(report: dict) -> str:
+    """The report as ``jaxdl bench`` prints it: the machine, its limits measured now, then per
+    suite each case's candidates (median, ratio to the reference, throughput, notes) and targets."""
+    from jaxdl.bench.harness import format_seconds
+
+    env, lim = report["environment"], report["limits"]
+    spread = lambda v: f"runs {v[0]:.0f}–{v[2]:.0f}"  # noqa: E731
+    by_lib = ", ".join(f"{k} {v['best']:.0f}" for k, v in lim.get("matmul_by_library", {}).items())
+    lines = [
+        f"jaxdl bench{' --quick' if report['quick'] else ''} on {env['device']} ({env['cpu_count']} CPUs), "
+        f"jax {env['versions'].get('jax')}"
+        + (f", torch {env['versions']['torch']}" if "torch" in env["versions"] else ", no PyTorch"),
+        f"machine limits measured now: float32 matmul {lim['matmul_gflops']:.0f} GFLOP/s ({lim['matmul_size']}², "
+        f"{lim.get('matmul_library', 'xla')}'s, {spread(lim['matmul_gflops_spread'])}; best per library: {by_lib}); "
+        f"copy with donated buffers "
+        f"{lim['copy_cache_gbps']:.0f} GB/s in cache ({lim['copy_cache_mib']} MiB, {spread(lim['copy_cache_gbps_spread'])}), "
+        f"{lim['copy_gbps']:.1f} GB/s from DRAM ({lim['copy_mib']} MiB, {spread(lim['copy_gbps_spread'])})"]
+    for name, suite in report["suites"].items():
+        lines += _format_suite(name, suite, format_seconds)
+    lines.append(f"\ntotal {report['wall_seconds']:.0f} s")
+    return "\n".join(lines)
+
+
+def _format_suite(name: str, suite: dict, format_seconds) -> list[str]:
+    busy = suite.get("busy_other_cores")
+    lines = [f"\n== {name} ({suite['wall_seconds']:.0f} s"
+             + (f"; other processes: {busy:.2f} cores busy" if busy is not None else "") + ")"]
+    case = None
+    cases = list(dict.fromkeys(r["case"] for r in suite["rows"]))
+    for r in sorted(suite["rows"], key=lambda r: cases.index(r["case"])):
+        if r["case"] != case:
+            case = r["case"]
+            lines.append(f"  {case}")
+        extra = []
+        if r["ratio"] is not None and r["candidate"] != r["reference"]:
+            extra.append(f"{r['ratio']:.2f}× {r['reference']}")
+        if r["gflops"] is not None:
+            extra.append(f"{r['gflops']:.1f} GFLOP/s")
+        if r["gbps"] is not None:
+            extra.append(f"{r['gbps']:.1f} GB/s")
+        if r["note"]:
+            extra.append(r["note"])
+        lines.append(f"    {r['candidate']:<58} {format_seconds(r['median_s']):>10}   {'; '.join(extra)}")
+    lines += [f"  note: {note}" for note in suite["notes"]]
+    for t in suite["targets"]:
+        verdict = {True: "met", False: "NOT MET", None: "n/a"}[t["met"]]
+        lines.append(f"  target [{verdict}] {t['target']}: {t['detail']}")
+    return lines
 
 
 def plot(report: dict, directory: str) -> list[str]:

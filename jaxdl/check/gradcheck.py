@@ -218,3 +218,55 @@ def check_registry(names: Sequence[str] | None = None, registry=None) -> list[La
         layer, shape = registry[n]()
         reports.append(check_layer(layer, shape, name=n))
     return reports
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.1e}"
+
+
+def format_reports(reports: list[LayerReport], formulas: bool = False, registry=None) -> str:
+    """``jaxdl gradcheck``'s table: per layer its input, verdict and largest errors (and, for a
+    failing tensor, where), a summary line and, with ``formulas``, each family's formulas."""
+    width = max(len(r.name) for r in reports) + 2
+    lines = ["Gradient check in float64: hand-derived backward vs jax.vjp (autodiff) vs central finite differences",
+             f"pass: |manual − autodiff| <= {tolerance('autodiff'):.0e}, "
+             f"|· − finite diff| <= {tolerance('finite differences'):.0e}\n",
+             f"{'layer':<{width}}{'input':<18}{'ok':<6}{'vs autodiff':>13}{'vs fin. diff':>14}  tensors"]
+    for r in reports:
+        shape = "(" + ",".join(map(str, r.input_shape)) + ")"
+        status = ("ok" if r.backward == "hand-derived" else "auto") if r.ok else "FAIL"
+        names = ", ".join(t.tensor for t in r.tensors)
+        if len(r.tensors) > 4:
+            names = f"x and {len(r.tensors) - 1} parameter tensors"
+        line = f"{r.name:<{width}}{shape:<18}{status:<6}{_fmt(r.max_abs_err_vs_autodiff):>13}"
+        line += f"{_fmt(r.max_abs_err_vs_finite_diff):>14}  {names}"
+        if r.inverse is not None:
+            line += f"  | inverse: round trip {_fmt(r.inverse['round_trip_rel_err'])}, log-det {_fmt(r.inverse['log_det_abs_err'])}"
+        lines.append(line)
+        if r.error:
+            lines.append(f"    error: {r.error}")
+        for t in r.tensors:
+            if not t.ok:
+                lines.append(
+                    f"    {t.tensor} {t.shape}: |manual − autodiff| = {_fmt(t.max_abs_err_vs_autodiff)} "
+                    f"(rel {_fmt(t.max_rel_err_vs_autodiff)}) at {t.worst_index_vs_autodiff}; "
+                    f"|manual − finite diff| = {_fmt(t.max_abs_err_vs_finite_diff)} at {t.worst_index_vs_finite_diff}"
+                )
+    failed = [r.name for r in reports if not r.ok]
+    auto = [r.name for r in reports if r.ok and r.backward == "autodiff"]
+    lines.append(f"\n{len(reports) - len(failed) - len(auto)}/{len(reports)} layers ok"
+                 + (f"; {len(auto)} with an autodiff backward, not hand-derived (not a proven formula): {', '.join(auto)}"
+                    if auto else "")
+                 + (f"; failed: {', '.join(failed)}" if failed else ""))
+    if formulas:
+        if registry is None:
+            from jaxdl.registry import REGISTRY as registry
+        lines.append("\nFormulas (forward; backward) and the check of every registry entry of that layer:")
+        by_base: dict[str, list] = {}
+        for r in reports:
+            by_base.setdefault(r.name.split("/")[0], []).append(r)
+        for base, group in by_base.items():
+            layer, _ = registry[group[0].name]()
+            verdict = "ok" if all(r.ok for r in group) else "FAIL"
+            lines.append(f"  [{verdict}] {base}: {layer.formula}")
+    return "\n".join(lines)

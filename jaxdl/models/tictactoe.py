@@ -242,6 +242,15 @@ def unit_outputs(target: str, scale: float, board) -> np.ndarray:
     return cell_scores(target, board)[0] @ (scale * incidence.astype(np.float64)) + scale * bias.astype(np.float64)
 
 
+def count_wins_in(path: str) -> dict:
+    """:func:`count_wins` on the images of a ``.npy`` file (``jaxdl tictactoe count-wins``)."""
+    try:
+        images = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise InputError(f"tictactoe count-wins: cannot read {path!r} as a .npy array: {e}") from None
+    return count_wins(images)
+
+
 def count_wins(images) -> dict:
     """How many of the images are X wins, by the hand-set model.
 

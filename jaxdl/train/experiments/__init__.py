@@ -9,13 +9,13 @@ library entry point of ``jaxdl train``.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import pkgutil
 import sys
 from collections.abc import Iterable
 
-import jax
 import ml_collections
 
 from jaxdl.errors import InputError
@@ -32,7 +32,8 @@ def _discover() -> None:
 
 _discover()
 
-__all__ = ["EXPERIMENTS", "Experiment", "base_config", "default_config", "experiment", "resolve", "run", "task_of"]
+__all__ = ["EXPERIMENTS", "Experiment", "TrainRequest", "base_config", "config_path", "default_config", "experiment",
+           "listing", "resolve", "run", "summary_text", "task_of", "train"]
 
 
 def default_config(name: str) -> ml_collections.ConfigDict:
@@ -91,24 +92,100 @@ def resolve(cfg: ml_collections.ConfigDict, explicit: Iterable[str] = ()) -> ml_
     if not (isinstance(cfg.learning_rate, (int, float)) and cfg.learning_rate > 0
             and cfg.learning_rate < float("inf")):
         raise InputError(f"config: learning_rate must be a finite number > 0; got {cfg.learning_rate!r}")
-    if cfg.experiment not in EXPERIMENTS and ":" not in str(cfg.experiment):
-        raise InputError(f"config: unknown experiment {cfg.experiment!r}; known: {', '.join(sorted(EXPERIMENTS))}, "
-                         "or a factory 'package.module:function' returning a Task")
     cfg.lock()
     return cfg
 
 
 def run(cfg, workdir: str, progress: bool = True, stop_after: int | None = None, explicit: Iterable[str] = ()) -> dict:
-    """Resolves ``cfg`` (smoke overrides, validation), joins a multi-host run if the config names
-    a coordinator, and trains. The library entry point of ``jaxdl train``."""
-    from jaxdl.train.trainer import train_and_evaluate
-
-    cfg = resolve(cfg, explicit)
-    task = task_of(cfg)
+    """Resolves ``cfg`` (smoke overrides, validation), joins the multi-host run its
+    ``distributed`` fields name, if any, and trains."""
     from jaxdl.train import distributed
 
     d = cfg.distributed
     cluster = (distributed.parse(d.coordinator_address, d.num_processes, d.process_id) if d.coordinator_address
                else None)
-    distributed.initialize(cluster, int(d.get("timeout_seconds", distributed.TIMEOUT_SECONDS)))
+    return _train(cfg, cluster, workdir, progress, stop_after, explicit)
+
+
+def _train(cfg, cluster, workdir: str, progress: bool, stop_after: int | None, explicit: Iterable[str]) -> dict:
+    from jaxdl.train import distributed
+    from jaxdl.train.trainer import train_and_evaluate
+
+    cfg = resolve(cfg, explicit)
+    task = task_of(cfg)
+    distributed.initialize(cluster, int(cfg.distributed.get("timeout_seconds", distributed.TIMEOUT_SECONDS)))
     return train_and_evaluate(task, cfg, workdir, progress=progress, stop_after=stop_after)
+
+
+def config_path(name_or_file: str) -> str:
+    """A config file's path, or an experiment's name (its config among jaxdl's own)."""
+    from jaxdl.config import default_config_path
+
+    if os.path.isfile(name_or_file) or name_or_file.endswith(".py") or os.sep in name_or_file:
+        return name_or_file
+    if name_or_file in EXPERIMENTS:
+        return str(default_config_path(EXPERIMENTS[name_or_file].config))
+    raise InputError(f"jaxdl train: {name_or_file!r} is neither a config file nor an experiment; "
+                     f"known: {', '.join(EXPERIMENTS)} (jaxdl train --list)")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainRequest:
+    """What ``jaxdl train`` was asked: an experiment's name or a config file, ``NAME=VALUE``
+    overrides, the workdir, and (for one process of a multi-process run) the cluster."""
+
+    config: str
+    workdir: str
+    overrides: tuple[str, ...] = ()
+    coordinator: str | None = None
+    num_processes: str | None = None
+    process_id: str | None = None
+    progress: bool = True
+
+
+def train(req: TrainRequest) -> dict:
+    """Loads the request's config (bad input refused before anything is written), joins the
+    cluster it names, trains, and returns the run's summary."""
+    from jaxdl.config import load_config
+    from jaxdl.train import distributed
+
+    cluster = distributed.parse(req.coordinator, req.num_processes, req.process_id)
+    cfg = load_config(config_path(req.config), req.overrides)
+    if "experiment" not in cfg:
+        raise InputError(f"train: {req.config!r} names no experiment (config.experiment)")
+    if cluster is not None:
+        if "distributed" not in cfg:
+            raise InputError(f"train: {req.config!r} has no distributed field (base_config gives it one)")
+        cfg.distributed.coordinator_address = cluster.coordinator
+        cfg.distributed.num_processes = cluster.num_processes
+        cfg.distributed.process_id = cluster.process_id
+    elif "distributed" in cfg and cfg.distributed.coordinator_address:
+        d = cfg.distributed
+        cluster = distributed.parse(d.coordinator_address, d.num_processes, d.process_id)
+    return _train(cfg, cluster, req.workdir, req.progress, None, req.overrides)
+
+
+def listing() -> str:
+    """``jaxdl train --list``: one line per experiment."""
+    width = max(map(len, EXPERIMENTS)) + 2
+    return "\n".join(f"{name:<{width}}{e.description}" for name, e in EXPERIMENTS.items())
+
+
+_NOT_SHOWN = {"confusion_matrix", "plots", "generated", "already_finished", "compile_seconds", "processes",
+              "experiment", "steps", "wall_seconds", "devices"}
+
+
+def summary_text(summary: dict, workdir: str) -> str:
+    """A run's summary as ``jaxdl train`` prints it."""
+    if summary.get("already_finished"):
+        lines = [f"{summary['experiment']}: already finished ({summary['steps']} steps) in workdir {workdir}; "
+                 "its summary (raise --config.num_steps to train further):"]
+    else:
+        lines = [f"{summary['experiment']}: {summary['steps']} steps in {summary['wall_seconds']:.1f} s on "
+                 f"{summary['devices']} device(s) ({summary.get('compile_seconds', 0):.1f} s compiling); "
+                 f"workdir {workdir}"]
+    for k, v in summary.items():
+        if k not in _NOT_SHOWN:
+            lines.append(f"  {k}: {v:.6g}" if isinstance(v, float) else f"  {k}: {v}")
+    lines += [f"  wrote {path}" for path in summary.get("plots", [])]
+    return "\n".join(lines)
