@@ -98,7 +98,7 @@ h3 { font-size: 1.05rem; margin-top: 1rem; }
 pre { white-space: pre-wrap; font-size: .8rem; break-inside: avoid; }
 table { break-inside: avoid; }
 math[display="block"] { overflow: visible; }
-blockquote { border: 1px dashed #999; margin: .6rem 0; padding: .4rem .8rem; min-height: 7.5cm; color: #555; }
+blockquote { border: 1px dashed #999; margin: .6rem 0; padding: .4rem .8rem; min-height: 7.5cm; color: #555; break-inside: avoid; }
 img { max-height: 12cm; }
 """
 

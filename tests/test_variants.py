@@ -19,7 +19,7 @@ from jaxdl.config import to_config
 from jaxdl.exams import generate
 from jaxdl.check import numeric
 from jaxdl.check.numeric import NOT_RUN, tolerance
-from jaxdl.exams.problem import CAUSES, Rejected
+from jaxdl.exams.problem import CAUSES, Rejected, variant_id
 from jaxdl.exams.registry import PROBLEMS as REGISTRY, with_family
 
 PROBLEMS = with_family()
@@ -294,7 +294,7 @@ def test_the_moodle_bank_holds_the_verified_keys(generated):
     assert len(cloze) == len(records)
     by_id = {q.find("idnumber").text: q for q in cloze}
     for r in records:
-        q = by_id[f"jaxdl-{r['problem']}-5-{r['variant']}"]
+        q = by_id[f"jaxdl-{r['problem']}-{variant_id(r)}"]
         text = q.find("questiontext/text").text
         assert "Zadano" in text and "$" not in text.replace("$course$", "")  # Croatian; TeX as \( \) for MathJax
         blanks = [(float(v), float(t)) for _, v, t in _BLANK.findall(text)]
@@ -316,7 +316,9 @@ def test_every_familys_variant_sheet(generated):
         base = out / r["problem"] / f"{r['problem']}-000"
         teachers = (base.parent / (base.name + "-teachers.md")).read_text(encoding="utf-8")
         students = (base.parent / (base.name + "-students.md")).read_text(encoding="utf-8")
-        assert "izvučeno za ovu inačicu: sjeme 5, inačica 0" in teachers
+        # The seed is the key's secret: the teaching assistants' sheet names it, the students' does not.
+        assert f"izvučeno za inačicu {variant_id(r)}; sjeme 5, redni broj 0" in teachers
+        assert f"izvučeno za inačicu {variant_id(r)})" in students and "sjeme" not in students
         assert "### Rješenje" in teachers and "### Rješenje" not in students and "Prostor za rješavanje" in students
         for finals in sheet.finals({r["problem"]: r}, [r["problem"]], "hr").values():
             for v in finals:

@@ -56,14 +56,22 @@ def render_dot(dot_text: str, stem: str, formats=("svg", "png")) -> list[str]:
     return written
 
 
+# matplotlib writes the date into an SVG's metadata and random ids into its clip paths: both
+# fixed, so that the same answers give the same bytes (the sheets embed the SVGs).
+_REPRODUCIBLE = {"svg": {"Date": None}, "png": {"Software": None}}
+
+
 def _save(fig, stem: str) -> list[str]:
-    """Saves a matplotlib figure as ``stem.svg`` and ``stem.png`` (each written whole, then renamed)."""
+    """Saves a matplotlib figure as ``stem.svg`` and ``stem.png`` (each written whole, then renamed;
+    the same figure gives the same bytes)."""
+    import matplotlib
     import matplotlib.pyplot as plt
 
     written = []
     for fmt in ("svg", "png"):
         tmp = f"{stem}.tmp.{fmt}"
-        fig.savefig(tmp, format=fmt, dpi=120, bbox_inches="tight")
+        with matplotlib.rc_context({"svg.hashsalt": "jaxdl"}):
+            fig.savefig(tmp, format=fmt, dpi=120, bbox_inches="tight", metadata=_REPRODUCIBLE[fmt])
         os.replace(tmp, f"{stem}.{fmt}")
         written.append(f"{stem}.{fmt}")
     plt.close(fig)

@@ -30,7 +30,7 @@ import numpy as np
 
 from jaxdl.check.numeric import agrees, largest_difference, tolerance
 from jaxdl.errors import InputError
-from jaxdl.exams.problem import CAUSES, Rejected
+from jaxdl.exams.problem import CAUSES, Rejected, variant_id
 from jaxdl.exams.registry import PROBLEMS, with_family
 
 MAX_ATTEMPTS = 500  # draws per variant before the family gives up (a bug: every family is far from it)
@@ -223,6 +223,11 @@ def stress_report(rows: list[StressRow]) -> str:
     return "\n".join(lines)
 
 
+def small_seed(seed: int) -> bool:
+    """A seed anyone could find by trying every seed up to it (the keys' secret is the seed)."""
+    return seed < 2**40
+
+
 def sheet_paths(out: str, record: dict) -> dict:
     """Where a variant's sheets go: ``OUT/PROBLEM/PROBLEM-VVV-{teachers,students}.{md,html,pdf}``."""
     import os
@@ -251,9 +256,11 @@ def write(records: list[dict], out: str, lang: str = "en", moodle: str | None = 
     with tempfile.TemporaryDirectory(prefix="jaxdl-variants-") as scratch:
         for record in records:
             paths = sheet_paths(out, record)
-            subtitle = f"{record['problem']} · {language.t('seed')} {record['seed']} · {language.t('variant')} " \
-                       f"{record['variant']}"
             for edition in ("teachers", "students"):
+                subtitle = f"{record['problem']} · {language.t('variant')} {variant_id(record)}"
+                if edition == "teachers":  # the seed and the mapping stay in the teachers' files
+                    subtitle += f" ({language.t('seed')} {record['seed']}, {language.t('variant_number')} " \
+                                f"{record['variant']})"
                 title = language.t("variant_title" if edition == "teachers" else "variant_title_students")
                 text = sheet.markdown({record["problem"]: record}, [record["problem"]], None, language, edition,
                                       title=title, subtitle=subtitle)

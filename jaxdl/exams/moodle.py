@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 
 from jaxdl.exams.lang import Lang
+from jaxdl.exams.problem import variant_id
 from jaxdl.exams.registry import PROBLEMS
 from jaxdl.exams.sheet import givens_heading_variant
 
@@ -52,7 +53,7 @@ def question_xml(record: dict, lang: Lang) -> str:
         parts.append(f"<tr><td>{html.escape(b.label[lang.code])}</td><td>{cloze_blank(b.value, b.tolerance)}</td></tr>")
     parts.append("</table>")
     text = "\n".join(parts)
-    name = f"{problem.name} · {lang.t('seed')} {record['seed']} · {lang.t('variant')} {record['variant']}"
+    name = f"{problem.name} · {lang.t('variant')} {variant_id(record)}"
     return "\n".join([
         '  <question type="cloze">',
         f"    <name><text>{html.escape(name)}</text></name>",
@@ -60,7 +61,7 @@ def question_xml(record: dict, lang: Lang) -> str:
         '    <generalfeedback format="html"><text></text></generalfeedback>',
         "    <penalty>0.3333333</penalty>",
         "    <hidden>0</hidden>",
-        f"    <idnumber>jaxdl-{problem.name}-{record['seed']}-{record['variant']}</idnumber>",
+        f"    <idnumber>jaxdl-{problem.name}-{variant_id(record)}</idnumber>",
         "  </question>",
     ])
 

@@ -84,6 +84,16 @@ CAUSES = {
 }
 
 
+def variant_id(record: dict) -> str:
+    """A drawn variant's opaque id: a hash of its problem and givens (which its sheet shows
+    anyway), so that it says nothing of the seed that drew it or of the other variants."""
+    import hashlib
+    import json
+
+    text = json.dumps({"problem": record["problem"], "givens": record["givens"]}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
 class Rejected(Exception):
     """A drawn variant that degenerates; ``cause`` is a key of :data:`CAUSES`."""
 

@@ -13,12 +13,11 @@ it).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 
 from jaxdl.exams.lang import Lang
-from jaxdl.exams.problem import Body, Part, Question
+from jaxdl.exams.problem import Body, Part, Question, variant_id
 from jaxdl.exams.registry import PROBLEMS
 
 _MD_SPECIAL = re.compile(r"([\\*_\[\]<>|$#])")
@@ -49,16 +48,19 @@ def question_markdown(q: Question, lang: Lang) -> list[str]:
     return out
 
 
-def givens_heading_variant(lang: Lang, result: dict) -> str:
-    """The givens' heading of a drawn variant: where they come from (the seed and the variant)."""
-    return f"**{lang.t('givens')}** ({lang.t('givens_variant')}: {lang.t('seed')} {result['seed']}, " \
-           f"{lang.t('variant')} {result['variant']}):"
+def givens_heading_variant(lang: Lang, result: dict, edition: str = "students") -> str:
+    """The givens' heading of a drawn variant: its opaque id, and for the teaching assistants the
+    seed and the variant's number (the key's secret: never on a students' page)."""
+    where = f"{lang.t('givens_variant')} {variant_id(result)}"
+    if edition == "teachers":
+        where += f"; {lang.t('seed')} {result['seed']}, {lang.t('variant_number')} {result['variant']}"
+    return f"**{lang.t('givens')}** ({where}):"
 
 
-def _givens_heading(q: Question, lang: Lang, result: dict | None = None) -> str:
+def _givens_heading(q: Question, lang: Lang, result: dict | None = None, edition: str = "teachers") -> str:
     if result is not None and "variant" in result:
         assumed = f" {q.assumed[lang.code]}." if q.givens == "lost" and q.assumed else ""
-        return givens_heading_variant(lang, result) + assumed
+        return givens_heading_variant(lang, result, edition) + assumed
     if q.givens == "lost":
         return f"**{lang.t('givens')}.** {lang.t('givens_lost')} {q.assumed[lang.code] if q.assumed else ''}."
     note = {"exam": lang.t("givens_exam"), "chosen": lang.t("givens_chosen")}[q.givens]
@@ -69,7 +71,7 @@ def section(q: Question, body: Body, lang: Lang, edition: str, result: dict | No
     """One problem in the given edition, as Markdown (``result``: the problem's, for a variant's
     givens heading)."""
     out = question_markdown(q, lang)
-    out += [_givens_heading(q, lang, result), "", body.givens, ""]
+    out += [_givens_heading(q, lang, result, edition), "", body.givens, ""]
     if edition == "students":
         for p in q.parts or (Part(id="", points=q.points, text={}),):
             label = f" ({p.id})" if p.id else ""
@@ -187,16 +189,33 @@ def relative_figures(figures: dict[str, str], sheet_path: str) -> dict[str, str]
 # --------------------------------------------------------------------------------------------
 # Plain text (the printout) from the sheet's LaTeX.
 
+_BRACED = r"\{((?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*)\}"  # {…}, two levels of braces inside
+_TOKEN = r"[\w∂.'′ᵀ]+(?:[_^]\{[^{}]*\}|[_^][\w∂ᵀ])*"  # x, ∂W_{kl}, h'^ᵀ: no parentheses needed
+
+
+def _grouped(text: str) -> str:
+    """``text`` as one operand of ``/`` or ``^``: in parentheses unless it is a single token or
+    already in parentheses."""
+    text = text.strip()
+    if re.fullmatch(_TOKEN, text) or re.fullmatch(r"\((?:[^()]|\([^()]*\))*\)", text):
+        return text
+    return f"({text})"
+
+
+# Symbols first, then the structures (fractions, roots, powers) their operands now read as tokens.
 _TEX = [
-    (r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"\1/\2"), (r"\\partial\s*", "∂"), (r"\\sigma", "σ"), (r"\\beta", "β"),
+    (r"\\partial\s*", "∂"), (r"\\sigma", "σ"), (r"\\beta", "β"),
     (r"\\lambda", "λ"), (r"\\odot", "⊙"), (r"\\cdot", "·"), (r"\\times", "×"), (r"\\top", "ᵀ"), (r"\\ln", "ln"),
     (r"\\sum_\{?([^{} ]*)\}?", r"Σ_\1 "), (r"\\max", "max"), (r"\\min", "min"), (r"\\mathbf\{([^{}]*)\}", r"\1"),
     (r"\\mathrm\{([^{}]*)\}", r"\1"), (r"\\operatorname\{([^{}]*)\}", r"\1"), (r"\\text\{([^{}]*)\}", r"\1"),
-    (r"\\qquad", "  "), (r"\\quad", " "), (r"\\,", " "), (r"\\left|\\right", ""), (r"\\in", "∈"), (r"\\mathbb\{R\}", "ℝ"),
-    (r"\\approx", "≈"), (r"\\neq", "≠"), (r"\\le", "≤"), (r"\\ge", "≥"), (r"\\to", "→"), (r"\\mapsto", "↦"),
-    (r"\\infty", "∞"), (r"\\llbracket|\\rrbracket", ""), (r"\\sqrt\{([^{}]*)\}", r"√(\1)"),
+    (r"\\qquad", "  "), (r"\\quad", " "), (r"\\,", " "), (r"\\!", ""), (r"\\left|\\right", ""), (r"\\in\b", "∈"),
+    (r"\\mathbb\{R\}", "ℝ"), (r"\\approx", "≈"), (r"\\neq", "≠"), (r"\\le\b", "≤"), (r"\\ge\b", "≥"),
+    (r"\\to\b", "→"), (r"\\mapsto", "↦"), (r"\\infty", "∞"), (r"\\llbracket|\\rrbracket", ""),
+    (r"\\frac" + _BRACED + _BRACED, lambda m: f"{_grouped(m.group(1))}/{_grouped(m.group(2))}"),
+    (r"\\sqrt" + _BRACED, r"√(\1)"),
     (r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}", lambda m: "[" + m.group(1).replace("&", ",").replace(r"\\", ";") + "]"),
-    (r"\^\{([^{}]*)\}", r"^\1"), (r"_\{([^{}]*)\}", r"_\1"), (r"\\\\", ";"), (r"\\", ""), (r"[{}]", ""),
+    (r"\^\{([^{}]*)\}", lambda m: "^" + _grouped(m.group(1))), (r"_\{([^{}]*)\}", r"_\1"), (r"\\\\", ";"),
+    (r"\\", ""), (r"[{}]", ""),
 ]
 
 
