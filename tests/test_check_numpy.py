@@ -237,7 +237,7 @@ def test_hostile_layers_fail_with_their_reason_and_the_checker_is_intact(tmp_pat
         "KillsItself": "forward: the student's process was killed by SIGKILL during forward",
         "FloodsStdout": "forward: stopped after 2 s of CPU time during forward (an endless loop?)",
         "WritesIntoTheChannel": "forward: the student's process wrote into the checker's channel during forward",
-        "ImportsJax": "forward: imports jax: JAX differentiates for the student (a lab file may import numpy, scipy, the standard library and im2col_cython)",
+        "ImportsJax": "forward: imports jax: JAX differentiates for the student (a lab file may import numpy, scipy, the standard library and the lab's im2col_cython)",
     }
     out = capsys.readouterr().out
     assert "1/11 classes ok" in out and "flood flood" not in out

@@ -62,8 +62,8 @@ CASES = [
                                   "(entry (0, 0) + 1e-06)"),
     ("infinite", "Softsign", C.BI_FD, "could not run: forward returned NaN or inf at a finite-difference point"),
     # Frameworks that differentiate for the student are refused, each by name.
-    ("autodiff", "Tanh", C.BACKWARD_INPUTS, "imports torch: PyTorch differentiates for the student (a lab file may import numpy, scipy, the standard library and im2col_cython)"),
-    ("autodiff", "Swish", C.BACKWARD_INPUTS, "imports jax: JAX differentiates for the student (a lab file may import numpy, scipy, the standard library and im2col_cython)"),
+    ("autodiff", "Tanh", C.BACKWARD_INPUTS, "imports torch: PyTorch differentiates for the student (a lab file may import numpy, scipy, the standard library and the lab's im2col_cython)"),
+    ("autodiff", "Swish", C.BACKWARD_INPUTS, "imports jax: JAX differentiates for the student (a lab file may import numpy, scipy, the standard library and the lab's im2col_cython)"),
     # make_layers() is used, and capped.
     ("make_layers", "make_layers()[0] Scale", C.BI_FD, "max abs err"),
     ("make_layers_too_many", "make_layers()", "make_layers()", "make_layers() built 40 layers; at most 16 are checked"),
@@ -146,7 +146,7 @@ def test_the_correct_class_beside_them_stays_ok(file):
 
 def test_a_file_importing_torch_is_refused_with_the_reason():
     result, _ = graded("imports_torch")
-    assert result.error == "cannot import the file: imports torch: PyTorch differentiates for the student (a lab file may import numpy, scipy, the standard library and im2col_cython)"
+    assert result.error == "cannot import the file: imports torch: PyTorch differentiates for the student (a lab file may import numpy, scipy, the standard library and the lab's im2col_cython)"
 
 
 def test_a_submission_has_a_cpu_budget():

@@ -1170,6 +1170,9 @@ def check_loss_backward_fd(ctx: LossContext):
 
 @check("loss_call_order", LOSS_CALL_ORDER)
 def check_loss_call_order(ctx: LossContext):
+    """backward_inputs(x2, y2) right after forward(x1, y1) against the file's own backward_inputs(x2, y2)
+    right after forward(x2, y2) (the lab's order): a gradient that depends on the last forward's
+    arguments instead of its own. Whether that gradient is right is the other checks' question."""
     x, y = ctx.data()
     ctx.loss()
     x2 = ctx.rng.standard_normal(x.shape)
@@ -1180,17 +1183,24 @@ def check_loss_call_order(ctx: LossContext):
     b2 = ctx.student.call("backward_inputs", x2, y2, label=LOSS_CALL_ORDER)
     if not b2.ok:
         return Check(LOSS_CALL_ORDER, False, None, b2.error)
-    c = compare(LOSS_CALL_ORDER, b2.value, ctx.fd_at(x2, y2, LOSS_CALL_ORDER), BATCH, TOL_FD)
+    again = ctx.student.call("forward", x2, y2, label=LOSS_CALL_ORDER)
+    own = ctx.student.call("backward_inputs", x2, y2, label=LOSS_CALL_ORDER) if again.ok else again
+    if not own.ok or _values(own.value) is None:
+        raise Unavailable(f"backward_inputs(x2, y2) right after forward(x2, y2) {_gave(own)}")
+    c = compare(LOSS_CALL_ORDER, b2.value, _values(own.value), BATCH, TOL_FD, diagnosis=False)
+    if c.ok:
+        return c
     try:
         b = ctx.backward()
     except Unavailable:
         b = None
-    if not c.ok and isinstance(b, np.ndarray) and close(b2.value, b, 1e-12):
+    if isinstance(b, np.ndarray) and close(b2.value, b, 1e-12):
         c.detail = "backward_inputs ignores its arguments: it returns the gradient of an earlier call"
-    elif not c.ok and ctx.lab_name == "softmax_cross_entropy" and \
-            close(b2.value, reference.softmax_cross_entropy(x, y2)[1], 1e-9):
+    elif ctx.lab_name == "softmax_cross_entropy" and close(b2.value, reference.softmax_cross_entropy(x, y2)[1], 1e-9):
         c.detail = ("backward_inputs(x2, y2) uses the logits of the last forward (x1), not its argument x2: it "
                     "returns the gradient at (x1, y2)")
+    else:
+        c.detail += " against its own backward_inputs(x2, y2) right after forward(x2, y2)"
     return c
 
 
@@ -1251,6 +1261,10 @@ def _shown(r: Reply) -> str:
     return describe(r.value)
 
 
+def _gave(r: Reply) -> str:
+    return f"gave {_shown(r)}" if r.ok else r.error
+
+
 def _same(a, b, tol: float = 1e-6) -> bool:
     """Two of the file's results equal (same shape, finite, within ``tol``)."""
     return a is not None and b is not None and a.shape == b.shape and close(a, b, tol)
@@ -1273,8 +1287,7 @@ def check_stable_shifted(ctx: LossContext):
     base, moved = _base_and_shifted(ctx)
     b = _values(base.value) if base.ok else None
     if b is None or not np.all(np.isfinite(b)):
-        raise Unavailable(f"forward at the logits themselves gave {_shown(base)}: nothing to compare the shifted "
-                          "loss with")
+        raise Unavailable(f"forward at the logits themselves {_gave(base)}: nothing to compare the shifted loss with")
     v = _values(moved.value) if moved.ok else None
     if _same(v, b):
         return Check(STABLE_SHIFTED, True)
@@ -1340,8 +1353,8 @@ def check_stable_backward(ctx: LossContext):
     b0 = backward_at(x)
     g0 = _values(b0.value) if b0.ok else None
     if g0 is None or not np.all(np.isfinite(g0)):
-        raise Unavailable(f"backward_inputs at the logits themselves gave {_shown(b0)}: nothing to compare the "
-                          "shifted gradient with")
+        raise Unavailable(f"backward_inputs at the logits themselves {_gave(b0)}: nothing to compare the shifted "
+                          "gradient with")
     b = backward_at(shifted)
     if not b.ok:
         return Check(STABLE_BACKWARD, False, None, b.error)
@@ -1666,8 +1679,8 @@ def check_composite_backward_params(ctx: CompositeContext):
 def _own_part(ctx: CompositeContext, part: int, method: str, *args, label: str) -> Reply:
     r = ctx.student.call(method, *args, label=label, part=part, identify=method == "backward_params")
     if not r.ok:
-        raise Unavailable(f"its own part {part} ({ctx.probes['own_names'][part]}) {r.error} in {method}: that class's "
-                          "own row checks it")
+        raise Unavailable(f"its own part {part} ({ctx.probes['own_names'][part]}) {r.error} in {method}: that "
+                          "class's own row checks it")
     return r
 
 
@@ -1678,13 +1691,17 @@ def check_composite_own_forward(ctx: CompositeContext):
     except Unavailable as e:
         return Check(OWN_FORWARD, False, None, e.reason)
     x, y = ctx.data()
+    # Its parts first: a part that fails is that class's failure (its own row), named as such here.
+    parts = [_own_part(ctx, 0, "forward", x, y, label=OWN_FORWARD)]
+    parts += [_own_part(ctx, i, "forward", label=OWN_FORWARD) for i in range(1, n + 1)]
+    for i, p in enumerate(parts):
+        if _values(p.value) is None:
+            raise Unavailable(f"its own part {i} ({ctx.probes['own_names'][i]}) returned {_shown(p)} from forward, "
+                              "not a number: that class's own row checks it")
+    parts = [_values(p.value) for p in parts]
     r = ctx.student.call("forward", x, y, label=OWN_FORWARD)
     if not r.ok:
         return Check(OWN_FORWARD, False, None, f"forward {r.error}")
-    parts = [_values(_own_part(ctx, 0, "forward", x, y, label=OWN_FORWARD).value)]
-    parts += [_values(_own_part(ctx, i, "forward", label=OWN_FORWARD).value) for i in range(1, n + 1)]
-    if any(p is None for p in parts):
-        raise Unavailable("one of its own parts' forward returned no number: that class's own row checks it")
     want = parts[0]
     for p in parts[1:]:
         want = want + p
@@ -1697,12 +1714,13 @@ def check_composite_own_forward(ctx: CompositeContext):
 def check_composite_own_backward_inputs(ctx: CompositeContext):
     ctx.own()
     x, y = ctx.data()
+    want = _values(_own_part(ctx, 0, "backward_inputs", x, y, label=OWN_BI).value)
+    if want is None:
+        raise Unavailable(f"its own data loss ({ctx.probes['own_names'][0]}) returned no array from backward_inputs: "
+                          "that class's own row checks it")
     r = ctx.student.call("backward_inputs", x, y, label=OWN_BI)
     if not r.ok:
         return Check(OWN_BI, False, None, r.error)
-    want = _values(_own_part(ctx, 0, "backward_inputs", x, y, label=OWN_BI).value)
-    if want is None:
-        raise Unavailable("its own data loss's backward_inputs returned no array: that class's own row checks it")
     return compare(OWN_BI, r.value, want, BATCH, 1e-12)
 
 

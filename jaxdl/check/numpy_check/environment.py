@@ -25,6 +25,9 @@ PROVIDED: dict[str, str] = {
     "im2col_cython": "the lab's compiled helper for Convolution (im2col_cython, col2im_cython): the submission's "
                      "own compiled module where it has one that loads, jaxdl's numpy stand-in with the same "
                      "layout otherwise (a compiled module is built for one machine, and a .pyx needs a compiler)",
+    "pyximport": "Cython's way to compile im2col_cython.pyx when it is imported, which the lab suggests: a stand-in "
+                 "whose install() does nothing (the worker has no compiler; the im2col_cython a file imports is the "
+                 "submission's compiled module or jaxdl's stand-in)",
 }
 
 STANDARD_LIBRARY = ("the Python standard library (without its site-packages): what any Python program has, "
@@ -52,7 +55,7 @@ REFUSED: dict[str, str] = {
 
 def available() -> str:
     """What a lab file may import, in words."""
-    return "numpy, scipy, the standard library and im2col_cython"
+    return "numpy, scipy, the standard library and the lab's im2col_cython"
 
 
 def refusal(module: str) -> str:

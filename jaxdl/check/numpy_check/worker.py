@@ -172,11 +172,20 @@ class _Worker:
 
     def _im2col(self) -> str:
         """Makes ``im2col_cython`` importable: the submission's own module where it has one that
-        loads (its folder is on the path), else jaxdl's numpy stand-in. Returns which, in words."""
+        loads (its folder is on the path), else jaxdl's numpy stand-in; and ``pyximport``, with which
+        the lab compiles it on import, as a stand-in that does nothing. Returns which im2col, in words."""
         import importlib
         import importlib.util
 
         problem = ""
+        if importlib.util.find_spec("pyximport") is None:  # the lab's way to compile im2col_cython.pyx on import
+            import types
+
+            pyximport = types.ModuleType("pyximport", "A stand-in for Cython's pyximport: the worker has no compiler, "
+                                                      "and im2col_cython is provided (install() does nothing).")
+            pyximport.install = lambda *args, **kwargs: (None, None)
+            pyximport.uninstall = lambda *args, **kwargs: None
+            sys.modules["pyximport"] = pyximport
         if importlib.util.find_spec("im2col_cython") is not None:
             try:
                 with self.np.errstate(all="ignore"):
