@@ -254,8 +254,10 @@ def test_the_documented_kinds_and_assignment_are_the_real_ones(tmp_path):
         assert {build.expected_checks(LAB[k]) for k in kinds} == {n}, names
     assert re.search(r"`SoftmaxCrossEntropyWithLogits` \| [^|]* \| 9:", table)
     assert re.search(r"`L2Regularizer` \| [^|]* \| 5:", table)
+    assert re.search(r"`RegularizedLoss` \| [^|]* \| 8:", table)
     assert build.expected_checks(LAB["softmax_cross_entropy"]) == 9
     assert build.expected_checks(LAB["l2_regularizer"]) == 5
+    assert build.expected_checks(LAB["regularized_loss"]) == 8
     for text in (readme, guide):  # every assignment shown loads
         for block in re.findall(r"```toml\n(.*?)```", text, re.S):
             (tmp_path / "a.toml").write_text(block)

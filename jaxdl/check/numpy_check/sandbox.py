@@ -227,7 +227,9 @@ def _skeleton() -> dict:
         landlock.append(["/site", "list"])
         for name, folder, hidden in view["packages"]:
             bind(folder, f"/site/{name}")
-            empty += [f"/site/{name}/{h}" for h in hidden if os.path.isdir(os.path.join(folder, h))]
+            for h in hidden:  # covered by a stub that refuses the import, naming the module
+                if os.path.isdir(os.path.join(folder, h)):
+                    binds.append([_hidden_stub(f"{name}.{h}"), f"/site/{name}/{h}"])
         for d in view["libs"]:
             bind(d, d)
         for link in ("/lib", "/lib64"):
@@ -254,6 +256,23 @@ def _skeleton() -> dict:
 
 
 _SITE: str | None = None
+_STUBS: dict[str, str] = {}
+
+
+def _hidden_stub(module: str) -> str:
+    """A folder standing for a hidden submodule (:data:`.environment.HIDDEN`): its ``__init__.py``
+    raises ModuleNotFoundError naming the module, so the checker names the reason; the module's own
+    files stay out of the worker's view."""
+    with _LOCK:
+        if module not in _STUBS:
+            folder = tempfile.mkdtemp(prefix="jaxdl-hidden-")
+            _TEMPS.append(folder)
+            with open(os.path.join(folder, "__init__.py"), "w") as f:
+                f.write(f"raise ModuleNotFoundError({f'No module named {module!r} (hidden from lab files)'!r}, "
+                        f"name={module!r})\n")
+            os.chmod(folder, 0o755)
+            _STUBS[module] = folder
+        return _STUBS[module]
 
 
 def _visible(folder: str, hidden: list[str]) -> list[str]:
@@ -279,6 +298,8 @@ def _site() -> str:
                 os.mkdir(os.path.join(_SITE, name))
                 for path in _visible(folder, hidden):
                     os.symlink(path, os.path.join(_SITE, name, os.path.basename(path)))
+                for h in hidden:
+                    os.symlink(_hidden_stub(f"{name}.{h}"), os.path.join(_SITE, name, h))
         return _SITE
 
 
@@ -290,9 +311,10 @@ def _process_landlock(view: dict, submission: str, scratch: str) -> list:
              [submission, "ro"], [scratch, "rw"], ["/dev/null", "dev"], ["/dev/urandom", "dev"]]
     with os.scandir(view["stdlib"]) as entries:
         rules += [[e.path, "ro"] for e in entries if e.name != "site-packages"]
-    for _, folder, hidden in view["packages"]:
+    for name, folder, hidden in view["packages"]:
         if hidden:
             rules += [[folder, "list"]] + [[path, "ro"] for path in _visible(folder, hidden)]
+            rules += [[_hidden_stub(f"{name}.{h}"), "ro"] for h in hidden]
         else:
             rules.append([folder, "ro"])
     for path in (view["dynload"], view["libpython"], view["ld_cache"], WORKER_PATH,
