@@ -218,9 +218,9 @@ def _cmd_check_numpy(args) -> int:
     assignment = nc.load_assignment(args.assignment, args.require)  # exit 2 before any work
     for layer in args.layer or ():
         if not layer.isidentifier():
-            from jaxdl.check.numpy_check.build import parse_call
+            from jaxdl.check.numpy_check.build import check_expression
 
-            parse_call(layer)
+            check_expression(layer)
     subs = nc.find_submissions(args.paths, args.entry)  # BadPath (exit 2) before any work
     inputs = {os.path.realpath(p) for p in args.paths} | {os.path.realpath(s.file) for s in subs if s.file}
     for out in outputs:
@@ -288,6 +288,8 @@ def _print_submission_detail(r) -> None:
             print(f"      ✗ {t(names[0])}: could not run: {t(reason)}{more}")
         for note in c.notes:
             print(f"      note: {t(note)}")
+    for note in r.notes:
+        print(f"\nnote: {t(note)}")
     failed = [t(c.cls) for c in r.classes if not c.ok]
     print(f"\n{len(r.classes) - len(failed)}/{len(r.classes)} classes ok" + (f"; failing: {', '.join(failed)}" if failed else ""))
 

@@ -23,6 +23,25 @@ REFERENCE_CHECKS = ("reference_forward", "reference_inputs")
 SECOND_POINT = ("second_point",)
 LOSS_CHECKS = ("loss_forward", "loss_side_effects", "loss_backward_fd", "loss_call_order")
 REGULARIZER_CHECKS = ("regularizer_forward", "regularizer_backward_params", "regularizer_fd")
+# A composite of other lab classes (RegularizedLoss): built from the checker's parts, how it combines
+# them; built from the file's own parts (as the lab's training script builds it), that it gives
+# what those parts give.
+COMPOSITE_CHECKS = ("composite_forward", "composite_side_effects", "composite_backward_inputs",
+                    "composite_call_order", "composite_backward_params", "composite_own_forward",
+                    "composite_own_backward_inputs", "composite_own_backward_params")
+
+
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """A constructor argument of a composite lab class that is another lab class: the checker
+    builds the composite once with a part of its own (``role``: a ``"loss"`` or a ``"regularizer"``
+    whose numbers it knows) and once with the file's own class of the lab class ``kind``."""
+
+    kind: str  # the lab class's registry (or loss) name, e.g. "softmax_cross_entropy"
+    role: str  # "loss" or "regularizer"
+
+    def __repr__(self):
+        return f"<{self.kind}>"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,11 +50,13 @@ class LabClass:
 
     Attributes:
       names: the lab's class names for it (``"FC"``, ...), matched ignoring case and ``_``.
-      kind: ``"layer"`` (``forward(inputs)``), ``"loss"`` (``forward(x, y)``) or
-        ``"regularizer"`` (built on ``weights``; ``forward()``).
+      kind: ``"layer"`` (``forward(inputs)``), ``"loss"`` (``forward(x, y)``),
+        ``"regularizer"`` (built on ``weights``; ``forward()``) or ``"composite"`` (a loss built
+        from other lab classes, its :class:`Part` arguments).
       input_shape: the input the checker builds a layer for and feeds it, e.g. ``(3, 4)``.
       args: the constructor arguments the checker passes, by the lab's names
-        (``{"num_outputs": 3}``); the comparison uses these values, never the instance's own.
+        (``{"num_outputs": 3}``); the comparison uses these values, never the instance's own. A
+        composite's are its parts (a :class:`Part`, or a tuple of them for a list).
       aliases: other names a student's constructor may give an argument.
       defaults: the lab's documented value of an argument the student's constructor does not take.
       reference: ``reference(**args)`` is the jaxdl layer (or loss) compared with.
@@ -54,12 +75,12 @@ class LabClass:
     checks: tuple[str, ...] = ()
 
     def __post_init__(self):
-        if self.kind not in ("layer", "loss", "regularizer"):
-            raise ValueError(f"LabClass: kind must be 'layer', 'loss' or 'regularizer'; got {self.kind!r}")
+        if self.kind not in ("layer", "loss", "regularizer", "composite"):
+            raise ValueError(f"LabClass: kind must be 'layer', 'loss', 'regularizer' or 'composite'; got {self.kind!r}")
         if not self.checks:
             checks = {"layer": LAYER_CHECKS + (PARAM_CHECKS if self.params else ()) + REFERENCE_CHECKS
                       + (("reference_params",) if self.params else ()) + SECOND_POINT,
-                      "loss": LOSS_CHECKS, "regularizer": REGULARIZER_CHECKS}[self.kind]
+                      "loss": LOSS_CHECKS, "regularizer": REGULARIZER_CHECKS, "composite": COMPOSITE_CHECKS}[self.kind]
             object.__setattr__(self, "checks", checks)
 
     def spellings(self, arg: str) -> tuple[str, ...]:

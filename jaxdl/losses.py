@@ -17,7 +17,7 @@ import numpy as np
 
 from jaxdl.core import check_floating, shape_str
 from jaxdl.errors import InputError
-from jaxdl.labspec import LOSS_CHECKS, REGULARIZER_CHECKS, LabClass
+from jaxdl.labspec import LOSS_CHECKS, REGULARIZER_CHECKS, LabClass, Part
 
 
 @dataclasses.dataclass(frozen=True)
@@ -256,4 +256,13 @@ LAB = {
                                   "alpha", "coef", "factor")},
         reference=lambda weight_decay: l2_regularizer(weight_decay),
         checks=REGULARIZER_CHECKS + ("reference_regularizer", "reference_regularizer_backward")),
+    # The skeleton's composite, as the lab's training script builds it:
+    # RegularizedLoss(SoftmaxCrossEntropyWithLogits(), [L2Regularizer(W, weight_decay, name), ...]).
+    "regularized_loss": LabClass(
+        ("RegularizedLoss", "RegularisedLoss"), kind="composite",
+        args={"data_loss": Part("softmax_cross_entropy", "loss"),
+              "regularizer_losses": (Part("l2_regularizer", "regularizer"), Part("l2_regularizer", "regularizer"))},
+        aliases={"data_loss": ("loss", "base_loss", "dataloss", "criterion", "data"),
+                 "regularizer_losses": ("regularizers", "reg_losses", "regularizer_loss", "regularisers",
+                                        "regularization_losses", "regularizer", "regs")}),
 }

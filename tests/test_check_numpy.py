@@ -40,7 +40,7 @@ def first_failure(layer):
 def test_correct_lab_layers_all_pass(tmp_path, capsys):
     layers, sub = check(tmp_path, "lab_reference", expect_rc=0)
     assert list(layers) == ["FC", "ReLU", "Convolution", "MaxPooling", "Flatten", "SoftmaxCrossEntropyWithLogits",
-                            "L2Regularizer", "Quadratic", "Swish", "ResBlock"]
+                            "L2Regularizer", "RegularizedLoss", "Quadratic", "Swish", "ResBlock"]
     for name, layer in layers.items():
         assert layer["ok"], (name, failing(layer))
     # Each layer with a jaxdl counterpart is compared with it, not only with finite differences,
@@ -48,10 +48,10 @@ def test_correct_lab_layers_all_pass(tmp_path, capsys):
     names = {c["name"] for c in layers["Convolution"]["checks"]}
     assert {"forward vs jaxdl conv2d", "backward_params[0] (self.weights) vs jax.vjp of jaxdl conv2d",
             "backward_params covers every parameter forward depends on"} <= names
-    assert "forward vs jaxdl l2_regularizer (λ/2 ‖W‖²)" in {c["name"] for c in layers["L2Regularizer"]["checks"]}
+    assert "forward vs jaxdl l2_regularizer (λ/2 ‖W‖², or λ ‖W‖²)" in {c["name"] for c in layers["L2Regularizer"]["checks"]}
     assert {"stable at logits shifted by 1000", "stable at logits of magnitude 1000"} <= {
         c["name"] for c in layers["SoftmaxCrossEntropyWithLogits"]["checks"]}
-    assert "10/10 classes ok" in capsys.readouterr().out
+    assert "11/11 classes ok" in capsys.readouterr().out
 
 
 def test_seed_quiz_solutions(tmp_path):
@@ -170,7 +170,7 @@ def test_a_file_that_cannot_be_loaded_is_one_failing_row(tmp_path, capsys):
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert rows == [{"submission": str(FIXTURES / "syntax_error.py"), "class": "*", "ok": "false", "checks_passed": "0",
                      "checks_total": "0", "points": "0", "max_points": "0",
-                     "first_failure": "cannot load the file: SyntaxError: '(' was never closed (line 3)"}]
+                     "first_failure": "cannot load the file: SyntaxError: '(' was never closed (line 3)", "notes": ""}]
 
 
 def test_layer_expression_and_unknown_class(tmp_path):
@@ -224,6 +224,11 @@ def test_hostile_layers_fail_with_their_reason_and_the_checker_is_intact(tmp_pat
                         expect_rc=1)
     assert layers["ReLU"]["ok"], failing(layers["ReLU"])
     reasons = {name: first_failure(layer) for name, layer in layers.items() if name != "ReLU"}
+    # A flood stops at its CPU limit; under load the checker drains it slower than it writes, its
+    # writes wait, and the wall clock stops it first: either way it is stopped (not the test's question).
+    if reasons["FloodsStdout"] == ("forward: stopped after 8 s during forward without using its 2 s of CPU time "
+                                   "(sleeping or waiting?)"):
+        reasons["FloodsStdout"] = "forward: stopped after 2 s of CPU time during forward (an endless loop?)"
 
     assert reasons == {
         "ExitsZero": "forward: the student's process exited with status 0 during forward",
@@ -237,7 +242,7 @@ def test_hostile_layers_fail_with_their_reason_and_the_checker_is_intact(tmp_pat
         "KillsItself": "forward: the student's process was killed by SIGKILL during forward",
         "FloodsStdout": "forward: stopped after 2 s of CPU time during forward (an endless loop?)",
         "WritesIntoTheChannel": "forward: the student's process wrote into the checker's channel during forward",
-        "ImportsJax": "forward: imports jax: only numpy and the standard library are available",
+        "ImportsJax": "forward: imports jax: JAX differentiates for the student (a lab file may import numpy, scipy, the standard library and the lab's im2col_cython)",
     }
     out = capsys.readouterr().out
     assert "1/11 classes ok" in out and "flood flood" not in out
@@ -312,11 +317,11 @@ def test_a_class_folder_gives_the_same_gradebook_every_time(tmp_path, capsys):
     assert runs[0] == runs[1]
     rows = list(csv.DictReader(io.StringIO(runs[0][0].decode())))
     assert list(rows[0]) == ["submission", "class", "ok", "checks_passed", "checks_total", "points", "max_points",
-                             "first_failure"]
+                             "first_failure", "notes"]
     s = str(subs)
     verdicts = [(r["submission"][len(s) + 1:], r["class"], r["ok"]) for r in rows]
     lab = ["FC", "ReLU", "Convolution", "MaxPooling", "Flatten", "SoftmaxCrossEntropyWithLogits", "L2Regularizer",
-           "Quadratic", "Swish", "ResBlock"]
+           "RegularizedLoss", "Quadratic", "Swish", "ResBlock"]
     assert verdicts == (
         [("alice.py", c, "true") for c in lab]
         + [("bob", "Quadratic", "false"), ("bob", "Swish", "false"), ("carol", "ReLU", "true"),

@@ -57,14 +57,13 @@ CASES = [
     ("own_hyperparameters", "LeakyReLU", C.reference_forward_label("leaky_relu"), "max abs err"),
     ("own_hyperparameters", "MaxPooling", C.OUTPUT_SHAPE, "expected (3, 2, 3, 4) from the arguments the checker "
                                                           "passed (pool_size=2, stride=2)"),
-    ("own_hyperparameters", "L2Regularizer", C.REF_REG, "off by a factor of 2 (λ‖W‖² instead of λ/2 ‖W‖²?)"),
     # No infinite reference passes anything.
     ("infinite", "Tanh", C.BI_FD, "could not run: forward returned NaN or inf at a finite-difference point "
                                   "(entry (0, 0) + 1e-06)"),
     ("infinite", "Softsign", C.BI_FD, "could not run: forward returned NaN or inf at a finite-difference point"),
-    # Only numpy and the standard library can be imported.
-    ("autodiff", "Tanh", C.BACKWARD_INPUTS, "imports torch: only numpy and the standard library are available"),
-    ("autodiff", "Swish", C.BACKWARD_INPUTS, "imports jax: only numpy and the standard library are available"),
+    # Frameworks that differentiate for the student are refused, each by name.
+    ("autodiff", "Tanh", C.BACKWARD_INPUTS, "imports torch: PyTorch differentiates for the student (a lab file may import numpy, scipy, the standard library and the lab's im2col_cython)"),
+    ("autodiff", "Swish", C.BACKWARD_INPUTS, "imports jax: JAX differentiates for the student (a lab file may import numpy, scipy, the standard library and the lab's im2col_cython)"),
     # make_layers() is used, and capped.
     ("make_layers", "make_layers()[0] Scale", C.BI_FD, "max abs err"),
     ("make_layers_too_many", "make_layers()", "make_layers()", "make_layers() built 40 layers; at most 16 are checked"),
@@ -147,7 +146,7 @@ def test_the_correct_class_beside_them_stays_ok(file):
 
 def test_a_file_importing_torch_is_refused_with_the_reason():
     result, _ = graded("imports_torch")
-    assert result.error == "cannot import the file: imports torch: only numpy and the standard library are available"
+    assert result.error == "cannot import the file: imports torch: PyTorch differentiates for the student (a lab file may import numpy, scipy, the standard library and the lab's im2col_cython)"
 
 
 def test_a_submission_has_a_cpu_budget():
@@ -164,7 +163,7 @@ def test_every_required_check_exists_and_a_correct_class_runs_all_of_them():
     by_kind = {name: next(c for c in classes.values() if build.lab_of(c.cls)[0] == name)
                for name in LAB if any(build.lab_of(c.cls)[0] == name for c in classes.values())}
     assert set(by_kind) == {"dense", "relu", "conv2d", "max_pool2d", "flatten", "softmax_cross_entropy",
-                            "l2_regularizer", "quadratic", "swish", "res_block"}
+                            "l2_regularizer", "regularized_loss", "quadratic", "swish", "res_block"}
     for name, res in by_kind.items():
         assert res.ok and len(res.checks) == build.expected_checks(LAB[name]), (name, len(res.checks))
 
@@ -255,8 +254,10 @@ def test_the_documented_kinds_and_assignment_are_the_real_ones(tmp_path):
         assert {build.expected_checks(LAB[k]) for k in kinds} == {n}, names
     assert re.search(r"`SoftmaxCrossEntropyWithLogits` \| [^|]* \| 9:", table)
     assert re.search(r"`L2Regularizer` \| [^|]* \| 5:", table)
+    assert re.search(r"`RegularizedLoss` \| [^|]* \| 8:", table)
     assert build.expected_checks(LAB["softmax_cross_entropy"]) == 9
     assert build.expected_checks(LAB["l2_regularizer"]) == 5
+    assert build.expected_checks(LAB["regularized_loss"]) == 8
     for text in (readme, guide):  # every assignment shown loads
         for block in re.findall(r"```toml\n(.*?)```", text, re.S):
             (tmp_path / "a.toml").write_text(block)

@@ -38,9 +38,16 @@ def test_registry_covers_every_public_layer_constructor():
 
 def test_every_lab_class_name_stands_for_a_checked_layer_or_loss():
     # check-numpy compares a student's class with the jaxdl function its name stands for: each
-    # must be a registry layer (gradient-checked) or one of jaxdl's losses.
+    # must be a registry layer (gradient-checked) or one of jaxdl's losses; a composite
+    # (RegularizedLoss) stands for no function of its own, and its parts are lab classes of those.
     covered = {n.split("/")[0] for n in REGISTRY} | {"softmax_cross_entropy", "l2_regularizer"}
-    assert set(jaxdl.registry.lab_classes()) <= covered
+    labs = jaxdl.registry.lab_classes()
+    composites = {n for n, lab in labs.items() if lab.kind == "composite"}
+    assert composites == {"regularized_loss"}
+    assert set(labs) - composites <= covered
+    for name in composites:
+        parts = {p.kind for v in labs[name].args.values() for p in (v if isinstance(v, tuple) else (v,))}
+        assert parts <= set(labs) - composites, name
     names = [n.replace("_", "").lower() for lab in jaxdl.registry.lab_classes().values() for n in lab.names]
     assert len(names) == len(set(names))  # one lab name, one layer
 

@@ -29,7 +29,7 @@ HERE = pathlib.Path(__file__).parent
 ATTACKS = HERE / "fixtures" / "numpy_lab" / "class_attacks"
 REFERENCE = HERE.parent / "jaxdl" / "check" / "lab_reference.py"
 LAB = ["FC", "ReLU", "Convolution", "MaxPooling", "Flatten", "SoftmaxCrossEntropyWithLogits", "L2Regularizer",
-       "Quadratic", "Swish", "ResBlock"]
+       "RegularizedLoss", "Quadratic", "Swish", "ResBlock"]
 
 pytestmark = pytest.mark.skipif(not sandbox.machine_walls()["namespaces"],
                                 reason=f"no namespaces here: {sandbox.machine_walls()['why']}")

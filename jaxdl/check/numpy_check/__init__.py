@@ -5,15 +5,17 @@ is the input shape) and a ``name``; it has ``forward(inputs)``, ``backward_input
 ``backward_params(grads) -> [[param, grad], ..., name]``. A loss has ``forward(x, y)`` and
 ``backward_inputs(x, y)``; a regularizer ``forward()`` and ``backward_params()``.
 
-A student's file is untrusted: it is imported only in a worker process (:mod:`.worker`, numpy
-only, own scratch directory, time and memory limits enforced from outside by :mod:`.sandbox`).
+A student's file is untrusted: it is imported only in a worker process (:mod:`.worker`, with the
+lab's environment of :mod:`.environment` only: numpy, scipy, the standard library, im2col_cython;
+own scratch directory, time and memory limits enforced from outside by :mod:`.sandbox`).
 This process draws every input, and decides every verdict (:mod:`.checks`) from the plain arrays
 the worker sends back: ``backward_inputs`` and each parameter gradient against central finite
 differences of the student's own ``forward``; every float array attribute ``forward`` depends on
 must come back from ``backward_params``; ``forward`` and the gradients against the jaxdl layer
 the class's name stands for (:mod:`.reference`, names kept in ``jaxdl.registry.lab_classes()``); the
 return format; arguments or cached activations changed in place; results that depend on call
-order. Failures carry the tensor, the largest error and, where the pattern is recognisable, a
+order; a composite (RegularizedLoss) built from the checker's parts and from the file's own.
+Failures carry the tensor, the largest error and, where it reproduces the file's numbers, a
 diagnosis (:mod:`.diagnose`). :mod:`.grade` runs it for one file or a folder of submissions and
 writes the gradebook.
 

@@ -19,7 +19,7 @@ import numpy as np
 from jaxdl.check.numpy_check import protocol as wire
 from jaxdl.check.numpy_check.reference import lab_classes, lookup
 from jaxdl.errors import InputError
-from jaxdl.labspec import GENERIC_LAYER, GENERIC_LOSS, GENERIC_REGULARIZER, LabClass
+from jaxdl.labspec import GENERIC_LAYER, GENERIC_LOSS, GENERIC_REGULARIZER, LabClass, Part
 
 INPUT = "input_layer"  # the name an expression uses for the previous layer
 INPUT_NAMES = ("input_layer", "prev_layer", "previous_layer", "inputs_layer", "prev", "previous", "input", "inputs",
@@ -96,6 +96,20 @@ def parse_call(text: str) -> tuple[str, tuple, tuple]:
     return call.func.id, args, kwargs
 
 
+def check_expression(text: str) -> None:
+    """Refuses a constructor expression the checker cannot build: one with arguments for a
+    composite (RegularizedLoss), whose parts the checker builds itself.
+
+    Raises:
+      InputError: one line, before any work.
+    """
+    cls, args, kwargs = parse_call(text)
+    found = lookup(cls)
+    if found and found[1].kind == "composite" and (args or kwargs):
+        raise InputError(f"check-numpy: {text!r}: the checker builds {cls} from its parts itself (its own and the "
+                         f"file's); name the class alone: {cls}")
+
+
 # --------------------------------------------------------------------------------------------
 # Which classes a run checks.
 
@@ -105,6 +119,8 @@ def _generic_values() -> dict:
     class's arguments and their other names."""
     values = {}
     for lab in lab_classes().values():
+        if lab.kind == "composite":  # its arguments are parts, never a plain value
+            continue
         for arg, value in lab.args.items():
             for spelling in lab.spellings(arg):
                 values.setdefault(spelling, value)
@@ -117,6 +133,9 @@ def lab_of(class_name: str, info: dict | None = None) -> tuple[str | None, LabCl
     if found:
         return found
     init = [p[0] for p in (info or {}).get("init") or [] if isinstance(p, list) and p]
+    for name, lab in lab_classes().items():  # a composite under a name of the student's own
+        if lab.kind == "composite" and all(any(s in init for s in lab.spellings(a)) for a in lab.args):
+            return name, lab
     if "weights" in init or "regulariz" in class_name.lower():
         return None, GENERIC_REGULARIZER
     if len((info or {}).get("forward") or []) >= 2:
@@ -202,11 +221,16 @@ def constructor_call(target: Target, info: dict, input_shape, weights: np.ndarra
     known_names = structural | {s for a in lab.args for s in lab.spellings(a)} | set(given)
     unknown_required = [p[0] for p in params if p[1] in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY")
                         and not p[2] and p[0] not in known_names]
+    if lab.kind == "composite" and given:
+        raise BuildError(f"the checker builds {lab.names[0]} from its parts itself; it takes no arguments from an "
+                         "expression")
     for arg, value in lab.args.items():  # the lab's arguments, under the student's spelling
         spelling = next((s for s in lab.spellings(arg) if s in names), None)
         chosen = next((given[s] for s in lab.spellings(arg) if s in given), value)
         if spelling is None and len(lab.args) == 1 and len(unknown_required) == 1:
             spelling = unknown_required.pop()  # the class's one hyperparameter, under a name of the student's own
+        if spelling is None and lab.kind == "composite" and unknown_required:
+            spelling = unknown_required.pop(0)  # a composite's parts, in the lab's order, under names of its own
         if spelling is None and takes_kwargs:
             spelling = arg
         if spelling is not None:
@@ -250,15 +274,18 @@ def constructor_call(target: Target, info: dict, input_shape, weights: np.ndarra
             return f"{k}=input_layer(shape={tuple(input_shape)})"
         if isinstance(v, np.ndarray):
             return f"{k}=<array {v.shape}>"
+        if isinstance(v, tuple) and v and all(isinstance(p, Part) for p in v):
+            return f"{k}=[{', '.join(map(repr, v))}]"
         return f"{k}={v!r}"
 
     built_as = f"{target.cls or target.name}({', '.join(shown(k, v) for k, v in kwargs.items())})"
     return kwargs, config, built_as
 
 
-def encode_kwargs(kwargs: dict, input_shape) -> tuple[dict, list]:
-    """The keyword arguments as the worker's ``build`` request carries them."""
-    arrays: list = []
+def encode_kwargs(kwargs: dict, input_shape, arrays: list | None = None) -> tuple[dict, list]:
+    """The keyword arguments as the worker's ``build`` request carries them (their arrays appended
+    to ``arrays``, a new list by default)."""
+    arrays = [] if arrays is None else arrays
     out = {k: ({"$stub": list(input_shape)} if v is INPUT_LAYER else wire.encode_value(v, arrays))
            for k, v in kwargs.items()}
     return out, arrays
@@ -312,6 +339,9 @@ def load_assignment(path: str | None, require: str | None) -> dict | None:
         if points is not None and (isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0):
             raise InputError(f"check-numpy: [{name}] points must be a number >= 0; got {points!r}")
         spec["points"] = None if points is None else float(points)
+        if "build" in table and lab.kind == "composite":
+            raise InputError(f"check-numpy: [{name}] build: the checker builds {name} from its parts itself (its own "
+                             "and the file's); give its points only")
         if "build" in table:
             build = table["build"]
             if not isinstance(build, str):

@@ -17,6 +17,7 @@ import dataclasses
 
 import numpy as np
 
+from jaxdl.check.numpy_check import environment
 from jaxdl.check.numpy_check import protocol as wire
 from jaxdl.check.numpy_check import reference
 from jaxdl.check.numpy_check.diagnose import TOL_FD, TOL_REF, close, compare, describe, diagnose
@@ -61,8 +62,8 @@ STABLE_SPREAD = "stable at logits of magnitude 1000"
 REG_FD = "gradient matches its own loss (finite differences)"
 REF_LOSS = "forward vs jaxdl softmax_cross_entropy (mean over the batch)"
 REF_LOSS_BACKWARD = "backward_inputs vs jaxdl softmax_cross_entropy.backward"
-REF_REG = "forward vs jaxdl l2_regularizer (λ/2 ‖W‖²)"
-REF_REG_BACKWARD = "backward_params vs jaxdl l2_regularizer (λ W)"
+REF_REG = "forward vs jaxdl l2_regularizer (λ/2 ‖W‖², or λ ‖W‖²)"
+REF_REG_BACKWARD = "backward_params vs jaxdl l2_regularizer (λ W, or 2λ W for λ ‖W‖²)"
 
 
 def param_fd_label(i: int, label: str, shape) -> str:
@@ -102,6 +103,8 @@ class Reply:
     state: dict | None = None
     error: str = ""
     param_passed: list | None = None  # backward_params: is each parameter an array the constructor was given?
+    identity: object = None  # asked for: the result's structure, each array the index of the passed array it is (or None)
+    has_params: bool | None = None  # asked for with identity: the instance's has_params
 
 
 class Student:
@@ -124,8 +127,8 @@ class Student:
             return f"exceeded the memory limit of {self.memory_mb} MB during {what} (MemoryError)"
         module = err.get("module")
         if isinstance(module, str) and err.get("type") in ("ModuleNotFoundError", "ImportError") and \
-                module.split(".")[0] not in ("numpy",):
-            return f"imports {self._clean(module.split('.')[0])}: only numpy and the standard library are available"
+                environment.refused(module):
+            return self._clean(environment.refusal(module))
         line = f" (line {err['line']})" if type(err.get("line")) is int else ""
         message = self._clean(err.get("message", ""))
         return f"raised {self._clean(err.get('type', 'an exception'))}" + (f": {message}" if message else "") + line
@@ -133,10 +136,14 @@ class Student:
     def request(self, header: dict, arrays: list, what: str):
         return self.worker.request(header, arrays, what=what)
 
-    def call(self, method: str, *args, label: str, state: bool = False) -> Reply:
+    def call(self, method: str, *args, label: str, state: bool = False, part: int | None = None,
+             identify: bool = False) -> Reply:
+        """One call of ``method`` of the built instance (or of its ``part``-th part, a composite's).
+        ``identify``: the reply says which of its arrays are arrays the checker passed."""
         self.label = label
         arrays: list = []
-        header = {"op": "call", "method": method, "args": [wire.encode_value(a, arrays) for a in args], "state": state}
+        header = {"op": "call", "method": method, "args": [wire.encode_value(a, arrays) for a in args], "state": state,
+                  "part": part, "identify": identify}
         reply, out = self.request(header, arrays, method)
         if "error" in reply:
             return Reply(False, error=self.error_text(reply["error"], method))
@@ -146,10 +153,13 @@ class Student:
         after = reply.get("args_after", [])
         paths = reply.get("param_paths")
         passed = reply.get("param_passed")
+        has_params = reply.get("has_params")
         return Reply(True, value, [wire.decode_value(a, out) for a in after] if isinstance(after, list) else [],
                      [p if isinstance(p, str) else None for p in paths] if isinstance(paths, list) else None,
                      decode_state(reply["state"], out) if state and "state" in reply else None,
-                     param_passed=[p is True for p in passed] if isinstance(passed, list) else None)
+                     param_passed=[p is True for p in passed] if isinstance(passed, list) else None,
+                     identity=_identity(reply.get("identity")) if identify else None,
+                     has_params=has_params if isinstance(has_params, bool) else None)
 
     def forward_many(self, args: list, vary: dict, index: np.ndarray, values: np.ndarray, label: str):
         """``forward`` at each point (``vary``'s entries ``index[k]`` set to ``values[k]``):
@@ -168,6 +178,14 @@ class Student:
         if not isinstance(outputs, np.ndarray) or outputs.shape[:1] != (len(index),):
             return "forward gave no output for some points"
         return np.asarray(outputs, np.float64)
+
+
+def _identity(value, depth: int = 0):
+    """The worker's report of which arrays are the checker's (nested lists of int or None), read as
+    untrusted data: anything else is None."""
+    if isinstance(value, list) and depth < 5:
+        return [_identity(v, depth + 1) for v in value[:wire.MAX_ITEMS]]
+    return value if type(value) is int and 0 <= value < 1024 else None
 
 
 def _region(value) -> tuple | None:
@@ -984,6 +1002,68 @@ def take_a_training_step(student: Student, input_shape, rng) -> dict | None:
 # --------------------------------------------------------------------------------------------
 # A loss: forward(x, y) -> scalar, backward_inputs(x, y).
 
+SECOND_LOSS_SHAPE = (5, 6)  # a second batch and class count: a relation to the right loss is named only when it holds at both
+SHIFT, SPREAD = 1000.0, 1000.0
+
+# How a wrong loss (or its gradient) can relate to the right one: (words, factor of the batch size N
+# and the class count C). One is named only when it reproduces the file's numbers at two shapes.
+LOSS_RELATIONS = (
+    ("N times the mean: the sum over the batch instead of the mean", lambda n, c: n),
+    ("1/C of the mean: the mean over all N·C entries instead of over the N examples", lambda n, c: 1 / c),
+    ("1/N of the mean: divided by N twice", lambda n, c: 1 / n),
+    ("twice the loss", lambda n, c: 2.0),
+    ("half the loss", lambda n, c: 0.5),
+    ("the loss with the wrong sign", lambda n, c: -1.0),
+)
+GRADIENT_RELATIONS = (
+    ("N times the gradient of the mean: not divided by N", lambda n, c: n),
+    ("1/C of the gradient: the gradient of the mean over all N·C entries", lambda n, c: 1 / c),
+    ("1/N of the gradient: divided by N twice", lambda n, c: 1 / n),
+    ("twice the gradient", lambda n, c: 2.0),
+    ("half the gradient", lambda n, c: 0.5),
+    ("the gradient with the wrong sign", lambda n, c: -1.0),
+)
+
+
+def _loss_shape(ctx) -> tuple:
+    """The shape of the file's loss value (``()`` for the lab's scalar)."""
+    v = ctx.forward().value if ctx.forward().ok else None
+    return tuple(v.shape) if isinstance(v, np.ndarray) and v.size == 1 else ()
+
+
+def _values(v) -> np.ndarray | None:
+    """A numeric result as a float64 array (any shape), else None."""
+    if isinstance(v, np.ndarray) and v.dtype.kind in "biuf":
+        return np.asarray(v, np.float64)
+    return None
+
+
+def _scalar(v) -> float | None:
+    """A finite number from a loss's value: a scalar, or an array of one entry (its own check says
+    that is not the lab's scalar); else None."""
+    a = _values(v)
+    if a is not None and a.size == 1 and np.all(np.isfinite(a)):
+        return float(a.reshape(()))
+    return None
+
+
+def _not_finite(r: Reply) -> bool:
+    a = _values(r.value) if r.ok else None
+    return a is not None and a.size > 0 and not np.all(np.isfinite(a))
+
+
+def relation(pairs, relations) -> str:
+    """The words of the first relation under which the file's value equals ``factor(N, C) ×`` the
+    right one at every shape of ``pairs`` (``[(got, right, N, C)]``, at least two); "" when none
+    reproduces the file's numbers at all of them."""
+    if len(pairs) < 2:
+        return ""
+    for words, factor in relations:
+        if all(isinstance(g, np.ndarray) and g.shape == np.shape(r) and np.abs(r).max(initial=0) > 0
+               and close(g, factor(n, c) * np.asarray(r, np.float64), 1e-6) for g, r, n, c in pairs):
+            return words
+    return ""
+
 
 @dataclasses.dataclass
 class LossContext:
@@ -1002,6 +1082,13 @@ class LossContext:
             return self.rng.standard_normal((n, k)), np.eye(k)[self.rng.integers(0, k, n)]
         return self.memo("data", draw)
 
+    def data2(self):
+        """Logits of another batch size and class count (for confirming a relation)."""
+        def draw():
+            n, k = SECOND_LOSS_SHAPE
+            return self.rng.standard_normal((n, k)), np.eye(k)[self.rng.integers(0, k, n)]
+        return self.memo("data2", draw)
+
     def forward(self) -> Reply:
         x, y = self.data()
         return self.memo("forward", lambda: self.student.call("forward", x, y, label=FORWARD))
@@ -1011,17 +1098,19 @@ class LossContext:
             r = self.forward()
             if not r.ok:
                 raise Unavailable(f"forward {r.error}")
-            v = r.value
-            if not (isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "biuf" and np.isfinite(v)):
-                raise Unavailable(f"forward returned {describe(v)}, not a finite scalar")
-            return float(v)
+            v = _scalar(r.value)
+            if v is None:
+                raise Unavailable(f"forward returned {describe(r.value)}"
+                                  + (f" of shape {r.value.shape}" if isinstance(r.value, np.ndarray) else "")
+                                  + ", not a finite scalar")
+            return v
         return self.memo("loss", get)
 
     def fd_at(self, xv, yv, label):
-        def fd():
-            ctx = Context(self.student, self.res, self.info, self.lab, None, {}, {}, xv.shape, self.rng)
-            return ctx.finite_differences([xv, yv], {"arg": 0}, xv, float, (), label)[0]
-        return fd()
+        """Central differences of the file's own loss at ``(xv, yv)`` (a loss of one entry in any shape)."""
+        ctx = Context(self.student, self.res, self.info, self.lab, None, {}, {}, xv.shape, self.rng)
+        return ctx.finite_differences([xv, yv], {"arg": 0}, xv, lambda o: float(np.sum(o)), _loss_shape(self),
+                                      label)[0]
 
     def backward(self) -> np.ndarray:
         def get():
@@ -1033,6 +1122,15 @@ class LossContext:
                 raise Unavailable(f"backward_inputs {b.error}")
             return b.value
         return self.memo("backward", get)
+
+    def at_second_shape(self):
+        """``(loss, backward_inputs)`` of the file at :meth:`data2` (None where a call failed)."""
+        def get():
+            x2, y2 = self.data2()
+            f = self.student.call("forward", x2, y2, label=REF_LOSS)
+            b = self.student.call("backward_inputs", x2, y2, label=REF_LOSS) if self.info.get("backward_inputs") else None
+            return (_scalar(f.value) if f.ok else None), (_values(b.value) if b is not None and b.ok else None)
+        return self.memo("second_shape", get)
 
 
 @check("loss_forward", LOSS_SCALAR)
@@ -1072,6 +1170,9 @@ def check_loss_backward_fd(ctx: LossContext):
 
 @check("loss_call_order", LOSS_CALL_ORDER)
 def check_loss_call_order(ctx: LossContext):
+    """backward_inputs(x2, y2) right after forward(x1, y1) against the file's own backward_inputs(x2, y2)
+    right after forward(x2, y2) (the lab's order): a gradient that depends on the last forward's
+    arguments instead of its own. Whether that gradient is right is the other checks' question."""
     x, y = ctx.data()
     ctx.loss()
     x2 = ctx.rng.standard_normal(x.shape)
@@ -1082,13 +1183,24 @@ def check_loss_call_order(ctx: LossContext):
     b2 = ctx.student.call("backward_inputs", x2, y2, label=LOSS_CALL_ORDER)
     if not b2.ok:
         return Check(LOSS_CALL_ORDER, False, None, b2.error)
-    c = compare(LOSS_CALL_ORDER, b2.value, ctx.fd_at(x2, y2, LOSS_CALL_ORDER), BATCH, TOL_FD)
+    again = ctx.student.call("forward", x2, y2, label=LOSS_CALL_ORDER)
+    own = ctx.student.call("backward_inputs", x2, y2, label=LOSS_CALL_ORDER) if again.ok else again
+    if not own.ok or _values(own.value) is None:
+        raise Unavailable(f"backward_inputs(x2, y2) right after forward(x2, y2) {_gave(own)}")
+    c = compare(LOSS_CALL_ORDER, b2.value, _values(own.value), BATCH, TOL_FD, diagnosis=False)
+    if c.ok:
+        return c
     try:
         b = ctx.backward()
     except Unavailable:
         b = None
-    if not c.ok and isinstance(b, np.ndarray) and close(b2.value, b, 1e-12):
+    if isinstance(b, np.ndarray) and close(b2.value, b, 1e-12):
         c.detail = "backward_inputs ignores its arguments: it returns the gradient of an earlier call"
+    elif ctx.lab_name == "softmax_cross_entropy" and close(b2.value, reference.softmax_cross_entropy(x, y2)[1], 1e-9):
+        c.detail = ("backward_inputs(x2, y2) uses the logits of the last forward (x1), not its argument x2: it "
+                    "returns the gradient at (x1, y2)")
+    else:
+        c.detail += " against its own backward_inputs(x2, y2) right after forward(x2, y2)"
     return c
 
 
@@ -1098,78 +1210,163 @@ def check_reference_loss(ctx: LossContext):
     loss = ctx.loss()
     ref, _ = reference.softmax_cross_entropy(x, y)
     err = abs(loss - ref)
-    ok = err <= TOL_REF * max(1, abs(ref))
-    return Check(REF_LOSS, ok, err, "" if ok else (diagnose(np.asarray(loss), np.asarray(ref), BATCH) or f"{loss!r} vs {ref!r}"))
+    if err <= TOL_REF * max(1, abs(ref)):
+        return Check(REF_LOSS, True, err)
+    pairs = [(np.asarray(loss), ref, *x.shape)]
+    loss2, _ = ctx.at_second_shape()
+    if loss2 is not None:
+        x2, y2 = ctx.data2()
+        pairs.append((np.asarray(loss2), reference.softmax_cross_entropy(x2, y2)[0], *x2.shape))
+    why = relation(pairs, LOSS_RELATIONS)
+    return Check(REF_LOSS, False, err, f"{loss!r} vs {ref!r}" + (f": {why}" if why else ""))
 
 
 @check("reference_loss_backward", REF_LOSS_BACKWARD)
 def check_reference_loss_backward(ctx: LossContext):
     x, y = ctx.data()
     _, ref_dx = reference.softmax_cross_entropy(x, y)
-    return compare(REF_LOSS_BACKWARD, ctx.backward(), ref_dx, BATCH, TOL_REF)
+    got = ctx.backward()
+    if not (isinstance(got, np.ndarray) and got.shape == ref_dx.shape):  # a shape's diagnosis reproduces it
+        return compare(REF_LOSS_BACKWARD, got, ref_dx, BATCH, TOL_REF)
+    c = compare(REF_LOSS_BACKWARD, got, ref_dx, BATCH, TOL_REF, diagnosis=False)
+    if c.ok:
+        return c
+    _, dx2 = ctx.at_second_shape()
+    x2, y2 = ctx.data2()
+    why = relation([(np.asarray(got, np.float64), ref_dx, *x.shape),
+                    (dx2, reference.softmax_cross_entropy(x2, y2)[1], *x2.shape)], GRADIENT_RELATIONS) \
+        if dx2 is not None else ""
+    if why:
+        c.detail += f"; {why}"
+    return c
 
 
 def _stability_inputs(ctx: LossContext):
+    """The logits, each label on the smallest logit (its probability underflows at a spread), the
+    logits shifted by 1000 and spread to magnitude 1000."""
     x, _ = ctx.data()
     n, k = x.shape
     y = np.eye(k)[np.argmin(x, axis=1)]
-    shifted, spread = x + 1000.0, x * 1000.0
-    return (shifted, y, reference.softmax_cross_entropy(shifted, y)[0]), (spread, y, reference.softmax_cross_entropy(spread, y)[0])
-
-
-def _stable(r: Reply, ref: float) -> bool:
-    v = r.value
-    return (r.ok and isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "biuf"
-            and bool(np.isfinite(v)) and abs(float(v) - ref) <= 1e-6 * max(1.0, abs(ref)))
+    return x, y, x + SHIFT, x * SPREAD
 
 
 def _shown(r: Reply) -> str:
     if not r.ok:
         return r.error
-    v = r.value
-    if isinstance(v, np.ndarray) and v.ndim == 0:
-        return repr(float(v))
-    return describe(v)
+    v = _values(r.value)
+    if v is not None and v.size == 1:
+        return repr(float(v.reshape(())))
+    if v is not None:
+        return f"an array of shape {v.shape}" + ("" if np.all(np.isfinite(v)) else " holding NaN or inf")
+    return describe(r.value)
+
+
+def _gave(r: Reply) -> str:
+    return f"gave {_shown(r)}" if r.ok else r.error
+
+
+def _same(a, b, tol: float = 1e-6) -> bool:
+    """Two of the file's results equal (same shape, finite, within ``tol``)."""
+    return a is not None and b is not None and a.shape == b.shape and close(a, b, tol)
+
+
+def _base_and_shifted(ctx: LossContext) -> tuple[Reply, Reply]:
+    """The file's loss at the stability logits and at them shifted by 1000 (each called once)."""
+    x, y, shifted, _ = _stability_inputs(ctx)
+    base = ctx.memo("base", lambda: ctx.student.call("forward", x, y, label=STABLE_SHIFTED))
+    moved = ctx.memo("shifted", lambda: ctx.student.call("forward", shifted, y, label=STABLE_SHIFTED))
+    return base, moved
 
 
 @check("stable_shifted", STABLE_SHIFTED)
 def check_stable_shifted(ctx: LossContext):
-    """Logits shifted by 1000: exp overflows without the max shift."""
-    (shifted, y, ref), _ = _stability_inputs(ctx)
-    a = ctx.memo("shifted", lambda: ctx.student.call("forward", shifted, y, label=STABLE_SHIFTED))
-    ok = _stable(a, ref)
-    return Check(STABLE_SHIFTED, ok, None, "" if ok else
-                 f"got {_shown(a)} (expected {ref:.6g}): exp overflows without subtracting the max logit")
+    """The softmax cross-entropy does not change when every logit is shifted by the same amount:
+    the file's loss at logits shifted by 1000 against its own loss at the logits themselves (so a
+    loss that is wrong in another way is judged here for its stability only). Overflow is named only
+    when the file is finite at the logits and not at the shifted ones."""
+    base, moved = _base_and_shifted(ctx)
+    b = _values(base.value) if base.ok else None
+    if b is None or not np.all(np.isfinite(b)):
+        raise Unavailable(f"forward at the logits themselves {_gave(base)}: nothing to compare the shifted loss with")
+    v = _values(moved.value) if moved.ok else None
+    if _same(v, b):
+        return Check(STABLE_SHIFTED, True)
+    own = f"{_shown(base)} at the logits themselves"
+    if not moved.ok:
+        return Check(STABLE_SHIFTED, False, None, f"forward {moved.error} at logits shifted by 1000 ({own})")
+    if _not_finite(moved):
+        return Check(STABLE_SHIFTED, False, None, f"got {_shown(moved)} at logits shifted by 1000 and {own}: exp "
+                                                  "overflows without subtracting the max logit")
+    return Check(STABLE_SHIFTED, False, None, f"got {_shown(moved)} at logits shifted by 1000 and {own}; the softmax "
+                                              "cross-entropy does not change when every logit is shifted alike")
 
 
 @check("stable_spread", STABLE_SPREAD)
 def check_stable_spread(ctx: LossContext):
     """Logits spread to magnitude 1000, each label on the smallest logit: its probability
-    underflows to 0, and log(p) is −inf unless the loss is computed as log-sum-exp."""
-    (shifted, y, ref_shift), (spread, y, ref) = _stability_inputs(ctx)
-    a = ctx.memo("shifted", lambda: ctx.student.call("forward", shifted, y, label=STABLE_SHIFTED))
-    b = ctx.student.call("forward", spread, y, label=STABLE_SPREAD)
-    if _stable(b, ref):
+    underflows to 0, and log(p) is −inf unless the loss is computed as log-sum-exp. A cause is
+    named only when the file's own numbers show it: overflow when the shifted logits overflowed
+    too, the log of an underflowed probability when they did not; a finite wrong loss is judged
+    against the file's own loss at ordinary logits (the same factor there: stable)."""
+    x, y, _, spread = _stability_inputs(ctx)
+    ref = reference.softmax_cross_entropy(spread, y)[0]
+    r = ctx.student.call("forward", spread, y, label=STABLE_SPREAD)
+    v = _scalar(r.value) if r.ok else None
+    if v is not None and abs(v - ref) <= 1e-6 * max(1.0, abs(ref)):
         return Check(STABLE_SPREAD, True)
-    if not _stable(a, ref_shift):
-        detail = f"got {_shown(b)} (expected {ref:.6g}): exp overflows without subtracting the max logit"
-    else:
-        detail = (f"got {_shown(b)} (expected {ref:.6g}): the log of a probability that underflowed to 0; "
-                  "use log-sum-exp: log p_j = x_j − max − log Σ_i exp(x_i − max)")
-    return Check(STABLE_SPREAD, False, None, detail)
+    got = f"got {_shown(r)} (jaxdl: {ref:.6g})"
+    if not r.ok:
+        return Check(STABLE_SPREAD, False, None, f"forward {r.error} at logits of magnitude 1000")
+    base, moved = _base_and_shifted(ctx)
+    b = _scalar(base.value) if base.ok else None
+    b_all = _values(base.value) if base.ok else None
+    finite_base = b_all is not None and bool(np.all(np.isfinite(b_all)))
+    if _not_finite(r):
+        if finite_base and _not_finite(moved):
+            return Check(STABLE_SPREAD, False, None, f"{got}: exp overflows without subtracting the max logit")
+        if finite_base and _same(_values(moved.value) if moved.ok else None, b_all):
+            return Check(STABLE_SPREAD, False, None, f"{got}: the log of a probability that underflowed to 0; use "
+                                                     "log-sum-exp: log p_j = x_j − max − log Σ_i exp(x_i − max)")
+        return Check(STABLE_SPREAD, False, None, got)
+    if v is None or b is None:
+        return Check(STABLE_SPREAD, False, None, got + ("" if b is not None else f"; at ordinary logits {_shown(base)}"))
+    ref0 = reference.softmax_cross_entropy(x, y)[0]
+    if abs(b - ref0) <= 1e-6 * max(1.0, abs(ref0)):
+        return Check(STABLE_SPREAD, False, None, f"{got} at logits of magnitude 1000, though it gives jaxdl's loss at "
+                                                 "ordinary logits")
+    if ref0 != 0 and abs(v - b / ref0 * ref) <= 1e-6 * max(1.0, abs(v)):
+        return Check(STABLE_SPREAD, True)  # its loss is off by the same factor as at ordinary logits: computed stably
+    return Check(STABLE_SPREAD, False, None, f"{got} at logits of magnitude 1000; at ordinary logits it gives {b!r} "
+                                             f"(jaxdl: {ref0:.6g}) already, so no cause is named")
 
 
 @check("stable_backward", STABLE_BACKWARD)
 def check_stable_backward(ctx: LossContext):
-    """backward_inputs at logits shifted by 1000: the softmax needs the max shift there too."""
-    (shifted, y, _), _ = _stability_inputs(ctx)
-    _, ref_dx = reference.softmax_cross_entropy(shifted, y)
-    b = ctx.student.call("backward_inputs", shifted, y, label=STABLE_BACKWARD)
+    """backward_inputs at logits shifted by 1000 against the file's own backward_inputs at the logits
+    themselves (the gradient does not change under the shift either)."""
+    x, y, shifted, _ = _stability_inputs(ctx)
+
+    def backward_at(logits) -> Reply:  # as the lab's training loop calls it: right after forward at the same logits
+        ctx.student.call("forward", logits, y, label=STABLE_BACKWARD)
+        return ctx.student.call("backward_inputs", logits, y, label=STABLE_BACKWARD)
+
+    b0 = backward_at(x)
+    g0 = _values(b0.value) if b0.ok else None
+    if g0 is None or not np.all(np.isfinite(g0)):
+        raise Unavailable(f"backward_inputs at the logits themselves {_gave(b0)}: nothing to compare the shifted "
+                          "gradient with")
+    b = backward_at(shifted)
     if not b.ok:
         return Check(STABLE_BACKWARD, False, None, b.error)
-    c = compare(STABLE_BACKWARD, b.value, ref_dx, BATCH, TOL_REF)
-    if not c.ok and isinstance(b.value, np.ndarray) and not np.all(np.isfinite(b.value)):
-        c.detail += ": exp overflows without subtracting the max logit"
+    g = _values(b.value)
+    if _same(g, g0):
+        return Check(STABLE_BACKWARD, True)
+    if _not_finite(b):
+        return Check(STABLE_BACKWARD, False, None, "NaN or inf at logits shifted by 1000, finite at the logits "
+                                                   "themselves: exp overflows without subtracting the max logit")
+    c = compare(STABLE_BACKWARD, b.value, g0, BATCH, TOL_FD, diagnosis=False)
+    c.detail += " against its own backward_inputs at the logits themselves (the gradient does not change when every " \
+                "logit is shifted alike)"
     return c
 
 
@@ -1186,6 +1383,11 @@ def check_stable_if_cross_entropy(ctx: LossContext):
 
 # --------------------------------------------------------------------------------------------
 # A regularizer: built with the weights; forward() -> scalar, backward_params().
+
+# The L2 regularizer's forms the lab leaves open, each with its gradient: (loss, factor on jaxdl's
+# λ/2 ‖W‖² and on its gradient λ W, gradient). A file may write either; its loss decides which, and
+# its gradient must be that form's.
+L2_FORMS = (("λ/2 ‖W‖²", 1.0, "λ W"), ("λ ‖W‖²", 2.0, "2λ W"))
 
 
 @dataclasses.dataclass
@@ -1221,6 +1423,17 @@ class RegularizerContext:
             return params[0], grads[0], (bp.param_paths or [None])[0]
         return self.memo("pair", get)
 
+    def form(self):
+        """The L2 form (of :data:`L2_FORMS`) the file's loss is, or None (no form, or no loss)."""
+        def get():
+            try:
+                loss = self.loss()
+            except Unavailable:
+                return None
+            ref, _ = reference.l2_regularizer(self.weights, self.config["weight_decay"])
+            return next((f for f in L2_FORMS if abs(loss - f[1] * ref) <= 1e-12 * max(1.0, f[1] * ref)), None)
+        return self.memo("form", get)
+
 
 @check("regularizer_forward", LOSS_SCALAR)
 def check_regularizer_forward(ctx: RegularizerContext):
@@ -1248,24 +1461,295 @@ def check_regularizer_fd(ctx: RegularizerContext):
     if path is None or not isinstance(p, np.ndarray) or p.dtype.kind != "f":
         raise Unavailable("the parameter is not one of the regularizer's float array attributes")
     fake = Context(ctx.student, ctx.res, ctx.info, ctx.lab, None, {}, {}, (1,), ctx.rng)
-    fd, _ = fake.finite_differences([], {"attr": path}, p, float, (), REG_FD)
+    fd, _ = fake.finite_differences([], {"attr": path}, p, lambda o: float(np.sum(o)), _loss_shape(ctx), REG_FD)
     return compare(REG_FD, g, fd, 1, TOL_FD)
 
 
 @check("reference_regularizer", REF_REG)
 def check_reference_regularizer(ctx: RegularizerContext):
+    """The loss against jaxdl's λ/2 ‖W‖², or λ ‖W‖² (the lab leaves the factor open; the form is noted)."""
     loss = ctx.loss()
     ref, _ = reference.l2_regularizer(ctx.weights, ctx.config["weight_decay"])
-    err = abs(loss - ref)
-    same = err <= 1e-12 * max(1, ref)
-    detail = "" if same else (diagnose(np.asarray(loss), np.asarray(ref), 1) or f"{loss!r} vs {ref!r}")
-    if detail.startswith("off by a factor of 2"):
-        detail += " (λ‖W‖² instead of λ/2 ‖W‖²?)"
-    return Check(REF_REG, same, err, detail)
+    form = ctx.form()
+    if form is not None:
+        ctx.res.notes.append(f"L2 regularizer written as {form[0]} (gradient {form[2]}): the lab leaves the factor "
+                             "open, and either form is accepted")
+        return Check(REF_REG, True, abs(loss - form[1] * ref))
+    err = min(abs(loss - f[1] * ref) for f in L2_FORMS)
+    return Check(REF_REG, False, err, f"{loss!r}; λ/2 ‖W‖² is {ref!r} and λ ‖W‖² is {2 * ref!r}")
 
 
 @check("reference_regularizer_backward", REF_REG_BACKWARD)
 def check_reference_regularizer_backward(ctx: RegularizerContext):
+    """The gradient against the form its own loss is (λ W for λ/2 ‖W‖², 2λ W for λ ‖W‖²); where the
+    loss is neither, against either."""
     _, g, _ = ctx.pair()
     _, ref_grad = reference.l2_regularizer(ctx.weights, ctx.config["weight_decay"])
-    return compare(REF_REG_BACKWARD, g, ref_grad, 1, TOL_REF)
+    form = ctx.form()
+    if form is None:
+        checks = [compare(REF_REG_BACKWARD, g, f[1] * ref_grad, 1, TOL_REF) for f in L2_FORMS]
+        c = next((k for k in checks if k.ok), checks[0])
+        if not c.ok:
+            c.detail += " (against λ W; nor is it 2λ W)"
+        return c
+    c = compare(REF_REG_BACKWARD, g, form[1] * ref_grad, 1, TOL_REF)
+    if not c.ok:
+        other = next(f for f in L2_FORMS if f is not form)
+        if isinstance(g, np.ndarray) and close(g, other[1] * ref_grad, 1e-9):
+            c.detail = f"{other[2]}, the gradient of {other[0]}; but its loss is {form[0]}, whose gradient is {form[2]}"
+        else:
+            c.detail += f" (against {form[2]}, the gradient of {form[0]}, its loss)"
+    return c
+
+
+# --------------------------------------------------------------------------------------------
+# A composite (the lab's RegularizedLoss): forward(x, y) = data loss + Σ regularizers,
+# backward_inputs(x, y) = the data loss's, backward_params() = [each regularizer's backward_params()].
+
+COMPOSITE_FORWARD = "forward = data loss + Σ regularizers (built from the checker's parts)"
+COMPOSITE_BI = "backward_inputs = the data loss's backward_inputs (built from the checker's parts)"
+COMPOSITE_BP = ("backward_params returns each regularizer's [[W, grad], name], as the lab's training loop updates "
+                "them (built from the checker's parts)")
+OWN_FORWARD = "built from the file's own parts as the lab's training script builds it: forward is theirs"
+OWN_BI = "built from the file's own parts: backward_inputs is its data loss's"
+OWN_BP = "built from the file's own parts: backward_params returns its regularizers'"
+
+
+@dataclasses.dataclass
+class CompositeContext:
+    """A composite under check. It is built first from the checker's parts (``probes``: the data
+    loss's ``a``, each regularizer's ``weights``, ``b`` and ``name``, whose numbers the checker
+    computes itself), then, for the last checks, from the file's own parts (``build_own()``: the
+    instance's state, or raises :class:`Unavailable` with why it cannot be built)."""
+
+    student: Student
+    res: ClassResult
+    info: dict
+    lab: LabClass
+    probes: dict
+    build_own: object
+    rng: np.random.Generator
+    _memo: dict = dataclasses.field(default_factory=dict)
+    memo = Context.memo
+
+    def data(self):
+        def draw():
+            n, k = self.probes["a"].shape
+            return self.rng.standard_normal((n, k)), np.eye(k)[self.rng.integers(0, k, n)]
+        return self.memo("data", draw)
+
+    def data_loss(self, x, y) -> tuple[float, np.ndarray]:
+        """The checker's data loss and its gradient at ``(x, y)`` (what its probe computes)."""
+        a = self.probes["a"]
+        return float(np.sum(a * x) + 0.5 * np.sum(y * x * x)), a + y * x
+
+    def regularizers(self) -> list[float]:
+        return [float(np.sum(b * w)) for w, b in zip(self.probes["weights"], self.probes["b"])]
+
+    def forward(self) -> Reply:
+        x, y = self.data()
+        return self.memo("forward", lambda: self.student.call("forward", x, y, label=COMPOSITE_FORWARD))
+
+    def own(self) -> int:
+        """Builds the composite from the file's own parts (once); the number of its regularizers."""
+        return self.memo("own", self.build_own)
+
+
+def _composite_guess(v: float, loss: float, regs: list[float]) -> str:
+    """How the composite's loss ``v`` is made of its parts' values, when one of these reproduces it."""
+    total = sum(regs)
+    guesses = [(loss, "it adds none of the regularizers"), (total, "it leaves out the data loss"),
+               (loss - total, "it subtracts the regularizers"), (loss + 2 * total, "it adds each regularizer twice")]
+    guesses += [(loss + r, f"it adds only regularizer {i} of {len(regs)}") for i, r in enumerate(regs)]
+    return next((words for value, words in guesses if abs(v - value) <= 1e-9 * max(1.0, abs(value))), "")
+
+
+@check("composite_forward", COMPOSITE_FORWARD)
+def check_composite_forward(ctx: CompositeContext):
+    r = ctx.forward()
+    if not r.ok:
+        return Check(COMPOSITE_FORWARD, False, None, f"forward {r.error}")
+    x, y = ctx.data()
+    loss, _ = ctx.data_loss(x, y)
+    regs = ctx.regularizers()
+    want = loss + sum(regs)
+    v = _scalar(r.value)
+    if v is None:
+        return Check(COMPOSITE_FORWARD, False, None, f"returned {_shown(r)}, not a finite scalar")
+    err = abs(v - want)
+    if err <= 1e-9 * max(1.0, abs(want)):
+        return Check(COMPOSITE_FORWARD, True, err)
+    why = _composite_guess(v, loss, regs)
+    parts = f"the data loss is {loss!r}, the regularizers {', '.join(repr(q) for q in regs)}"
+    return Check(COMPOSITE_FORWARD, False, err, f"{v!r}; {parts}" + (f": {why}" if why else ""))
+
+
+@check("composite_side_effects", LOSS_SIDE_EFFECTS)
+def check_composite_side_effects(ctx: CompositeContext):
+    r = ctx.forward()
+    if not r.ok:
+        raise Unavailable(f"forward {r.error}")
+    x, y = ctx.data()
+    intact = len(r.args_after) == 2 and all(isinstance(a, np.ndarray) for a in r.args_after) and \
+        np.array_equal(r.args_after[0], x) and np.array_equal(r.args_after[1], y)
+    return Check(LOSS_SIDE_EFFECTS, intact, None, "" if intact else "forward modified its arguments in place")
+
+
+@check("composite_backward_inputs", COMPOSITE_BI)
+def check_composite_backward_inputs(ctx: CompositeContext):
+    if not ctx.info.get("backward_inputs"):
+        return Check(COMPOSITE_BI, False, None, "no backward_inputs method")
+    x, y = ctx.data()
+    b = ctx.student.call("backward_inputs", x, y, label=COMPOSITE_BI)
+    if not b.ok:
+        return Check(COMPOSITE_BI, False, None, b.error)
+    return compare(COMPOSITE_BI, b.value, ctx.data_loss(x, y)[1], BATCH, TOL_REF)
+
+
+@check("composite_call_order", LOSS_CALL_ORDER)
+def check_composite_call_order(ctx: CompositeContext):
+    if not ctx.info.get("backward_inputs"):
+        raise Unavailable("there is no backward_inputs method")
+    x, y = ctx.data()
+    x2 = ctx.rng.standard_normal(x.shape)
+    y2 = np.eye(y.shape[1])[ctx.rng.integers(0, y.shape[1], x.shape[0])]
+    first = ctx.student.call("forward", x, y, label=LOSS_CALL_ORDER)
+    if not first.ok:
+        return Check(LOSS_CALL_ORDER, False, None, f"forward {first.error}")
+    b2 = ctx.student.call("backward_inputs", x2, y2, label=LOSS_CALL_ORDER)
+    if not b2.ok:
+        return Check(LOSS_CALL_ORDER, False, None, b2.error)
+    c = compare(LOSS_CALL_ORDER, b2.value, ctx.data_loss(x2, y2)[1], BATCH, TOL_REF)
+    if not c.ok and isinstance(b2.value, np.ndarray) and close(b2.value, ctx.data_loss(x, y)[1], 1e-12):
+        c.detail = "backward_inputs ignores its arguments: it returns the gradient at the last forward's"
+    return c
+
+
+def _regularizer_entries(result, identity) -> tuple[list, str]:
+    """``[(passed index of W, grad, name)]`` of a list of regularizers' ``[[W, grad], ..., name]``, or
+    why ``result`` is not one."""
+    if not isinstance(result, list):
+        return [], f"returned {describe(result)}, not a list"
+    ids = identity if isinstance(identity, list) else []
+    out = []
+    for i, entry in enumerate(result):
+        params, grads, problem = params_of(entry)
+        if problem and isinstance(entry, list) and len(entry) == 2 and all(isinstance(e, np.ndarray) for e in entry):
+            return [], (f"entry {i} is a [W, grad] pair; the lab's training loop adds loss.backward_params() to its "
+                        "list of layers' results, so each entry must be a regularizer's [[W, grad], name]")
+        if problem or len(params) != 1:
+            return [], f"entry {i}: " + (problem or f"{len(params)} pairs, not the regularizer's one [W, grad]")
+        where = ids[i][0][0] if (i < len(ids) and isinstance(ids[i], list) and ids[i]
+                                 and isinstance(ids[i][0], list) and ids[i][0]) else None
+        out.append((where, grads[0], entry[-1]))
+    return out, ""
+
+
+@check("composite_backward_params", COMPOSITE_BP)
+def check_composite_backward_params(ctx: CompositeContext):
+    if not ctx.info.get("backward_params"):
+        return Check(COMPOSITE_BP, False, None, "no backward_params method: the regularizers' gradients never reach "
+                                                "the weights")
+    bp = ctx.student.call("backward_params", label=COMPOSITE_BP, identify=True)
+    if not bp.ok:
+        return Check(COMPOSITE_BP, False, None, bp.error)
+    if bp.has_params is not True:
+        return Check(COMPOSITE_BP, False, None, f"has_params is {'missing' if bp.has_params is None else bp.has_params}: "
+                                                "the lab's training loop calls loss.backward_params() only when it is "
+                                                "True, so the regularizers' gradients would never be applied")
+    entries, problem = _regularizer_entries(bp.value, bp.identity)
+    if problem:
+        return Check(COMPOSITE_BP, False, None, problem)
+    weights, bs, names = ctx.probes["weights"], ctx.probes["b"], ctx.probes["names"]
+    if len(entries) != len(weights):
+        return Check(COMPOSITE_BP, False, None, f"{len(entries)} entries for {len(weights)} regularizers")
+    unmatched = list(range(len(weights)))
+    for where, grad, name in entries:
+        i = ctx.probes["passed"].get(where)
+        if i is None or i not in unmatched:
+            return Check(COMPOSITE_BP, False, None, "an entry's parameter is not a regularizer's weights array (a "
+                                                    "copy?): training would update the copy, not the network's weights")
+        if not close(grad, bs[i], 1e-12) or name != names[i]:
+            return Check(COMPOSITE_BP, False, None, f"the entry of regularizer {i} is not what its backward_params() "
+                                                    "returns")
+        unmatched.remove(i)
+    return Check(COMPOSITE_BP, True)
+
+
+def _own_part(ctx: CompositeContext, part: int, method: str, *args, label: str) -> Reply:
+    r = ctx.student.call(method, *args, label=label, part=part, identify=method == "backward_params")
+    if not r.ok:
+        raise Unavailable(f"its own part {part} ({ctx.probes['own_names'][part]}) {r.error} in {method}: that "
+                          "class's own row checks it")
+    return r
+
+
+@check("composite_own_forward", OWN_FORWARD)
+def check_composite_own_forward(ctx: CompositeContext):
+    try:
+        n = ctx.own()
+    except Unavailable as e:
+        return Check(OWN_FORWARD, False, None, e.reason)
+    x, y = ctx.data()
+    # Its parts first: a part that fails is that class's failure (its own row), named as such here.
+    parts = [_own_part(ctx, 0, "forward", x, y, label=OWN_FORWARD)]
+    parts += [_own_part(ctx, i, "forward", label=OWN_FORWARD) for i in range(1, n + 1)]
+    for i, p in enumerate(parts):
+        if _values(p.value) is None:
+            raise Unavailable(f"its own part {i} ({ctx.probes['own_names'][i]}) returned {_shown(p)} from forward, "
+                              "not a number: that class's own row checks it")
+    parts = [_values(p.value) for p in parts]
+    r = ctx.student.call("forward", x, y, label=OWN_FORWARD)
+    if not r.ok:
+        return Check(OWN_FORWARD, False, None, f"forward {r.error}")
+    want = parts[0]
+    for p in parts[1:]:
+        want = want + p
+    got = _values(r.value)
+    ok = got is not None and got.shape == want.shape and close(got, want, 1e-9)
+    return Check(OWN_FORWARD, ok, None, "" if ok else f"{_shown(r)}; its parts give {want.tolist()!r} in sum")
+
+
+@check("composite_own_backward_inputs", OWN_BI)
+def check_composite_own_backward_inputs(ctx: CompositeContext):
+    ctx.own()
+    x, y = ctx.data()
+    want = _values(_own_part(ctx, 0, "backward_inputs", x, y, label=OWN_BI).value)
+    if want is None:
+        raise Unavailable(f"its own data loss ({ctx.probes['own_names'][0]}) returned no array from backward_inputs: "
+                          "that class's own row checks it")
+    r = ctx.student.call("backward_inputs", x, y, label=OWN_BI)
+    if not r.ok:
+        return Check(OWN_BI, False, None, r.error)
+    return compare(OWN_BI, r.value, want, BATCH, 1e-12)
+
+
+def _same_structure(a, b, ia, ib) -> bool:
+    """Two results equal in structure, strings, numbers and arrays, with the same arrays being the
+    checker's passed arrays (the identity reports ``ia``, ``ib``)."""
+    if isinstance(a, list) and isinstance(b, list):
+        la = ia if isinstance(ia, list) else [None] * len(a)
+        lb = ib if isinstance(ib, list) else [None] * len(b)
+        return len(a) == len(b) and len(la) == len(a) and len(lb) == len(b) and \
+            all(_same_structure(x, y, p, q) for x, y, p, q in zip(a, b, la, lb))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and ia == ib and \
+            a.dtype.kind in "biuf" and b.dtype.kind in "biuf" and close(a, b, 1e-12)
+    return type(a) is type(b) and a == b if not isinstance(a, wire.Opaque) else (
+        isinstance(b, wire.Opaque) and a.type_name == b.type_name)
+
+
+@check("composite_own_backward_params", OWN_BP)
+def check_composite_own_backward_params(ctx: CompositeContext):
+    n = ctx.own()
+    if not ctx.info.get("backward_params"):
+        return Check(OWN_BP, False, None, "no backward_params method")
+    r = ctx.student.call("backward_params", label=OWN_BP, identify=True)
+    if not r.ok:
+        return Check(OWN_BP, False, None, r.error)
+    parts = [_own_part(ctx, i, "backward_params", label=OWN_BP) for i in range(1, n + 1)]
+    want = [p.value for p in parts]
+    ids = [p.identity for p in parts]
+    ok = _same_structure(r.value, want, r.identity, ids)
+    return Check(OWN_BP, ok, None, "" if ok else "not the list of its regularizers' backward_params() results, in "
+                                                 "order (the very weights arrays, the same gradients and names)")

@@ -36,7 +36,8 @@ def describe(value) -> str:
 
 
 def diagnose(got, ref, batch: int) -> str:
-    """A one-line guess at what went wrong, from how ``got`` relates to the true ``ref``."""
+    """What went wrong, in one line, named only when it reproduces ``got`` from the true ``ref``
+    entry by entry (a missing sum, a transpose, a sign, a factor); "" when nothing does."""
     if got is None:
         return "returned None"
     if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
@@ -55,30 +56,33 @@ def diagnose(got, ref, batch: int) -> str:
         return "gradient of the wrong sign"
     if got.ndim == 2 and got.shape[0] == got.shape[1] and close(got.T, ref) and not close(got, ref):
         return "transposed result"
-    for factor, what in ((batch, f"a factor of N = {batch} (sum instead of mean over the batch?)"),
-                         (1 / batch, f"a factor of 1/N = 1/{batch} (mean instead of sum over the batch?)"),
+    for factor, what in ((batch, f"a factor of {batch} (the batch size N)"),
+                         (1 / batch, f"a factor of 1/{batch} (1/N, the batch size N)"),
                          (2.0, "a factor of 2"), (0.5, "a factor of 1/2")):
         if nonzero and close(got, factor * ref):
             return f"off by {what}"
     return ""
 
 
-def compare(name: str, got, ref, batch: int, tol: float) -> Check:
+def compare(name: str, got, ref, batch: int, tol: float, diagnosis: bool = True) -> Check:
     """``got`` against the truth ``ref``: passes within ``tol · min(max(1, max |ref|), SCALE_CAP)``.
-    A reference or a result that is not finite fails: nothing is compared with NaN or inf."""
+    A reference or a result that is not finite fails: nothing is compared with NaN or inf.
+    ``diagnosis``: add :func:`diagnose`'s line to a failure (off: the caller confirms its own)."""
     ref = np.asarray(ref, np.float64)
     if not np.all(np.isfinite(ref)):
         return Check(name, False, None, "the reference holds NaN or inf (the student's forward near the checked "
                                         "point?): nothing finite to compare with")
     if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf" or got.shape != np.shape(ref):
-        return Check(name, False, None, diagnose(got, ref, batch))
+        return Check(name, False, None, diagnose(got, ref, batch) if diagnosis else
+                     f"wrong shape {np.shape(got)}, expected {np.shape(ref)}" if isinstance(got, np.ndarray)
+                     else describe(got))
     if not np.all(np.isfinite(got)):
         return Check(name, False, None, "NaN or inf in the result")
     err, rel, worst = max_errors(got, ref)
     scale = min(max(1.0, float(np.abs(ref).max(initial=0))), SCALE_CAP)
     ok = err <= tol * scale
     detail = "" if ok else f"max abs err {err:.3g} (rel {rel:.3g}) at index {worst}"
-    if not ok:
+    if not ok and diagnosis:
         guess = diagnose(got, ref, batch)
         detail += f"; {guess}" if guess else ""
     return Check(name, ok, err, detail)

@@ -31,7 +31,7 @@ from jaxdl.check.numpy_check.discover import Submission, cleanup, copy_submissio
 from jaxdl.check.numpy_check.results import GRADEBOOK_COLUMNS, Check, ClassResult, SubmissionResult, cell
 from jaxdl.check.numpy_check.sandbox import CheckerError, Worker, WorkerLost
 from jaxdl.errors import InputError
-from jaxdl.labspec import GENERIC_LAYER
+from jaxdl.labspec import GENERIC_LAYER, Part
 
 DEFAULT_TIME_LIMIT_S = 20.0
 DEFAULT_MEMORY_MB = 2048
@@ -172,6 +172,8 @@ def grade_submission(sub: Submission, opts: Options = Options()) -> SubmissionRe
         result.error = _load_problem(session, loaded)
         if result.error:
             return result
+        if loaded.get("im2col"):
+            result.notes.append(f"im2col_cython: {loaded['im2col']}")
         targets, note = B.targets(loaded, opts.layers, opts.assignment)
         for target in targets:
             result.classes.append(_check_target(session, target, opts))
@@ -279,6 +281,9 @@ def _run(student: C.Student, res: ClassResult, target: B.Target, rng, seed: int,
         ctx = C.Context(student, res, info, GENERIC_LAYER, None, {}, state, state["input_shape"] or C.VECTOR_SHAPE, rng)
         C.run(ctx, GENERIC_LAYER.checks)
         return
+    if lab.kind == "composite":
+        _run_composite(student, res, target, info, classes, rng, seed)
+        return
     if lab.kind in ("loss", "regularizer"):
         weights = rng.standard_normal((4, 3)) if lab.kind == "regularizer" else None
         try:
@@ -316,6 +321,104 @@ def _run(student: C.Student, res: ClassResult, target: B.Target, rng, seed: int,
         C.run(C.Context(student, res, info, lab, target.lab_name, config, state, shape, rng), lab.checks)
         return
     _run_generic(student, res, target, info, rng, seed)
+
+
+COMPOSITE_WEIGHT_SHAPES = ((4, 3), (2, 5), (3, 2), (5, 4))  # the regularizers' weights (one λ for all, as in the lab)
+
+
+def _run_composite(student: C.Student, res: ClassResult, target: B.Target, info: dict, classes: list, rng,
+                   seed: int) -> None:
+    """A composite (the lab's RegularizedLoss): built from the checker's parts, then (for the last
+    checks) from the file's own classes of those parts, as the lab's training script builds it."""
+    from jaxdl.check.numpy_check.reference import lab_classes
+
+    try:
+        kwargs, _, built_as = B.constructor_call(target, info, C.VECTOR_SHAPE)
+    except B.BuildError as e:
+        res.checks.append(Check("build", False, None, f"cannot build: {e}"))
+        return
+    parts = [p for v in kwargs.values() for p in (v if isinstance(v, tuple) else (v,)) if isinstance(p, Part)]
+    regularizers = [p for p in parts if p.role == "regularizer"]
+    if len(regularizers) > len(COMPOSITE_WEIGHT_SHAPES):
+        raise ValueError("a composite with more regularizers than COMPOSITE_WEIGHT_SHAPES")
+    weight_decay = lab_classes()["l2_regularizer"].args["weight_decay"]
+    probes = {"a": rng.standard_normal((C.BATCH, 4)),
+              "weights": [rng.standard_normal(s) for s in COMPOSITE_WEIGHT_SHAPES[:len(regularizers)]],
+              "names": [f"regularizer{i}" for i in range(len(regularizers))], "own_names": []}
+    probes["b"] = [rng.standard_normal(w.shape) for w in probes["weights"]]
+
+    def header(own: bool) -> tuple[dict, list, dict, list[str]]:
+        """The build request, its arrays, which passed array is which regularizer's weights, and the
+        parts' constructor calls in words."""
+        arrays, specs, passed, shown = [], [], {}, []
+        count = 0
+
+        def part(p: Part) -> dict:
+            nonlocal count
+            reg = len([s for s in specs if s["role"] == "regularizer"]) if p.role == "regularizer" else None
+            weights = probes["weights"][reg] if reg is not None else None
+            if not own:
+                values = {"a": probes["a"]} if reg is None else {
+                    "weights": weights, "b": probes["b"][reg], "weight_decay": weight_decay, "name": probes["names"][reg]}
+                spec = {"probe": p.role}
+                shown.append("the checker's data loss" if reg is None else f"the checker's regularizer {reg}")
+            else:
+                found = next((c for c in classes if isinstance(c, dict) and B.lab_of(c["name"], c)[0] == p.kind), None)
+                if found is None:
+                    lab = lab_classes()[p.kind]
+                    raise C.Unavailable(f"the file has no class for the lab's {lab.names[0]}, which the lab's training "
+                                        f"script builds {target.cls} from")
+                lab_name, lab = B.lab_of(found["name"], found)
+                try:
+                    values, _, words = B.constructor_call(B.Target(found["name"], found["name"], lab_name, lab), found,
+                                                          C.VECTOR_SHAPE, weights)
+                except B.BuildError as e:
+                    raise C.Unavailable(f"cannot build its own {found['name']}: {e}") from None
+                spec = {"cls": found["name"]}
+                shown.append(words)
+                probes["own_names"].append(found["name"])
+            spec["role"] = p.role
+            encoded, _ = B.encode_kwargs(values, C.VECTOR_SHAPE, arrays)
+            spec["kwargs"] = encoded
+            for v in values.values():  # the worker numbers the arrays it is passed in this order
+                if isinstance(v, np.ndarray):
+                    if v is weights:
+                        passed[count] = reg
+                    count += 1
+            specs.append(spec)
+            return {"$part": len(specs) - 1}
+
+        encoded = {}
+        for k, v in kwargs.items():
+            if isinstance(v, Part):
+                encoded[k] = part(v)
+            elif isinstance(v, tuple) and v and all(isinstance(p, Part) for p in v):
+                encoded[k] = [part(p) for p in v]
+            else:
+                encoded.update(B.encode_kwargs({k: v}, C.VECTOR_SHAPE, arrays)[0])
+        for spec in specs:
+            spec.pop("role")
+        return {"op": "build", "cls": target.cls, "kwargs": encoded, "parts": specs, "seed": seed}, arrays, passed, shown
+
+    head, arrays, probes["passed"], _ = header(own=False)
+    res.built_as = built_as
+    _, error = _build(student, head, arrays)
+    if error:
+        res.checks.append(Check("build", False, None, f"{error} (built from the checker's parts: a data loss and "
+                                                      f"{len(regularizers)} regularizers)"))
+        return
+
+    def build_own() -> int:
+        head, arrays, _, shown = header(own=True)
+        _, error = _build(student, head, arrays, label=C.OWN_FORWARD)
+        if error:
+            raise C.Unavailable(f"cannot build it from the file's own parts ({'; '.join(shown)}): "
+                                f"{error.removeprefix('cannot build: ')}")
+        res.notes.append(f"checked built from the checker's parts (a data loss and {len(regularizers)} regularizers "
+                         f"whose numbers it knows), then from the file's own: {'; '.join(shown)}")
+        return len(regularizers)
+
+    C.run(C.CompositeContext(student, res, info, target.lab, probes, build_own, rng), target.lab.checks)
 
 
 def _input_shapes(info: dict) -> list[tuple[int, ...]]:

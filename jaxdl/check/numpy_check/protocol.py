@@ -233,7 +233,8 @@ def class_info(raw) -> dict | None:
 
 def load_reply(raw) -> dict:
     """A load reply in the only form the checker reads (its classes through :func:`class_info`,
-    ``make_layers`` a count or a reason in words); raises :class:`BadFrame` if it is not one."""
+    ``make_layers`` a count or a reason in words, ``im2col`` which im2col_cython the file
+    imported, in words, or ""); raises :class:`BadFrame` if it is not one."""
     if not isinstance(raw, dict):
         raise BadFrame("an import reply that is not an object")
     if "load_error" in raw or "error" in raw:
@@ -243,6 +244,8 @@ def load_reply(raw) -> dict:
         raise BadFrame("an import reply without its list of classes")
     n = raw.get("make_layers", 0)
     made = raw.get("make_layers_classes")
+    im2col = raw.get("im2col")
     return {"classes": [c for c in map(class_info, classes) if c is not None],
             "make_layers": n if type(n) is int and n >= 0 else (n[:MAX_TEXT] if isinstance(n, str) else 0),
-            "make_layers_classes": [m for m in made if isinstance(m, str)][:MAX_ITEMS] if isinstance(made, list) else []}
+            "make_layers_classes": [m for m in made if isinstance(m, str)][:MAX_ITEMS] if isinstance(made, list) else [],
+            "im2col": im2col[:MAX_TEXT] if isinstance(im2col, str) else ""}

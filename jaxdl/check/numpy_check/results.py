@@ -84,6 +84,7 @@ class SubmissionResult:
     platform: str = ""
     internal: str = ""  # the checker itself failed on this submission (jaxdl's bug), in words
     max_points: float = 0.0  # of an unloadable submission: the assignment's total
+    notes: list[str] = dataclasses.field(default_factory=list)  # e.g. which im2col_cython the file imported
 
     @property
     def ok(self) -> bool:
@@ -102,16 +103,16 @@ class SubmissionResult:
         if self.error or not self.classes:
             return [{"submission": self.name, "class": "*", "ok": "false", "checks_passed": 0, "checks_total": 0,
                      "points": 0, "max_points": _num(self.max_points),
-                     "first_failure": self.error or "nothing was checked"}]
+                     "first_failure": self.error or "nothing was checked", "notes": ""}]
         return [{"submission": self.name, "class": c.cls, "ok": "true" if c.ok else "false",
                  "checks_passed": sum(k.ok for k in c.checks), "checks_total": len(c.checks),
                  "points": _num(c.points), "max_points": _num(c.out_of),
-                 "first_failure": c.first_failure} for c in self.classes]
+                 "first_failure": c.first_failure, "notes": "; ".join(c.notes)} for c in self.classes]
 
     def to_json(self) -> dict:
         out = {"submission": self.name, "ok": self.ok, "error": self.error, "points": self.points,
-               "max_points": self.out_of, "classes": [c.to_json() for c in self.classes], "stdout": self.stdout,
-               "stderr": self.stderr, "walls": self.walls}
+               "max_points": self.out_of, "notes": self.notes, "classes": [c.to_json() for c in self.classes],
+               "stdout": self.stdout, "stderr": self.stderr, "walls": self.walls}
         if self.student_id:
             out["student_id"] = self.student_id
         if self.internal:
@@ -124,7 +125,7 @@ def _num(x: float):
 
 
 GRADEBOOK_COLUMNS = ("submission", "class", "ok", "checks_passed", "checks_total", "points", "max_points",
-                     "first_failure")
+                     "first_failure", "notes")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 

@@ -5,9 +5,10 @@ A :class:`Worker` is a fresh interpreter behind the walls of :mod:`.walls`, in o
 modes (:data:`MODES`):
 
 - ``namespaces`` (the default where the kernel allows it): its own user, pid, net, mount, ipc and
-  uts namespaces; a root file system holding only the interpreter, its standard library, numpy,
-  the worker's files and a copy of its one submission, read-only, and a size-capped scratch
-  tmpfs; Landlock and seccomp; resource limits. When it ends, every process it started ends.
+  uts namespaces; a root file system holding only the interpreter, its standard library, the
+  packages of the lab's environment (:mod:`.environment`: numpy and scipy), the worker's files
+  and a copy of its one submission, read-only, and a size-capped scratch tmpfs; Landlock and
+  seccomp; resource limits. When it ends, every process it started ends.
 - ``process``: no namespaces (none can be made here); Landlock, seccomp and resource limits on
   the machine's own file system, where the kernel has them.
 - ``plain``: resource limits only (for benchmarks and for machines with none of the above).
@@ -33,6 +34,7 @@ import tempfile
 import threading
 import time
 
+from jaxdl.check.numpy_check import environment
 from jaxdl.check.numpy_check import protocol as wire
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -43,7 +45,7 @@ STANDIN_PATH = os.path.join(os.path.dirname(HERE), "im2col_standin.py")
 MODES = ("namespaces", "process", "plain")
 OUTPUT_LIMIT = 4 << 10  # bytes of the student's stdout and stderr kept, each, per worker
 TRUNCATED = "[… more output not kept]"
-START_LIMIT_S = 60.0  # the worker's own start (an interpreter and numpy), not the student's code
+START_LIMIT_S = 60.0  # the worker's own start (an interpreter, numpy and scipy), not the student's code
 WALL_FACTOR, WALL_EXTRA_S = 3.0, 2.0  # the wall-clock backstop: 3 × the CPU limit + 2 s
 SCRATCH_MB = 64  # the scratch tmpfs, the worker's only writable place
 MAX_PROCESSES = 32  # processes (and threads) of one submission
@@ -118,7 +120,7 @@ def describe(walls: dict) -> str:
 
 
 def _lib_dirs() -> list[str]:
-    """The machine's shared-library folders the interpreter and numpy load from."""
+    """The machine's shared-library folders the interpreter and the packages load from."""
     triplet = sysconfig.get_config_var("MULTIARCH") or ""
     out = []
     for d in ("/lib64", "/usr/lib64", f"/lib/{triplet}", f"/usr/lib/{triplet}"):
@@ -129,13 +131,30 @@ def _lib_dirs() -> list[str]:
     return out
 
 
+def _packages() -> list[tuple[str, str, list[str]]]:
+    """``(name, folder, hidden entries)`` of each package the worker sees (:data:`.environment.PACKAGES`)
+    and of the folder of shared libraries its wheel ships beside it (``numpy.libs``, ``scipy.libs``);
+    ``hidden``: the names of the package's subfolders the worker does not see (:data:`.environment.HIDDEN`)."""
+    import importlib.util
+
+    out = []
+    for name in environment.PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            raise CheckerError(f"the lab's environment needs {name}, which is not installed with jaxdl")
+        folder = os.path.realpath(list(spec.submodule_search_locations)[0])
+        hidden = sorted(h.split(".", 1)[1] for h in environment.HIDDEN if h.split(".")[0] == name)
+        out.append((name, folder, hidden))
+        if os.path.isdir(folder + ".libs"):
+            out.append((name + ".libs", folder + ".libs", []))
+    return out
+
+
 def _view() -> dict:
-    """What a worker may see: ``{"python": ..., "stdlib": ..., "numpy": ..., ...}`` (host paths)."""
+    """What a worker may see: ``{"exe": ..., "stdlib": ..., "packages": [...], ...}`` (host paths)."""
     global _VIEW
     with _LOCK:
         if _VIEW is None:
-            import numpy
-
             exe = os.path.realpath(sys.executable)
             base = os.path.realpath(sys.base_prefix)
             stdlib = os.path.dirname(os.path.realpath(os.__file__))
@@ -144,10 +163,8 @@ def _view() -> dict:
             libdir, soname = sysconfig.get_config_var("LIBDIR"), sysconfig.get_config_var("INSTSONAME")
             if libdir and soname and os.path.isfile(os.path.join(libdir, soname)):
                 libpython = os.path.realpath(os.path.join(libdir, soname))
-            np_dir = os.path.dirname(os.path.realpath(numpy.__file__))
             _VIEW = {"exe": exe, "base": base, "stdlib": stdlib, "dynload": os.path.realpath(dynload),
-                     "libpython": libpython, "numpy": np_dir,
-                     "numpy_libs": np_dir + ".libs" if os.path.isdir(np_dir + ".libs") else None,
+                     "libpython": libpython, "packages": _packages(),
                      "libs": _lib_dirs(), "ld_cache": "/etc/ld.so.cache" if os.path.isfile("/etc/ld.so.cache") else None}
         return _VIEW
 
@@ -208,9 +225,11 @@ def _skeleton() -> dict:
             target(inside, False)
             empty.append(inside)
         landlock.append(["/site", "list"])
-        bind(view["numpy"], "/site/numpy")
-        if view["numpy_libs"]:
-            bind(view["numpy_libs"], "/site/numpy.libs")
+        for name, folder, hidden in view["packages"]:
+            bind(folder, f"/site/{name}")
+            for h in hidden:  # covered by a stub that refuses the import, naming the module
+                if os.path.isdir(os.path.join(folder, h)):
+                    binds.append([_hidden_stub(f"{name}.{h}"), f"/site/{name}/{h}"])
         for d in view["libs"]:
             bind(d, d)
         for link in ("/lib", "/lib64"):
@@ -237,30 +256,68 @@ def _skeleton() -> dict:
 
 
 _SITE: str | None = None
+_STUBS: dict[str, str] = {}
 
 
-def _numpy_site() -> str:
-    """Outside namespaces: a folder holding only numpy (links to it), the worker's package path."""
+def _hidden_stub(module: str) -> str:
+    """A folder standing for a hidden submodule (:data:`.environment.HIDDEN`): its ``__init__.py``
+    raises ModuleNotFoundError naming the module, so the checker names the reason; the module's own
+    files stay out of the worker's view."""
+    with _LOCK:
+        if module not in _STUBS:
+            folder = tempfile.mkdtemp(prefix="jaxdl-hidden-")
+            _TEMPS.append(folder)
+            with open(os.path.join(folder, "__init__.py"), "w") as f:
+                f.write(f"raise ModuleNotFoundError({f'No module named {module!r} (hidden from lab files)'!r}, "
+                        f"name={module!r})\n")
+            os.chmod(folder, 0o755)
+            _STUBS[module] = folder
+        return _STUBS[module]
+
+
+def _visible(folder: str, hidden: list[str]) -> list[str]:
+    """The entries of a package's folder the worker sees (its hidden subfolders left out)."""
+    with os.scandir(folder) as entries:
+        return sorted(e.path for e in entries if e.name not in hidden)
+
+
+def _site() -> str:
+    """Outside namespaces: a folder holding only the environment's packages (links to them; a
+    package with hidden subfolders as a folder of links to its other entries), the worker's
+    package path."""
     global _SITE
     with _LOCK:
         if _SITE is None:
             view = _view()
             _SITE = tempfile.mkdtemp(prefix="jaxdl-site-")
             _TEMPS.append(_SITE)
-            os.symlink(view["numpy"], os.path.join(_SITE, "numpy"))
-            if view["numpy_libs"]:
-                os.symlink(view["numpy_libs"], os.path.join(_SITE, "numpy.libs"))
+            for name, folder, hidden in view["packages"]:
+                if not hidden:
+                    os.symlink(folder, os.path.join(_SITE, name))
+                    continue
+                os.mkdir(os.path.join(_SITE, name))
+                for path in _visible(folder, hidden):
+                    os.symlink(path, os.path.join(_SITE, name, os.path.basename(path)))
+                for h in hidden:
+                    os.symlink(_hidden_stub(f"{name}.{h}"), os.path.join(_SITE, name, h))
         return _SITE
 
 
 def _process_landlock(view: dict, submission: str, scratch: str) -> list:
     """Landlock rules on the machine's own file system: the standard library without its
-    site-packages, numpy, the worker's three files, the submission, the scratch folder."""
-    rules = [[view["exe"], "ro"], [view["stdlib"], "list"], [view["numpy"], "ro"], [_numpy_site(), "ro"],
+    site-packages, the environment's packages without their hidden subfolders, the worker's three
+    files, the submission, the scratch folder."""
+    rules = [[view["exe"], "ro"], [view["stdlib"], "list"], [_site(), "ro"],
              [submission, "ro"], [scratch, "rw"], ["/dev/null", "dev"], ["/dev/urandom", "dev"]]
     with os.scandir(view["stdlib"]) as entries:
         rules += [[e.path, "ro"] for e in entries if e.name != "site-packages"]
-    for path in (view["dynload"], view["libpython"], view["numpy_libs"], view["ld_cache"], WORKER_PATH,
+    for name, folder, hidden in view["packages"]:
+        if hidden:
+            rules += [[folder, "list"]] + [[path, "ro"] for path in _visible(folder, hidden)]
+            rules += [[_hidden_stub(f"{name}.{h}"), "ro"] for h in hidden]
+        else:
+            rules.append([folder, "ro"])
+    for path in (view["dynload"], view["libpython"], view["ld_cache"], WORKER_PATH,
                  PROTOCOL_PATH, STANDIN_PATH, *view["libs"]):
         if path:
             rules.append([path, "ro"])
@@ -362,7 +419,7 @@ class Worker:
         else:
             view = _view()
             self.scratch = tempfile.mkdtemp(prefix="jaxdl-check-")
-            paths = {"sys_path": [view["stdlib"], view["dynload"], _numpy_site()], "protocol": PROTOCOL_PATH,
+            paths = {"sys_path": [view["stdlib"], view["dynload"], _site()], "protocol": PROTOCOL_PATH,
                      "standin": STANDIN_PATH}
             cfg.update(landlock=_process_landlock(view, self.submission, self.scratch), cwd=self.scratch,
                        exec=[view["exe"], "-I", "-S", "-B", "-u", WORKER_PATH, str(req_r), str(rep_w), json.dumps(paths)])
@@ -640,7 +697,10 @@ class Worker:
         return self._killed(-code, what)
 
     def _killed(self, number: int, what: str) -> str:
-        if number in (signal.SIGXCPU, signal.SIGKILL) and self.cpu_budget is not None and \
-                self.cpu_seconds() >= self.cpu_budget:
+        # SIGXCPU comes from the CPU limit, which is set only from the budget; a SIGKILL is the budget's
+        # when the CPU time says so (measured 20 times a second: a late reading must not decide it alone).
+        if self.cpu_budget is not None and (number == signal.SIGXCPU or (
+                number == signal.SIGKILL and self.cpu_seconds() >= self.cpu_budget)):
+            self.cpu_used = max(self.cpu_used, self.cpu_budget)  # it ran to its limit, whatever the last reading
             return f"the submission used up its CPU budget of {self.cpu_budget:g} s during {what}"
         return f"the student's process was killed by {_signal_name(number)} during {what}"

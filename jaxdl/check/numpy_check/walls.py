@@ -9,14 +9,15 @@ The launcher (L), started by the checker in a session of its own:
    checker writes its uid/gid maps: the worker is uid 1000 inside, mapped to the checker's own
    uid, or to ``nobody`` when the checker runs as root;
 2. builds the worker's root from an empty skeleton folder the checker made: read-only binds of
-   the interpreter, its standard library (``site-packages`` covered by an empty folder), numpy,
-   the worker's two files and a copy of the one submission; ``/dev/null``, ``/dev/zero``,
-   ``/dev/urandom``; a size-capped tmpfs ``/scratch`` (also ``/tmp``); then ``pivot_root``
+   the interpreter, its standard library (``site-packages`` covered by an empty folder), the
+   lab's packages (numpy, scipy; a hidden submodule covered by a stub), the worker's two files
+   and a copy of the one submission; ``/dev/null``, ``/dev/zero``, ``/dev/urandom``; a
+   size-capped tmpfs ``/scratch`` (also ``/tmp``); then ``pivot_root``
    into it and detaches the old root, so nothing else of the machine is reachable;
 3. forks the pid namespace's init (P1), which forks the worker (W) and, when W ends, reports how
    and ends every process left in the namespace (the kernel kills them with P1);
 4. W sets its resource limits (CPU seconds, address space, file size, processes, open files),
-   ``no_new_privs``, a Landlock domain (read: interpreter, standard library, numpy, submission;
+   ``no_new_privs``, a Landlock domain (read: interpreter, standard library, packages, submission;
    write: scratch; no TCP; no signals or abstract sockets outside it) and a seccomp filter (no
    ``ptrace``, sockets, ``io_uring``, ``mount``, ``bpf``, namespaces, keyrings, modules…), reports
    which walls stood, and ``exec``-s the worker as uid 1000 with no capabilities.

@@ -2,13 +2,17 @@
 
 It runs inside the walls :mod:`.walls` raises, as
 ``python -I -S -B worker.py REQUEST_FD REPLY_FD SYS_PATH_JSON``, and imports the standard
-library, numpy and :mod:`.protocol` (loaded by path) only. It answers requests one at a time:
+library, numpy and :mod:`.protocol` (loaded by path) only; the student's file may import what the
+lab's environment has (:mod:`.environment`). It answers requests one at a time:
 
-    load           import the student's file; list its classes, their signatures and how many
-                   layers ``make_layers()`` builds
+    load           import the student's file (with the lab's im2col_cython: the submission's own
+                   compiled module where it loads, jaxdl's numpy stand-in otherwise); list its
+                   classes, their signatures and how many layers ``make_layers()`` builds
     build          construct one class with the arguments the checker chose (or take an item of
-                   ``make_layers()``) and report its array attributes
-    call           call one method with the given arguments
+                   ``make_layers()``) and report its array attributes; a composite's parts (the
+                   student's own classes, or the checker's probes) are built first, in order
+    call           call one method (of the instance, or of one of its parts) with the given
+                   arguments
     forward_many   call ``forward`` at many points, each changing a few entries of one argument,
                    one array attribute or one parameter ``backward_params`` returned
 
@@ -44,8 +48,9 @@ class _Worker:
         self.student_file = None
         self.student_dir = None
         self.inst = None
+        self.parts = []  # a composite's parts, built before it (the arguments it was given)
         self.returned = []  # the arrays the last backward_params returned as parameters
-        self.passed = []  # the arrays the checker passed to the constructor
+        self.passed = []  # the arrays the checker passed to the constructor (and to the parts')
 
     # I/O -----------------------------------------------------------------------------------
 
@@ -127,11 +132,7 @@ class _Worker:
         if header.get("folder"):  # a student's folder: its other modules can be imported
             self.student_dir = os.path.abspath(header["folder"]) + os.sep
             sys.path.insert(0, self.student_dir)
-        if importlib.util.find_spec("im2col_cython") is None:
-            spec = importlib.util.spec_from_file_location("im2col_cython", self.standin_path)
-            standin = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(standin)
-            sys.modules["im2col_cython"] = standin
+        im2col = self._im2col()
         self._seed(header["seed"])
         spec = importlib.util.spec_from_file_location("submission", path)
         module = importlib.util.module_from_spec(spec)
@@ -150,6 +151,9 @@ class _Worker:
             exec(code, module.__dict__)  # noqa: S102 - the student's module, in this sandbox only
         self.module = module
         reply = {"classes": self._classes(), "make_layers": 0}
+        if any(v is sys.modules.get("im2col_cython") or getattr(v, "__module__", None) == "im2col_cython"
+               for v in list(vars(module).values())):
+            reply["im2col"] = im2col
         if callable(module.__dict__.get("make_layers")):
             self._seed(header["seed"])
             try:
@@ -165,6 +169,37 @@ class _Worker:
                 d = self._describe(e)
                 reply["make_layers"] = f"make_layers() raised {d['type']}: {d['message']}"
         return reply
+
+    def _im2col(self) -> str:
+        """Makes ``im2col_cython`` importable: the submission's own module where it has one that
+        loads (its folder is on the path), else jaxdl's numpy stand-in; and ``pyximport``, with which
+        the lab compiles it on import, as a stand-in that does nothing. Returns which im2col, in words."""
+        import importlib
+        import importlib.util
+
+        problem = ""
+        if importlib.util.find_spec("pyximport") is None:  # the lab's way to compile im2col_cython.pyx on import
+            import types
+
+            pyximport = types.ModuleType("pyximport", "A stand-in for Cython's pyximport: the worker has no compiler, "
+                                                      "and im2col_cython is provided (install() does nothing).")
+            pyximport.install = lambda *args, **kwargs: (None, None)
+            pyximport.uninstall = lambda *args, **kwargs: None
+            sys.modules["pyximport"] = pyximport
+        if importlib.util.find_spec("im2col_cython") is not None:
+            try:
+                with self.np.errstate(all="ignore"):
+                    importlib.import_module("im2col_cython")
+                return "the submission's own im2col_cython"
+            except Exception as e:  # noqa: BLE001 - e.g. a module compiled for another Python
+                sys.modules.pop("im2col_cython", None)
+                problem = f"{type(e).__name__}: {e}"[:200]
+        spec = importlib.util.spec_from_file_location("im2col_cython", self.standin_path)
+        standin = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(standin)
+        sys.modules["im2col_cython"] = standin
+        return "jaxdl's numpy stand-in for im2col_cython" + (
+            f" (the submission's own could not be loaded: {problem})" if problem else "")
 
     def _classes(self) -> list[dict]:
         import inspect
@@ -194,16 +229,17 @@ class _Worker:
     def op_build(self, header, arrays, out):
         np = self.np
         self._seed(header["seed"])
-        self.inst, self.returned = None, []
+        self.inst, self.returned, self.parts, self.passed = None, [], [], []
         input_shape = None
         with np.errstate(all="ignore"):
             if "make_layers" in header:
                 item = list(self.module.make_layers())[header["make_layers"]]
                 inst, input_shape = item if isinstance(item, tuple) else (item, getattr(item, "input_shape", None))
             else:
+                for part in header.get("parts", []):
+                    self.parts.append(self._part(part, arrays))
                 args = [self._arg(v, arrays) for v in header.get("args", [])]
                 kwargs = {k: self._arg(v, arrays) for k, v in header.get("kwargs", {}).items()}
-                self.passed = [v for v in [*args, *kwargs.values()] if isinstance(v, np.ndarray)]
                 inst = getattr(self.module, header["cls"])(*args, **kwargs)
         self.inst = inst
         promoted = self._promote()
@@ -217,7 +253,42 @@ class _Worker:
     def _arg(self, value, arrays):
         if isinstance(value, dict) and "$stub" in value:
             return InputStub(value["$stub"])
-        return self.wire.decode_value(value, arrays)
+        if isinstance(value, dict) and "$part" in value:
+            return self.parts[value["$part"]]
+        if isinstance(value, list) and any(isinstance(v, dict) and "$part" in v for v in value):
+            return [self._arg(v, arrays) for v in value]
+        decoded = self.wire.decode_value(value, arrays)
+        if isinstance(decoded, self.np.ndarray):
+            self.passed.append(decoded)
+        return decoded
+
+    def _part(self, spec, arrays):
+        """One part of a composite: the student's class built with the checker's arguments, or
+        one of the checker's probes (:class:`ProbeLoss`, :class:`ProbeRegularizer`)."""
+        kwargs = {k: self._arg(v, arrays) for k, v in spec.get("kwargs", {}).items()}
+        if spec.get("probe") == "loss":
+            return ProbeLoss(self.np, **kwargs)
+        if spec.get("probe") == "regularizer":
+            return ProbeRegularizer(self.np, **kwargs)
+        return getattr(self.module, spec["cls"])(**kwargs)
+
+    def _passed_index(self, a):
+        """Which array the checker passed ``a`` is (the same object, or a view of exactly its
+        memory: an update in place reaches it), or None."""
+        np = self.np
+        if not isinstance(a, np.ndarray):
+            return None
+        for i, p in enumerate(self.passed):
+            if a is p or (a.shape == p.shape and a.strides == p.strides and a.dtype == p.dtype
+                          and a.__array_interface__["data"][0] == p.__array_interface__["data"][0]):
+                return i
+        return None
+
+    def _identify(self, value, depth: int = 0):
+        """``value``'s structure with each array replaced by :meth:`_passed_index` (lists only)."""
+        if isinstance(value, (list, tuple)) and depth < 4:
+            return [self._identify(v, depth + 1) for v in list(value)[:64]]
+        return self._passed_index(value)
 
     # The instance's arrays -----------------------------------------------------------------
 
@@ -328,10 +399,17 @@ class _Worker:
     def op_call(self, header, arrays, out):
         np = self.np
         args = [self.wire.decode_value(v, arrays) for v in header["args"]]
+        target = self.inst if header.get("part") is None else self.parts[header["part"]]
         with np.errstate(all="ignore"):
-            result = getattr(self.inst, header["method"])(*args)
+            result = getattr(target, header["method"])(*args)
         reply = {"result": self.wire.encode_value(result, out),
                  "args_after": [self.wire.encode_value(a, out) for a in args]}
+        if header.get("identify"):
+            reply["identity"] = self._identify(result)
+            has_params = getattr(target, "has_params", None)
+            reply["has_params"] = has_params if isinstance(has_params, bool) else None
+        if header.get("part") is not None:
+            return reply
         if header["method"] == "backward_params":
             self.returned = []
             if isinstance(result, (list, tuple)) and len(result) <= 64:
@@ -437,6 +515,39 @@ class _Worker:
                 for b in restore:
                     b.flags.writeable = False
         return {"outputs": self.wire.encode_value(np.stack(results) if results else np.zeros((0,)), out)}
+
+
+class ProbeLoss:
+    """The checker's data loss, a part a composite is built from to check how it combines its
+    parts: ``L(x, y) = Σ a ⊙ x + ½ Σ y ⊙ x ⊙ x`` and ``∂L/∂x = a + y ⊙ x`` (``a`` drawn by the checker,
+    who computes the same numbers itself)."""
+
+    has_params = False
+
+    def __init__(self, np, a, name="data_loss"):
+        self.np, self.a, self.name = np, a, name
+
+    def forward(self, x, y):
+        return self.np.sum(self.a * x) + 0.5 * self.np.sum(y * x * x)
+
+    def backward_inputs(self, x, y):
+        return self.a + y * x
+
+
+class ProbeRegularizer:
+    """The checker's regularizer, a part of a composite: built on ``weights`` like the lab's
+    L2Regularizer, with ``R = Σ b ⊙ weights`` and the gradient ``b`` (``b`` drawn by the checker)."""
+
+    has_params = True
+
+    def __init__(self, np, weights, b, weight_decay, name):
+        self.np, self.weights, self.b, self.weight_decay, self.name = np, weights, b, weight_decay, name
+
+    def forward(self):
+        return self.np.sum(self.b * self.weights)
+
+    def backward_params(self):
+        return [[self.weights, self.b.copy()], self.name]
 
 
 class InputStub:
