@@ -5,6 +5,7 @@ Chromium (which lays the MathML out as a browser does)."""
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import os
 import re
@@ -47,7 +48,6 @@ def markdown_renderer(prefix: str = "", math: str = "mathml"):
     Moodle's)."""
     if math not in ("mathml", "tex"):
         raise ValueError(f"markdown_renderer: math must be 'mathml' or 'tex'; got {math!r}")
-    from latex2mathml.converter import convert
     from markdown_it import MarkdownIt
     from mdit_py_plugins.dollarmath import dollarmath_plugin
 
@@ -61,17 +61,25 @@ def markdown_renderer(prefix: str = "", math: str = "mathml"):
     def inline(self, tokens, idx, options, env):
         if math == "tex":
             return r"\(" + html.escape(tokens[idx].content.strip()) + r"\)"
-        return _brackets(convert(tokens[idx].content.strip()))
+        return _mathml(tokens[idx].content.strip(), "inline")
 
     def block(self, tokens, idx, options, env):
         if math == "tex":
             return r"\[" + html.escape(tokens[idx].content.strip()) + r"\]" + "\n"
-        return _brackets(convert(tokens[idx].content.strip(), display="block")) + "\n"
+        return _mathml(tokens[idx].content.strip(), "block") + "\n"
 
     md.add_render_rule("math_inline", inline)
     md.add_render_rule("math_inline_double", block)
     md.add_render_rule("math_block", block)
     return md
+
+
+@functools.lru_cache(maxsize=4096)
+def _mathml(tex: str, display: str) -> str:
+    """``tex`` as MathML (a formula repeats across sheets and variants: converted once)."""
+    from latex2mathml.converter import convert
+
+    return _brackets(convert(tex, display=display))
 
 
 _BMATRIX = re.compile(r"<mo>&#x0005B;</mo><mtable>(.*?)</mtable><mo>&#x0005D;</mo>", re.S)

@@ -16,6 +16,7 @@ tolerances are :mod:`jaxdl.check.numeric`'s, as every check of jaxdl's.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -128,6 +129,20 @@ def check_layer(layer: Layer, input_shape: Sequence[int], *, seed: int = 0, name
     return check_layer_at(layer, params, x, dy, name=name, eps=eps)
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled_check(layer: Layer, eps: float):
+    """The whole check of ``layer`` as one jitted program (op-by-op dispatch would compile every
+    small operation separately, which costs more than the check itself), kept per layer so that
+    checking the same layer again at new values of the same shapes compiles nothing."""
+    def run(params, x, dy):
+        manual = layer.backward(params, x, dy)
+        refs = vjp_references(layer.apply, (params, x), dy, eps)
+        inverse = _inverse_errors(layer, params, x) if layer.invertible else None
+        return manual, refs["autodiff"], refs["finite differences"], inverse
+
+    return jax.jit(run)
+
+
 def check_layer_at(layer: Layer, params, x, dy, *, name: str | None = None,
                    eps: float = FD_EPSILON) -> LayerReport:
     """:func:`check_layer` at given values: params, an input ``x`` and an upstream gradient ``dy``
@@ -140,13 +155,6 @@ def check_layer_at(layer: Layer, params, x, dy, *, name: str | None = None,
     name = name or layer.name
     input_shape = tuple(int(d) for d in np.shape(x))
 
-    def run(params, x, dy):
-        # One compiled program for the whole check: op-by-op dispatch would compile every
-        # small operation separately, which costs more than the check itself.
-        manual = layer.backward(params, x, dy)
-        refs = vjp_references(layer.apply, (params, x), dy, eps)
-        inverse = _inverse_errors(layer, params, x) if layer.invertible else None
-        return manual, refs["autodiff"], refs["finite differences"], inverse
 
     with jax.enable_x64(True):
         params, x, dy = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), (params, x, dy))
@@ -159,7 +167,7 @@ def check_layer_at(layer: Layer, params, x, dy, *, name: str | None = None,
                     f"{jax.tree_util.tree_structure(manual_shape)}"
                 ),
             )
-        manual, autodiff, numeric, inverse_errors = jax.jit(run)(params, x, dy)
+        manual, autodiff, numeric, inverse_errors = _compiled_check(layer, eps)(params, x, dy)
 
     names = _leaf_names(params, "params") + ["x"]
     tensors = []
