@@ -171,6 +171,15 @@ def test_rnn_tanh_three_steps_against_a_numpy_loop(tmp_path):
     assert "closed_form" not in r
 
 
+def test_rnn_a_third_step_on_the_exams_weights_is_not_the_exam(tmp_path):
+    # The exam's sigmoid and weights with one more input: the errata's check of "the exam's givens"
+    # compares shapes before values (it once broadcast (3, 2) against (2, 2) and raised).
+    L = math.log(2)
+    r = run_exam(tmp_path, "rnn", f"--config.xs=[[{L},{L}],[0,{0.75 * L}],[1,1]]")
+    assert len(r["h"]) == 3 and r["errata"] == []
+    np.testing.assert_allclose(r["h"][1], run_exam(tmp_path, "rnn")["h"][1], atol=1e-14)
+
+
 # ---------------------------------------------------------------------------------------------
 # E3
 
