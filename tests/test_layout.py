@@ -20,13 +20,28 @@ LEVELS = {
     "jaxdl.registry": 5,
     "jaxdl.check": 6,
     "jaxdl": 7,  # the package's face re-exports core and check
-    "jaxdl.exams": 8,
+    # The exams package's rooms, bottom up: the records and the languages; the shared helpers; the
+    # variants' machinery; one package per problem (PROBLEM_LEVEL: none imports another); the
+    # registry and the package's face; then what reads only the registry.
+    "jaxdl.exams.problem": 8.0, "jaxdl.exams.lang": 8.0,
+    "jaxdl.exams._common": 8.1, "jaxdl.exams.figures": 8.1, "jaxdl.exams.torch_answers": 8.1,
+    "jaxdl.exams.variants": 8.2,
+    "jaxdl.exams.registry": 8.4,
+    "jaxdl.exams": 8.5,
+    "jaxdl.exams.sheet": 8.6, "jaxdl.exams.moodle": 8.7, "jaxdl.exams.generate": 8.8, "jaxdl.exams.practice": 8.85,
+    "jaxdl.exams.command": 8.9,
     "jaxdl.train": 9,
     "jaxdl.bench": 10,
     "jaxdl.report": 11,
     "jaxdl.site": 12, "jaxdl.docs": 12,
     "jaxdl.cli": 13,
 }
+
+
+PROBLEM_LEVEL = 8.3
+for _path in (PACKAGE / "exams").iterdir():  # every problem's package is a room of its own
+    if (_path / "__init__.py").is_file() and f"jaxdl.exams.{_path.name}" not in LEVELS:
+        LEVELS[f"jaxdl.exams.{_path.name}"] = PROBLEM_LEVEL
 
 
 def _unit(module: str) -> str:
@@ -80,9 +95,10 @@ def _violations():
         here = _unit(module)
         for line, target, names in _imports(module, is_package, tree):
             units = {_unit(target)}
-            if target == "jaxdl":  # `from jaxdl import registry` imports a module, not the package's face
-                units = {_unit(f"jaxdl.{n}") if (PACKAGE / n).is_dir() or (PACKAGE / f"{n}.py").is_file()
-                         else "jaxdl" for n in names}
+            folder = ROOT.joinpath(*target.split("."))
+            if folder.is_dir() and names:  # `from jaxdl.exams import sheet` imports a module, not the face
+                units = {_unit(f"{target}.{n}") if (folder / n).is_dir() or (folder / f"{n}.py").is_file()
+                         else _unit(target) for n in names}
             for there in units:
                 if there != here and LEVELS[there] >= LEVELS[here]:
                     found.append(f"{module}:{line} imports {target} ({there}, level {LEVELS[there]} ≥ {LEVELS[here]})")
@@ -134,6 +150,15 @@ def test_the_rule_sees_a_private_attribute_read(monkeypatch):
     bad = "from jaxdl.train import trainer\nstep = trainer._loop\n"
     monkeypatch.setattr(__import__(__name__), "MODULES", [("jaxdl.bench.x", False, ast.parse(bad))])
     assert _private_attributes() == ["jaxdl.bench.x:2 reads jaxdl.train.trainer._loop"]
+
+
+def test_a_problem_reaching_into_another_problem_or_up_into_the_registry_is_seen(monkeypatch):
+    bad = "from jaxdl.exams.mlp import compute\nfrom jaxdl.exams import sheet\nfrom jaxdl.exams.registry import PROBLEMS\n"
+    monkeypatch.setattr(__import__(__name__), "MODULES", [("jaxdl.exams.quiz.text", False, ast.parse(bad))])
+    found = _violations()
+    assert len(found) == 3 and all(v.startswith("jaxdl.exams.quiz.text:") for v in found)
+    assert [v.split(" (")[1].split(",")[0] for v in found] == ["jaxdl.exams.mlp", "jaxdl.exams.sheet",
+                                                                "jaxdl.exams.registry"]
 
 
 def test_the_suites_longest_first_order_names_files_that_exist():

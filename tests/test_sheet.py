@@ -416,7 +416,8 @@ def test_the_page_in_a_headless_browser(site, tmp_path):
 def test_every_erratum_has_its_evidence_run_here(sheet):
     from jaxdl.check import lab_reference
     from jaxdl.check.numpy_check import InputStub
-    from jaxdl.exams import official
+    from jaxdl.exams.quiz import errata as quiz
+    from jaxdl.exams.resblock import errata as resblock
 
     _, folder = sheet
     errata = json.loads((folder / "exam.json").read_text())["errata"]
@@ -427,15 +428,15 @@ def test_every_erratum_has_its_evidence_run_here(sheet):
         assert e["kind"] in ("bug", "notation", "slip", "incomplete") and e["hr"]["evidence"] and e["evidence"]
     evidence = "\n".join(e["evidence"] for e in errata)
     # The official code, run here: each error it raises is the one the errata show.
-    for run in (official.q1a_signature, official.q1a_unclosed, official.q1a_undefined_names, official.q1a_rectangular,
-                official.q1b_bare_line, official.q2_unclosed, official.q2_padding, official.e2_solution_2_constructor):
+    for run in (quiz.q1a_signature, quiz.q1a_unclosed, quiz.q1a_undefined_names, quiz.q1a_rectangular,
+                quiz.q1b_bare_line, quiz.q2_unclosed, quiz.q2_padding, resblock.solution_2_constructor):
         raised = run()
         assert raised and raised in evidence, (run.__name__, raised)
-    assert "SyntaxError: non-default argument follows default argument" in official.q1a_signature()
-    assert official.q1a_undefined_names() == "NameError: name 'N' is not defined"
-    assert official.q2_padding() == "NameError: name 'O' is not defined"
-    assert official.e2_solution_2_constructor() == "AttributeError: 'int' object has no attribute 'shape'"
-    zeroed, total = official.e2_solution_1_masks_grads()
+    assert "SyntaxError: non-default argument follows default argument" in quiz.q1a_signature()
+    assert quiz.q1a_undefined_names() == "NameError: name 'N' is not defined"
+    assert quiz.q2_padding() == "NameError: name 'O' is not defined"
+    assert resblock.solution_2_constructor() == "AttributeError: 'int' object has no attribute 'shape'"
+    zeroed, total = resblock.solution_1_masks_grads()
     assert 0 < zeroed <= total and f"set {zeroed} of them to 0 in place" in evidence
     # E1(d) by hand on the sheet's numbers: the official ∂L/∂w = ∂L/∂s·w against the true ∂L/∂s·h'.
     W, b, x, w = [[1.0, -2.0], [0.5, 1.0], [-1.0, 0.5]], [0.5, -1.0, 0.25], [1.0, 2.0], [1.0, -1.0, 2.0]

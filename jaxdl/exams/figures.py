@@ -1,6 +1,7 @@
-"""The solution sheets' pictures, drawn without system binaries: E1's computational graphs (SVG and
-PNG, by Graphviz's ``dot`` — the ``graphviz-pure`` wheel that jaxdl depends on, or a system
-``dot`` when one is installed), E3's example board and its hand-set filters (matplotlib)."""
+"""Drawing the solution sheets' pictures without system binaries: a graph (SVG and PNG, by
+Graphviz's ``dot`` — the ``graphviz-pure`` wheel that jaxdl depends on, or a system ``dot`` when
+one is installed), a board, a filter and a layer's units (matplotlib). Each problem draws its own
+pictures with these (``Problem.figures``)."""
 
 from __future__ import annotations
 
@@ -138,42 +139,3 @@ def draw_line_units(weights, names, stem: str,
               vmax=weights.max())
     fig.suptitle(title, fontsize=10)
     return _save(fig, stem)
-
-
-def write_figures(results: dict, directory: str, lang: str = "en") -> tuple[dict[str, str], list[str]]:
-    """Draws every picture the sheets of ``results`` use into ``directory``, its words in ``lang``.
-
-    Returns ``(figures, warnings)``: ``figures`` maps a picture's key (``e1_forward``,
-    ``e1_backward``, ``e3_board``, ``e3_filter``, ``e3_lines``) to its SVG path; ``warnings`` says what could
-    not be drawn and why (the caller prints them on stderr: a missing picture is never silent).
-    """
-    from jaxdl.exams.lang import Lang
-
-    s = Lang(lang).s
-    suffix = "" if lang == "en" else f"_{lang}"
-    os.makedirs(directory, exist_ok=True)
-    figures, warnings = {}, []
-    if "mlp" in results:
-        for kind, text in results["mlp"]["graphs"].items():
-            stem = os.path.join(directory, f"e1_{kind}")
-            try:
-                render_dot(text, stem)
-                figures[f"e1_{kind}"] = stem + ".svg"
-            except (FileNotFoundError, RuntimeError) as e:
-                warnings.append(str(e))
-    if "tictactoe" in results:
-        r = results["tictactoe"]
-        draw_board(r["forward_example"]["image"], os.path.join(directory, f"e3_board{suffix}"),
-                   s("odabrana ploča (1 = crno)", "the example board (1 = black)"))
-        draw_filter(r["model"]["layers"][0]["W"], os.path.join(directory, f"e3_filter{suffix}"),
-                    s("jezgra konvolucije W_c", "convolution filter W_c"))
-        from jaxdl.exams.tictactoe import unit_names
-
-        fc = r["model"]["layers"][1]
-        bias = f"{fc['b'][0]:g}".replace("-", "−")
-        draw_line_units(fc["W"], unit_names(r["givens"]["target"], lang), os.path.join(directory, f"e3_lines{suffix}"),
-                        s(f"jedinice potpuno povezanog sloja: težina po ćeliji (pomak {bias} svakoj)",
-                          f"fully connected units: weight per cell (bias {bias} each)"))
-        for key in ("e3_board", "e3_filter", "e3_lines"):
-            figures[key] = os.path.join(directory, f"{key}{suffix}.svg")
-    return figures, warnings

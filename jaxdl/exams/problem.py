@@ -75,6 +75,7 @@ class Body:
 
 CAUSES = {
     "kink": "a pre-activation exactly 0 where the derivative's value at 0 would change an answer",
+    "mistake": "a common mistake gives the key, or two give one value (the feedback could not tell them apart)",
     "dead": "a unit dead for the whole minibatch (a part of the answer would be trivially 0)",
     "saturated": "a sigmoid beyond 0.999 or below 0.001 (a vanishing gradient)",
     "tie": "a tie in a max (the gradient would depend on which element wins)",
@@ -114,14 +115,47 @@ class Verified:
     disagreement: dict
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Blank:
-    """One numerical answer of a quiz question: its label in both languages, the value and the
-    absolute tolerance a typed answer is accepted within."""
+    """One numerical answer of a variant: the printed part it answers (``"E2(a)"``, or ``"E4"``
+    for a question without parts), its id (letters, digits and ``_``, unique in the variant), its
+    label in both languages, the key and the absolute tolerance a typed answer is accepted within."""
 
+    part: str
+    id: str
     label: dict
     value: float
     tolerance: float
+
+
+def tolerance_for(value: float, dtype: str = "float64") -> float:
+    """The tolerance a typed answer is accepted within: 0.01 or 1 %, whichever is larger; a count
+    (an integer dtype) exactly."""
+    return 0.0 if dtype.startswith("int") else max(0.01, 0.01 * abs(float(value)))
+
+
+def close(a: float, b: float, tolerance: float) -> bool:
+    """Two typed numbers that a blank cannot tell apart (within its tolerance)."""
+    return abs(float(a) - float(b)) <= tolerance
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Mistake:
+    """One of the course's common mistakes on a problem, as a computation of its own beside the
+    correct one (from the givens, by the course's formulas done the wrong way).
+
+    Attributes:
+      name: an id (letters, digits, ``_``) the page and the bank name it by.
+      title: its short name, ``{"hr": ..., "en": ...}``.
+      why: one line saying what went wrong, in both languages.
+      values: ``values(givens) -> {blank id: the value this mistake gives}`` for the blanks it
+        changes; ``{}`` where it does not apply to the variant.
+    """
+
+    name: str
+    title: dict
+    why: dict
+    values: Callable[[dict], dict]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -135,7 +169,12 @@ class Family:
       verify: ``verify([givens, ...]) -> Verified``, the keys three ways, batched.
       answers: ``answers(result)``, the verified numbers read from ``solve``'s result (so the key
         that is published is bound to the key that was verified).
-      blanks: ``blanks(result) -> [Blank, ...]``, the Moodle question's numerical answers.
+      blanks: ``blanks(result) -> [Blank, ...]``, the numerical answers of the variant's printed
+        parts (the Moodle question's blanks and the practice page's inputs).
+      correct: ``correct(givens) -> {blank id: key}``, the keys by the course's formulas in plain
+        numpy, beside which the mistakes are computed (a fourth computation of every key).
+      mistakes: the course's common mistakes on the problem (:class:`Mistake`).
+      hints: per printed part, the general hint for a wrong answer that is no known mistake.
       dtype: the keys' dtype, which picks the tolerance table (``"int64"``: exact counts).
       stress_cost: roughly the seconds ``--stress`` takes on the family (the costliest run first).
     """
@@ -146,13 +185,49 @@ class Family:
     verify: Callable[[list], Verified]
     answers: Callable[[dict], dict]
     blanks: Callable[[dict], list]
+    correct: Callable[[dict], dict] | None = None
+    mistakes: tuple = ()
+    hints: dict = dataclasses.field(default_factory=dict)
     dtype: str = "float64"
     stress_cost: float = 5.0
 
     def draw(self, rng: np.random.Generator) -> dict:
         givens = self.propose(rng)
         self.screen(givens)
+        self.screen_mistakes(givens)
         return givens
+
+    def mistakes_of(self, givens: dict) -> dict:
+        """``{blank id: [(mistake name, value), ...]}``: each mistake's value on each blank it
+        changes, where a student typing it would be told it is wrong (outside the blank's
+        tolerance of the key)."""
+        if self.correct is None:
+            return {}
+        keys = self.correct(givens)
+        out: dict = {}
+        for m in self.mistakes:
+            for blank, value in m.values(givens).items():
+                if not close(value, keys[blank], tolerance_for(keys[blank], self.dtype)):
+                    out.setdefault(blank, []).append((m.name, float(value)))
+        return out
+
+    def screen_mistakes(self, givens: dict) -> None:
+        """Refuses a draw (``Rejected("mistake")``) where a mistake that applies gives the key on
+        every blank it changes (a student making it would be told they are right), or two
+        mistakes give one value on a blank (the feedback could not say which was made)."""
+        if self.correct is None:
+            return
+        keys = self.correct(givens)
+        told = self.mistakes_of(givens)
+        for m in self.mistakes:
+            changed = m.values(givens)
+            if changed and not any(m.name in dict(told.get(b, [])) for b in changed):
+                raise Rejected("mistake")
+        for blank, found in told.items():
+            tol = tolerance_for(keys[blank], self.dtype)
+            for i, (_, a) in enumerate(found):
+                if any(close(a, b, tol) for _, b in found[i + 1:]):
+                    raise Rejected("mistake")
 
 
 # --------------------------------------------------------------------------------------------

@@ -41,22 +41,5 @@ def with_family() -> list[str]:
     return [name for name, p in PROBLEMS.items() if p.family is not None]
 
 
-def _legacy(name: str, module) -> Problem:  # TODO(restructure): removed once every problem is a package
-    from jaxdl.exams import families
-
-    def figures(result, directory, lang):
-        from jaxdl.exams.figures import write_figures
-
-        return write_figures({name: result}, directory, lang.code if hasattr(lang, "code") else lang)
-
-    ok = {"tictactoe": lambda r: r["accuracy"] == 1.0, "lstm": lambda r: r["agree"],
-          "resblock": lambda r: r["cross_check"]["ok"]}.get(name, lambda r: r.get("ok", True))
-    return Problem(name=name, config=f"exam_{name}", solve=module.solve, report=module.report,
-                   questions=getattr(module, "questions", lambda r: module.QUESTIONS), sheet=module.sheet,
-                   errata=lambda r: r["errata"], ok=ok, figures=figures if name in ("mlp", "tictactoe") else None,
-                   family=families.FAMILIES[name])
-
-
 for _name in BUILTIN:
-    _module = importlib.import_module(f"jaxdl.exams.{_name}")
-    register(_module.PROBLEM if hasattr(_module, "PROBLEM") else _legacy(_name, _module))
+    register(importlib.import_module(f"jaxdl.exams.{_name}").PROBLEM)

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl.check.numeric import batched_differences, vjp_references
-from jaxdl.exams.problem import Blank, Verified
+from jaxdl.exams.problem import Blank, Verified, tolerance_for
 
 # Each verification program runs once: XLA's cheapest code generation compiles it a third faster.
 COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
@@ -40,22 +40,37 @@ def few_digits(values, decimals: int, limit: float = 100.0) -> bool:
     return True
 
 
-def blank(hr: str, en: str, value, tolerance: float | None = None) -> Blank:
-    """A numerical answer; by default accepted within 0.01 or 1 %, whichever is larger."""
+def blank(part: str, id: str, hr: str, en: str, value, tolerance: float | None = None) -> Blank:
+    """A numerical answer of ``part``; by default accepted within 0.01 or 1 %, whichever is larger."""
     v = float(value)
-    return Blank({"hr": hr, "en": en}, v, max(0.01, 0.01 * abs(v)) if tolerance is None else tolerance)
+    return Blank(part=part, id=id, label={"hr": hr, "en": en}, value=v,
+                 tolerance=tolerance_for(v) if tolerance is None else tolerance)
 
 
-def blanks_of(hr: str, en: str, array) -> list[Blank]:
-    """One blank per entry of ``array``, labelled with its 1-based index."""
+def entry_id(id: str, index) -> str:
+    """The id of one entry of an array blank: ``dx`` and (0, 2) → ``dx_1_3`` (1-based, as labelled)."""
+    return "_".join([id, *(str(i + 1) for i in index)])
+
+
+def entry_label(text: str, index) -> str:
+    """The label of one entry: ``∂L/∂x`` and (0, 2) → ``∂L/∂x[1,3]``."""
+    return f"{text}[{','.join(str(i + 1) for i in index)}]" if len(index) else text
+
+
+def blanks_of(part: str, id: str, hr: str, en: str, array, entries=None) -> list[Blank]:
+    """One blank per entry of ``array`` (or per index of ``entries``), labelled with its 1-based
+    index."""
     a = np.asarray(array, dtype=float)
-    if a.ndim == 0:
-        return [blank(hr, en, a)]
-    out = []
-    for idx in np.ndindex(a.shape):
-        sub = ",".join(str(i + 1) for i in idx)
-        out.append(blank(f"{hr}[{sub}]", f"{en}[{sub}]", a[idx]))
-    return out
+    indices = list(np.ndindex(a.shape)) if entries is None else [tuple(i) for i in entries]
+    return [blank(part, entry_id(id, idx), entry_label(hr, idx), entry_label(en, idx), a[idx]) for idx in indices]
+
+
+def values_of(id: str, array, entries=None) -> dict:
+    """``{entry id: value}`` for the entries of ``array`` (or those of ``entries``), as
+    :func:`blanks_of` names them: a mistake's or the catalogue's values."""
+    a = np.asarray(array, dtype=float)
+    indices = list(np.ndindex(a.shape)) if entries is None else [tuple(i) for i in entries]
+    return {entry_id(id, idx): float(a[idx]) for idx in indices}
 
 
 def batched(one: Callable, stacked: tuple) -> tuple:

@@ -117,10 +117,11 @@ def answers(r):
 
 def blanks(r):
     d, g = r["discriminator_step"], r["generator_step"]
-    return (blanks_of("novi W1 diskriminatora", "D's new W1", d["new"]["W1"])
-            + blanks_of("novi w2 diskriminatora", "D's new w2", d["new"]["w2"])
-            + blanks_of("novi W1 generatora", "G's new W1", g["new"]["W1"])
-            + blanks_of("novi W2 generatora", "G's new W2", g["new"]["W2"]))
+    part = "E6(c)"
+    return (blanks_of(part, "d_W1", "novi W1 diskriminatora", "D's new W1", d["new"]["W1"])
+            + blanks_of(part, "d_w2", "novi w2 diskriminatora", "D's new w2", d["new"]["w2"])
+            + blanks_of(part, "g_W1", "novi W1 generatora", "G's new W1", g["new"]["W1"])
+            + blanks_of(part, "g_W2", "novi W2 generatora", "G's new W2", g["new"]["W2"]))
 
 
 FAMILY = Family(propose=propose, screen=screen, group=lambda g: (g["leaky_slope"], g["generator_loss"]), verify=verify,

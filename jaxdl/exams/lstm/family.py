@@ -40,8 +40,8 @@ def answers(r):
 
 
 def blanks(r):
-    return [blank("jedan pomak po propusnici", "one bias per gate", r["one_bias"], 0),
-            blank("dva pomaka (PyTorch)", "two biases (PyTorch)", r["two_biases"], 0)]
+    return [blank("E4", "one_bias", "jedan pomak po propusnici", "one bias per gate", r["one_bias"], 0),
+            blank("E4", "two_biases", "dva pomaka (PyTorch)", "two biases (PyTorch)", r["two_biases"], 0)]
 
 
 FAMILY = Family(propose=propose, screen=screen, group=lambda g: (), verify=verify, answers=answers, blanks=blanks,

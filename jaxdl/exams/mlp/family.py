@@ -69,9 +69,11 @@ def answers(r):
 
 def blanks(r):
     f, g = r["forward"], r["grads"]
-    return ([blank("s", "s", f["s"]), blank("L", "L", f["L"]), blank("∂L/∂s", "∂L/∂s", g["dL_ds"])]
-            + blanks_of("∂L/∂w", "∂L/∂w", g["dL_dw"]) + blanks_of("∂L/∂b", "∂L/∂b", g["dL_db"])
-            + blanks_of("∂L/∂W", "∂L/∂W", g["dL_dW"]))
+    part = "E1(d)"  # TODO(issue 42): the parts' blanks within their points
+    return ([blank(part, "s", "s", "s", f["s"]), blank(part, "L", "L", "L", f["L"]),
+             blank(part, "dL_ds", "∂L/∂s", "∂L/∂s", g["dL_ds"])]
+            + blanks_of(part, "dL_dw", "∂L/∂w", "∂L/∂w", g["dL_dw"]) + blanks_of(part, "dL_db", "∂L/∂b", "∂L/∂b", g["dL_db"])
+            + blanks_of(part, "dL_dW", "∂L/∂W", "∂L/∂W", g["dL_dW"]))
 
 
 FAMILY = Family(propose=propose, screen=screen, group=lambda g: (np.shape(g["W"]),), verify=verify, answers=answers,

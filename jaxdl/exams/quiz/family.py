@@ -135,10 +135,12 @@ def answers(r):
 
 def blanks(r):
     qa, qb = r["Q1a"], r["Q1b"]
-    return (blanks_of("Q1a: ∂L/∂X", "Q1a: ∂L/∂X", qa["dx"]) + blanks_of("Q1a: ∂L/∂A", "Q1a: ∂L/∂A", qa["dparams"]["A"])
-            + blanks_of("Q1a: ∂L/∂c", "Q1a: ∂L/∂c", qa["dparams"]["c"]) + blanks_of("Q1b: ∂L/∂X", "Q1b: ∂L/∂X", qb["dx"])
-            + blanks_of("Q2: izlaz", "Q2: output", np.asarray(r["Q2"]["output"])[0])
-            + blanks_of("Q3: y", "Q3: y", np.asarray(r["Q3"]["y"])[0]))
+    return (blanks_of("Q1a(c)", "q1a_dx", "∂L/∂X", "∂L/∂X", qa["dx"])
+            + blanks_of("Q1a(d)", "q1a_dA", "∂L/∂A", "∂L/∂A", qa["dparams"]["A"])
+            + blanks_of("Q1a(d)", "q1a_dc", "∂L/∂c", "∂L/∂c", qa["dparams"]["c"])
+            + blanks_of("Q1b(c)", "q1b_dx", "∂L/∂X", "∂L/∂X", qb["dx"])
+            + blanks_of("Q2(d)", "q2_out", "izlaz", "output", np.asarray(r["Q2"]["output"])[0])
+            + blanks_of("Q3(c)", "q3_y", "y", "y", np.asarray(r["Q3"]["y"])[0]))
 
 
 FAMILY = Family(propose=propose, screen=screen, group=group, verify=verify, answers=answers, blanks=blanks,

@@ -3,11 +3,15 @@ backward steps on the givens, the numpy class and the PyTorch module)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from jaxdl.exams._common import code_block, display, lab_source, num, tex, without_docstrings
 from jaxdl.exams.lang import Lang, both
 from jaxdl.exams.problem import Body, Part, Question
+from jaxdl.exams.resblock.family import w_entry
+from jaxdl.exams.torch_answers import source as torch_source
 
 QUESTIONS = (Question(
     code="E2", title=both("Rezidualni blok", "A residual block"), points=10,
@@ -21,7 +25,8 @@ QUESTIONS = (Question(
               "parameter). Write the same module in PyTorch or TensorFlow too."),
     parts=(Part(id="a", points=7, text=both("razred `ResBlock` u NumPyju (forward, backward_inputs, backward_params)",
                                             "the class `ResBlock` in numpy (forward, backward_inputs, backward_params)")),
-           Part(id="b", points=3, text=both("isti modul u PyTorchu", "the same module in PyTorch"))),
+           Part(id="b", points=3, text=both("isti modul u PyTorchu ili TensorFlowu",
+                                            "the same module in PyTorch or TensorFlow"))),
     givens="lost",
     assumed=both(r"$\mathrm{out} = X + \operatorname{ReLU}(X W + b)$ uz $W \in \mathbb{R}^{D \times D}$ (retci "
                  r"matrice $X$ su primjeri, $N \times D$, kao u vježbi); brojevi su odabrani za ovo rješenje",
@@ -31,15 +36,24 @@ QUESTIONS = (Question(
 
 
 def questions(result: dict) -> tuple:
-    del result
-    return QUESTIONS
+    """E2 as asked for ``result``: a drawn variant's part (a) also asks for numbers on its givens
+    (the first row of ∂L/∂X, ∂L/∂b and one entry of ∂L/∂W), which its answers key."""
+    if "variant" not in result:
+        return QUESTIONS
+    i, j = w_entry(result["givens"])
+    q = QUESTIONS[0]
+    a, b = q.parts
+    ask = both(f"; za zadane vrijednosti izračunajte prvi redak od $\\partial L / \\partial X$, "
+               f"$\\partial L / \\partial b$ i element $(\\partial L / \\partial W)_{{{i + 1}{j + 1}}}$",
+               f"; on the givens, compute the first row of $\\partial L / \\partial X$, "
+               f"$\\partial L / \\partial b$ and the entry $(\\partial L / \\partial W)_{{{i + 1}{j + 1}}}$")
+    a = dataclasses.replace(a, text={k: a.text[k] + ask[k] for k in ("hr", "en")})
+    return (dataclasses.replace(q, parts=(a, b)),)
 
 
 def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     """E2's solution in ``lang``: the forward and backward steps on the givens, the numpy class and
     the PyTorch module."""
-    from jaxdl.exams import torch_answers
-
     gv, f, b, c = result["givens"], result["forward"], result["backward"], result["cross_check"]
     mask = (np.asarray(f["h"]) > 0).astype(float)
     s_ = lang.s
@@ -73,7 +87,7 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
         s_("**(a)** Razred u NumPyju (sučelje `Layer` iz vježbe):", "**(a)** The numpy class (the lab's `Layer` interface):"),
         code_block(without_docstrings(lab_source("ResBlock"))),
         s_("**(b)** Modul u PyTorchu:", "**(b)** The PyTorch module:"),
-        code_block(without_docstrings(torch_answers.source("res_block"))),
+        code_block(without_docstrings(torch_source("res_block"))),
     ])
     verified = s_(
         f"Izračunano u float64 (`jaxdl exam resblock`, brojevi u `configs/exam_resblock.py`): ručni unatražni "

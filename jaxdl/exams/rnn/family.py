@@ -70,7 +70,7 @@ def answers(r):
 
 def blanks(r):
     t = len(r["h"])
-    return blanks_of(f"h({t})", f"h({t})", r["h"][-1]) + blanks_of("h(1)", "h(1)", r["h"][0])
+    return blanks_of("E5", "h_last", f"h({t})", f"h({t})", r["h"][-1]) + blanks_of("E5", "h_1", "h(1)", "h(1)", r["h"][0])
 
 
 FAMILY = Family(propose=propose, screen=screen, group=lambda g: (g["activation"], len(g["xs"])), verify=verify,

@@ -105,8 +105,8 @@ def answers(r):
 
 def blanks(r):
     g = r["bce_gradient"]
-    return [blank("σ(s)", "σ(s)", r["forward_example"]["probability"]), blank("s", "s", g["s"]),
-            blank("∂L/∂s", "∂L/∂s", g["manual"])]
+    return [blank("E3(b)", "p", "σ(s)", "σ(s)", r["forward_example"]["probability"]),
+            blank("E3(b)", "s", "s", "s", g["s"]), blank("E3(c)", "dL_ds", "∂L/∂s", "∂L/∂s", g["manual"])]
 
 
 FAMILY = Family(propose=propose, screen=screen, group=lambda g: (ttt.unit_count(g["target"]),), verify=verify,
