@@ -126,6 +126,8 @@ def exam_generate_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("hr", "en"), default="en", help="the sheets' and the bank's language (en)")
     p.add_argument("--moodle", metavar="FILE", help="also write the variants as a Moodle XML question bank")
     p.add_argument("--pdf", action="store_true", help="also print every sheet as a PDF (headless Chromium)")
+    p.add_argument("--practice", metavar="FILE", help="also (or only) write the variants as the course page's practice "
+                                                         "pool (JSON, read by jaxdl site)")
     p.add_argument("--stress", type=_positive_int, metavar="N",
                    help="draw and verify N variants of each problem and report the refused draws and the largest "
                         "disagreement (writes nothing)")
@@ -141,21 +143,27 @@ def _exam_generate(argv: list[str]) -> int:
 
     args = exam_generate_parser().parse_args(argv)
     req = GenerateRequest(problem=args.problem, seed=args.seed, count=args.count, out=args.out, lang=args.lang,
-                          moodle=args.moodle, pdf=args.pdf, stress=args.stress)
+                          moodle=args.moodle, pdf=args.pdf, stress=args.stress, practice=args.practice)
     with tqdm(desc="variants", unit="step", disable=None if args.stress is None else True, file=sys.stderr) as bar:
         out = generate_exam(req, progress=bar)
     if out.failure:
         print(f"jaxdl exam generate: FAILED: {out.failure}", file=sys.stderr)
         return 1
+    for note in out.notes:
+        print(f"jaxdl exam generate: note: {note}", file=sys.stderr)
     if args.stress is not None:
         print(stress_report(out.rows))
         print(f"{args.stress} variants of each of {len(out.rows)} problem{'s' if len(out.rows) > 1 else ''} drawn and "
               f"verified in {out.seconds:.1f} s (compilation included)")
         return 0
-    sheets = sum(1 for w in out.written if w.endswith((".md", ".html", ".pdf")))
-    print(f"{len(out.records)} variants of {', '.join(out.problems)} (seed {out.seed}), every key verified three ways")
-    print(f"  wrote {os.path.join(args.out, 'variants.json')} and {sheets} sheets under {args.out}"
-          + (f"; the Moodle bank {args.moodle}" if args.moodle else ""))
+    if args.practice:
+        print(f"{args.count} variants of each of {', '.join(out.problems)}, every key verified three ways: the "
+              f"practice pool {args.practice}")
+    if args.out:
+        sheets = sum(1 for w in out.written if w.endswith((".md", ".html", ".pdf")))
+        print(f"{len(out.records)} variants of {', '.join(out.problems)} (seed {out.seed}), every key verified three ways")
+        print(f"  wrote {os.path.join(args.out, 'variants.json')} and {sheets} sheets under {args.out}"
+              + (f"; the Moodle bank {args.moodle}" if args.moodle else ""))
     return 0
 
 

@@ -97,6 +97,54 @@ def _bench_html(report: dict, plots_dir: str, assets: str) -> str:
     return f"<p class=\"muted\">{where}</p><ul>{''.join(items)}</ul><div class=\"figures\">{images}</div>"
 
 
+def _json_script(element_id: str, data) -> str:
+    """``data`` as JSON in a ``<script type="application/json">`` (``</`` escaped, so that no
+    string can end the element)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    return f'<script type="application/json" id="{element_id}">{text}</script>\n'
+
+
+def _practice_html(data: dict) -> str:
+    """The practice tab: a button per problem, the variant's question with an input per blank,
+    check and next; the pool, the words and the variants' HTML embedded; the script inline."""
+    from importlib import resources
+
+    for field in ("pool", "text", "html", "picks"):
+        if field not in data:
+            raise InputError(f"site: the practice pool lacks {field!r}; it was written by another jaxdl version: run "
+                             "`jaxdl exam generate all --practice FILE` again")
+    script = resources.files("jaxdl.exams").joinpath("practice.js").read_text(encoding="utf-8")
+    buttons = "".join(
+        f'<button type="button" data-pick="{html.escape(p["pick"])}">{html.escape(p["pick"])} '
+        + _both({code: data["text"][p["problem"]][code]["titles"].get(p["questions"][0], "")
+                 for code in ("hr", "en")}) + "</button>"
+        for p in data["picks"])
+    intro = _both({"hr": "Odaberite zadatak: dobit ćete novu inačicu s provjerenim ključem. Riješite je na papiru, "
+                         "upišite odgovore i provjerite ih; nakon provjere vidi se rješenje. Zapis o vježbi ostaje "
+                         "samo u ovom pregledniku.",
+                   "en": "Pick a problem to get a fresh variant whose key has been verified. Work it on paper, type "
+                         "the answers and check them; the worked solution shows after checking. Your record stays "
+                         "in this browser only."})
+    return (f"<p>{intro}</p>\n"
+            '<div id="practice-app" data-ready="false">\n'
+            f'<div class="practice-picks">{buttons}</div>\n'
+            '<div id="practice-variant"></div>\n'
+            '<button type="button" data-action="next"></button>\n'
+            '<div class="practice-record"></div>\n</div>\n'
+            + _json_script("practice-pool", data["pool"]) + _json_script("practice-text", data["text"])
+            + _json_script("practice-html", data["html"]) + _json_script("practice-picks", data["picks"])
+            + f"<script>\n{script}</script>\n")
+
+
+PRACTICE_STYLE = """
+.practice-picks button { margin: 0 .4rem .4rem 0; }
+#practice-app fieldset { border: 1px solid #ccc; border-radius: 6px; margin: .6rem 0; }
+#practice-app input[data-verdict="right"] { border: 2px solid #137333; }
+#practice-app input[data-verdict="wrong"] { border: 2px solid #b3261e; }
+.practice-feedback[data-verdict="right"] { color: #137333; } .practice-feedback[data-verdict="wrong"] { color: #b3261e; }
+"""
+
+
 LANG_STYLE = """
 .lang-switch { position: absolute; opacity: 0; pointer-events: none; }
 nav label { margin-right: .8rem; padding: .05rem .5rem; border: 1px solid #0b5cad; border-radius: 4px; cursor: pointer;
@@ -158,6 +206,10 @@ def build(results_dir: str = "results", out_dir: str | None = None, lang: str = 
     runs = os.path.join(results_dir, "runs")
     if os.path.isdir(runs):
         sections.append(("training", {"hr": "Učenje modela", "en": "Training runs"}, _runs_html(runs, assets)))
+    practice = os.path.join(results_dir, "practice.json")
+    if os.path.isfile(practice):
+        sections.insert(1, ("practice", {"hr": "Vježba", "en": "Practice"},
+                            _practice_html(_read_json(practice, "the practice pool"))))
     bench = os.path.join(results_dir, "bench.json")
     if os.path.isfile(bench):
         sections.append(("bench", {"hr": "Mjerenja brzine", "en": "Benchmarks"},
@@ -173,7 +225,7 @@ def build(results_dir: str = "results", out_dir: str | None = None, lang: str = 
     page = (
         f"<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<title>jaxdl {__version__}: the course companion</title>\n<style>{STYLE}{LANG_STYLE}</style>\n</head>\n<body>\n"
+        f"<title>jaxdl {__version__}: the course companion</title>\n<style>{STYLE}{LANG_STYLE}{PRACTICE_STYLE}</style>\n</head>\n<body>\n"
         f"{switch}<nav>{nav}</nav>\n"
         "<header>\n"
         '<div class="only-hr" lang="hr"><h1>jaxdl: pratitelj kolegija</h1>\n'

@@ -205,6 +205,7 @@ class GenerateRequest:
     moodle: str | None = None
     pdf: bool = False
     stress: int | None = None
+    practice: str | None = None
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -218,6 +219,7 @@ class GenerateOutcome:
     written: list = dataclasses.field(default_factory=list)
     rows: list = dataclasses.field(default_factory=list)
     seconds: float = 0.0
+    notes: list = dataclasses.field(default_factory=list)
     failure: str | None = None
 
 
@@ -226,14 +228,21 @@ def _check_generate(req: GenerateRequest) -> tuple[list[str], int]:
     seed = generate.check_seed(req.seed)
     Lang(req.lang)
     if req.stress is not None:
-        given = [o for o, v in (("--out", req.out), ("--moodle", req.moodle), ("--pdf", req.pdf)) if v]
+        given = [o for o, v in (("--out", req.out), ("--moodle", req.moodle), ("--pdf", req.pdf),
+                                ("--practice", req.practice)) if v]
         if given:
             raise InputError(f"jaxdl exam generate --stress: writes nothing; drop {', '.join(given)}")
         generate.check_count(req.stress, "--stress")
         return problems, seed
     generate.check_count(req.count)
+    if req.practice:
+        check_writable("jaxdl exam generate --practice", req.practice)
+        if not req.out and (req.moodle or req.pdf):
+            raise InputError("jaxdl exam generate: --moodle and --pdf come with --out DIR")
+        if not req.out:
+            return problems, seed
     if not req.out:
-        raise InputError("jaxdl exam generate: expected --out DIR (or --stress N)")
+        raise InputError("jaxdl exam generate: expected --out DIR, --practice FILE or --stress N")
     if os.path.exists(req.out) and not os.path.isdir(req.out):
         raise InputError(f"jaxdl exam generate --out: {req.out!r} is a file; expected a folder")
     reason = unwritable_reason(os.path.join(req.out, "variants.json"))
@@ -256,7 +265,7 @@ def generate_exam(req: GenerateRequest, progress=None) -> GenerateOutcome:
     work."""
     problems, seed = _check_generate(req)
     outcome = GenerateOutcome(problems=problems, seed=seed)
-    if progress is not None and req.stress is None:
+    if progress is not None and req.stress is None and req.out:
         progress.total = len(problems) * req.count * 2
     try:
         if req.stress is not None:
@@ -265,9 +274,22 @@ def generate_exam(req: GenerateRequest, progress=None) -> GenerateOutcome:
             outcome.seconds = time.perf_counter() - start
             return outcome
         step = (lambda: progress.update(1)) if progress is not None else None
-        for problem in problems:
-            outcome.records += generate.records(problem, seed, req.count, progress=step)
-        outcome.written = generate.write(outcome.records, req.out, req.lang, req.moodle, req.pdf, progress=step)
+        if req.practice:
+            import json
+
+            from jaxdl.exams import practice
+
+            data = practice.build(problems, seed, req.count)
+            write_atomically(req.practice, json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
+            outcome.written.append(req.practice)
+        if req.out:
+            if generate.small_seed(seed):
+                outcome.notes.append(f"seed {seed} is small: the seed is the keys' secret, and anyone with jaxdl can "
+                                     "try every small seed; for an exam, use a long random one (e.g. --seed "
+                                     "$(python3 -c 'import secrets; print(secrets.randbits(63))'))")
+            for problem in problems:
+                outcome.records += generate.records(problem, seed, req.count, progress=step)
+            outcome.written += generate.write(outcome.records, req.out, req.lang, req.moodle, req.pdf, progress=step)
     except generate.KeyDisagreement as e:
         outcome.failure = str(e)
     return outcome

@@ -77,7 +77,13 @@ def section(q: Question, body: Body, lang: Lang, edition: str, result: dict | No
             label = f" ({p.id})" if p.id else ""
             out += [f"> **{lang.t('work_space')}{label}**", ">", "> &nbsp;", ""]
         return "\n".join(out)
-    out += [f"### {lang.t('solution')}", ""]
+    return "\n".join(out + [f"### {lang.t('solution')}", "", solution_markdown(q, body, lang)])
+
+
+def solution_markdown(q: Question, body: Body, lang: Lang) -> str:
+    """A problem's worked solution (the teaching assistants' edition below the givens): the
+    steps and answer of each part, the code, and how it was verified."""
+    out = []
     if q.parts and body.steps.get(""):  # the working the parts share
         out += [body.steps[""], ""]
     for p in q.parts or (Part(id="", points=q.points, text={}),):
