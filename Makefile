@@ -24,6 +24,9 @@ run: $(STAMP)
 	$(BIN)/jaxdl train cnn_digits --workdir results/runs/cnn_digits
 	$(BIN)/jaxdl train nice_moons --workdir results/runs/nice_moons
 	$(BIN)/jaxdl train gan_ring --workdir results/runs/gan_ring
+	@# The practice pool of the course page: 200 verified variants of every family (not an exam's
+	@# seed: its keys are shown to the student after checking).
+	$(BIN)/jaxdl exam generate all --seed 1 --count 200 --practice results/practice.json
 	@# Last: the course page, from everything above (and results/bench.json after `make bench`).
 	$(BIN)/jaxdl site --results results
 
