@@ -106,7 +106,9 @@ h3 { font-size: 1.05rem; margin-top: 1rem; }
 pre { white-space: pre-wrap; font-size: .8rem; break-inside: avoid; }
 table { break-inside: avoid; }
 math[display="block"] { overflow: visible; }
-blockquote { border: 1px dashed #999; margin: .6rem 0; padding: .4rem .8rem; min-height: 7.5cm; color: #555; break-inside: avoid; }
+blockquote { border: 1px dashed #999; margin: .6rem 0; padding: .4rem .8rem; min-height: 7.5cm; color: #555; break-inside: avoid;
+             display: flex; flex-direction: column; }
+blockquote > p:last-child { margin: auto 0 0; text-align: right; font-size: .75em; color: #aaa; }
 img { max-height: 12cm; }
 """
 
@@ -160,7 +162,8 @@ def fix_pdf_dates(pdf_path: str) -> None:
 
 
 def print_pdf(html_path: str, pdf_path: str, timeout: float = 120.0) -> None:
-    """Prints ``html_path`` to ``pdf_path`` with a headless Chromium.
+    """Prints ``html_path`` to ``pdf_path`` with a headless Chromium (its dates fixed: the same page
+    gives the same file).
 
     Raises:
       InputError: no Chromium on this machine.
@@ -179,3 +182,4 @@ def print_pdf(html_path: str, pdf_path: str, timeout: float = 120.0) -> None:
             capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0 or not os.path.isfile(pdf_path):
         raise RuntimeError(f"Chromium could not print {html_path}: {done.stderr.strip()[-300:]}")
+    fix_pdf_dates(pdf_path)  # the same page, the same bytes

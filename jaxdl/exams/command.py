@@ -42,12 +42,12 @@ def errata_text(errata: list[dict], lang: Lang) -> str:
     verified answer, the reading assumed and the evidence."""
     s = lang.s
     places = lang.count(len(errata), "mjesto", "mjesta", "mjesta")
-    lines = [s(f"\nIspravci: {places} na kojima se službena rješenja ne slažu s provjerenim odgovorom",
+    lines = [s(f"\nIspravci službenih rješenja ({places}), svaki s dokazom",
                f"\nErrata: {len(errata)} place{'s' if len(errata) != 1 else ''} where the seeds' official solutions "
                "disagree with the verified answer")]
     for e in errata:
         t = sheet.erratum_text(e, lang)
-        kind = "" if e.get("kind", "bug") == "bug" else f" ({e['kind']})"
+        kind = "" if e.get("kind", "bug") == "bug" else f" ({lang.t('kind.' + e['kind']).split(' (')[0]})"
         lines += [f"  [{e['problem']}]{kind} {s('službeno', 'official')}: {t['seed']}",
                   f"      {s('ispravno', 'verified')}: {t['verified']}"]
         if t.get("assumes"):

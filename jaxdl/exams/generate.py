@@ -273,7 +273,6 @@ def write(records: list[dict], out: str, lang: str = "en", moodle: str | None = 
                     with open(html_path, "w", encoding="utf-8") as f:
                         f.write(page)
                     render.print_pdf(html_path, pdf_path)
-                    render.fix_pdf_dates(pdf_path)
                     with open(pdf_path, "rb") as f:
                         data = f.read()
                     write_atomically(paths[(edition, "pdf")], data)

@@ -75,7 +75,8 @@ def section(q: Question, body: Body, lang: Lang, edition: str, result: dict | No
     if edition == "students":
         for p in q.parts or (Part(id="", points=q.points, text={}),):
             label = f" ({p.id})" if p.id else ""
-            out += [f"> **{lang.t('work_space')}{label}**", ">", "> &nbsp;", ""]
+            # The box's last line marks its bottom (a printed box is never split across pages).
+            out += [f"> **{lang.t('work_space')}{label}**", ">", "> &nbsp;", ">", f"> *{lang.t('work_space_end')}{label}*", ""]
         return "\n".join(out)
     return "\n".join(out + [f"### {lang.t('solution')}", "", solution_markdown(q, body, lang)])
 
