@@ -20,7 +20,7 @@ from jaxdl.exams.problem import close, tolerance_for, variant_id
 from jaxdl.exams.registry import PROBLEMS, with_family
 
 FAMILIES = with_family()
-COUNT = 24
+COUNT = 16
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +176,57 @@ def test_moodles_pattern_reads_a_documented_example():
     assert answers == [(1.0, "23.8:0.1", "Feedback for correct answer 23.8"),
                        (0.5, "23.8:2", "Feedback for half credit answer")]
     assert _parse_cloze("{1:NUMERICAL:=1:0.1#a \\} b \\# c~%0%*#d}") == [[(1.0, "1:0.1", "a } b # c"), (0.0, "*", "d")]]
+
+
+# Croatian nouns after a number: the form for 1 (and 21, 31, … but not 11), for 2–4 (and 22–24, …
+# but not 12–14), and for the rest. Written out here, apart from the code's own rule.
+NOUNS = {
+    "jedinica": ("jedinica", "jedinice", "jedinica"), "ulaz": ("ulaz", "ulaza", "ulaza"),
+    "primjer": ("primjer", "primjera", "primjera"), "sloj": ("sloj", "sloja", "slojeva"),
+    "parametar": ("parametar", "parametra", "parametara"), "bod": ("bod", "boda", "bodova"),
+    "element": ("element", "elementa", "elemenata"), "mjesto": ("mjesto", "mjesta", "mjesta"),
+    "kanal": ("kanal", "kanala", "kanala"), "korak": ("korak", "koraka", "koraka"),
+    "ploča": ("ploča", "ploče", "ploča"), "redak": ("redak", "retka", "redaka"),
+    "množenje": ("množenje", "množenja", "množenja"), "zbrajanje": ("zbrajanje", "zbrajanja", "zbrajanja"),
+    "brid": ("brid", "brida", "bridova"), "igra": ("igra", "igre", "igara"),
+}
+
+
+def _form(n: int) -> int:
+    if n % 10 == 1 and n % 100 != 11:
+        return 0
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return 1
+    return 2
+
+
+def test_the_croatian_count_rule_over_the_counts_that_occur():
+    hr = Lang("hr")
+    cases = {1: "1 sloj", 2: "2 sloja", 4: "4 sloja", 5: "5 slojeva", 11: "11 slojeva", 12: "12 slojeva",
+             14: "14 slojeva", 21: "21 sloj", 22: "22 sloja", 25: "25 slojeva", 101: "101 sloj", 111: "111 slojeva",
+             112: "112 slojeva", 1602000: "1602000 slojeva"}
+    for n, text in cases.items():
+        assert hr.count(n, "sloj", "sloja", "slojeva") == text
+    assert [hr.points(p) for p in (1, 2, 5, 12, 22, 0.5)] == ["1 bod", "2 boda", "5 bodova", "12 bodova", "22 boda",
+                                                               "0.5 boda"]
+
+
+def test_every_count_in_the_croatian_sheets_agrees_with_its_noun(records):
+    from jaxdl import exams
+    from jaxdl.exams import sheet
+
+    texts = [sheet.markdown(exams.solve_all(), list(PROBLEMS), None, "hr")]
+    for problem, recs in records.items():
+        for r in recs[:12]:
+            for edition in ("teachers", "students"):
+                texts.append(sheet.markdown({problem: r}, [problem], None, "hr", edition))
+    wrong = []
+    for text in texts:
+        plain = text.replace("\u00a0", " ").replace("$", " ")
+        for forms in NOUNS.values():
+            for n_text, word in re.findall(r"(?<![\w.,−-])(\d+) (" + "|".join(sorted(set(forms), key=len, reverse=True))
+                                           + r")\b", plain):
+                n = int(n_text)
+                if word != forms[_form(n)] and not (forms[1] == forms[2] and word == forms[1] and _form(n)):
+                    wrong.append(f"{n} {word} (expected {n} {forms[_form(n)]})")
+    assert wrong == []

@@ -19,7 +19,7 @@ from jaxdl.errors import InputError
 BUSY_CORES = 0.25
 
 SUITES = ("manual_vs_autodiff", "avg_pool", "coupling", "gan_step", "reversible", "numpy_lab", "check_numpy",
-          "exam_generate", "cnn_layers", "lstm_loop", "training")
+          "exam_generate", "practice_page", "cnn_layers", "lstm_loop", "training")
 
 
 def run(names=None, quick: bool = False, progress=None, layers=None, peers: bool = True) -> dict:

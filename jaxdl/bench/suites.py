@@ -580,6 +580,89 @@ def exam_generate(quick: bool) -> SuiteResult:
 
 
 # --------------------------------------------------------------------------------------------
+# practice_page
+
+
+def _page_timings(index: str, runs: int) -> tuple[list[float], str | None]:
+    """Per opening of the page in a headless Chromium, the seconds from navigation until the
+    practice tab has a variant to work (ready, a problem picked, its inputs shown), or why none."""
+    import shutil
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return [], "playwright is not installed"
+    if exe is None:
+        return [], "no Chromium on this machine"
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        try:
+            for _ in range(runs):
+                page = browser.new_page()
+                start = time.perf_counter()
+                page.goto("file://" + index, wait_until="load")
+                page.wait_for_selector('#practice-app[data-ready="true"]')
+                page.click('[data-pick="Q1"]')
+                page.wait_for_selector("article input[data-blank]")
+                times.append(time.perf_counter() - start)
+                page.close()
+        finally:
+            browser.close()
+    return times, None
+
+
+def practice_page(quick: bool) -> SuiteResult:
+    """The course page's practice tab as ``make run`` builds it: drawing the pool (200 verified
+    variants of every family, as a whole command), the page's size, and the time from opening the
+    page in Chromium until a variant can be worked."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    count = 20 if quick else 200
+    with tempfile.TemporaryDirectory(prefix="jaxdl-bench-practice-") as tmp:
+        pool = os.path.join(tmp, "practice.json")
+        cmd = [sys.executable, "-m", "jaxdl.cli", "exam", "generate", "all", "--seed", "1", "--count", str(count),
+               "--practice", pool]
+        start = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"bench practice_page: exited {done.returncode}: {done.stderr.strip()[-300:]}")
+        from jaxdl import exams, site
+
+        with open(os.path.join(tmp, "exam.json"), "w", encoding="utf-8") as f:
+            json.dump({"rnn": exams.solve("rnn"), "errata": []}, f)
+        index, _ = site.build(tmp, os.path.join(tmp, "site"), "hr")
+        size = os.path.getsize(index)
+        times, why = _page_timings(os.path.abspath(index), 3 if quick else 7)
+    rows = [Row("the pool", f"jaxdl exam generate all --count {count} --practice", seconds,
+                note="whole command: draw, verify three ways, solve, render both languages")]
+    result = SuiteResult("practice_page", rows, notes=[f"page: {size / 1e6:.2f} MB with the pool"])
+    if times:
+        ordered = sorted(times)
+        rows.append(Row("the page in Chromium", "open → a variant to work (Q1)", ordered[len(ordered) // 2],
+                        note=f"runs {ordered[0]:.2f}–{ordered[-1]:.2f} s"))
+    else:
+        result.notes.append(f"the page was not opened: {why}")
+    if not quick:
+        result.targets.append({"target": "the page with the pool under 5 MB", "met": size < 5e6,
+                               "detail": f"{size / 1e6:.2f} MB"})
+        result.targets.append({"target": "usable in under 2 s after opening (median)",
+                               "met": None if not times else rows[-1].median_s < 2,
+                               "detail": why or f"{rows[-1].median_s:.2f} s"})
+        result.targets.append({"target": "make run grows by at most about a minute (the pool's command)",
+                               "met": seconds < 75, "detail": f"{seconds:.1f} s"})
+    return result
+
+
+# --------------------------------------------------------------------------------------------
 # cnn_layers
 
 
