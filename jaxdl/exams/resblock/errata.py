@@ -154,8 +154,11 @@ def _new_errata(result: dict) -> list[dict]:
         "installed, but tensorflow.contrib is TF 1.x only: the code was not run"
     tf_hr = "ovdje nije instaliran: kod nije pokrenut" if importlib.util.find_spec("tensorflow") is None else \
         "instaliran je, ali tensorflow.contrib postoji samo u TF 1.x: kod nije pokrenut"
-    docs = "https://www.tensorflow.org/versions/r1.15/api_docs/python/tf/contrib/layers/fully_connected"
-    migrate = "https://www.tensorflow.org/guide/migrate/migrate_tf2"
+    # Cited by title (the course page is read offline): tensorflow.org, versions/r1.15/api_docs/python/tf/contrib/
+    # layers/fully_connected, and guide/migrate/migrate_tf2.
+    docs = "TensorFlow 1.15's API documentation of tf.contrib.layers.fully_connected"
+    migrate = "TensorFlow's guide \"TF1.x -> TF2 migration overview\""
+    migrate_hr = "TensorFlowov vodič \"TF1.x -> TF2 migration overview\""
     return [
         erratum(
             "E2 (numpy solutions 1 and 2)", "neither __init__(self, num_inputs, name) sets has_params or shape",
@@ -187,8 +190,8 @@ def _new_errata(result: dict) -> list[dict]:
             "fully_connected(net, D, activation_fn=None): its activation is ReLU by default, so the official code "
             "applies ReLU twice (the same numbers: ReLU is idempotent); D must be an int (net.shape[-1].value in "
             "TF 1.x, where unpacking net.shape gives Dimension objects); tensorflow.contrib exists in TF 1.x only",
-            f"TensorFlow is {tf}. Its documentation ({docs}): activation_fn \"The default value is a ReLU function\", "
-            f"num_outputs \"Integer or long\"; TF 2 runs TF 1.x code except contrib ({migrate}). ReLU(ReLU(h)) = "
+            f"TensorFlow is {tf}. {docs}: activation_fn \"The default value is a ReLU function\", num_outputs "
+            f"\"Integer or long\"; TF 2 runs TF 1.x code except contrib ({migrate}). ReLU(ReLU(h)) = "
             f"ReLU(h) on this sheet's h: {yes[twice][1]}",
             assumes="TF 1.x, the only version with tensorflow.contrib; whether net.shape's Dimension objects are "
                     "refused by fully_connected is read from TF 1.x's source, not run",
@@ -199,9 +202,11 @@ def _new_errata(result: dict) -> list[dict]:
                             "ReLU, pa službeni kod primjenjuje ReLU dvaput (brojevi su isti jer je ReLU idempotentan); "
                             "D mora biti cijeli broj (net.shape[-1].value u TF 1.x, gdje raspakiravanje net.shape daje "
                             "objekte Dimension); tensorflow.contrib postoji samo u TF 1.x",
-                "evidence": f"TensorFlow {tf_hr}. Dokumentacija ({docs}): za activation_fn zadana je vrijednost ReLU, "
-                            f"a num_outputs je cijeli broj (\"Integer or long\"); TF 2 izvodi kod za TF 1.x osim "
-                            f"modula contrib ({migrate}). ReLU(ReLU(h)) = ReLU(h) za h iz ovog rješenja: {yes[twice][0]}",
+                "evidence": f"TensorFlow {tf_hr}. Prema dokumentaciji TensorFlowa 1.15 za tf.contrib.layers."
+                            f"fully_connected, za activation_fn zadana je "
+                            f"vrijednost ReLU, a num_outputs je cijeli broj (\"Integer or long\"); TF 2 izvodi kod za "
+                            f"TF 1.x osim modula contrib ({migrate_hr}). ReLU(ReLU(h)) = ReLU(h) za h iz ovog rješenja: "
+                            f"{yes[twice][0]}",
                 "assumes": "TF 1.x, jedina inačica s tensorflow.contrib; da fully_connected odbija objekte Dimension "
                            "iz net.shape, pročitano je iz izvornog koda TF 1.x, a nije pokrenuto"}),
         erratum(

@@ -113,14 +113,17 @@ def categories(target: str) -> dict:
 
 
 def propose(rng):
-    """A target (one the four layers can learn), a scale, a kind of board (each kind as likely, so
-    that the boards where a label is misread come up), a board of that kind, a logit."""
-    target = str(rng.choice([t for t in ttt.TARGETS if t in RULES]))
+    """A target, a scale, a kind of board (each kind as likely, so that the boards where a label is
+    misread come up), a board of that kind, a logit. A draw, which the four layers cannot learn, is
+    proposed too, and refused by the accuracy screen."""
+    target = str(rng.choice(list(ttt.TARGETS)))
     scale = float(rng.choice(SCALES))
     boards, _ = ttt.final_boards()
-    kinds = categories(target)
-    indices = kinds[str(rng.choice(list(kinds)))]
-    board = boards[int(rng.choice(indices))]
+    if target in RULES:
+        kinds = categories(target)
+        board = boards[int(rng.choice(kinds[str(rng.choice(list(kinds)))]))]
+    else:
+        board = boards[int(rng.integers(len(boards)))]
     return {"target": target, "scale": scale, "board": [int(v) for v in board], "logit": float(rng.choice(LOGITS))}
 
 
