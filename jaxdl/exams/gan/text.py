@@ -37,7 +37,7 @@ def questions(result: dict) -> tuple:
             f"diskriminatoru LeakyReLU s nagibom {gv['leaky_slope']:g} za negativne ulaze, osim izlaznog neurona "
             "diskriminatora, koji ima sigmoidu. Svi su pomaci jednaki 0 i ne uče se. U svakom koraku najprije se "
             "ažuriraju težine diskriminatora, a zatim generatora. (Ispit daje 10 bodova za cijeli zadatak, ne po "
-            "dijelovima; podjela 2 + 2 + 6 nije iz ispita, nego je predlaže ovo rješenje.)",
+            "dijelovima; podjela 2 + 2 + 6 nije iz ispita, nego je dodana ovdje.)",
             "A basic GAN is given (its architecture and weights in a figure). Every activation of the generator is "
             f"ReLU, those of the discriminator LeakyReLU with negative slope {gv['leaky_slope']:g}, except the "
             "discriminator's output neuron, which has a sigmoid. Every bias is 0 and is not trained. In each step the "
@@ -182,7 +182,7 @@ def _discriminator(result: dict, lang: Lang) -> list[str]:
 def _generator(result: dict, lang: Lang) -> list[str]:
     """(c)'s generator step, through the updated discriminator: the factors per example and the gradients."""
     s_ = lang.s
-    g, rows = result["generator_step"], result["per_example"]
+    g, rows, lr = result["generator_step"], result["per_example"], result["givens"]["learning_rate"]
     minimax = result["generator_loss"] == "minimax"
     g_delta_tex = r"-D'(\hat x_i)/m" if minimax else r"(D'(\hat x_i) - 1)/m"
     return [
@@ -198,6 +198,8 @@ def _generator(result: dict, lang: Lang) -> list[str]:
         f"$L_G = {num(g['loss'], 6)}$.",
         display(rf"\frac{{\partial L_G}}{{\partial W_{{g1}}}} = {tex(g['grads']['W1'])}",
                 rf"\frac{{\partial L_G}}{{\partial W_{{g2}}}} = {tex(g['grads']['W2'])}"),
+        display(rf"W_{{g1}}' = W_{{g1}} - {num(lr)} \cdot \frac{{\partial L_G}}{{\partial W_{{g1}}}} = {tex(g['new']['W1'])}",
+                rf"W_{{g2}}' = {tex(g['new']['W2'])}"),
     ]
 
 
@@ -212,12 +214,8 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     answers = {
         "a": s_("vidi gore.", "see above."),
         "b": r"$\min_G \max_D V(D, G)$, " + s_("gore.", "above."),
-        # The exam asks for the h1 layers; the other two follow from the same step.
-        "c": display(rf"W_{{g1}}' = {tex(g['new']['W1'])}", rf"W_{{d1}}' = {tex(d['new']['W1'])}") + "\n\n"
-        + s_(f"(ostala dva sloja, koja se ne traže: $w_{{d2}}' = {tex(d['new']['w2'])}$, "
-             f"$W_{{g2}}' = {tex(g['new']['W2'])}$)",
-             f"(the other two layers, not asked: $w_{{d2}}' = {tex(d['new']['w2'])}$, "
-             f"$W_{{g2}}' = {tex(g['new']['W2'])}$)"),
+        # The exam asks for the h1 layers (the other two are in the working).
+        "c": display(rf"W_{{g1}}' = {tex(g['new']['W1'])}", rf"W_{{d1}}' = {tex(d['new']['W1'])}"),
     }
     verified = s_(
         "Korak je jaxdl-ov prevedeni (jit) korak učenja na ručno izvedenim unatražnim prolazima slojeva "

@@ -59,8 +59,8 @@ def questions(result: dict) -> tuple:
         code="E5", title=both(f"Obična povratna mreža, {hr_title}",
                               f"A vanilla RNN, {words_en} time step{'s' if steps != 1 else ''}"), points=7,
         stem=both(
-            f"Obična povratna neuronska mreža nema izlaznog sloja, a na povratnoj vezi ima {_ACT_NAMES[act][0]} kao "
-            f"prijenosnom funkcijom. Njezini parametri $W_{{hh}}$, $W_{{xh}}$ i $b_h$ zadani su ispod. Početno skriveno "
+            f"Zadana je obična povratna neuronska mreža bez izlaznog sloja, s {_ACT_NAMES[act][0]} kao prijenosnom "
+            f"funkcijom na povratnoj vezi. Njezini parametri $W_{{hh}}$, $W_{{xh}}$ i $b_h$ zadani su ispod. Početno skriveno "
             f"stanje je nul-vektor; uz ulaze u {hr_first} zadane ispod odredite skriveno stanje $h^{{({steps})}}$ nakon "
             f"{'jednog vremenskog koraka' if steps == 1 else after_hr}.",
             f"A vanilla recurrent neural network has no output layer and {_ACT_NAMES[act][1]} as the transfer function "
