@@ -1,7 +1,15 @@
 """E6's variants: a GAN of the exam's shape (2 hidden units, noise of size 1, data of size 2) with
 weights, noise and data in halves, refused where a unit is dead for the whole minibatch, a
 sigmoid saturates, the derivative's value at a kink would change the step, or the working needs
-too many digits; each step verified against autodiff and finite differences, batched."""
+too many digits; each step verified against autodiff and finite differences, batched.
+
+A variant's part (c) states the reading the exam leaves open (both losses are means over the
+minibatch; the generator steps through the discriminator already updated) and keys what the exam
+asks for, the new weights of the two h1 layers: W_g1 (2 numbers) and W_d1 (4), six for the 6 points
+jaxdl gives (c). (a) and (b), a description and the objective, are marked by hand. The catalogue
+computes the step by the course's formulas in numpy (the whole minibatch at once) and, beside it,
+the course's common mistakes, each a step of its own.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +19,9 @@ import optax
 
 from jaxdl.check.numeric import central_differences
 from jaxdl.exams.gan.compute import by_hand
-from jaxdl.exams.problem import Family, Rejected, Verified
-from jaxdl.exams.variants import batched, blanks_of, few_digits, pick, split, stack
+from jaxdl.exams.lang import both
+from jaxdl.exams.problem import Family, Mistake, Rejected, Verified
+from jaxdl.exams.variants import batched, blanks_of, few_digits, pick, split, stack, values_of
 from jaxdl.models import gan as gan_lib
 
 
@@ -115,14 +124,142 @@ def answers(r):
             "new_g_W1": g["new"]["W1"], "new_g_W2": g["new"]["W2"]}
 
 
+PART = "E6(c)"
+
+
 def blanks(r):
     d, g = r["discriminator_step"], r["generator_step"]
-    part = "E6(c)"
-    return (blanks_of(part, "d_W1", "novi W1 diskriminatora", "D's new W1", d["new"]["W1"])
-            + blanks_of(part, "d_w2", "novi w2 diskriminatora", "D's new w2", d["new"]["w2"])
-            + blanks_of(part, "g_W1", "novi W1 generatora", "G's new W1", g["new"]["W1"])
-            + blanks_of(part, "g_W2", "novi W2 generatora", "G's new W2", g["new"]["W2"]))
+    return (blanks_of(PART, "W_g1", "novi W_g1", "new W_g1", g["new"]["W1"])
+            + blanks_of(PART, "W_d1", "novi W_d1", "new W_d1", d["new"]["W1"]))
 
+
+# --------------------------------------------------------------------------------------------
+# The catalogue: the step by the course's formulas (numpy, the minibatch at once), and its common
+# mistakes, each a step of its own.
+
+
+def step(g, *, mean=True, updated=True, loss=None, d_sign=1.0, slope_grad=None, d1_transposed=False) -> dict:
+    """One step: the discriminator descends ``L_D = −(1/m) Σ [ln D(x_i) + ln(1 − D(G(z_i)))]``, then
+    the generator, through the updated discriminator, descends its loss (``minimax``:
+    ``(1/m) Σ ln(1 − D(G(z_i)))``, ``non_saturating``: ``−(1/m) Σ ln D(G(z_i))``); plain SGD, the
+    layers ``h = W x``. Returns the new ``{"W_g1", "W_d1"}``.
+
+    The keywords take it the wrong way: sums for the means, the generator through the original
+    discriminator, the other generator loss, the discriminator ascending (``d_sign = −1``),
+    LeakyReLU's derivative with another slope below 0, or W_d1 not transposed in the generator's
+    backward pass."""
+    G1, G2 = (np.asarray(g["generator"][k], float) for k in ("W1", "W2"))
+    D1, d2 = (np.asarray(g["discriminator"][k], float) for k in ("W1", "w2"))
+    z, X = np.asarray(g["noise"], float), np.asarray(g["data"], float)
+    lr, slope = g["learning_rate"], g["leaky_slope"]
+    loss = loss or g["generator_loss"]
+    slope_grad = slope if slope_grad is None else slope_grad
+    c = 1 / len(z) if mean else 1.0
+    sig = lambda s: 1 / (1 + np.exp(-s))  # noqa: E731
+    leaky = lambda a: np.where(a > 0, a, slope * a)  # noqa: E731
+    leaky_grad = lambda a: np.where(a > 0, 1.0, slope_grad)  # noqa: E731
+
+    g1 = z[:, None] * G1[:, 0]  # (m, 2): W_g1 z_i, one row per example
+    h1 = np.maximum(g1, 0)
+    g2 = h1 @ G2.T
+    fake = np.maximum(g2, 0)
+
+    # The discriminator: ∂L_D/∂s = c (D(x) − 1) for a real example, c D(x̂) for a generated one.
+    V = np.concatenate([X, fake])
+    a = V @ D1.T
+    s = leaky(a) @ d2[0]
+    delta = c * (sig(s) - np.concatenate([np.ones(len(X)), np.zeros(len(fake))]))
+    da = delta[:, None] * d2[0] * leaky_grad(a)
+    new_D1 = D1 - lr * d_sign * (da.T @ V)
+    new_d2 = d2 - lr * d_sign * (delta @ leaky(a))[None, :]
+
+    # The generator, through the discriminator it steps through.
+    E1, e2 = (new_D1, new_d2) if updated else (D1, d2)
+    a = fake @ E1.T
+    Dg = sig(leaky(a) @ e2[0])
+    delta = c * (-Dg if loss == "minimax" else Dg - 1)
+    da = delta[:, None] * e2[0] * leaky_grad(a)
+    dfake = da @ (E1.T if d1_transposed else E1)
+    dg1 = ((dfake * (g2 > 0)) @ G2) * (g1 > 0)
+    new_G1 = G1 - lr * (dg1.T @ z)[:, None]
+    return {"W_g1": new_G1, "W_d1": new_D1}
+
+
+def _keyed(new: dict, which=("W_g1", "W_d1")) -> dict:
+    return {k: v for name in which for k, v in values_of(name, new[name]).items()}
+
+
+def correct(g) -> dict:
+    return _keyed(step(g))
+
+
+def _changed(g, new: dict, which=("W_g1", "W_d1")) -> dict:
+    """The mistake's values, or {} where it changes no key (it does not apply to the variant)."""
+    values, keys = _keyed(new, which), correct(g)
+    return values if any(not np.isclose(v, keys[k], rtol=0, atol=1e-12) for k, v in values.items()) else {}
+
+
+def _old_discriminator(g):
+    return _changed(g, step(g, updated=False), ("W_g1",))
+
+
+def _sum_not_mean(g):
+    return _changed(g, step(g, mean=False))
+
+
+def _other_loss(g):
+    other = "non_saturating" if g["generator_loss"] == "minimax" else "minimax"
+    return _changed(g, step(g, loss=other), ("W_g1",))
+
+
+def _discriminator_ascends(g):
+    return _changed(g, step(g, d_sign=-1.0))
+
+
+def _leaky_slope_ignored(g):
+    return _changed(g, step(g, slope_grad=0.0))
+
+
+def _d1_not_transposed(g):
+    return _changed(g, step(g, d1_transposed=True), ("W_g1",))
+
+
+MISTAKES = (
+    Mistake(name="old_discriminator", title=both("generator kroz stari diskriminator", "the generator through the old discriminator"),
+            why=both("diskriminator se ažurira prvi, pa gradijent generatora prolazi kroz njegove nove težine",
+                     "the discriminator is updated first, so the generator's gradient goes through its new weights"),
+            values=_old_discriminator),
+    Mistake(name="sum_not_mean", title=both("zbroj umjesto prosjeka", "a sum instead of the mean"),
+            why=both("oba gubitka su prosjeci po minigrupi (1/m Σ), pa se gradijent svakog primjera dijeli s m",
+                     "both losses are means over the minibatch (1/m Σ), so each example's gradient is divided by m"),
+            values=_sum_not_mean),
+    Mistake(name="other_generator_loss", title=both("drugi gubitak generatora", "the other generator loss"),
+            why=both("minimaks gubitak ln(1 − D(G(z))) daje ∂L_G/∂s = −D/m, a nezasićujući −ln D(G(z)) daje (D − 1)/m; "
+                     "zadatak kaže koji se koristi",
+                     "the minimax loss ln(1 − D(G(z))) gives ∂L_G/∂s = −D/m, the non-saturating −ln D(G(z)) gives "
+                     "(D − 1)/m; the question says which one is used"),
+            values=_other_loss),
+    Mistake(name="discriminator_ascends", title=both("diskriminator ide uzbrdo", "the discriminator ascends"),
+            why=both("L_D = −(1/m) Σ [ln D(x) + ln(1 − D(G(z)))] se smanjuje: W ← W − η ∂L_D/∂W (time se "
+                     "V(D, G) povećava)",
+                     "L_D = −(1/m) Σ [ln D(x) + ln(1 − D(G(z)))] is descended: W ← W − η ∂L_D/∂W (which ascends V(D, G))"),
+            values=_discriminator_ascends),
+    Mistake(name="leaky_slope_ignored", title=both("zanemaren nagib LeakyReLU-a", "LeakyReLU's slope ignored"),
+            why=both("derivacija LeakyReLU-a za negativne ulaze je nagib (0.2), a ne 0 kao kod ReLU-a",
+                     "LeakyReLU's derivative below 0 is its slope (0.2), not 0 as ReLU's"),
+            values=_leaky_slope_ignored),
+    Mistake(name="d1_not_transposed", title=both("W_d1 umjesto W_d1ᵀ", "W_d1 instead of W_d1ᵀ"),
+            why=both("a = W_d1 x̂, pa gradijent po x̂ množi ∂L/∂a s W_d1ᵀ: ∂L/∂x̂ = W_d1ᵀ ∂L/∂a",
+                     "a = W_d1 x̂, so the gradient by x̂ multiplies ∂L/∂a by W_d1ᵀ: ∂L/∂x̂ = W_d1ᵀ ∂L/∂a"),
+            values=_d1_not_transposed),
+)
+
+HINTS = {PART: both("Najprije korak diskriminatora: δ = (D(x_i) − 1)/m za stvarne i D(x̂_i)/m za generirane primjere, kroz "
+                    "LeakyReLU′ do W_d1; zatim generator kroz ažurirani diskriminator, natrag kroz W_d1ᵀ, ReLU′ i W_g2ᵀ do "
+                    "W_g1; W ← W − η ∂L/∂W.",
+                    "First the discriminator's step: δ = (D(x_i) − 1)/m for the real examples and D(x̂_i)/m for the "
+                    "generated ones, through LeakyReLU′ to W_d1; then the generator through the updated discriminator, "
+                    "back through W_d1ᵀ, ReLU′ and W_g2ᵀ to W_g1; W ← W − η ∂L/∂W.")}
 
 FAMILY = Family(propose=propose, screen=screen, group=lambda g: (g["leaky_slope"], g["generator_loss"]), verify=verify,
-                answers=answers, blanks=blanks, stress_cost=9)
+                answers=answers, blanks=blanks, correct=correct, mistakes=MISTAKES, hints=HINTS, stress_cost=9)

@@ -25,20 +25,27 @@ def questions(result: dict) -> tuple:
     loss_hr = ("; generator uči " + ("minimaks gubitkom" if loss == "minimax" else "nezasićujućim gubitkom")) if say_loss else ""
     loss_en = ("; the generator learns with the " + ("minimax" if loss == "minimax" else "non-saturating") + " loss") \
         if say_loss else ""
+    if "variant" in result:  # the readings the exam leaves open (the errata's), stated: one answer is right
+        loss_hr += ("; oba gubitka su prosjeci po minigrupi, a generator radi svoj korak kroz diskriminator već "
+                    "ažuriran u tom koraku")
+        loss_en += ("; both losses are means over the minibatch, and the generator takes its step through the "
+                    "discriminator already updated in this step")
     return (Question(
         code="E6", title=both("Jedan korak učenja GAN-a", "One GAN training step"), points=10,
         stem=both(
             "Zadan je osnovni GAN (arhitektura i težine na slici). U generatoru su sve aktivacijske funkcije ReLU, a u "
             f"diskriminatoru LeakyReLU s nagibom {gv['leaky_slope']:g} za negativne ulaze, osim izlaznog neurona "
             "diskriminatora, koji ima sigmoidu. Svi su pomaci jednaki 0 i ne uče se. U svakom koraku najprije se "
-            "ažuriraju težine diskriminatora, a zatim generatora.",
+            "ažuriraju težine diskriminatora, a zatim generatora. (Ispit daje 10 bodova za cijeli zadatak, ne po "
+            "dijelovima; podjela 2 + 2 + 6 nije iz ispita, nego je dodana ovdje.)",
             "A basic GAN is given (its architecture and weights in a figure). Every activation of the generator is "
             f"ReLU, those of the discriminator LeakyReLU with negative slope {gv['leaky_slope']:g}, except the "
             "discriminator's output neuron, which has a sigmoid. Every bias is 0 and is not trained. In each step the "
-            "discriminator's weights are updated first, then the generator's."),
-        parts=(Part(id="a", points=None, text=both("Opišite kako se taj GAN uči.", "Describe how this GAN is trained.")),
-               Part(id="b", points=None, text=both("Napišite optimizacijski cilj učenja.", "State the training objective.")),
-               Part(id="c", points=None, text=both(
+            "discriminator's weights are updated first, then the generator's. (The exam gives 10 points for the whole "
+            "problem, not per part; the split 2 + 2 + 6 is jaxdl's.)"),
+        parts=(Part(id="a", points=2, text=both("Opišite kako se taj GAN uči.", "Describe how this GAN is trained.")),
+               Part(id="b", points=2, text=both("Napišite optimizacijski cilj učenja.", "State the training objective.")),
+               Part(id="c", points=6, text=both(
                    "Izračunajte nove težine slojeva $h_1$ generatora i diskriminatora nakon jednog koraka "
                    f"učenja uz stopu učenja {lr:g}, minigrupu veličine {len(noise)}, šum ${_values(noise)}$ "
                    f"na ulazu generatora i skup podataka ${points}${loss_hr}.",
@@ -122,10 +129,18 @@ def _forward(result: dict, lang: Lang) -> list[str]:
     return [
         s_("Najprije diskriminator smanjuje $L_D = -\\frac{1}{m} \\sum_i [\\ln D(x_i) + \\ln(1 - D(G(z_i)))]$; zatim "
            f"generator, s istim šumom i kroz **ažurirani** diskriminator $D'$, smanjuje ${g_loss_tex}$"
-           + (" (minimaks gubitak)." if minimax else " (nezasićujući gubitak)."),
+           + (" (minimaks gubitak)." if minimax else " (nezasićujući gubitak).")
+           + ("" if "variant" in result else
+              " Tako ovo rješenje čita ono što ispit ostavlja otvorenim: gubici su prosjeci po minigrupi (a ne "
+              "zbrojevi), a generator radi korak kroz diskriminator koji je prvi ažuriran (a ne kroz izvorni); ispravci "
+              "daju brojeve drugih čitanja."),
            "First the discriminator descends $L_D = -\\frac{1}{m} \\sum_i [\\ln D(x_i) + \\ln(1 - D(G(z_i)))]$; then "
            f"the generator, with the same noise and through the **updated** discriminator $D'$, descends ${g_loss_tex}$"
-           + (" (the minimax loss)." if minimax else " (the non-saturating loss).")),
+           + (" (the minimax loss)." if minimax else " (the non-saturating loss).")
+           + ("" if "variant" in result else
+              " This is jaxdl's reading of what the exam leaves open: the losses are means over the minibatch (not "
+              "sums), and the generator steps through the discriminator updated first (not the original one); the "
+              "errata give the other readings' numbers.")),
         s_("Unaprijedni prolaz po primjerima ($a$: predaktivacije, $s$: izlaz diskriminatora prije sigmoide):",
            "The forward pass per example ($a$: pre-activations, $s$: the discriminator's output before the sigmoid):"),
         "| $i$ | $z_i$ | $W_{g1} z_i$ | $W_{g2} h_1$ | $\\hat x_i = G(z_i)$ | $W_{d1} x_i$ | $s(x_i)$ | $D(x_i)$ | "
@@ -167,7 +182,7 @@ def _discriminator(result: dict, lang: Lang) -> list[str]:
 def _generator(result: dict, lang: Lang) -> list[str]:
     """(c)'s generator step, through the updated discriminator: the factors per example and the gradients."""
     s_ = lang.s
-    g, rows = result["generator_step"], result["per_example"]
+    g, rows, lr = result["generator_step"], result["per_example"], result["givens"]["learning_rate"]
     minimax = result["generator_loss"] == "minimax"
     g_delta_tex = r"-D'(\hat x_i)/m" if minimax else r"(D'(\hat x_i) - 1)/m"
     return [
@@ -183,6 +198,8 @@ def _generator(result: dict, lang: Lang) -> list[str]:
         f"$L_G = {num(g['loss'], 6)}$.",
         display(rf"\frac{{\partial L_G}}{{\partial W_{{g1}}}} = {tex(g['grads']['W1'])}",
                 rf"\frac{{\partial L_G}}{{\partial W_{{g2}}}} = {tex(g['grads']['W2'])}"),
+        display(rf"W_{{g1}}' = W_{{g1}} - {num(lr)} \cdot \frac{{\partial L_G}}{{\partial W_{{g1}}}} = {tex(g['new']['W1'])}",
+                rf"W_{{g2}}' = {tex(g['new']['W2'])}"),
     ]
 
 
@@ -197,8 +214,8 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     answers = {
         "a": s_("vidi gore.", "see above."),
         "b": r"$\min_G \max_D V(D, G)$, " + s_("gore.", "above."),
-        "c": display(rf"W_{{d1}}' = {tex(d['new']['W1'])}", rf"w_{{d2}}' = {tex(d['new']['w2'])}",
-                     rf"W_{{g1}}' = {tex(g['new']['W1'])}", rf"W_{{g2}}' = {tex(g['new']['W2'])}"),
+        # The exam asks for the h1 layers (the other two are in the working).
+        "c": display(rf"W_{{g1}}' = {tex(g['new']['W1'])}", rf"W_{{d1}}' = {tex(d['new']['W1'])}"),
     }
     verified = s_(
         "Korak je jaxdl-ov prevedeni (jit) korak učenja na ručno izvedenim unatražnim prolazima slojeva "

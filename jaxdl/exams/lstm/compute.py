@@ -17,9 +17,11 @@ from jaxdl.errors import InputError
 from jaxdl.layers import lstm as lstm_layer, rnn as rnn_layer
 
 # cell: (gate blocks g, flax's cell, PyTorch's module, flax's bias blocks). Per direction and layer
-# a cell has g·H·(D + H) weights and g·H biases per bias vector: one (flax's LSTMCell, Keras) or
-# two (PyTorch's b_ih and b_hh). flax's GRUCell keeps its own four: the input biases of r, z, n and
-# the candidate's bias on the hidden state, inside the reset product.
+# a cell has g·H·(D + H) weights and g·H biases per bias vector: one (flax's LSTMCell and
+# SimpleCell: counted by flax_count) or two (PyTorch's b_ih and b_hh: counted by torch_count).
+# flax's GRUCell keeps its own four: the input biases of r, z, n and the candidate's bias on the
+# hidden state, inside the reset product; a GRU with one bias per block (3H) is no library's
+# layer that jaxdl builds, so no library is named for it.
 CELLS = {
     "lstm": (4, nn.LSTMCell, "LSTM", 4),
     "gru": (3, nn.GRUCell, "GRU", 4),
@@ -72,15 +74,17 @@ def jaxdl_count(cell: str, input_size: int, hidden_size: int) -> int | None:
 
 
 @functools.lru_cache(maxsize=None)
-def torch_count(cell: str, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool) -> int | None:
-    """``sum(p.numel() for p in torch.nn.LSTM/GRU/RNN(...).parameters())`` (on the meta device:
-    nothing is allocated), or None where PyTorch is not installed."""
+def torch_count(cell: str, input_size: int, hidden_size: int, num_layers: int, bidirectional: bool,
+                bias: bool = True) -> int | None:
+    """``sum(p.numel() for p in torch.nn.LSTM/GRU/RNN(..., bias=bias).parameters())`` (on the meta
+    device: nothing is allocated), or None where PyTorch is not installed. ``bias=False`` counts
+    the weights alone."""
     try:
         import torch
     except ImportError:
         return None
     module = getattr(torch.nn, CELLS[cell][2])(input_size, hidden_size, num_layers=num_layers,
-                                                bidirectional=bidirectional, device="meta")
+                                                bidirectional=bidirectional, bias=bias, device="meta")
     return int(sum(p.numel() for p in module.parameters()))
 
 
@@ -101,14 +105,16 @@ def count(cell: str, input_size: int, hidden_size: int, num_layers: int, bidirec
             "flax": directions * flax_count(cell, d, hidden_size),
             "jaxdl": None if mine is None else directions * mine,
         })
-    total = {k: sum(p[k] for p in per_layer) for k in ("one_bias", "two_biases", "flax")}
+    total = {k: sum(p[k] for p in per_layer) for k in ("weights", "one_bias", "two_biases", "flax")}
     torch_total = torch_count(cell, input_size, hidden_size, num_layers, bidirectional)
+    torch_weights = torch_count(cell, input_size, hidden_size, num_layers, bidirectional, bias=False)
     disagreement = {"flax": max(abs(p["flax"] - p["flax_closed_form"]) for p in per_layer)}
     if per_layer[0]["jaxdl"] is not None:
         disagreement["jaxdl"] = max(abs(p["jaxdl"] - p["one_bias"]) for p in per_layer)
     if torch_total is not None:
-        disagreement["PyTorch"] = abs(torch_total - total["two_biases"])
-    return {"per_layer": per_layer, **total, "torch": torch_total, "disagreement": disagreement}
+        disagreement["PyTorch"] = max(abs(torch_total - total["two_biases"]), abs(torch_weights - total["weights"]))
+    return {"per_layer": per_layer, **total, "torch": torch_total, "torch_weights": torch_weights,
+            "disagreement": disagreement}
 
 
 def read_config(cfg) -> dict:
@@ -138,8 +144,9 @@ def solve(cfg) -> dict:
     checked = ["flax"] + [k for k in ("jaxdl", "PyTorch") if k in counts["disagreement"]]
     return {
         "givens": givens,
-        "one_bias": counts["one_bias"], "two_biases": counts["two_biases"], "flax": counts["flax"],
-        "torch": counts["torch"], "per_layer": counts["per_layer"],
+        "weights": counts["weights"], "one_bias": counts["one_bias"], "two_biases": counts["two_biases"],
+        "flax": counts["flax"], "torch": counts["torch"], "torch_weights": counts["torch_weights"],
+        "per_layer": counts["per_layer"],
         "checked_against": checked, "agree": agree, "errata": [],
     }
 
@@ -166,18 +173,27 @@ CELL_NAMES = {"lstm": ("LSTM", "LSTM-a", "LSTM"), "gru": ("GRU", "GRU-a", "GRU")
               "rnn": ("obična povratna mreža", "obične povratne mreže", "vanilla RNN")}
 
 
+def one_bias_owner(cell: str) -> str | None:
+    """The library whose cell has one bias vector (counted by :func:`flax_count`): flax's LSTMCell
+    and SimpleCell; None for the GRU (flax's GRUCell has a fourth bias vector)."""
+    return "flax" if CELLS[cell][0] == CELLS[cell][3] else None
+
+
 def report(result: dict) -> str:
     g = result["givens"]
     gates = CELLS[g["cell"]][0]
+    owner = one_bias_owner(g["cell"])
+    one = f"one bias vector: {owner}'s cell" if owner else "one bias vector"
     lines = [f"E4  {CELL_NAMES[g['cell']][2]} parameter count"
              f"{' (bidirectional)' if g['bidirectional'] else ''}: per layer and direction {gates}·H·(D + H) weights "
              f"+ {gates}·H biases per bias vector"]
     for i, p in enumerate(result["per_layer"], start=1):
         lines.append(
-            f"  layer {i}: D = {p['input_size']}: {p['one_bias']:,} (one bias per gate: flax, Keras) or "
-            f"{p['two_biases']:,} (two: PyTorch); flax's cell has {p['flax']:,}"
+            f"  layer {i}: D = {p['input_size']}: {p['weights']:,} weights; {p['one_bias']:,} ({one}) or "
+            f"{p['two_biases']:,} (two: PyTorch's); flax's cell has {p['flax']:,}"
         )
     torch = f", torch.nn.{CELLS[g['cell']][2]} {result['torch']:,}" if result["torch"] is not None else ""
-    lines.append(f"  total: {result['one_bias']:,} with one bias per gate, {result['two_biases']:,} with two"
-                 f"{torch}  (closed form = {', '.join(result['checked_against'])}: {result['agree']})")
+    lines.append(f"  total: {result['weights']:,} weights; {result['one_bias']:,} with one bias vector, "
+                 f"{result['two_biases']:,} with two{torch}  (closed form = {', '.join(result['checked_against'])}: "
+                 f"{result['agree']})")
     return "\n".join(lines)

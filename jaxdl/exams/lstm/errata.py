@@ -14,9 +14,9 @@ def errata(result: dict) -> list[dict]:
     checked, agree = result["checked_against"], result["agree"]
     return [erratum(
         "E4", "no official solution", "the count per layer and in total, under both bias conventions, below",
-        f"the seed's solutions end after E2; the closed form equals the count of {source_names(checked, 'en')}: "
-        f"{'yes' if agree else 'no'}", kind="incomplete",
+        f"the seed's solutions end after E2; the closed form {'equals' if agree else 'differs from'} the count of "
+        f"{source_names(checked, 'en')}", kind="incomplete",
         hr={"seed": "nema službenog rješenja",
             "verified": "broj parametara po sloju i ukupno, za obje konvencije pomaka, dan je u rješenju",
-            "evidence": f"službena rješenja završavaju nakon zadatka E2; zatvoreni oblik jednak je broju "
-                        f"parametara {source_names(checked, 'hr')}: {'da' if agree else 'ne'}"})]
+            "evidence": f"službena rješenja završavaju nakon zadatka E2; zatvoreni oblik {'jednak je' if agree else 'nije jednak'} "
+                        f"broju parametara {source_names(checked, 'hr')}"})]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from jaxdl.exams._common import display
 from jaxdl.exams.lang import Lang, both
-from jaxdl.exams.lstm.compute import CELL_NAMES, CELLS, EXAM, source_names
+from jaxdl.exams.lstm.compute import CELL_NAMES, CELLS, EXAM, one_bias_owner, source_names
 from jaxdl.exams.problem import Body, Question
 
 _LAYERS_HR = {1: "Jednoslojn", 2: "Dvoslojn", 3: "Troslojn", 4: "Četveroslojn"}
@@ -22,16 +22,23 @@ def questions(result: dict) -> tuple:
     layers_en = _LAYERS_EN.get(n, f"{n}-layer")
     bi_hr, bi_en = (f" dvosmjern{ending}", " bidirectional") if bi else ("", "")
     article = "An" if layers_en[0] in "aeiou" and not bi else "A"
+    ask = both("", "")
+    if "variant" in result:  # the exam leaves the bias convention open: a variant names both
+        per = ("sloju i smjeru", "layer and direction") if bi else ("sloju", "layer")
+        ask = both(f" Navedite broj težina (bez pomaka) te ukupan broj parametara uz jedan vektor pomaka $b$ po {per[0]} "
+                   "i uz dva ($b_{ih}$ i $b_{hh}$, kao u PyTorchu).",
+                   f" Give the number of weights (without the biases), and the total number of parameters with one bias "
+                   f"vector $b$ per {per[1]} and with two ($b_{{ih}}$ and $b_{{hh}}$, as PyTorch's).")
     return (Question(
         code="E4",
         title=both(f"Broj parametara {gen_hr}", f"The parameter count of {'an' if cell == 'lstm' else 'a'} {name_en}"),
         points=3,
         stem=both(
             f"{layers_hr}{bi_hr} {name_hr} ima skriveno stanje dimenzije {g['hidden_size']}, a ulazne reprezentacije "
-            f"prvog sloja su dimenzije {g['input_size']}. Koliko parametara ima cijela mreža?",
+            f"prvog sloja su dimenzije {g['input_size']}. Koliko parametara ima cijela mreža?{ask['hr']}",
             f"{article} {layers_en}{bi_en} {name_en} has a hidden state of size {g['hidden_size']}, and the first "
             f"layer's input representations have size {g['input_size']}. How many parameters does the whole network "
-            "have?"),
+            f"have?{ask['en']}"),
         givens="exam"),)
 
 
@@ -67,23 +74,26 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     cell, hh, gates = g["cell"], g["hidden_size"], CELLS[g["cell"]][0]
     dirs = 2 if g["bidirectional"] else 1
     n_layers = len(result["per_layer"])
-    later = (s_("ulaz svakog sljedećeg sloja spoj je skrivenih stanja obaju smjerova prethodnog ($D = 2H$)",
-                "each later layer's input joins both directions' hidden states of the previous one ($D = 2H$)")
-             if dirs == 2 else s_("ulaz svakog sljedećeg sloja je skriveno stanje prethodnog ($D = H$)",
-                                  "each later layer's input is the previous hidden state ($D = H$)"))
+    later = (s_("spoj skrivenih stanja obaju smjerova ($D = 2H$)", "both directions' hidden states joined ($D = 2H$)")
+             if dirs == 2 else s_("njegovo skriveno stanje ($D = H$)", "its hidden state ($D = H$)"))
+    # Only what the question gives: how a later layer reads the one before is the working's.
     givens = s_(f"{lang.count(n_layers, 'sloj', 'sloja', 'slojeva')}{', dvosmjerno' if dirs == 2 else ''}, skriveno "
-                f"stanje $H = {hh}$, ulaz prvog sloja $D = {g['input_size']}$"
-                + (f"; {later}." if n_layers > 1 else "."),
+                f"stanje $H = {hh}$, ulaz prvog sloja $D = {g['input_size']}$.",
                 f"{n_layers} layer{'s' if n_layers > 1 else ''}{', bidirectional' if dirs == 2 else ''}, hidden state "
-                f"$H = {hh}$, the first layer's input $D = {g['input_size']}$" + (f"; {later}." if n_layers > 1 else "."))
+                f"$H = {hh}$, the first layer's input $D = {g['input_size']}$.")
+    owner = one_bias_owner(cell)
+    one_hr = " (kao flaxova ćelija)" if owner else ""
+    one_en = " (as flax's cell)" if owner else ""
     work = [s_(f"U sloju s ulazom $D$ i skrivenim stanjem $H$ {_GATES[cell]['hr']} matricu težina $H \\times (D + H)$ "
-               "(za ulaz i za prethodno skriveno stanje) te jedan vektor pomaka veličine $H$ (flax, Keras) ili dva "
-               "($b_{ih}$ i $b_{hh}$, PyTorch)."
-               + (" Svaki smjer ima svoje parametre." if dirs == 2 else ""),
+               f"(za ulaz i za prethodno skriveno stanje) te $H$ pomaka u svakom vektoru pomaka: jedan vektor{one_hr} ili "
+               "dva ($b_{ih}$ i $b_{hh}$, kao u PyTorchu)."
+               + (" Svaki smjer ima svoje parametre." if dirs == 2 else "")
+               + (f" Ulaz svakog sljedećeg sloja je izlaz prethodnog: {later}." if n_layers > 1 else ""),
                f"In a layer with input $D$ and hidden state $H$ {_GATES[cell]['en']} an $H \\times (D + H)$ weight "
-               "matrix (on the input and on the previous hidden state) and a bias of size $H$ per bias vector: one "
-               "(flax, Keras) or two ($b_{ih}$ and $b_{hh}$: PyTorch)."
-               + (" Each direction has its own parameters." if dirs == 2 else ""))]
+               f"matrix (on the input and on the previous hidden state) and $H$ biases in each bias vector: one "
+               f"vector{one_en} or two ($b_{{ih}}$ and $b_{{hh}}$, as PyTorch's)."
+               + (" Each direction has its own parameters." if dirs == 2 else "")
+               + (f" A later layer reads the previous one's output: {later}." if n_layers > 1 else ""))]
     times = f"{dirs} \\cdot " if dirs == 2 else ""
     for i, p in enumerate(result["per_layer"], start=1):
         d = p["input_size"]
@@ -94,9 +104,13 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
                          rf"{_n(weights, lang)} + {_n(p['one_bias'] - weights, lang)} = {_n(p['one_bias'], lang)}",
                          rf"\text{{{s_('dva pomaka', 'two biases')}: }} {_n(weights, lang)} + {times}2 \cdot {gates} "
                          rf"\cdot {hh} = {_n(p['two_biases'], lang)}")]
-    answer = s_(f"**{_grouped(result['one_bias'], lang)}** parametara s jednim vektorom pomaka po propusnici, odnosno "
-                f"**{_grouped(result['two_biases'], lang)}** s dva.",
-                f"**{result['one_bias']:,}** parameters with one bias per gate, **{result['two_biases']:,}** with two.")
+    gated = cell != "rnn"  # a vanilla RNN cell has no gates
+    answer = s_(f"**{_grouped(result['one_bias'], lang)}** parametara s jednim vektorom pomaka"
+                + (" po propusnici" if gated else "")
+                + f", odnosno **{_grouped(result['two_biases'], lang)}** s dva (od toga "
+                f"{_grouped(result['weights'], lang)} težina).",
+                f"**{result['one_bias']:,}** parameters with one bias " + ("per gate" if gated else "vector")
+                + f", **{result['two_biases']:,}** with two (of them {result['weights']:,} weights).")
     flax_note = ""
     if cell == "gru":
         flax_note = s_(f" flaxov `GRUCell` ima vlastitu konvenciju pomaka (četiri vektora: ulazni za $r$, $z$, $n$ i "
@@ -105,9 +119,13 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
                        f"the candidate's bias on the hidden state): {result['flax']:,} in all.")
     verified = s_(
         f"Zatvoreni oblik uspoređen je s brojem parametara {source_names(result['checked_against'], 'hr')} "
-        f"(`jaxdl exam lstm`): slažu se: {'da' if result['agree'] else '**NE**'}.{flax_note}",
+        f"(`jaxdl exam lstm`): {'jednak je svakome od njih' if result['agree'] else '**nije jednak svakome od njih**'}"
+        + (" (broj težina i PyTorchovu modulu izgrađenom bez pomaka, `bias=False`)" if result["torch"] is not None else "")
+        + f".{flax_note}",
         f"The closed form is compared with the parameters of {source_names(result['checked_against'], 'en')} "
-        f"(`jaxdl exam lstm`): they agree: {'yes' if result['agree'] else '**NO**'}.{flax_note}")
+        f"(`jaxdl exam lstm`): they agree: {'yes' if result['agree'] else '**NO**'}"
+        + (" (the weights also with PyTorch's module built without biases, `bias=False`)" if result["torch"] is not None
+           else "") + f".{flax_note}")
     finals = [_grouped(result["one_bias"], lang), _grouped(result["two_biases"], lang)]
     return {"E4": Body(givens=givens, steps={"": "\n\n".join(work)}, answers={"": answer}, verified=verified,
                        finals=finals)}

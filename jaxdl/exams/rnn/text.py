@@ -18,29 +18,55 @@ _STEPS_HR = {1: "jedan vremenski korak", 2: "dva vremenska koraka", 3: "tri vrem
 _FIRST_HR = {1: "prvom vremenskom koraku", 2: "prva dva vremenska koraka", 3: "prva tri vremenska koraka",
              4: "prva četiri vremenska koraka"}
 _WORDS_EN = {1: "one", 2: "two", 3: "three", 4: "four"}
-_ACT_NAMES = {"sigmoid": ("logističku sigmoidu", "the logistic sigmoid"), "tanh": ("tangens hiperbolni", "tanh"),
-              "relu": ("ReLU", "ReLU")}
+# The transfer function, in the instrumental case the Croatian sentence takes ("s … kao prijenosnom
+# funkcijom"), and in English.
+_ACT_NAMES = {"sigmoid": ("logističkom sigmoidom", "the logistic sigmoid"),
+              "tanh": ("tangensom hiperbolnim", "the hyperbolic tangent"), "relu": ("ReLU-om", "ReLU")}
+LN_SQRT2 = UNITS["tanh"]  # ln √2, the unit the exam writes its numbers in
+LN_SQRT2_TEX = r"\ln(\sqrt{2})"
+
+
+def _exam_entry(v: float) -> str:
+    """One given as the exam writes it: a multiple of ln(√2) (``2 ln(√2)``, ``1.5 ln(√2)`` in TeX)."""
+    f = fractions_of([v], LN_SQRT2)[0][0]
+    if f == 0:
+        return "0"
+    c = _tex_fraction(f)
+    c = {"1": "", "-1": "-"}.get(c, c + " ")
+    return c + LN_SQRT2_TEX
+
+
+def exam_notation(a, column: bool = True) -> str:
+    """A vector (a column) or matrix of multiples of ln(√2), entry by entry as the exam prints them;
+    plain numbers where an entry is no such multiple."""
+    if fractions_of(a, LN_SQRT2) is None:
+        return tex(a)
+    a = np.asarray(a, float)
+    rows = [[_exam_entry(v) for v in row] for row in (a[:, None] if a.ndim == 1 and column else np.atleast_2d(a))]
+    return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(r) for r in rows) + r" \end{bmatrix}"
 
 
 def questions(result: dict) -> tuple:
-    """E5 as asked for the result's activation and number of steps (the exam's: σ, two steps)."""
+    """E5 as asked for the result's transfer function and number of steps (the exam's: σ, two
+    steps). As the exam, the question names the network and leaves its recurrence to the student."""
     act, steps = result["activation"], len(result["h"])
-    g = _TEX_ACTIVATION.get(act, rf"\operatorname{{{act}}}")
     words_en = _WORDS_EN.get(steps, str(steps))
     hr_title = _STEPS_HR.get(steps, f"{steps} vremenskih koraka")
     hr_first = _FIRST_HR.get(steps, f"prvih {steps} vremenskih koraka")
     first_en = "first time step" if steps == 1 else f"first {words_en} time steps"
+    after_hr = _STEPS_HR.get(steps, f"{steps} vremenskih koraka")
     return (Question(
         code="E5", title=both(f"Obična povratna mreža, {hr_title}",
                               f"A vanilla RNN, {words_en} time step{'s' if steps != 1 else ''}"), points=7,
         stem=both(
-            rf"Obična povratna neuronska mreža bez izlaznog sloja ima {_ACT_NAMES[act][0]} kao aktivacijsku funkciju na "
-            rf"povratnoj vezi: $h^{{(t)}} = {g}(W_{{hh}} h^{{(t-1)}} + W_{{xh}} x^{{(t)}} + b_h)$. Uz zadane parametre, "
-            rf"početno stanje $h^{{(0)}} = 0$ i ulaze u {hr_first} odredite skriveno stanje $h^{{({steps})}}$.",
-            rf"A vanilla recurrent network with no output layer has {_ACT_NAMES[act][1]} as the transfer function on its "
-            rf"recurrence: $h^{{(t)}} = {g}(W_{{hh}} h^{{(t-1)}} + W_{{xh}} x^{{(t)}} + b_h)$. With the given "
-            rf"parameters, the initial state $h^{{(0)}} = 0$ and the inputs of the {first_en}, find the hidden state "
-            rf"$h^{{({steps})}}$."),
+            f"Zadana je obična povratna neuronska mreža bez izlaznog sloja, s {_ACT_NAMES[act][0]} kao prijenosnom "
+            f"funkcijom na povratnoj vezi. Njezini parametri $W_{{hh}}$, $W_{{xh}}$ i $b_h$ zadani su ispod. Početno skriveno "
+            f"stanje je nul-vektor; uz ulaze u {hr_first} zadane ispod odredite skriveno stanje $h^{{({steps})}}$ nakon "
+            f"{'jednog vremenskog koraka' if steps == 1 else after_hr}.",
+            f"A vanilla recurrent neural network has no output layer and {_ACT_NAMES[act][1]} as the transfer function "
+            f"on its recurrence. Its parameters $W_{{hh}}$, $W_{{xh}}$ and $b_h$ are given below. The initial hidden "
+            f"state is the zero vector; with the inputs of the {first_en} given below, find the hidden state "
+            f"$h^{{({steps})}}$ after {words_en} time step{'s' if steps != 1 else ''}."),
         givens="exam"),)
 
 
@@ -86,22 +112,41 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     if form:
         unit, unit_tex = UNITS[activation], UNIT_TEX[activation]
         shown = lambda a: _tex_multiples(a, unit, unit_tex)  # noqa: E731
-        note = s_(f"(ovdje je ${unit_tex} \\approx {unit:.4f}$)", f"(here ${unit_tex} \\approx {unit:.4f}$)")
     else:
-        shown, note = tex, ""
+        shown = tex
+    # The givens as the exam prints them: each entry a multiple of ln(√2), the vectors as columns.
     givens = "\n\n".join([
-        display(f"W_{{hh}} = {shown(gv['W_hh'])}", f"W_{{xh}} = {tex(gv['W_xh'])}", f"b_h = {shown(gv['b_h'])}",
-                f"h^{{(0)}} = {tex(gv['h0'])}"),
-        display(*[f"x^{{({t})}} = {shown(x)}" for t, x in enumerate(gv["xs"], start=1)]),
-    ] + ([note] if note else []))
-    work = [s_("Korak po korak (predaktivacija $a^{(t)}$, zatim stanje):",
-               "Step by step (the pre-activation $a^{(t)}$, then the state):")]
+        display(f"W_{{hh}} = {exam_notation(gv['W_hh'])}", f"W_{{xh}} = {tex(gv['W_xh'])}",
+                f"b_h = {exam_notation(gv['b_h'])}", sep=r" \quad "),
+        display(*[f"x^{{({t})}} = {exam_notation(x)}" for t, x in enumerate(gv["xs"], start=1)], sep=r" \quad "),
+    ])
+    # The reading taken (R4 in the errata): the exam's columns.
+    reading = s_(
+        f"Ispit ispisuje $b_h$ i ulaze $x^{{(t)}}$ kao stupce, pa se povratna veza čita sa stupčanim vektorima: "
+        f"$h^{{(t)}} = {act}(W_{{hh}} h^{{(t-1)}} + W_{{xh}} x^{{(t)}} + b_h)$, uz $h^{{(0)}} = 0$.",
+        f"The exam prints $b_h$ and the inputs $x^{{(t)}}$ as columns, so the recurrence is read with column vectors: "
+        f"$h^{{(t)}} = {act}(W_{{hh}} h^{{(t-1)}} + W_{{xh}} x^{{(t)}} + b_h)$, with $h^{{(0)}} = 0$.")
+    if "variant" not in result:
+        reading += s_(" Čitanje s retčanim vektorima ($h W_{hh} + x W_{xh}$, kao u laboratorijskoj vježbi) daje drugi "
+                      "odgovor (vidi ispravke).",
+                      " Read with row vectors ($h W_{hh} + x W_{xh}$, as in the lab) it gives another answer (see the "
+                      "errata).")
+    work = [reading]
+    if form:
+        work += [s_(("Kako je $2 \\ln \\sqrt{2} = \\ln 2$, zadane" if activation == "sigmoid" else "Zadane")
+                    + f" vrijednosti su višekratnici od ${unit_tex} \\approx {unit:.4f}$:",
+                    ("Since $2 \\ln \\sqrt{2} = \\ln 2$, the" if activation == "sigmoid" else "The")
+                    + f" givens are multiples of ${unit_tex} \\approx {unit:.4f}$:"),
+                 display(f"W_{{hh}} = {shown(gv['W_hh'])}", f"b_h = {shown(gv['b_h'])}",
+                         *[f"x^{{({t})}} = {shown(x)}" for t, x in enumerate(gv["xs"], start=1)])]
+    work.append(s_("Korak po korak (predaktivacija $a^{(t)}$, zatim stanje):",
+                   "Step by step (the pre-activation $a^{(t)}$, then the state):"))
     last = len(result["h"])
     if form:
         rule = (r"\sigma(q \ln 2) = 2^q / (1 + 2^q)" if activation == "sigmoid"
                 else r"\tanh(q \ln \sqrt{2}) = (2^q - 1) / (2^q + 1)")
-        work[0] = s_(f"Svaka predaktivacija višekratnik je od ${unit_tex}$, a ${rule}$; korak po korak:",
-                     f"Every pre-activation is a multiple of ${unit_tex}$, and ${rule}$; step by step:")
+        work[-1] = s_(f"Svaka predaktivacija višekratnik je od ${unit_tex}$, a ${rule}$; korak po korak:",
+                      f"Every pre-activation is a multiple of ${unit_tex}$, and ${rule}$; step by step:")
         for t, (q, h, value) in enumerate(zip(form["pre_activations"], form["h"], result["h"]), start=1):
             qs = r" \\ ".join(_tex_fraction(Fraction(v)) for v in q)
             states = r" \\ ".join(_tex_fraction(Fraction(v), False) if "^" not in v else _tex_power(activation, qv)

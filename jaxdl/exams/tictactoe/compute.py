@@ -15,9 +15,13 @@ from jaxdl.exams.lang import both
 from jaxdl.losses import binary_cross_entropy
 from jaxdl.models import tictactoe as ttt
 
-# The exam's example: X won on the ↘ diagonal; O holds the left column's two lower cells.
+# The board of (b)'s forward pass. The exam's own image is lost (the seed says only that its figure
+# showed an X in the top-left cell and an O in the bottom-left one); jaxdl chooses a final board
+# with those two cells: X won on the ↘ diagonal, O holds the left column's two lower cells.
 EXAMPLE_BOARD = (1, 0, 0, -1, 1, 0, -1, 0, 1)
-EXAM = {"target": "x_wins", "scale": ttt.ALPHA, "board": list(EXAMPLE_BOARD)}
+# logit: the sigmoid's input at which (c)'s gradient is asked for; the exam states none (None: the
+# hand-set model's own logit on the board), a drawn variant states one.
+EXAM = {"target": "x_wins", "scale": ttt.ALPHA, "board": list(EXAMPLE_BOARD), "logit": None}
 
 # What each target recognises: the clause "games in which …" (hr) and the class's name (en).
 TARGET_TEXT = {
@@ -71,8 +75,9 @@ def unit_names(target: str, lang: str) -> list[str]:
 
 
 def read_config(cfg):
-    """Validates E3's config: a target of :data:`jaxdl.models.tictactoe.TARGETS`, the weights' scale and
-    a final board of a legal game; returns ``(target, scale, board)``."""
+    """Validates E3's config: a target of :data:`jaxdl.models.tictactoe.TARGETS`, the weights' scale, a
+    final board of a legal game and the logit (c) is asked at (None: the model's own); returns
+    ``(target, scale, board, logit)``."""
     known = set(EXAM)
     unknown = sorted(set(cfg.keys()) - known)
     if unknown:
@@ -87,7 +92,11 @@ def read_config(cfg):
     if len(board) != 9 or not np.any(np.all(boards == np.asarray(board, dtype=np.int64), axis=1)):
         raise InputError(f"config: board must be 9 cells in {{1: X, -1: O, 0: empty}} of a final board of a legal game; "
                          f"got {list(board)!r}")
-    return cfg.target, float(scale), board
+    logit = cfg.get("logit")
+    if logit is not None and (isinstance(logit, bool) or not isinstance(logit, (int, float))
+                              or not np.isfinite(logit) or abs(logit) > 30):
+        raise InputError(f"config: logit must be None or a number in [-30, 30]; got {logit!r}")
+    return cfg.target, float(scale), board, (None if logit is None else float(logit))
 
 
 def _forward_pass(target: str, scale: float, board, params) -> tuple:
@@ -126,6 +135,18 @@ def _bce_gradient(target: str, steps: list, label: int) -> dict:
     }
 
 
+def _asked_gradient(s: float, label: int) -> dict:
+    """(c)'s number: ∂L/∂s of the BCE loss at the logit ``s`` for the board's label, by the loss's
+    backward pass, ``jax.grad`` and central differences."""
+    with jax.enable_x64(True):
+        s_, y = jnp.full((1, 1), s, jnp.float64), jnp.full((1, 1), label, jnp.float64)
+        manual = float(binary_cross_entropy.backward(s_, y)[0, 0])
+        autodiff = float(jax.grad(binary_cross_entropy.apply)(s_, y)[0, 0])
+        eps = 1e-6
+        numeric = float((binary_cross_entropy.apply(s_ + eps, y) - binary_cross_entropy.apply(s_ - eps, y)) / (2 * eps))
+    return {"manual": manual, "autodiff": autodiff, "finite_diff": numeric}
+
+
 def _model(target: str, scale: float, params) -> dict:
     """The model's layers: each one's hyperparameters, weights and what it does."""
     detector, unit_spec = ttt.TARGETS[target]
@@ -151,7 +172,7 @@ def _model(target: str, scale: float, params) -> dict:
 def solve(cfg) -> dict:
     """E3's answers for the config's target, scale and board: the hand-set model, one forward pass,
     the BCE gradient three ways, and the model's accuracy on every final board of a legal game."""
-    target, scale, board = read_config(cfg)
+    target, scale, board, logit = read_config(cfg)
     boards, outcome = ttt.final_boards()
     model, params = ttt.classifier(target), ttt.hand_set_params(target, scale)
     probs = np.asarray(model.apply(params, jnp.asarray(ttt.board_images(boards))))[:, 0]
@@ -159,15 +180,20 @@ def solve(cfg) -> dict:
     accuracy = float(np.mean((probs > 0.5) == labels))
     label = int(ttt.truth(target, [board])[0])
     image, steps, x = _forward_pass(target, scale, board, params)
+    gradient = _bce_gradient(target, steps, label)
+    at = gradient["s"] if logit is None else logit
     return {
-        "givens": {"target": target, "scale": scale, "board": list(board)},
+        "givens": {"target": target, "scale": scale, "board": list(board), "logit": logit},
         "target": target,
         "glyphs": {"X": tolist(ttt.GLYPHS[1]), "O": tolist(ttt.GLYPHS[-1]), "empty": tolist(ttt.GLYPHS[0])},
         "model": _model(target, scale, params),
         "label": label,
         "forward_example": {"board": list(board), "image": tolist(np.asarray(image)[0, 0]), "steps": steps,
                             "probability": float(np.asarray(x)[0, 0])},
-        "bce_gradient": _bce_gradient(target, steps, label),
+        "bce_gradient": gradient,
+        # (c) at the logit the question states (a variant's), or at the model's own: what every right
+        # derivation gives, whatever the model.
+        "asked": {"s": at, "stated": logit is not None, "y": label, **_asked_gradient(at, label)},
         "boards": {
             "total": int(len(boards)),
             "x_wins": int(np.sum(outcome == 1)),

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from jaxdl.exams._common import display, num, tex
@@ -16,31 +18,55 @@ _PARTS = (
         "Odredite sve hiperparametre i parametre modela tako da ispravno klasificira svaku sliku.",
         "Give all the model's hyperparameters and parameters so that it classifies every image correctly.")),
     Part(id="b", points=2, text=both(
-        "Provedite jedan unaprijedni prolaz za zadanu sliku i pokažite da model radi ispravno.",
-        "Carry out one forward pass for a given image and show that the model works.")),
+        "Provedite jedan unaprijedni prolaz za sliku zadanu ispod i pokažite da vaš model radi ispravno.",
+        "Carry out one forward pass for the image given below and show that your model works.")),
     Part(id="c", points=3, text=both(
-        "Izvedite gradijent gubitka binarne unakrsne entropije po klasifikacijskoj mjeri (ulazu sigmoide).",
-        "Derive the gradient of the binary cross-entropy loss by the classification score (the sigmoid's input).")),
+        "Izvedite gradijente gubitka binarne unakrsne entropije po klasifikacijskim mjerama, tj. po ulazima sigmoide.",
+        "Derive the gradients of the binary cross-entropy loss by the classification scores, i.e. by the sigmoid's "
+        "inputs.")),
 )
 
 
 def questions(result: dict) -> tuple:
-    """E3 as asked for the result's target (the exam's: the games X won)."""
+    """E3 as asked for the result's target (the exam's: count the games X won). A drawn variant's
+    (b) also asks for the class of its board and its (c) for ∂L/∂s at a stated logit: what every
+    correct design gives, whatever its weights."""
     t = TARGET_TEXT[result["givens"]["target"]]
+    parts = _PARTS
+    variant = "variant" in result
+    if variant:
+        s0 = f"{result['asked']['s']:g}"
+        a, b, c = _PARTS
+        b = dataclasses.replace(b, text=both(
+            b.text["hr"][:-1] + f"; navedite razred koji vaš model daje toj slici (1: igra u kojoj {t['hr']}, 0: ostale).",
+            b.text["en"][:-1] + f"; give the class your model gives that image (1: {t['en']}, 0: otherwise)."))
+        c = dataclasses.replace(c, text=both(
+            c.text["hr"][:-1] + f"; izračunajte $\\partial L / \\partial s$ za sliku iz (b), s njezinom oznakom $y$, "
+            f"u točki $s = {s0}$ (model tijekom učenja kojemu je ulaz sigmoide za tu sliku ${s0}$).",
+            c.text["en"][:-1] + f"; evaluate $\\partial L / \\partial s$ for the image of (b), with its label $y$, at "
+            f"$s = {s0}$ (a model in training whose sigmoid input on that image is ${s0}$)."))
+        parts = (a, b, c)
     return (Question(
         code="E3", title=both("Križić-kružić", "Tic-tac-toe"), points=10,
         stem=both(
-            r"Završno stanje igre križić-kružić zapisano je binarnom slikom $9 \times 9$ (crni piksel je 1, bijeli 0); "
-            r"slika je podijeljena na 9 ćelija $3 \times 3$ i u svakoj je ispravno nacrtan X ili O, ili je ćelija "
-            rf"prazna. Treba prepoznati igre u kojima {t['hr']}. Model se sastoji, tim redom, od konvolucijskog "
-            r"sloja, potpuno povezanog sloja, sloja globalnog sažimanja maksimumom i sigmoide, a razlikuje dva "
-            rf"razreda: igre u kojima {t['hr']} i sve ostale.",
-            r"The final state of a tic-tac-toe game is a $9 \times 9$ binary image (a black pixel is 1, a white one 0); "
-            r"it is divided into 9 cells of $3 \times 3$, each holding a regular glyph: X, O or nothing. The games in "
-            rf"which {t['en']} are to be recognised. The model is made, in this order, of a convolution layer, a fully "
-            r"connected layer, a global max pooling layer and a sigmoid, and tells two classes apart: "
+            rf"Prijatelj, profesionalni igrač križić-kružića, čuva bazu odigranih igara i želi prebrojati igre u kojima "
+            rf"{t['hr']}. Završno stanje svake igre zapisano je binarnom slikom $9 \times 9$ (crni piksel je 1, bijeli "
+            r"0), podijeljenom na 9 zamišljenih ćelija $3 \times 3$; u svakoj je pravilno nacrtan X ili O, ili je ćelija "
+            r"prazna. Za brojanje se svaka slika razvrstava modelom koji se sastoji, tim redom, od konvolucijskog sloja, "
+            r"potpuno povezanog sloja, sloja globalnog sažimanja maksimumom i sigmoide, u dva razreda: igre u kojima "
+            rf"{t['hr']} i sve ostale.",
+            rf"A friend who plays tic-tac-toe professionally keeps a database of played games and wants to count the "
+            rf"games in which {t['en']}. The final state of each game is a $9 \times 9$ binary image (a black pixel is "
+            r"1, a white one 0), divided into 9 imagined cells of $3 \times 3$, each holding a regular glyph: X, O or "
+            r"nothing. To count them, each image is sorted by a model made, in this order, of a convolution layer, a "
+            r"fully connected layer, a global max pooling layer and a sigmoid, into two classes: "
             rf"{t['en']}, and everything else."),
-        parts=_PARTS, givens="exam"),)
+        parts=parts, givens="chosen" if variant else "lost",
+        assumed=None if variant else both(
+            "slika za (b) i oblici znakova ispod; tekst ispita kaže samo da slika pokazuje znak X u gornjoj lijevoj "
+            "ćeliji i znak O u donjoj lijevoj, pa je za (b) odabrana završna ploča s tim dvjema ćelijama",
+            "the image of (b) and the glyphs' pixels below; the exam's text says only that its figure shows an X in "
+            "the top-left cell and an O in the bottom-left one, so (b) takes a final board with those two cells")),)
 
 
 QUESTIONS = questions({"givens": EXAM})
@@ -68,7 +94,7 @@ def _givens(result: dict, lang: Lang) -> str:
         s_("Znakovi u ćeliji $3 \\times 3$:", "The glyphs in a $3 \\times 3$ cell:"),
         display(f"X = {tex(glyphs['X'])}", f"O = {tex(glyphs['O'])}",
                 rf"\text{{{s_('prazno', 'empty')}}} = {tex(glyphs['empty'])}"),
-        s_("Za unaprijedni prolaz odabrana je ploča ", "For the forward pass this board is chosen: ")
+        s_("Ploča na slici za (b): ", "The board of (b)'s image: ")
         + " / ".join(board_text(ex["board"])) + f" ({_outcome_text(ex['board'], lang)}).",
     ])
 
@@ -95,8 +121,8 @@ def _table(result: dict, lang: Lang, n_units: int) -> str:
            f"redak) | {weight_hr} za {watch_hr}, 0 drugdje; pomak ${num(fc_b[0])}$ |",
            f"| fully connected | {m[1]['inputs']} → {m[1]['outputs']} (the $3 \\times 3$ map flattened row by row) | "
            f"{weight_en} on {watch_en}, 0 elsewhere; bias ${num(fc_b[0])}$ |"),
-        s_(f"| globalno sažimanje maksimumom | nad svih {m[2]['over']} jedinica | nema |" if n_units > 1 else
-           "| globalno sažimanje maksimumom | nad jednom jedinicom | nema |",
+        s_("| globalno sažimanje maksimumom | maksimum izlaza potpuno povezanog sloja "
+           f"({lang.count(m[2]['over'], 'jedinica', 'jedinice', 'jedinica')}) | nema |",
            f"| global max pooling | over the {m[2]['over']} units | none |" if n_units > 1 else
            "| global max pooling | over the one unit | none |"),
         s_("| sigmoida | | nema |", "| sigmoid | | none |"),
@@ -192,49 +218,81 @@ def _part_c(result: dict, lang: Lang, names: list[str]) -> str:
     g = result["bce_gradient"]
     units_out = {s["layer"]: np.asarray(s["output"]) for s in result["forward_example"]["steps"]}["fully connected"]
     best = int(np.argmax(units_out))
-    return "\n\n".join([
+    parts = [
         s_("Uz $L = -y \\ln \\sigma(s) - (1 - y) \\ln(1 - \\sigma(s))$ i $\\sigma'(s) = \\sigma(s)(1 - \\sigma(s))$:",
            "With $L = -y \\ln \\sigma(s) - (1 - y) \\ln(1 - \\sigma(s))$ and $\\sigma'(s) = \\sigma(s)(1 - \\sigma(s))$:"),
         display(r"\frac{\partial L}{\partial s} = -y \frac{\sigma(s)(1 - \sigma(s))}{\sigma(s)} + (1 - y) "
                 r"\frac{\sigma(s)(1 - \sigma(s))}{1 - \sigma(s)} = -y (1 - \sigma(s)) + (1 - y) \sigma(s) = \sigma(s) - y",
                 sep=""),
-        s_(f"(ako se gubitak usrednjava po minigrupi, gradijent svakog primjera dijeli se s $N$). Na odabranoj "
+        s_(f"(ako se gubitak usrednjava po minigrupi, gradijent svakog primjera dijeli se s $N$; za minigrupu slika "
+           f"gradijent po ulazu sigmoide svake slike $i$ je $(\\sigma(s_i) - y_i)/N$). Na odabranoj "
            f"ploči $s = {num(g['s'])}$, $y = {g['y']}$: $\\partial L / \\partial s = {num(g['manual'], 6)}$. Kroz "
            f"globalno sažimanje maksimumom gradijent dobiva samo najbolja jedinica ({names[best]}): "
            f"$\\partial L / \\partial u = {tex(g['by_units'], 6, row=True)}$.",
-           f"(the mean over a minibatch divides each example's gradient by $N$). On the chosen board "
+           f"(the mean over a minibatch divides each example's gradient by $N$: for a minibatch of images the "
+           f"gradient by image $i$'s sigmoid input is $(\\sigma(s_i) - y_i)/N$). On the chosen board "
            f"$s = {num(g['s'])}$, $y = {g['y']}$: $\\partial L / \\partial s = {num(g['manual'], 6)}$. Through the "
            f"global max pooling only the best unit ({names[best]}) receives it: "
            f"$\\partial L / \\partial u = {tex(g['by_units'], 6, row=True)}$."),
-    ])
+    ]
+    asked = result["asked"]
+    if asked["stated"]:  # what the question keys: the same formula at its logit, whatever the model
+        parts.append(s_(
+            f"U točki koju zadaje zadatak, $s = {num(asked['s'])}$, uz oznaku ploče $y = {asked['y']}$: "
+            f"$\\partial L / \\partial s = \\sigma({num(asked['s'])}) - {asked['y']} = {num(asked['manual'], 6)}$ "
+            "(isto za svaki ispravan model: ovisi samo o $s$ i $y$).",
+            f"At the logit the question states, $s = {num(asked['s'])}$, with the board's label $y = {asked['y']}$: "
+            f"$\\partial L / \\partial s = \\sigma({num(asked['s'])}) - {asked['y']} = {num(asked['manual'], 6)}$ "
+            "(the same for every correct model: it depends on $s$ and $y$ alone)."))
+    return "\n\n".join(parts)
 
 
 def _answers(result: dict, lang: Lang) -> dict:
     """Each part's answer, in short."""
     s_ = lang.s
-    m, ex = result["model"]["layers"], result["forward_example"]
+    m, ex, asked = result["model"]["layers"], result["forward_example"], result["asked"]
     scale, fc_b = result["givens"]["scale"], np.asarray(m[1]["b"])
     tt = TARGET_TEXT[result["givens"]["target"]]
     verdict = ex["probability"] > 0.5
+    # The signed detector's units count one player's marks with +α and the other's with −α.
+    weight = f"\\pm {num(scale)}" if ttt.TARGETS[result["givens"]["target"]][0] == "signed" else num(scale)
+    accepted = s_(
+        " Prihvaća se svaki model zadanog oblika (konvolucija → potpuno povezani sloj → globalno sažimanje maksimumom → "
+        "sigmoida) koji ispravno klasificira svaku završnu ploču legalne igre, bilo kojih hiperparametara i težina; "
+        "brojevi gore su jedan takav model.",
+        " Any model of the given shape (convolution → fully connected → global max pooling → sigmoid) that classifies "
+        "every final board of a legal game rightly is accepted, whatever its hyperparameters and weights; the numbers "
+        "above are one such model.")
+    c = r"$\partial L / \partial s = \sigma(s) - y$"
+    if asked["stated"]:
+        c += s_(f"; uz $s = {num(asked['s'])}$ i $y = {asked['y']}$: $\\partial L / \\partial s = "
+                f"{num(asked['manual'], 6)}$",
+                f"; at $s = {num(asked['s'])}$ and $y = {asked['y']}$: $\\partial L / \\partial s = "
+                f"{num(asked['manual'], 6)}$")
     return {
         "a": s_(f"tablica i težine gore: konvolucija s jednom jezgrom $3 \\times 3$ i korakom 3, $W_c$ gore; potpuno "
-                f"povezani sloj $9 \\to {m[1]['outputs']}$ s težinom ${num(scale)}$ na ćelijama koje jedinica provjerava "
+                f"povezani sloj $9 \\to {m[1]['outputs']}$ s težinom ${weight}$ na ćelijama koje jedinica provjerava "
                 f"i pomakom ${num(fc_b[0])}$; globalno sažimanje maksimumom; sigmoida.",
                 f"the table and weights above: a convolution with one $3 \\times 3$ kernel, stride 3, $W_c$ above; a "
-                f"fully connected layer $9 \\to {m[1]['outputs']}$ with weight ${num(scale)}$ on the cells its unit "
-                f"watches and bias ${num(fc_b[0])}$; global max pooling; sigmoid."),
+                f"fully connected layer $9 \\to {m[1]['outputs']}$ with weight ${weight}$ on the cells its unit "
+                f"watches and bias ${num(fc_b[0])}$; global max pooling; sigmoid.") + accepted,
         "b": s_(f"$\\sigma(s) = {num(ex['probability'], 6)} {'>' if verdict else '<'} 0.5$: model "
-                + ("je svrstava" if verdict else "ne svrstava ploču") + f" u igre u kojima {tt['hr']} (oznaka ploče "
-                f"$y = {result['label']}$).",
+                + ("je svrstava" if verdict else "ne svrstava ploču") + f" u igre u kojima {tt['hr']}, razred "
+                f"${result['label']}$ (oznaka ploče $y = {result['label']}$; takav je razred svakog ispravnog modela).",
                 f"$\\sigma(s) = {num(ex['probability'], 6)} {'>' if verdict else '<'} 0.5$: the model says "
-                + ("" if verdict else "not: ") + f"{tt['en']} (the board's label $y = {result['label']}$)."),
-        "c": r"$\partial L / \partial s = \sigma(s) - y$",
+                + ("" if verdict else "not: ") + f"{tt['en']}, class ${result['label']}$ (the board's label "
+                f"$y = {result['label']}$: every correct model's class)."),
+        "c": c,
     }
 
 
 def _verified(result: dict, lang: Lang) -> str:
     """How the model and the gradient were checked."""
-    g, b = result["bce_gradient"], result["boards"]
+    g, b, asked = result["bce_gradient"], result["boards"], result["asked"]
+    at = lang.s(f" U zadanoj točki $s = {num(asked['s'])}$: `jax.grad` ${num(asked['autodiff'], 6)}$, konačne razlike "
+                f"${num(asked['finite_diff'], 6)}$.",
+                f" At the stated $s = {num(asked['s'])}$: `jax.grad` ${num(asked['autodiff'], 6)}$, finite differences "
+                f"${num(asked['finite_diff'], 6)}$.") if asked["stated"] else ""
     return lang.s(
         f"Model je izgrađen od jaxdl-ovih slojeva i pokrenut na svim završnim pločama legalnih igara (pretraživanjem "
         f"stabla igre: {b['total']} = {b['x_wins']} pobjeda X-a + {b['o_wins']} pobjeda O-a + {b['draws']} "
@@ -242,13 +300,13 @@ def _verified(result: dict, lang: Lang) -> str:
         f"{100 * result['accuracy']:.2f} %; najmanja udaljenost vjerojatnosti od praga 0.5 je "
         f"{result['min_margin']:.6f}, a najmanja vjerojatnost ispravnog razreda {result['min_correct_probability']:.6f}. "
         f"Gradijent (c) jednak je `jax.grad` (${num(g['autodiff'], 6)}$) i konačnim razlikama "
-        f"(${num(g['finite_diff'], 6)}$). Naredba: `jaxdl exam tictactoe`.",
+        f"(${num(g['finite_diff'], 6)}$).{at} Naredba: `jaxdl exam tictactoe`.",
         f"The model is built from jaxdl's layers and run on every final board of a legal game (game-tree search: "
         f"{b['total']} = {b['x_wins']} X wins + {b['o_wins']} O wins + {b['draws']} draws, the UCI Tic-Tac-Toe "
         f"Endgame set; {b['positive']} in the class): accuracy {100 * result['accuracy']:.2f}%; the smallest distance "
         f"of a probability from the 0.5 threshold is {result['min_margin']:.6f}, the lowest probability of the "
         f"correct class {result['min_correct_probability']:.6f}. The gradient of (c) equals `jax.grad` "
-        f"(${num(g['autodiff'], 6)}$) and finite differences (${num(g['finite_diff'], 6)}$). Command: "
+        f"(${num(g['autodiff'], 6)}$) and finite differences (${num(g['finite_diff'], 6)}$).{at} Command: "
         f"`jaxdl exam tictactoe`.")
 
 
