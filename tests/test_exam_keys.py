@@ -90,6 +90,7 @@ def _students_view(record) -> str:
     """What a student reads of a variant in the bank: the question and the givens, no answers."""
     xml = moodle.question_xml(record, Lang("en"))
     text = ET.fromstring(f"<q>{xml}</q>").find("question/questiontext/text").text
+    text = text.replace(variant_id(record), "ID")  # a hash of every given, a hidden one too: not read
     return re.sub(r"\{\d+:NUMERICAL:[^\n]*?\}</td>", "</td>", text)
 
 

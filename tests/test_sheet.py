@@ -421,11 +421,11 @@ def test_every_erratum_has_its_evidence_run_here(sheet):
 
     _, folder = sheet
     errata = json.loads((folder / "exam.json").read_text())["errata"]
-    assert len(errata) == 25
+    assert len(errata) == 32
     by = {}
     for e in errata:
         by.setdefault(e["problem"], []).append(e)
-        assert e["kind"] in ("bug", "notation", "slip", "incomplete") and e["hr"]["evidence"] and e["evidence"]
+        assert e["kind"] in ("bug", "notation", "slip", "incomplete", "reading") and e["hr"]["evidence"] and e["evidence"]
     evidence = "\n".join(e["evidence"] for e in errata)
     # The official code, run here: each error it raises is the one the errata show.
     for run in (quiz.q1a_signature, quiz.q1a_unclosed, quiz.q1a_undefined_names, quiz.q1a_rectangular,
@@ -450,7 +450,7 @@ def test_every_erratum_has_its_evidence_run_here(sheet):
     problems = [e["problem"] for e in errata]
     for p in ("E1(c)", "E3", "E4", "E5", "E6", "E2 (numpy solution 2)"):
         assert p in problems, p
-    assert problems.count("E2 (numpy solution 1)") == 3 and problems.count("Q1a") == 7 and problems.count("Q2") == 3
+    assert problems.count("E2 (numpy solution 1)") == 4 and problems.count("Q1a") == 7 and problems.count("Q2") == 3
     if _has_torch():
         assert "raises TypeError: cannot assign 'torch.FloatTensor' as parameter 'weight'" in evidence
         assert "got multiple values for argument 'recurse'" in evidence

@@ -47,7 +47,7 @@ def matrix(cfg, field: str, shape=None, *, ndim: int | None = None) -> np.ndarra
     return a
 
 
-ERRATUM_KINDS = ("bug", "notation", "slip", "incomplete")
+ERRATUM_KINDS = ("bug", "notation", "slip", "incomplete", "reading")
 
 
 def erratum(problem: str, seed: str, verified: str, evidence: str, kind: str = "bug",
@@ -56,8 +56,9 @@ def erratum(problem: str, seed: str, verified: str, evidence: str, kind: str = "
 
     ``kind``: ``"bug"`` (a wrong answer or code that fails), ``"notation"`` (a formula wrong as
     written, in the layout the solution itself uses, that the code does not rely on), ``"slip"``
-    (a wrong step on the way to a right final answer) or ``"incomplete"`` (an answer, or part
-    of one, missing). ``assumes``: the reading of the question the erratum takes, where another
+    (a wrong step on the way to a right final answer), ``"incomplete"`` (an answer, or part
+    of one, missing) or ``"reading"`` (the question itself reads two ways with two answers:
+    ``seed`` says what it leaves open, ``assumes`` the reading taken). ``assumes``: the reading of the question the erratum takes, where another
     reading exists. ``hr``: the same fields (``seed``, ``verified``, ``evidence``, ``assumes``)
     in Croatian.
     """

@@ -48,7 +48,8 @@ def errata_text(errata: list[dict], lang: Lang) -> str:
     for e in errata:
         t = sheet.erratum_text(e, lang)
         kind = "" if e.get("kind", "bug") == "bug" else f" ({lang.t('kind.' + e['kind']).split(' (')[0]})"
-        lines += [f"  [{e['problem']}]{kind} {s('službeno', 'official')}: {t['seed']}",
+        source = s("zadatak", "the question") if e.get("kind") == "reading" else s("službeno", "official")
+        lines += [f"  [{e['problem']}]{kind} {source}: {t['seed']}",
                   f"      {s('ispravno', 'verified')}: {t['verified']}"]
         if t.get("assumes"):
             lines.append(f"      {s('pretpostavljeno tumačenje', 'reading assumed')}: {t['assumes']}")

@@ -127,7 +127,8 @@ def errata_markdown(errata: list[dict], lang: Lang) -> str:
     for e in errata:
         t = erratum_text(e, lang)
         out.append(f"- **{md_text(t['problem'])}** — {lang.t('kind.' + e.get('kind', 'bug'))}.  ")
-        out.append(f"  {lang.t('official')}: {md_text(t['seed'])}.  ")
+        source = lang.t("the_question" if e.get("kind") == "reading" else "official")
+        out.append(f"  {source}: {md_text(t['seed'])}.  ")
         out.append(f"  {lang.t('correct')}: {md_text(t['verified'])}.  ")
         if t.get("assumes"):
             out.append(f"  {lang.t('reading')}: {md_text(t['assumes'])}.  ")

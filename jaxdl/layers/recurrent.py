@@ -189,7 +189,7 @@ def _lstm_scan(params, x, h_size):
 
 
 def lstm(hidden_size: int, forget_bias: float = 1.0) -> Layer:
-    """LSTM with one bias per gate (flax/Keras convention), ``h(0) = c(0) = 0``.
+    """LSTM with one bias per gate (as flax's ``LSTMCell``), ``h(0) = c(0) = 0``.
 
     Gates, with ``a(t) = x(t) W_x + h(t−1) W_h + b`` split in four blocks of H::
 

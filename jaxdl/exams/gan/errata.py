@@ -35,7 +35,7 @@ def _readings(result: dict) -> list[dict]:
             f"computed here both ways: the mean gives {ours}; the sum gives W_g1 = {_fmt(summed['W_g1'])}, W_d1 = "
             f"{_fmt(summed['W_d1'])} (summed, each gradient is m = {m} times the mean's; the learning rate {lr:g} does not "
             f"scale it back)",
-            kind="incomplete",
+            kind="reading",
             assumes="the mean over the minibatch; a student who sums answers the other numbers, right for that reading",
             hr={"seed": "zadatak ne kaže je li gubitak minigrupe prosjek ili zbroj gubitaka njezinih primjera",
                 "verified": f"prosjek, 1/m Σ_i, kao u radu Goodfellow i sur. (2014), algoritam 1: {ours}",
@@ -51,7 +51,7 @@ def _readings(result: dict) -> list[dict]:
             f"W_g1 = {_fmt(jaxdl['W_g1'])}",
             f"computed here both ways: through the updated discriminator W_g1 = {_fmt(jaxdl['W_g1'])}, through the "
             f"original one W_g1 = {_fmt(original['W_g1'])} (W_d1 is the same either way)",
-            kind="incomplete",
+            kind="reading",
             assumes="the generator through the updated discriminator; a student who takes the original one (both "
                     "gradients from one forward pass) answers the other W_g1, right for that reading",
             hr={"seed": "zadatak kaže da se težine diskriminatora korigiraju prije težina generatora, ali ne i prolazi "

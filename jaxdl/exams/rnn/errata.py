@@ -48,7 +48,7 @@ def errata(result: dict) -> list[dict]:
         f"h(2) = {fmt(hs[1])}",
         f"computed here both ways on the exam's givens: columns h(1) = {fmt(hs[0])}, h(2) = {fmt(hs[1])}; rows "
         f"h(1) = {fmt(rows[0])}, h(2) = {fmt(rows[1])} (W_xh is not symmetric, so the readings differ)",
-        kind="incomplete",
+        kind="reading",
         assumes="column vectors, as the exam prints b_h and the inputs; a student who reads rows (the lab's "
                 "h W_hh + x W_xh) answers the other h(2), which is right for that reading",
         hr={"seed": "povratna veza nije napisana: zadatak daje W_hh, W_xh, b_h i ulaze, ali ne i množe li vektori "
