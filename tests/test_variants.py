@@ -339,7 +339,7 @@ def test_a_pdf_per_sheet_the_same_for_the_same_seed(tmp_path):
     (["mlp", "--seed", "abc", "--out", "{d}/o"], "--seed expects an integer ≥ 0; got 'abc'"),
     (["mlp", "--seed", "-1", "--out", "{d}/o"], "--seed expects an integer ≥ 0; got -1"),
     (["mlp", "--out", "{d}/file"], "is a file; expected a folder"),
-    (["mlp"], "expected --out DIR (or --stress N)"),
+    (["mlp"], "expected --out DIR, --practice FILE or --stress N"),
     (["mlp", "--stress", "5", "--out", "{d}/o"], "--stress: writes nothing; drop --out"),
 ])
 def test_bad_input_is_one_line_exit_2_before_any_work(argv, message, tmp_path, capsys):
