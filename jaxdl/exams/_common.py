@@ -50,6 +50,12 @@ def matrix(cfg, field: str, shape=None, *, ndim: int | None = None) -> np.ndarra
 ERRATUM_KINDS = ("bug", "notation", "slip", "incomplete", "reading")
 
 
+def quoted(message: str) -> str:
+    """A program's own message (an exception's text), quoted as code: it stays as the program
+    wrote it in either language."""
+    return f"`{message}`"
+
+
 def erratum(problem: str, seed: str, verified: str, evidence: str, kind: str = "bug",
             assumes: str | None = None, hr: dict | None = None) -> dict:
     """One place where a seed's official solution disagrees with the verified computation.
@@ -75,13 +81,19 @@ def erratum(problem: str, seed: str, verified: str, evidence: str, kind: str = "
     return e
 
 
-def run_official(source: str, call=None, names: dict | None = None):
+# The file name a transcription is compiled under, per language: Python names it in a syntax
+# error's message, which the errata quote.
+OFFICIAL_FILE = {"en": "<official solution>", "hr": "<službeno rješenje>"}
+
+
+def run_official(source: str, call=None, names: dict | None = None, filename: str = OFFICIAL_FILE["en"]):
     """Runs a fragment of an official solution (a transcription) and returns what it raised, as
     ``"TypeError: ..."``, or ``None`` if it ran; ``names`` are defined before it runs (what the
-    fragment assumes from its context) and ``call(namespace)`` then exercises it."""
+    fragment assumes from its context) and ``call(namespace)`` then exercises it. ``filename``:
+    the name a syntax error's message gives the fragment (:data:`OFFICIAL_FILE`)."""
     namespace: dict = dict(names or {})
     try:
-        exec(compile(source, "<official solution>", "exec"), namespace)  # noqa: S102 - our own transcription
+        exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own transcription
         if call is not None:
             call(namespace)
     except Exception as e:  # noqa: BLE001 - the error is the evidence
@@ -134,17 +146,20 @@ def code_block(text: str, language: str = "python") -> str:
     return f"```{language}\n{text.strip()}\n```"
 
 
-def lab_source(name: str) -> str:
+def lab_source(name: str, lang=None) -> str:
     """The source of one class or function of jaxdl's correct numpy lab
     (``jaxdl/check/lab_reference.py``, the lab's ``Layer`` interface), as the sheet shows it
-    (``jaxdl check-numpy`` passes it)."""
+    (``jaxdl check-numpy`` passes it), its comments and messages in ``lang`` (a
+    :class:`~jaxdl.exams.lang.Lang` or code; ``None``: as written, in English)."""
     import ast
     from importlib import resources
+
+    from jaxdl.exams.lang import localized
 
     text = resources.files("jaxdl.check").joinpath("lab_reference.py").read_text(encoding="utf-8")
     for node in ast.parse(text).body:
         if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name == name:
-            return ast.get_source_segment(text, node)
+            return localized(ast.get_source_segment(text, node), lang)
     raise KeyError(f"lab_reference.py has no class or function {name!r}")
 
 
@@ -162,3 +177,52 @@ def without_docstrings(source: str) -> str:
             drop.update(range(body[0].lineno, body[0].end_lineno + 1))
     lines = [line for i, line in enumerate(source.splitlines(), start=1) if i not in drop]
     return "\n".join(lines).strip("\n") + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Which entries of an array a variant asks for.
+
+
+def changes(alt, key) -> bool:
+    """Whether ``alt`` differs from ``key`` somewhere beyond a blank's tolerance."""
+    from jaxdl.exams.problem import close, tolerance_for
+
+    alt, key = np.asarray(alt, float), np.asarray(key, float)
+    return any(not close(a, k, tolerance_for(k)) for a, k in zip(alt.reshape(-1), key.reshape(-1)))
+
+
+def kept(key, alternatives: dict) -> dict:
+    """The alternatives (a common mistake's name → the whole array it gives, or ``None``) that
+    change something: a mistake that gives the key everywhere does not apply to the variant."""
+    return {n: np.asarray(a, float) for n, a in alternatives.items() if a is not None and changes(a, key)}
+
+
+def choose_entries(key, alternatives: dict, k: int) -> list[tuple]:
+    """``k`` entries of ``key`` to ask for, where the common mistakes show: one after another, the
+    entry where no two alternatives (see :func:`kept`) look alike and the most alternatives not yet
+    shown differ from the key (so that every mistake can be told, and told apart), then the
+    entries where the most alternatives differ; the first in reading order among equals. Returned
+    in reading order."""
+    from jaxdl.exams.problem import close, tolerance_for
+
+    key = np.asarray(key, float)
+    alts = kept(key, alternatives)
+    indices = list(np.ndindex(key.shape))
+
+    def differing(i):
+        return {n for n, a in alts.items() if not close(a[i], key[i], tolerance_for(key[i]))}
+
+    def clean(i):
+        values, tol = [alts[n][i] for n in differing(i)], tolerance_for(key[i])
+        return all(not close(a, b, tol) for j, a in enumerate(values) for b in values[j + 1:])
+
+    chosen: list = []
+    shown: set = set()
+    while len(chosen) < k:
+        rest = [i for i in indices if i not in chosen]
+        if not rest:
+            break
+        best = min(rest, key=lambda i: (not clean(i), -len(differing(i) - shown), -len(differing(i)), indices.index(i)))
+        chosen.append(best)
+        shown |= differing(best)
+    return sorted(chosen)

@@ -9,8 +9,11 @@ scalar a row vector; the code keeps both as 1-D arrays)::
 
   ∂L/∂s  = σ(s) − [y = 1]
   ∂L/∂w  = ∂L/∂s · h'ᵀ         ∂L/∂h' = ∂L/∂s · wᵀ
-  ∂L/∂h  = ∂L/∂h' diag([h > 0])
+  ∂L/∂h  = ∂L/∂h' ⊙ [h > 0]
   ∂L/∂(W_[i,:]ᵀ) = ∂L/∂h_i · xᵀ  ∂L/∂b  = ∂L/∂h
+
+(mn + 3m multiplications and one addition in all, σ(s) kept from the forward pass; the product
+with diag([h > 0]) would take m² multiplications and m(m − 1) additions where m do).
 """
 
 from __future__ import annotations
@@ -73,6 +76,9 @@ def outer(u, v):
 
 FORWARD_OPS = {"matmul": "·", "add": "+", "relu": "ReLU", "loss": "L(s, y)"}
 BACKWARD_OPS = {"loss_grad": "σ(s) − y", "scale": "·", "relu_grad": "elementwise × [h > 0]", "outer": "· xᵀ"}
+# The graphs' words in Croatian (the operations' symbols read the same in both languages).
+GRAPH_WORDS_HR = {"elementwise × [h > 0]": "× po elementima [h > 0]", "E1 forward": "E1 unaprijedni prolaz",
+                  "E1 backward": "E1 unatražni prolaz"}
 
 
 def forward(W, b, x, w, y):
@@ -136,6 +142,22 @@ def _cross_check(W, b, x, w, y, fwd, grads) -> dict:
                 "vs_finite_diff": _max_abs(g, numeric[k]) if k in numeric else None} for k, g in manual.items()}
 
 
+def backward_counts(y, s, h_relu, w, h, x) -> dict:
+    """(d): the backward equations' scalar multiplications and additions, counted over their jaxpr
+    (as (a) is), against the closed form of the equations without redundant work: ∂L/∂s one
+    subtraction (σ(s) kept from the forward pass), ∂L/∂w and ∂L/∂h' m multiplications each,
+    ∂L/∂h = ∂L/∂h' ⊙ [h > 0] m, ∂L/∂W = ∂L/∂h xᵀ mn; ∂L/∂b = ∂L/∂h nothing."""
+    m, n = h.shape[0], x.shape[0]
+    counts = analysis.count_ops(backward, y, s, h_relu, w, h, x)
+    closed = {"multiplications": m * n + 3 * m, "additions": 1}
+    return {"additions": counts["additions"], "multiplications": counts["multiplications"], "closed_form": closed,
+            "agree": counts["additions"] == closed["additions"] and counts["multiplications"] == closed["multiplications"]}
+
+
+def _relabelled(graph: analysis.Graph, words: dict) -> analysis.Graph:
+    return analysis.Graph(tuple((name, words.get(op, op)) for name, op in graph.nodes), graph.edges)
+
+
 def _structure(W, b, x, w, y, fwd) -> tuple[dict, dict, dict]:
     """(a) the operation count of h, from the jaxpr; (b) h's elementwise derivatives against the
     code's Jacobians; (c) the shapes and structural zeros of w, ∂h'/∂h and ∂L/∂h'."""
@@ -181,6 +203,7 @@ def solve(cfg) -> dict:
         grads = backward(y, fwd["s"], fwd["h'"], w, fwd["h"], x)
         cross_check = _cross_check(W, b, x, w, y, fwd, grads)
         op_counts, derivatives, jacobians = _structure(W, b, x, w, y, fwd)
+        backward_op_counts = backward_counts(y, fwd["s"], fwd["h'"], w, fwd["h"], x)
         # (e) the graphs, traced from the code.
         fwd_graph = analysis.computational_graph(forward, ["W", "b", "x", "w", "y"], [W, b, x, w, y], FORWARD_OPS)
         bwd_graph = analysis.computational_graph(
@@ -203,9 +226,14 @@ def solve(cfg) -> dict:
         "op_counts": op_counts,
         "derivatives": {k: {"max_abs_err": v, "ok": v == 0.0} for k, v in derivatives.items()},
         "jacobians": jacobians,
+        "backward_op_counts": backward_op_counts,
         "graphs": {
             "forward": analysis.to_dot(fwd_graph, "E1 forward"),
             "backward": analysis.to_dot(bwd_graph, "E1 backward"),
+        },
+        "graphs_hr": {
+            "forward": analysis.to_dot(_relabelled(fwd_graph, GRAPH_WORDS_HR), GRAPH_WORDS_HR["E1 forward"]),
+            "backward": analysis.to_dot(_relabelled(bwd_graph, GRAPH_WORDS_HR), GRAPH_WORDS_HR["E1 backward"]),
         },
         "graph_edges": {
             "forward": [list(e) for e in fwd_graph.edges],
@@ -215,13 +243,14 @@ def solve(cfg) -> dict:
         "ok": all(agrees("autodiff", v["vs_autodiff"])
                   and (v["vs_finite_diff"] is None or agrees("finite differences", v["vs_finite_diff"]))
                   for v in cross_check.values())
-        and all(v == 0.0 for v in derivatives.values()),
+        and all(v == 0.0 for v in derivatives.values()) and backward_op_counts["agree"],
     }
 
 
 def report(result: dict) -> str:
     """The readable answer to E1."""
     f, g, j, c = result["forward"], result["grads"], result["jacobians"], result["op_counts"]
+    bc = result["backward_op_counts"]
     m = j["dh_relu_dh"]["shape"][0]
     n = len(g["dL_dW"][0])
     fmt = lambda v: np.array2string(np.asarray(v), precision=4, suppress_small=True, separator=", ")  # noqa: E731
@@ -238,7 +267,10 @@ def report(result: dict) -> str:
         f"{j['dh_relu_dh']['always_zero']} (= m² − m, off the diagonal);  ∂L/∂h': shape (1, {m}), always 0: "
         f"{j['dL_dh_relu']['always_zero']}   [structural zeros from the jaxpr]",
         "  (d) gradients as row vectors: ∂L/∂s = σ(s) − [y = 1];  ∂L/∂w = ∂L/∂s · h'ᵀ;  ∂L/∂h' = ∂L/∂s · wᵀ;",
-        "      ∂L/∂h = ∂L/∂h' diag([h > 0]);  ∂L/∂(W_[i,:]ᵀ) = ∂L/∂h_i · xᵀ;  ∂L/∂b = ∂L/∂h",
+        "      ∂L/∂h = ∂L/∂h' ⊙ [h > 0];  ∂L/∂(W_[i,:]ᵀ) = ∂L/∂h_i · xᵀ;  ∂L/∂b = ∂L/∂h",
+        f"      {bc['multiplications']} multiplications and {bc['additions']} addition{'s' if bc['additions'] != 1 else ''} "
+        f"(counted over the jaxpr; closed form mn + 3m = {bc['closed_form']['multiplications']} and "
+        f"{bc['closed_form']['additions']}: nothing recomputed)",
         f"      ∂L/∂s = {g['dL_ds']:.4f}, ∂L/∂w = {fmt(g['dL_dw'])}, ∂L/∂h' = {fmt(g['dL_dh_relu'])}, ∂L/∂h = {fmt(g['dL_dh'])}",
         f"      ∂L/∂W = {fmt(g['dL_dW']).replace(chr(10), ' ')}",
         f"      max |manual − jax.grad| = {worst_ad:.1e}, max |manual − finite diff| = {worst_fd:.1e}",

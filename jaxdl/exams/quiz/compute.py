@@ -14,6 +14,7 @@ from jaxdl.check.numeric import agrees
 from jaxdl.errors import InputError
 from jaxdl.exams._common import matrix, tolist
 from jaxdl.layers import additive_coupling, avg_pool2d, conv_avg_pool2d, quadratic, swish
+from jaxdl.layers.pooling import avg_pool_weight
 
 # One layer record per hyperparameter, for every solve: their compiled checks are then reused.
 _quadratic = functools.lru_cache(maxsize=32)(quadratic)
@@ -90,12 +91,16 @@ def solve(cfg) -> dict:
                 output = out
             q2[form] = {"params": len(jax.tree_util.tree_leaves(params)),
                         "max_abs_err_vs_reduce_window": float(jnp.max(jnp.abs(out - ref)))}
+        # The convolution as jaxdl's layer builds it: a K × K window, stride K, no padding, the fixed
+        # dense weight (C, C, K, K).
+        conv = {"kernel_size": k, "stride": k, "padding": 0}
+        weight = tolist(avg_pool_weight(channels, k, "dense", jnp.float64))
         q2["avg_pool2d"] = {"params": 0, "max_abs_err_vs_reduce_window": float(jnp.max(jnp.abs(
             avg_pool2d(k).apply({}, jnp.asarray(images)) - ref)))}
     h, w = images.shape[2:]
     dropped = [f"{name} = {v} is not a multiple of K = {k}: the last {v % k} {what}{'s' if v % k > 1 else ''} dropped"
                for name, v, what in (("H", h, "row"), ("W", w, "column")) if v % k]
-    q2.update(K=k, x=tolist(images), output=tolist(output), output_shape=list(ref.shape), input_shape=list(images.shape),
+    q2.update(conv=conv, weight=weight, K=k, x=tolist(images), output=tolist(output), output_shape=list(ref.shape), input_shape=list(images.shape),
               note="; ".join(dropped) + " (floor), as reduce_window does" if dropped else "H and W are multiples of K")
 
     # Q3: the coupling, its inverse and log-det.
@@ -122,7 +127,7 @@ def solve(cfg) -> dict:
     q1b["g_prime"] = tolist(sig + BETA * X * sig * (1 - sig))
     return {"givens": givens, "Q1a": q1a, "Q1b": q1b, "Q2": q2, "Q3": q3, "errata": [],
             "ok": q1a["ok"] and q1b["ok"] and all(agrees("independent", v["max_abs_err_vs_reduce_window"])
-                                                  for v in q2.values() if isinstance(v, dict))
+                                                  for v in q2.values() if isinstance(v, dict) and "max_abs_err_vs_reduce_window" in v)
             and agrees("round trip", q3["round_trip_max_abs_err"])}
 
 

@@ -3,11 +3,14 @@ classes of Q1, the PyTorch modules of Q2 and Q3)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from jaxdl.exams._common import code_block, display, lab_source, num, tex, without_docstrings
 from jaxdl.exams.lang import Lang, both
 from jaxdl.exams.problem import Body, Part, Question
+from jaxdl.exams.quiz import family
 from jaxdl.exams.torch_answers import source as torch_source
 
 
@@ -24,51 +27,109 @@ def _methods(init: float, fwd: float, bi: float, bp: float) -> tuple:
                                           "`backward_inputs(grads)`: the gradient by the input")),
         Part(id="d", points=bp, text=both("`backward_params(grads)`: gradijenti po parametrima",
                                           "`backward_params(grads)`: the gradients by the parameters")))
-_LAB_STEM = both("Izvedbu temeljite na NumPyju i sučelju `Layer` iz druge laboratorijske vježbe; na ulaz sloja dolaze "
-                 "minigrupe 1D podataka kao matrice $N \\times D$.",
-                 "Base the implementation on numpy and the `Layer` interface of lab 2; the layer's input is minibatches "
-                 "of 1D data as $N \\times D$ matrices.")
+_LAB_STEM = both("Izvedbu temeljite na biblioteci NumPy i sučelju `Layer` (metode `forward`, `backward_inputs` i "
+                 "`backward_params`); na ulaz sloja dolaze minigrupe 1D podataka kao matrice $N \\times D$.",
+                 "Base the implementation on numpy and the `Layer` interface (the methods `forward`, `backward_inputs` "
+                 "and `backward_params`); the layer's input is minibatches of 1D data as $N \\times D$ matrices.")
+_PARTS_NOTE = both("Ispit dijelove ne navodi: dijelovi (a)–(d) po metodama i njihovi bodovi slijede komentare službenog "
+                   "rješenja.",
+                   "The exam lists no parts: the parts (a)–(d), one per method, and their points follow the comments of "
+                   "the official solution.")
+
+
+def _stem(hr: str, en: str, *notes: dict) -> dict:
+    return {"hr": " ".join([hr, *(n["hr"] for n in notes)]), "en": " ".join([en, *(n["en"] for n in notes)])}
+
+
+# Q2's skeleton, written anew with the exam's names (the parts' gaps marked by comments).
+_SKELETON = """```python
+class ConvAvgPool2d(nn.Module):
+    def __init__(self, channels, K):
+        super().__init__()
+        self.K = K
+        # {a}
+        self.conv = nn.Conv2d(..., ..., kernel_size=..., stride=..., padding=..., bias=...)
+        self.conv.weight = self.init_weight()
+
+    def init_weight(self):
+        # {b}
+        ...
+
+    def parameters(self, recurse=True):
+        # {c}
+        ...
+
+    def forward(self, x):
+        # {d}
+        ...
+```"""
+_SKELETON_TEXT = {
+    "hr": _SKELETON.format(a="(a) dopunite argumente konvolucije", b="(b) vraća tenzor težine dimenzija (c_out, c_in, K, K)",
+                           c="(c) vraća parametre sloja", d="(d) unaprijedni prolaz"),
+    "en": _SKELETON.format(a="(a) fill in the convolution's arguments", b="(b) returns the weight tensor of shape (c_out, c_in, K, K)",
+                           c="(c) returns the layer's parameters", d="(d) the forward pass"),
+}
+# Q3's sequence of transformations, written anew with the exam's names.
+_SEQUENCE = """```
+x1, x2 = divide(x, dim=1)
+y1, y2 = x1, x2 + h(x1)
+y = concatenate((y1, y2), dim=1)
+```"""
 
 QUESTIONS = (
     Question(code="Q1a", title=both("Kvadratni sloj", "The quadratic layer"), points=12,
-             stem=both(r"Predložite izvedbu sloja $F(\mathbf{x}) = \mathbf{A}(\mathbf{x} \odot \mathbf{x}) + b\mathbf{x} + "
-                  r"\mathbf{c}$, gdje su $\mathbf{A}$ i $\mathbf{c}$ parametri sloja, a $b$ hiperparametar. " + _LAB_STEM["hr"],
-                  r"Propose an implementation of the layer $F(\mathbf{x}) = \mathbf{A}(\mathbf{x} \odot \mathbf{x}) + "
-                  r"b\mathbf{x} + \mathbf{c}$, where $\mathbf{A}$ and $\mathbf{c}$ are the layer's parameters and $b$ a "
-                  r"hyperparameter. " + _LAB_STEM["en"]),
+             stem=_stem(r"Predložite izvedbu sučelja `Layer` za transformaciju $F(\mathbf{x}) = \mathbf{A}(\mathbf{x} \odot "
+                        r"\mathbf{x}) + b\mathbf{x} + \mathbf{c}$, gdje su $\mathbf{A}$ i $\mathbf{c}$ parametri sloja, a $b$ "
+                        r"hiperparametar (1. zadatak, (a)). " + _LAB_STEM["hr"],
+                        r"Propose an implementation of the `Layer` interface for the transformation $F(\mathbf{x}) = "
+                        r"\mathbf{A}(\mathbf{x} \odot \mathbf{x}) + b\mathbf{x} + \mathbf{c}$, where $\mathbf{A}$ and "
+                        r"$\mathbf{c}$ are the layer's parameters and $b$ a hyperparameter (problem 1, (a)). " + _LAB_STEM["en"],
+                        _PARTS_NOTE),
              parts=_methods(2, 2, 4, 4), givens="chosen"),
     Question(code="Q1b", title=both("Aktivacijska funkcija Swish", "The Swish activation"), points=10,
-             stem=both(r"Predložite izvedbu aktivacijske funkcije Swish $g(x, \beta) = x \cdot \sigma(\beta x)$, gdje je "
-                  r"$\sigma$ sigmoida, a $\beta$ hiperparametar. " + _LAB_STEM["hr"],
-                  r"Propose an implementation of the Swish activation $g(x, \beta) = x \cdot \sigma(\beta x)$, where "
-                  r"$\sigma$ is the sigmoid and $\beta$ a hyperparameter. " + _LAB_STEM["en"]),
+             stem=_stem(r"Predložite izvedbu sučelja `Layer` za aktivacijsku funkciju Swish $g(x, \beta) = x \cdot "
+                        r"\sigma(\beta x)$, gdje je $\sigma$ sigmoida, a $\beta$ hiperparametar (1. zadatak, (b)). " + _LAB_STEM["hr"],
+                        r"Propose an implementation of the `Layer` interface for the Swish activation $g(x, \beta) = x "
+                        r"\cdot \sigma(\beta x)$, where $\sigma$ is the sigmoid and $\beta$ a hyperparameter (problem 1, "
+                        r"(b)). " + _LAB_STEM["en"], _PARTS_NOTE),
              parts=_methods(2, 2, 4, 2), givens="chosen"),
     Question(code="Q2", title=both("Sažimanje prosjekom konvolucijskim slojem", "Average pooling from a convolution layer"),
              points=10,
-             stem=both(r"Dovršite razred `ConvAvgPool2d(channels, K)` u PyTorchu tako da sažima prosjekom u prozoru "
-                  r"$K \times K$ s korakom $K$ pomoću sloja `nn.Conv2d`; na ulaz dolaze minigrupe slika "
-                  r"$N \times C \times H \times W$. Treba popuniti argumente konvolucije i metode `init_weight` "
-                  r"(vraća težinu dimenzija $(C_{out}, C_{in}, K, K)$), `parameters` i `forward`.",
-                  r"Complete the PyTorch class `ConvAvgPool2d(channels, K)` so that it does average pooling over "
-                  r"$K \times K$ windows with stride $K$ by means of an `nn.Conv2d` layer; its input is minibatches of "
-                  r"images $N \times C \times H \times W$. The convolution's arguments are to be filled in, and the "
-                  r"methods `init_weight` (returns the weight of shape $(C_{out}, C_{in}, K, K)$), `parameters` and "
-                  r"`forward`."),
+             stem=both(r"Dopunite kod ispod tako da ostvaruje sloj sažimanja prosjekom u oknu veličine $K \times K$ s "
+                       r"korakom $K$ pomoću konvolucijskog sloja `nn.Conv2d` iz PyTorcha; na ulaz sloja dolaze minigrupe "
+                       r"slika dimenzija $N \times C \times H \times W$." "\n\n" + _SKELETON_TEXT["hr"] + "\n\n"
+                       r"Kostur je zapisan onako kako ga Python i PyTorch prihvaćaju: ispit piše `nn.Conv2D`, "
+                       r"`parameters(recurse=True)` bez `self` i docstring metode `forward` s po četiri navodnika. "
+                       r"Ispit dijelove ne navodi: dijelovi (a)–(d) i njihovi bodovi slijede komentare službenog "
+                       r"rješenja.",
+                       r"Complete the code below so that it is an average pooling layer over $K \times K$ windows with "
+                       r"stride $K$, by means of PyTorch's convolution layer `nn.Conv2d`; the layer's input is "
+                       r"minibatches of images $N \times C \times H \times W$." "\n\n" + _SKELETON_TEXT["en"] + "\n\n"
+                       r"The skeleton is written as Python and PyTorch accept it: the exam writes `nn.Conv2D`, "
+                       r"`parameters(recurse=True)` without `self`, and `forward`'s docstring with four quotes on each "
+                       r"side. The exam lists no parts: the parts (a)–(d) and their points follow the comments of the "
+                       r"official solution."),
              parts=(Part(id="a", points=3, text=both("konstruktor i argumenti `nn.Conv2d`", "the constructor and the arguments of `nn.Conv2d`")),
               Part(id="b", points=4, text=both("`init_weight`", "`init_weight`")), Part(id="c", points=1, text=both("`parameters`", "`parameters`")),
               Part(id="d", points=2, text=both("`forward`", "`forward`"))), givens="chosen"),
     Question(code="Q3", title=both("Aditivni sloj sprezanja i njegov inverz", "Additive coupling and its inverse"),
              points=10,
-             stem=both(r"Tenzor $x$ dimenzija $(N, C, H, W)$, uz paran $C$, dijeli se po kanalima na dvije polovice "
-                  r"$x_1, x_2$; zatim $y_1 = x_1$, $y_2 = x_2 + h(x_1)$ i $y$ je spoj $(y_1, y_2)$ po kanalima. Izvedite "
-                  r"taj niz transformacija razredom koji nasljeđuje `torch.nn.Module`, uz "
-                  r"$h = \mathrm{Conv}_{1 \times 1} \circ \mathrm{ReLU}$. Bonus: (i) algebarski odredite inverz, "
-                  r"(ii) dodajte metodu `inverse`.",
-                  r"A tensor $x$ of shape $(N, C, H, W)$, with $C$ even, is split along the channels into two equal "
-                  r"halves $x_1, x_2$; then $y_1 = x_1$, $y_2 = x_2 + h(x_1)$, and $y$ joins $(y_1, y_2)$ along the "
-                  r"channels. Implement this sequence as a class inheriting `torch.nn.Module`, with "
-                  r"$h = \mathrm{Conv}_{1 \times 1} \circ \mathrm{ReLU}$. Bonus: (i) derive the inverse "
-                  r"algebraically, (ii) add an `inverse` method."),
+             stem=both(r"Razmatramo sljedeći niz transformacija:" "\n\n" + _SEQUENCE + "\n\n"
+                       r"Ulaz $x$ je 4D tenzor dimenzija $(N, C, H, W)$, a $C$ je uvijek paran. `divide` dijeli tenzor "
+                       r"po zadanoj dimenziji na dva jednaka dijela, a `concatenate` spaja svoje argumente po zadanoj "
+                       r"dimenziji. Izvedite taj niz transformacija razredom koji nasljeđuje `torch.nn.Module`, uz "
+                       r"$h = \mathrm{Conv}_{1 \times 1} \circ \mathrm{ReLU}$. Smijete koristiti sve mogućnosti "
+                       r"PyTorcha korištene u laboratorijskoj vježbi. Bonus: (i) algebarski odredite inverz tog niza "
+                       r"transformacija, (ii) dodajte razredu metodu `inverse` koja ga računa. Ispit dijelove ne navodi: "
+                       r"dijelovi (a)–(c) i bodovi, uključujući bonus, slijede komentare službenog rješenja.",
+                       r"Consider this sequence of transformations:" "\n\n" + _SEQUENCE + "\n\n"
+                       r"The input $x$ is a 4D tensor of shape $(N, C, H, W)$, and $C$ is always even. `divide` splits a "
+                       r"tensor along the given dimension into two equal parts, and `concatenate` joins its arguments "
+                       r"along the given dimension. Implement the sequence as a class inheriting `torch.nn.Module`, with "
+                       r"$h = \mathrm{Conv}_{1 \times 1} \circ \mathrm{ReLU}$. Everything of PyTorch used in the lab may "
+                       r"be used. Bonus: (i) derive the inverse of the sequence algebraically, (ii) add to the class a "
+                       r"method `inverse` that computes it. The exam lists no parts: the parts (a)–(c) and the points, "
+                       r"the bonus's included, follow the comments of the official solution."),
              parts=(Part(id="a", points=1, text=both("nasljeđivanje `nn.Module`", "inheriting `nn.Module`")),
               Part(id="b", points=3, text=both("konstruktor", "the constructor")), Part(id="c", points=6, text=both("`forward`", "`forward`")),
               Part(id="i", points=None, text=both("bonus: inverz, algebarski", "bonus: the inverse, algebraically")),
@@ -77,9 +138,82 @@ QUESTIONS = (
 )
 
 
+def _entries(name: str, indices, conj: str = "and") -> str:
+    """``(∂L/∂X)_{1,2}``-style LaTeX for each index (0-based in, 1-based out): "a, b and c"."""
+    items = [f"${name}_{{{','.join(str(i + 1) for i in idx)}}}$" for idx in indices]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {conj} " + items[-1]
+
+
+def _tensors(indices, conj: str = "and") -> str:
+    """PyTorch-style entries of the output (0-based, the example first): "`y[0, 1, 0, 2]`"."""
+    items = ["`" + family.tensor_label(i).replace(",", ", ") + "`" for i in indices]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {conj} " + items[-1]
+
+
+def _asks(result: dict) -> dict:
+    """What a drawn variant's keyed parts ask besides the code: ``{(code, part): both(...)}``."""
+    g = result["givens"]
+    ea, eb = family.q1a_entries(g), family.q1b_entries(g)
+    d = len(g["q1"]["A"])
+    dx = r"(\partial L / \partial X)"
+    every = len(ea["dx"]) == 2 * d
+    k = g["q2"]["K"]
+    channels = np.shape(g["q2"]["x"])[1]
+    cut = family.cut_dimension(g)[0]
+    c3 = np.shape(g["q3"]["x"])[1]
+    weights = "`weight[0, 0, 0, 0]`" + (" i `weight[0, 1, 0, 0]`" if channels > 1 else "")
+    weights_en = "`weight[0, 0, 0, 0]`" + (" and `weight[0, 1, 0, 0]`" if channels > 1 else "")
+    y_entry = _tensors([family.q2_entry(g)], "i")
+    y_entry_en = _tensors([family.q2_entry(g)])
+    return {
+        ("Q1a", "b"): both(f"; za zadane vrijednosti izračunajte {_entries('Y', ea['y'], 'i')}",
+                           f"; on the givens, compute {_entries('Y', ea['y'])}"),
+        ("Q1a", "c"): both("; za zadane vrijednosti izračunajte " + (r"cijeli $\partial L / \partial X$" if every else _entries(dx, ea["dx"], "i")),
+                           "; on the givens, compute " + (r"the whole $\partial L / \partial X$" if every else _entries(dx, ea["dx"]))),
+        ("Q1a", "d"): both(rf"; za zadane vrijednosti izračunajte $\partial L / \partial c$ i "
+                           + _entries(r"(\partial L / \partial A)", ea["dA"], "i"),
+                           rf"; on the givens, compute $\partial L / \partial c$ and "
+                           + _entries(r"(\partial L / \partial A)", ea["dA"])),
+        ("Q1b", "b"): both(f"; za zadane vrijednosti izračunajte {_entries('Y', eb['y'], 'i')}",
+                           f"; on the givens, compute {_entries('Y', eb['y'])}"),
+        ("Q1b", "c"): both("; za zadane vrijednosti izračunajte " + (r"cijeli $\partial L / \partial X$" if len(eb["dx"]) == 2 * d else _entries(dx, eb["dx"], "i")),
+                           "; on the givens, compute " + (r"the whole $\partial L / \partial X$" if len(eb["dx"]) == 2 * d else _entries(dx, eb["dx"]))),
+        ("Q2", "a"): both(f"; koji brojevi za zadani $K = {k}$ idu u `kernel_size`, `stride` i `padding`?",
+                          f"; for the given $K = {k}$, which numbers go into `kernel_size`, `stride` and `padding`?"),
+        ("Q2", "b"): both(f"; za zadane $C = {channels}$ i $K = {k}$: koliko {'iznose' if channels > 1 else 'iznosi'} "
+                          f"{weights} (težina `self.conv.weight`, "
+                          "indeksi $(o, i, u, v)$ od 0, kao u PyTorchu)?",
+                          f"; for the given $C = {channels}$ and $K = {k}$: what {'are' if channels > 1 else 'is'} {weights_en} (the weight "
+                          "`self.conv.weight`, indices $(o, i, u, v)$ from 0, as in PyTorch)?"),
+        ("Q2", "c"): both("; koliko parametara za učenje (elemenata s `requires_grad=True`) ima sloj?",
+                          "; how many trainable parameters (entries with `requires_grad=True`) does the layer have?"),
+        ("Q2", "d"): both(f"; za zadani ulaz izračunajte {'visinu' if cut == 'H' else 'širinu'} izlaza ${cut}_{{out}}$ i "
+                          f"element izlaza {y_entry} (indeksi od 0, kao u PyTorchu)",
+                          f"; on the given input, compute the output's {'height' if cut == 'H' else 'width'} ${cut}_{{out}}$ "
+                          f"and its entry {y_entry_en} (indices from 0, as in PyTorch)"),
+        ("Q3", "b"): both(f"; koliki su za zadani $C = {c3}$ `in_channels` i `out_channels` konvolucije $1 \\times 1$?",
+                          f"; for the given $C = {c3}$, what are the $1 \\times 1$ convolution's `in_channels` and `out_channels`?"),
+        ("Q3", "c"): both(r"; za zadani $x$, uz $h(x_1) = \mathrm{Conv}_{1 \times 1}(\mathrm{ReLU}(x_1))$ (najprije ReLU, "
+                          f"zatim konvolucija), izračunajte elemente izlaza {_tensors(family.q3_entries(g), 'i')} "
+                          "(indeksi od 0, kao u PyTorchu)",
+                          r"; on the given $x$, with $h(x_1) = \mathrm{Conv}_{1 \times 1}(\mathrm{ReLU}(x_1))$ (ReLU first, "
+                          f"then the convolution), compute the output's entries {_tensors(family.q3_entries(g))} "
+                          "(indices from 0, as in PyTorch)"),
+    }
+
+
 def questions(result: dict) -> tuple:
-    del result
-    return QUESTIONS
+    """The quiz as asked for ``result``: a drawn variant's keyed parts also ask for numbers on its
+    givens (:func:`_asks`), which its blanks key."""
+    if "variant" not in result:
+        return QUESTIONS
+    asks = _asks(result)
+    out = []
+    for q in QUESTIONS:
+        parts = tuple(dataclasses.replace(p, text={k: p.text[k] + asks[q.code, p.id][k] for k in ("hr", "en")})
+                      if (q.code, p.id) in asks else p for p in q.parts)
+        out.append(dataclasses.replace(q, parts=parts))
+    return tuple(out)
 
 
 def _verified(r: dict, layer: str, lang: Lang) -> str:
@@ -138,7 +272,7 @@ def _q1a(result: dict, lang: Lang) -> Body:
     q1a = Body(givens=q1a_givens, steps=q1a_steps, answers=q1a_answers, verified=_verified(a, "quadratic", lang),
                finals=[num(v) for v in np.asarray(a["dx"]).reshape(-1)[:3]],
                code=s_("Razred u NumPyju (sučelje `Layer` iz vježbe):", "The numpy class (the lab's `Layer` interface):")
-               + "\n\n" + code_block(without_docstrings(lab_source("Quadratic"))))
+               + "\n\n" + code_block(without_docstrings(lab_source("Quadratic", lang))))
     return q1a
 
 
@@ -147,8 +281,14 @@ def _q1b(result: dict, lang: Lang) -> Body:
     s_ = lang.s
     dl = _dl
     b = result["Q1b"]
-    q1b_givens = s_(f"$\\beta = {num(b['givens']['beta'])}$ i isti $X$ i ${dl('Y')}$ kao u Q1a.",
-                    f"$\\beta = {num(b['givens']['beta'])}$ and the same $X$ and ${dl('Y')}$ as in Q1a.")
+    q1b_givens = "\n\n".join([
+        s_(f"$\\beta = {num(b['givens']['beta'])}$, $N = {len(b['x'])}$ "
+           f"{lang.count(len(b['x']), 'primjer', 'primjera', 'primjera').split(' ', 1)[1]}, $D = {len(b['x'][0])}$ "
+           "(isti $X$ i isti gradijent kao u Q1a):",
+           f"$\\beta = {num(b['givens']['beta'])}$, $N = {len(b['x'])}$ example{'s' if len(b['x']) != 1 else ''}, "
+           f"$D = {len(b['x'][0])}$ (the same $X$ and gradient as in Q1a):"),
+        display(f"X = {tex(b['x'])}", f"{dl('Y')} = {tex(b['dy'])}"),
+    ])
     q1b_steps = {"": "\n\n".join([
         display(r"g'(x) = \sigma(\beta x) + \beta x\, \sigma(\beta x) (1 - \sigma(\beta x))",
                 rf"{dl('X')} = {dl('Y')} \odot g'(X)"),
@@ -157,14 +297,19 @@ def _q1b(result: dict, lang: Lang) -> Body:
         display(f"Y = {tex(b['y'])}", f"g'(X) = {tex(b['g_prime'])}", f"{dl('X')} = {tex(b['dx'])}"),
     ])}
     q1b_answers = {
-        "a": s_("pamti $\\beta$; nema parametara.", "keeps $\\beta$; no parameters."),
+        "a": s_("pamti $\\beta$; nema parametara (`has_params = False`).", "keeps $\\beta$; no parameters (`has_params = False`)."),
         "b": r"$Y = X \odot \sigma(\beta X)$",
         "c": rf"${dl('X')} = {dl('Y')} \odot [\sigma(\beta X) + \beta X \odot \sigma(\beta X) \odot (1 - \sigma(\beta X))]$",
-        "d": s_("nema parametara: vraća `None`.", "no parameters: returns `None`."),
+        "d": s_("Swish nema parametara: razred postavlja `has_params = False`, pa ga petlja učenja iz vježbe ne pita za "
+                "gradijente po parametrima. Razred ispod zato ne definira `backward_params`; nasljeđuje je od `Layer`, "
+                "gdje vraća `None`.",
+                "Swish has no parameters: the class sets `has_params = False`, so the lab's training loop never asks it "
+                "for gradients by parameters. The class below therefore does not define `backward_params`; it inherits "
+                "`Layer`'s, which returns `None`."),
     }
     q1b = Body(givens=q1b_givens, steps=q1b_steps, answers=q1b_answers, verified=_verified(b, "swish", lang),
                finals=[num(v) for v in np.asarray(b["dx"]).reshape(-1)[:3]],
-               code=s_("Razred u NumPyju:", "The numpy class:") + "\n\n" + code_block(without_docstrings(lab_source("Swish"))))
+               code=s_("Razred u NumPyju:", "The numpy class:") + "\n\n" + code_block(without_docstrings(lab_source("Swish", lang))))
     return q1b
 
 
@@ -185,28 +330,38 @@ def _q2(result: dict, lang: Lang) -> Body:
     ])
     q2_steps = {"": "\n\n".join([
         s_("Težina $(C_{out}, C_{in}, K, K)$ ima vrijednost $1/K^2$ na mjestima gdje je indeks izlaznog kanala jednak "
-           "indeksu ulaznog ($o = i$), a drugdje 0, pa izlazni kanal $o$ usrednjava prozor $K \\times K$ "
+           "indeksu ulaznog ($o = i$), a drugdje 0, pa izlazni kanal $o$ usrednjava okno $K \\times K$ "
            "odgovarajućeg ulaznog kanala:",
            "The weight $(C_{out}, C_{in}, K, K)$ holds $1/K^2$ where the output and input channel indices are equal "
            "($o = i$) and 0 elsewhere, so output channel $o$ averages the $K \\times K$ window of its own input "
            "channel:"),
         display(r"W_{o, i, :, :} = \frac{[o = i]}{K^2}",
                 r"y_{n, o, p, q} = \frac{1}{K^2} \sum_{u, v < K} x_{n, o, pK + u, qK + v}"),
-        s_("Težina se ne uči: to je `nn.Parameter` s `requires_grad=False`, a `parameters()` ne vraća ništa. "
+        s_("Težina se ne uči: `init_weight` je vraća kao `nn.Parameter` s `requires_grad=False` (to je isključuje iz "
+           "učenja; sam nadjačani `parameters()` to ne bi učinio), a `parameters()` ne vraća ništa. "
            f"Izlaz ima dimenzije {tuple(q2['output_shape'])}"
-           + (": ono što ne stane u cijeli prozor otpada (zaokruživanje nadolje)." if notes else "."),
-           "The weight is not trained: it is an `nn.Parameter` with `requires_grad=False`, and `parameters()` returns "
+           + (": ono što ne stane u cijelo okno otpada (zaokruživanje nadolje)." if notes else "."),
+           "The weight is not trained: `init_weight` returns it as an `nn.Parameter` with `requires_grad=False` (that "
+           "keeps it out of training; an overridden `parameters()` alone would not), and `parameters()` returns "
            f"nothing. The output has shape {tuple(q2['output_shape'])}"
            + (": what does not fill a whole window is dropped (floor)." if notes else ".")),
         s_("Za zadani ulaz:", "For the given input:"),
         display(*[rf"y_{{0, {c}}} = {tex(np.asarray(q2['output'])[0, c])}" for c in range(shape[1])]),
     ])}
+    conv, weight = q2["conv"], np.asarray(q2["weight"])
+    cut = [(n, i) for n, i in (("H", 2), ("W", 3)) if shape[i] % k] or [("W", 3)]
     q2_answers = {
-        "a": "`nn.Conv2d(channels, channels, kernel_size=K, stride=K, padding=0, bias=False)`",
+        "a": "`nn.Conv2d(channels, channels, kernel_size=K, stride=K, padding=0, bias=False)`; "
+             + s_(f"ovdje `kernel_size` = {conv['kernel_size']}, `stride` = {conv['stride']}, `padding` = {conv['padding']}.",
+                  f"here `kernel_size` = {conv['kernel_size']}, `stride` = {conv['stride']}, `padding` = {conv['padding']}."),
         "b": r"$W_{o, i} = [o = i] / K^2$ " + s_("kao `nn.Parameter(..., requires_grad=False)`",
-                                                 "as `nn.Parameter(..., requires_grad=False)`"),
-        "c": s_("prazna lista: ništa se ne uči.", "an empty list: nothing is trained."),
-        "d": "`return self.conv(x)`",
+                                                 "as `nn.Parameter(..., requires_grad=False)`")
+             + f"; $W_{{1,1,1,1}} = {num(weight[0, 0, 0, 0])}$"
+             + (f", $W_{{1,2,1,1}} = {num(weight[0, 1, 0, 0])}$" if len(weight) > 1 else "") + ".",
+        "c": s_(f"prazna lista: sloj nema parametara za učenje ({q2['dense']['params']}).",
+                f"an empty list: the layer has no trainable parameters ({q2['dense']['params']})."),
+        "d": "`return self.conv(x)`; " + s_(f"${cut[0][0]}_{{out}} = {q2['output_shape'][cut[0][1]]}$.",
+                                            f"${cut[0][0]}_{{out}} = {q2['output_shape'][cut[0][1]]}$."),
     }
     q2_verified = s_(
         f"jaxdl-ov gusti oblik (`conv_avg_pool2d`) odstupa od usrednjavanja s `lax.reduce_window` "
@@ -218,7 +373,7 @@ def _q2(result: dict, lang: Lang) -> Body:
         f"times less work) by {q2['depthwise']['max_abs_err_vs_reduce_window']:.1e}; trainable parameters: "
         f"{q2['dense']['params']}. The PyTorch module is tested against `conv_avg_pool2d` (output and gradient).")
     q2b = Body(givens=q2_givens, steps=q2_steps, answers=q2_answers, verified=q2_verified, finals=["0"],
-               code=s_("Modul u PyTorchu:", "The PyTorch module:") + "\n\n" + code_block(without_docstrings(torch_source("conv_avg_pool"))))
+               code=s_("Modul u PyTorchu:", "The PyTorch module:") + "\n\n" + code_block(without_docstrings(torch_source("conv_avg_pool", lang))))
     return q2b
 
 
@@ -237,10 +392,14 @@ def _q3(result: dict, lang: Lang) -> Body:
         display(*[rf"x_{{0, {c}}} = {tex(x3[0, c])}" for c in range(shape3[1])]),
     ])
     q3_steps = {"": "\n\n".join([
-        s_("$h$ preslikava $C/2$ kanala u $C/2$ kanala. **Inverz** (bonus i): iz $y_1 = x_1$ odmah slijedi $x_1$, "
+        s_("$h = \\mathrm{Conv}_{1 \\times 1} \\circ \\mathrm{ReLU}$ čita se kao kompozicija funkcija: najprije ReLU, "
+           "zatim konvolucija, $h(x_1) = \\mathrm{Conv}_{1 \\times 1}(\\mathrm{ReLU}(x_1))$ (kao u službenom kodu). $h$ "
+           "preslikava $C/2$ kanala u $C/2$ kanala. **Inverz** (bonus i): iz $y_1 = x_1$ odmah slijedi $x_1$, "
            "pa je $h(x_1) = h(y_1)$ poznato:",
-           "$h$ maps $C/2$ channels to $C/2$ channels. **Inverse** (bonus i): $y_1 = x_1$ gives $x_1$ back, hence "
-           "$h(x_1) = h(y_1)$ is known:"),
+           "$h = \\mathrm{Conv}_{1 \\times 1} \\circ \\mathrm{ReLU}$ reads as a composition of functions: ReLU first, "
+           "then the convolution, $h(x_1) = \\mathrm{Conv}_{1 \\times 1}(\\mathrm{ReLU}(x_1))$ (as the official code "
+           "has it). $h$ maps $C/2$ channels to $C/2$ channels. **Inverse** (bonus i): $y_1 = x_1$ gives $x_1$ back, "
+           "hence $h(x_1) = h(y_1)$ is known:"),
         display(r"x_1 = y_1", r"x_2 = y_2 - h(y_1)"),
         s_("Za zadani ulaz:", "For the given input:"),
         display(*[rf"y_{{0, {c}}} = {tex(np.asarray(q3['y'])[0, c])}" for c in range(shape3[1])]),
@@ -258,8 +417,8 @@ def _q3(result: dict, lang: Lang) -> Body:
     }
     q3_verified = s_(
         f"Na ulazu dimenzija {shape3} jaxdl-ov `additive_coupling`: povratak kroz inverz odstupa "
-        f"{q3['round_trip_max_abs_err']:.1e}, log-det {', '.join(num(v) for v in q3['log_det'])}, $y_1 = x_1$ točno: "
-        f"{'da' if q3['y1_equals_x1'] else 'ne'}. Modul u PyTorchu testiran je prema njemu na istim težinama "
+        f"{q3['round_trip_max_abs_err']:.1e}, log-det {', '.join(num(v) for v in q3['log_det'])}, "
+        f"{'$y_1 = x_1$ vrijedi točno' if q3['y1_equals_x1'] else '$y_1 = x_1$ ne vrijedi točno'}. Modul u PyTorchu testiran je prema njemu na istim težinama "
         "(izlaz, gradijenti, povratak).",
         f"On the {shape3} input jaxdl's `additive_coupling`: the round trip through the inverse is off by "
         f"{q3['round_trip_max_abs_err']:.1e}, log-det {', '.join(num(v) for v in q3['log_det'])}, $y_1 = x_1$ exactly: "
@@ -267,7 +426,7 @@ def _q3(result: dict, lang: Lang) -> Body:
         "(output, gradients, round trip).")
     q3b = Body(givens=q3_givens, steps=q3_steps, answers=q3_answers, verified=q3_verified, finals=["0"],
                code=s_("Modul u PyTorchu, s metodom `inverse` (bonus ii):", "The PyTorch module, with `inverse` (bonus ii):")
-               + "\n\n" + code_block(without_docstrings(torch_source("additive_coupling"))))
+               + "\n\n" + code_block(without_docstrings(torch_source("additive_coupling", lang))))
     return q3b
 
 

@@ -85,9 +85,9 @@ def sheet(result: dict, figures: dict | None, lang: Lang) -> dict:
     }
     code = "\n\n".join([
         s_("**(a)** Razred u NumPyju (sučelje `Layer` iz vježbe):", "**(a)** The numpy class (the lab's `Layer` interface):"),
-        code_block(without_docstrings(lab_source("ResBlock"))),
+        code_block(without_docstrings(lab_source("ResBlock", lang))),
         s_("**(b)** Modul u PyTorchu:", "**(b)** The PyTorch module:"),
-        code_block(without_docstrings(torch_source("res_block"))),
+        code_block(without_docstrings(torch_source("res_block", lang))),
     ])
     verified = s_(
         f"Izračunano u float64 (`jaxdl exam resblock`, brojevi u `configs/exam_resblock.py`): ručni unatražni "

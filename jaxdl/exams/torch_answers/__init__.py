@@ -17,9 +17,13 @@ from importlib import resources
 ANSWERS = {"Q2": "conv_avg_pool", "Q3": "additive_coupling", "E2": "res_block"}
 
 
-def source(module: str) -> str:
-    """The text of one answer file, as the sheet prints it (read from the installed package)."""
-    return resources.files(__name__).joinpath(f"{module}.py").read_text(encoding="utf-8")
+def source(module: str, lang=None) -> str:
+    """The text of one answer file, as the sheet prints it (read from the installed package), its
+    comments and messages in ``lang`` (a :class:`~jaxdl.exams.lang.Lang` or code; ``None``: as
+    written, in English)."""
+    from jaxdl.exams.lang import localized
+
+    return localized(resources.files(__name__).joinpath(f"{module}.py").read_text(encoding="utf-8"), lang)
 
 
 def official_q2_error() -> str:
