@@ -170,7 +170,9 @@ def test_the_students_edition_holds_the_questions_and_givens_only(sheets_hr):
         s = section(text, code)
         assert "**Zadatak.**" in s and "**Zadano" in s and "> **Prostor za rješavanje" in s, code
         assert "### Rješenje" not in s and "**Odgovor" not in s and "Kako je odgovor provjeren" not in s, code
-    assert "## Ispravci" not in text and "```python" not in text
+    # Q2's question is a skeleton to complete (code, as the exam gives it); no answer's code is there.
+    assert "## Ispravci" not in text and "return self.conv(x)" not in text and "class Quadratic" not in text
+    assert text.count("```python") == 1 and "class ConvAvgPool2d(nn.Module)" in section(text, "Q2")
     assert "3\u00a0604\u00a0000" not in text and "0.745429" not in text  # no final answer leaks (hr groups digits by spaces)
 
 
@@ -421,7 +423,7 @@ def test_every_erratum_has_its_evidence_run_here(sheet):
 
     _, folder = sheet
     errata = json.loads((folder / "exam.json").read_text())["errata"]
-    assert len(errata) == 32
+    assert len(errata) == 42
     by = {}
     for e in errata:
         by.setdefault(e["problem"], []).append(e)
@@ -450,9 +452,9 @@ def test_every_erratum_has_its_evidence_run_here(sheet):
     problems = [e["problem"] for e in errata]
     for p in ("E1(c)", "E3", "E4", "E5", "E6", "E2 (numpy solution 2)"):
         assert p in problems, p
-    assert problems.count("E2 (numpy solution 1)") == 4 and problems.count("Q1a") == 7 and problems.count("Q2") == 3
+    assert problems.count("E2 (numpy solution 1)") == 4 and problems.count("Q1a") == 9 and problems.count("Q2") == 6
     if _has_torch():
-        assert "raises TypeError: cannot assign 'torch.FloatTensor' as parameter 'weight'" in evidence
+        assert "raises `TypeError: cannot assign 'torch.FloatTensor' as parameter 'weight'" in evidence
         assert "got multiple values for argument 'recurse'" in evidence
     # The reference lab's Quadratic refuses M ≠ D (the slip the examiner found).
     with pytest.raises(ValueError):

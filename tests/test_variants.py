@@ -269,7 +269,9 @@ def _expected_answers(r: dict) -> list[float]:
     out = []
     for b in family.blanks(r):
         assert b.value == pytest.approx(keys[b.id], rel=1e-9, abs=1e-12), b.id
-        out.append(b.value)
+        # A count is exact; any other number within 0.01 or 1 %, whichever is larger.
+        assert b.tolerance in (0.0, pytest.approx(max(0.01, 0.01 * abs(b.value)))), b.id
+        out.append((b.value, b.tolerance))
     return out
 
 
@@ -290,9 +292,9 @@ def test_the_moodle_bank_holds_the_verified_keys(generated):
         blanks = [(float(v), float(t)) for _, v, t in _BLANK.findall(text)]
         expected = _expected_answers(r)
         assert len(blanks) == len(expected)
-        for (value, tol), want in zip(blanks, expected):
+        for (value, tol), (want, want_tol) in zip(blanks, expected):
             assert value == pytest.approx(want, rel=1e-9, abs=1e-12)
-            assert tol == (0 if r["problem"] == "lstm" else pytest.approx(max(0.01, 0.01 * abs(want))))
+            assert tol == pytest.approx(want_tol)
 
 
 def test_every_familys_variant_sheet(generated):

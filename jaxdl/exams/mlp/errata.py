@@ -109,7 +109,7 @@ def errata(result: dict) -> list[dict]:
             f"read off the jaxpr of h = W x + b: one matrix–vector product, {dots['dot products']} dot products of length "
             f"{dots['length']}, and one vector addition of {dots['additions']} entries; counted as scalar operations, "
             f"{counts['multiplications']} multiplications and {counts['additions']} additions",
-            kind="incomplete",
+            kind="reading",
             assumes="“scalar addition and multiplication” read as scalar additions and scalar (dot) products, the "
                     "double meaning the exam's own improvement note names",
             hr={"seed": "(m−1)n + m = mn zbrajanja (priznaje se i mn + m), mn množenja: samo skalarne operacije",

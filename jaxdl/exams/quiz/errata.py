@@ -665,6 +665,7 @@ def _q3(e: dict) -> list[dict]:
             "jaxdl reads ∘ as the composition of functions, ReLU first, as the official code does",
             f"on the sheet's givens h(x₁) is {readings['A']} read as a composition and {readings['B']} read as a "
             f"pipeline, so y₂ is {readings['yA']} against {readings['yB']}",
+            kind="reading",
             assumes="Conv1×1 ∘ ReLU lists the layers in the order they are applied (the convolution first)",
             hr={"seed": "h = Conv1×1 ∘ ReLU u kodu kao self.conv(self.relu(x1)): najprije ReLU",
                 "verified": "pročitano kao niz slojeva redom kojim su napisani (najprije konvolucija 1×1, zatim ReLU), "
