@@ -144,7 +144,7 @@ def test_the_new_errata():
         by.setdefault(e["problem"], []).append(e)
     reading = next(e for e in by["E1(a)"] if e.get("assumes"))
     # Read as dot products: m = 3 of length n = 2, and m = 3 additions of b.
-    assert reading["kind"] == "incomplete" and "3 dot products of length 2" in reading["evidence"]
+    assert reading["kind"] == "reading" and "3 dot products of length 2" in reading["evidence"]
     assert "3 skalarna produkta duljine 2" in reading["hr"]["evidence"]
     diag = next(e for e in by["E1(d)"] if e["kind"] == "slip")
     assert "21 multiplications and 7 additions" in diag["evidence"] and "take 15 and 1" in diag["evidence"]
