@@ -48,22 +48,22 @@ def test_each_mistake_by_hand():
     by = _by_name()
     e = family.entries(GIVENS)
     # (a) counting the 3 dot products, not the 6 scalar multiplications.
-    assert by["e1_dot_products"] == {"mults": 3.0}
+    assert by["dot_products"] == {"mults": 3.0}
     # (b) W_21 = 0.5 for W_12; x_2 = 2 for ∂h_1/∂W_22's 0 (the condition k = i forgotten).
-    assert by["e1_dh_dx_transposed"] == {"dh_dx": 0.5} and by["e1_indicator_forgotten"] == {"dh_dW": 2.0}
+    assert by["dh_dx_transposed"] == {"dh_dx": 0.5} and by["indicator_forgotten"] == {"dh_dW": 2.0}
     # (c) the zeros on these givens: the 6 off the diagonal and h_1 = −2.5 ≤ 0's, 7.
-    assert by["e1_zeros_on_givens"] == {"zeros": 7.0}
+    assert by["zeros_on_givens"] == {"zeros": 7.0}
     # (d) the official swap: ∂L/∂w = ∂L/∂s w = [−0.7311, 0.7311, −1.4621].
     i = e["dw"]
-    assert by["e1_swapped"][f"dL_dw_{i + 1}"] == pytest.approx(DS * [1.0, -1.0, 2.0][i])
+    assert by["swapped"][f"dL_dw_{i + 1}"] == pytest.approx(DS * [1.0, -1.0, 2.0][i])
     # The sign of σ(s) − y turned: +0.7311, and every gradient after it negated.
-    assert by["e1_sign"]["dL_ds"] == pytest.approx(-DS) and by["e1_sign"][f"dL_dw_{i + 1}"] == pytest.approx(-keys[f"dL_dw_{i + 1}"])
+    assert by["sign"]["dL_ds"] == pytest.approx(-DS) and by["sign"][f"dL_dw_{i + 1}"] == pytest.approx(-keys[f"dL_dw_{i + 1}"])
     # ReLU's derivative forgotten: ∂L/∂b_1 = ∂L/∂h'_1 = ∂L/∂s · w_1 = −0.7311 for the key 0.
-    assert by["e1_mask_forgotten"]["dL_db_1"] == pytest.approx(DS)
+    assert by["mask_forgotten"]["dL_db_1"] == pytest.approx(DS)
     # ∂L/∂W transposed: x ∂L/∂hᵀ read at (k, l) = x_k ∂L/∂h_l.
     k, l = e["dW"]
     dh = [0.0, -DS, 2 * DS]
-    assert by["e1_dw_transposed"][f"dL_dW_{k + 1}_{l + 1}"] == pytest.approx([1.0, 2.0][k] * dh[l])
+    assert by["dw_transposed"][f"dL_dW_{k + 1}_{l + 1}"] == pytest.approx([1.0, 2.0][k] * dh[l])
     for name, found in by.items():
         assert found and any(abs(v - keys[b]) > 0.01 for b, v in found.items()), name
 

@@ -23,7 +23,8 @@
          variant: "variant", hint: "Hint", mistake: "A common mistake"},
   };
   const byKey = new Map(POOL.map((r) => [r.problem + "/" + r.id + "/" + r.lang, r]));
-  const pages = {};  // problem/lang → {id: {labels, <question code>: {question, solution}}}
+  // problem/lang → {labels: {id: {blank: label}}, <question code>: {question: {id: html}, solution: {id: html}}}
+  const pages = {};
   let current = null;  // {pick, id}
 
   function lang() {
@@ -81,17 +82,18 @@
     if (!current) { box.innerHTML = `<p>${UI[lang()].pick}</p>`; return; }
     const code = lang(), ui = UI[code], pick = pickOf(current.pick);
     const record = byKey.get(pick.problem + "/" + current.id + "/" + code);
-    const html = (await page(pick.problem, code))[current.id];
-    const questions = pick.questions.map((q) => html[q].question).join("");
+    const html = await page(pick.problem, code);
+    const questions = pick.questions.map((q) => html[q].question[current.id]).join("");
     const fields = partsOf(record, pick).map((part) => {
       const inputs = part.blanks.map((b) => {
         const key = `${record.problem}/${record.id}/${part.part}/${b.blank}`;
-        return `<label>${esc(html.labels[b.blank])} <input type="text" inputmode="decimal" autocomplete="off" ` +
+        return `<label>${esc(html.labels[current.id][b.blank])} <input type="text" inputmode="decimal" autocomplete="off" ` +
                `data-blank="${esc(key)}"></label> <span class="practice-feedback" data-for="${esc(key)}"></span>`;
       }).join("<br>");
       return `<fieldset data-part="${esc(part.part)}"><legend>${esc(part.part)}</legend>${inputs}</fieldset>`;
     }).join("");
-    const solutions = pick.questions.map((q) => html[q].solution).join("");
+    const answers = TEXT[record.problem][code].code || {};
+    const solutions = pick.questions.map((q) => html[q].solution[current.id] + (answers[q] || "")).join("");
     box.innerHTML = `<article data-problem="${record.problem}" data-id="${record.id}" lang="${code}">` +
       `<p class="muted">${pick.pick} · ${ui.variant} ${record.id}</p>${questions}` +
       `<form class="practice-answers" onsubmit="return false">${fields}</form>` +

@@ -10,11 +10,12 @@ ways, as ``jaxdl exam generate`` does) and returns the practice data ``jaxdl sit
   "parts": [{"part", "blanks": [{"blank", "key", "tol", "mistakes": [{"name", "value"}]}]}]}``,
   one per variant and language; ``id`` is the variant's opaque id (a hash of its givens, never
   the seed);
-- ``text``: per problem and language, the questions' titles, each blank's label, the mistakes'
-  names and whys, the parts' hints;
-- ``html``: per problem and language, the variants' questions (with their givens) and worked
-  solutions as HTML (MathML), compressed with zlib (the page inflates one problem's when it is
-  opened: about 0.3–0.5 KB a variant instead of 15–25).
+- ``text``: per problem and language, the questions' titles, the code answers (the same for
+  every variant), the mistakes' names and whys, the parts' hints;
+- ``html``: per problem and language, the variants' blank labels, questions (with their givens)
+  and worked solutions as HTML (MathML), each kind grouped so that the compression (zlib) finds a
+  variant's text next to the previous variant's: the page inflates one problem's when it is
+  opened, 0.2–0.6 KB a variant instead of 10–30.
 
 Example::
 
@@ -26,7 +27,9 @@ Example::
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import math
 import zlib
 
 from jaxdl.exams import generate, sheet
@@ -38,11 +41,22 @@ from jaxdl.exams.registry import PROBLEMS
 PICKS = (("E1", "mlp", ("E1",)), ("E2", "resblock", ("E2",)), ("E3", "tictactoe", ("E3",)), ("E4", "lstm", ("E4",)),
          ("E5", "rnn", ("E5",)), ("E6", "gan", ("E6",)), ("Q1", "quiz", ("Q1a", "Q1b")), ("Q2", "quiz", ("Q2",)),
          ("Q3", "quiz", ("Q3",)))
-DIGITS = 10  # significant digits of a key or a mistake's value in the pool
+DIGITS = 7  # significant digits of a key or a mistake's value in the pool (tolerances are 1 % or 0.01)
+TOL_DIGITS = 3  # … and of a tolerance (rounded down: never wider than the bank's)
 
 
-def _number(v: float) -> float:
-    return float(f"{float(v):.{DIGITS}g}")
+def _number(v: float):
+    """A key or a value as the pool writes it: ``DIGITS`` significant digits, a whole number as one."""
+    v = float(f"{float(v):.{DIGITS}g}")
+    return int(v) if v.is_integer() and abs(v) < 2**53 else v
+
+
+def _tolerance(t: float):
+    """A tolerance with ``TOL_DIGITS`` significant digits, rounded down."""
+    if t == 0:
+        return 0
+    scale = 10 ** (math.floor(math.log10(t)) - TOL_DIGITS + 1)
+    return _number(math.floor(t / scale + 1e-9) * scale)
 
 
 def pool_record(record: dict, lang: str) -> dict:
@@ -52,35 +66,43 @@ def pool_record(record: dict, lang: str) -> dict:
     parts: dict = {}
     for b in family.blanks(record):
         parts.setdefault(b.part, []).append({
-            "blank": b.id, "key": _number(b.value), "tol": _number(b.tolerance),
+            "blank": b.id, "key": _number(b.value), "tol": _tolerance(b.tolerance),
             "mistakes": [{"name": name, "value": _number(v)} for name, v in told.get(b.id, [])]})
     return {"problem": record["problem"], "id": variant_id(record), "lang": lang,
             "parts": [{"part": part, "blanks": blanks} for part, blanks in parts.items()]}
 
 
-def _texts(record: dict, lang: Lang) -> dict:
-    """A family's words in ``lang`` that every variant shares, and the blanks' labels."""
+def _texts(record: dict, lang: Lang, render) -> dict:
+    """A family's words in ``lang`` that every variant shares: the questions' titles (the first
+    variant's), the code answers (the same for every variant: kept once), the mistakes' names and
+    whys, the hints."""
     problem = PROBLEMS[record["problem"]]
     family = problem.family
+    bodies = problem.sheet(record, None, lang)
     return {
+        "code": {code: render(body.code) for code, body in bodies.items() if body.code},
         "titles": {q.code: q.title[lang.code] for q in problem.questions(record)},  # the first variant's
         "mistakes": {m.name: {"title": m.title[lang.code], "why": m.why[lang.code]} for m in family.mistakes},
         "hints": {part: hint[lang.code] for part, hint in family.hints.items()},
     }
 
 
-def _variant_html(record: dict, lang: Lang, render) -> dict:
-    """Per question of the variant: what the student reads (the question and its givens) and the
-    worked solution, as HTML."""
+def _add_variant_html(pages: dict, record: dict, lang: Lang, render) -> None:
+    """Adds the variant's blank labels, and per question what the student reads (the question and
+    its givens) and the worked solution, as HTML, to ``pages`` — grouped by what they are, so that
+    the compression finds each variant's text next to the previous variant's same text."""
     problem = PROBLEMS[record["problem"]]
+    vid = variant_id(record)
     bodies = problem.sheet(record, None, lang)
-    out = {"labels": {b.id: b.label[lang.code] for b in problem.family.blanks(record)}}
+    pages.setdefault("labels", {})[vid] = {b.id: b.label[lang.code] for b in problem.family.blanks(record)}
     for q in problem.questions(record):
         body = bodies[q.code]
         ask = "\n".join(sheet.question_markdown(q, lang) + [
             sheet.givens_heading_variant(lang, record), "", body.givens])
-        out[q.code] = {"question": render(ask), "solution": render(sheet.solution_markdown(q, body, lang))}
-    return out
+        worked = dataclasses.replace(body, code="")  # the code answers are the family's, kept once
+        page = pages.setdefault(q.code, {"question": {}, "solution": {}})
+        page["question"][vid] = render(ask)
+        page["solution"][vid] = render(sheet.solution_markdown(q, worked, lang))
 
 
 def _problem_data(problem: str, seed: int, count: int) -> dict:
@@ -93,11 +115,11 @@ def _problem_data(problem: str, seed: int, count: int) -> dict:
     pool, text, html = [], {}, {}
     for code in LANGS:
         lang = Lang(code)
-        text[code] = _texts(records[0], lang)
-        pages = {}
+        text[code] = _texts(records[0], lang, render)
+        pages: dict = {}
         for r in records:
             pool.append(pool_record(r, code))
-            pages[variant_id(r)] = _variant_html(r, lang, render)
+            _add_variant_html(pages, r, lang, render)
         packed = zlib.compress(json.dumps(pages, ensure_ascii=False, separators=(",", ":")).encode(), 9)
         html[code] = base64.b64encode(packed).decode("ascii")
     pool.sort(key=lambda r: (r["id"], LANGS.index(r["lang"])))

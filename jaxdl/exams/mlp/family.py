@@ -113,11 +113,11 @@ def _alternatives(g) -> dict:
         for l_ in range(min(m, n)):
             dW_t[k_, l_] = x[k_] * key["dh"][l_]
     dW_t = np.where(np.isnan(dW_t), key["dW"], dW_t)
-    return {name: {"dw": swapped["dw"] if name == "e1_swapped" else sign["dw"] if name == "e1_sign" else None,
-                   "db": {"e1_swapped": swapped["db"], "e1_sign": sign["db"], "e1_mask_forgotten": no_mask["db"]}.get(name),
-                   "dW": {"e1_swapped": swapped["dW"], "e1_sign": sign["dW"], "e1_mask_forgotten": no_mask["dW"],
-                          "e1_dw_transposed": dW_t}.get(name)}
-            for name in ("e1_swapped", "e1_sign", "e1_mask_forgotten", "e1_dw_transposed")}
+    return {name: {"dw": swapped["dw"] if name == "swapped" else sign["dw"] if name == "sign" else None,
+                   "db": {"swapped": swapped["db"], "sign": sign["db"], "mask_forgotten": no_mask["db"]}.get(name),
+                   "dW": {"swapped": swapped["dW"], "sign": sign["dW"], "mask_forgotten": no_mask["dW"],
+                          "dw_transposed": dW_t}.get(name)}
+            for name in ("swapped", "sign", "mask_forgotten", "dw_transposed")}
 
 
 def entries(g) -> dict:
@@ -133,7 +133,7 @@ def entries(g) -> dict:
     alts = _alternatives(g)
     per = {array: {name: a[array] for name, a in alts.items()} for array in ("dw", "db", "dW")}
     if np.any(key["h"] <= 0):  # ∂L/∂b named at a unit ReLU turns off, where its forgotten derivative shows
-        per["db"] = {"e1_mask_forgotten": per["db"]["e1_mask_forgotten"]}
+        per["db"] = {"mask_forgotten": per["db"]["mask_forgotten"]}
     return {"dh_dx": ij, "dh_dW": (i, (i + 1) % m, j),
             "dw": choose_entries(key["dw"], per["dw"], 1)[0][0], "db": choose_entries(key["db"], per["db"], 1)[0][0],
             "dW": choose_entries(key["dW"], per["dW"], 1)[0]}
@@ -212,7 +212,7 @@ def _grads_mistake(name):
         changed = {array: kept(key[array], {name: a})[name] for array, a in alts.items()
                    if a is not None and kept(key[array], {name: a})}
         out = {}
-        if name == "e1_sign":
+        if name == "sign":
             out["dL_ds"] = -float(key["ds"])
         if not changed and not out:
             return {}
@@ -227,42 +227,42 @@ def _grads_mistake(name):
 
 
 MISTAKES = (
-    Mistake(name="e1_dot_products", title=both("brojeni skalarni produkti", "dot products counted"),
+    Mistake(name="dot_products", title=both("brojeni skalarni produkti", "dot products counted"),
             why=both("pita se za skalarna množenja: svaki od m skalarnih produkata duljine n ima n množenja, ukupno mn",
                      "the question asks for scalar multiplications: each of the m dot products of length n takes n, mn "
                      "in all"),
             values=_dot_products),
-    Mistake(name="e1_dh_dx_transposed", title=both("W_ji umjesto W_ij", "W_ji instead of W_ij"),
+    Mistake(name="dh_dx_transposed", title=both("W_ji umjesto W_ij", "W_ji instead of W_ij"),
             why=both("h_i = Σ_j W_ij x_j + b_i: x_j se u h_i množi s W_ij (redak i, stupac j)",
                      "h_i = Σ_j W_ij x_j + b_i: x_j enters h_i multiplied by W_ij (row i, column j)"),
             values=_dh_dx_transposed),
-    Mistake(name="e1_indicator_forgotten", title=both("zaboravljen uvjet k = i", "the condition k = i forgotten"),
+    Mistake(name="indicator_forgotten", title=both("zaboravljen uvjet k = i", "the condition k = i forgotten"),
             why=both("W_kl se javlja samo u h_k: ∂h_i/∂W_kl = [k = i] x_l, pa je za k ≠ i derivacija 0",
                      "W_kl appears in h_k only: ∂h_i/∂W_kl = [k = i] x_l, so for k ≠ i the derivative is 0"),
             values=_indicator_forgotten),
-    Mistake(name="e1_zeros_on_givens", title=both("nule za zadani ulaz umjesto uvijek", "zeros on these givens, not always"),
+    Mistake(name="zeros_on_givens", title=both("nule za zadani ulaz umjesto uvijek", "zeros on these givens, not always"),
             why=both("uvijek su 0 samo elementi izvan dijagonale (m² − m): nula na dijagonali, gdje je h_i ≤ 0, ovisi o ulazu",
                      "only the entries off the diagonal are always 0 (m² − m): a zero on the diagonal, where h_i ≤ 0, "
                      "depends on the input"),
             values=_zeros_on_givens),
-    Mistake(name="e1_swapped", title=both("zamijenjeni ∂L/∂w i ∂L/∂h'", "∂L/∂w and ∂L/∂h' swapped"),
+    Mistake(name="swapped", title=both("zamijenjeni ∂L/∂w i ∂L/∂h'", "∂L/∂w and ∂L/∂h' swapped"),
             why=both("s = wᵀh': ∂s/∂w = h'ᵀ i ∂s/∂h' = wᵀ, pa je ∂L/∂w = ∂L/∂s h'ᵀ, a ∂L/∂h' = ∂L/∂s wᵀ (službeno "
                      "rješenje ih zamjenjuje)",
                      "s = wᵀh': ∂s/∂w = h'ᵀ and ∂s/∂h' = wᵀ, so ∂L/∂w = ∂L/∂s h'ᵀ and ∂L/∂h' = ∂L/∂s wᵀ (the official "
                      "solution swaps them)"),
-            values=_grads_mistake("e1_swapped")),
-    Mistake(name="e1_sign", title=both("pogrešan predznak ∂L/∂s", "∂L/∂s with the wrong sign"),
+            values=_grads_mistake("swapped")),
+    Mistake(name="sign", title=both("pogrešan predznak ∂L/∂s", "∂L/∂s with the wrong sign"),
             why=both("∂L/∂s = σ(s) − [y = 1]: za y = 1 gubitak −ln σ(s) pada kad s raste, pa je derivacija negativna",
                      "∂L/∂s = σ(s) − [y = 1]: for y = 1 the loss −ln σ(s) falls as s grows, so the derivative is negative"),
-            values=_grads_mistake("e1_sign")),
-    Mistake(name="e1_mask_forgotten", title=both("zaboravljena derivacija ReLU-a", "ReLU's derivative forgotten"),
+            values=_grads_mistake("sign")),
+    Mistake(name="mask_forgotten", title=both("zaboravljena derivacija ReLU-a", "ReLU's derivative forgotten"),
             why=both("∂L/∂h = ∂L/∂h' ⊙ [h > 0]: gdje je h ≤ 0, ReLU ne propušta gradijent",
                      "∂L/∂h = ∂L/∂h' ⊙ [h > 0]: where h ≤ 0, the ReLU passes no gradient"),
-            values=_grads_mistake("e1_mask_forgotten")),
-    Mistake(name="e1_dw_transposed", title=both("transponirani ∂L/∂W", "∂L/∂W transposed"),
+            values=_grads_mistake("mask_forgotten")),
+    Mistake(name="dw_transposed", title=both("transponirani ∂L/∂W", "∂L/∂W transposed"),
             why=both("∂L/∂W = (∂L/∂h)ᵀ xᵀ ima oblik matrice W (m × n): redak i je ∂L/∂h_i xᵀ",
                      "∂L/∂W = (∂L/∂h)ᵀ xᵀ has the shape of W (m × n): row i is ∂L/∂h_i xᵀ"),
-            values=_grads_mistake("e1_dw_transposed")),
+            values=_grads_mistake("dw_transposed")),
 )
 
 HINTS = {

@@ -253,12 +253,12 @@ def q1a_alternatives(g) -> dict:
     symmetric = np.array_equal(A, A.T)
     dA = DY.T @ (X * X)
     return {
-        "y": {"q1a_a_layout": None if symmetric else q1a_forward(A, c, b, X, transpose=False)},
-        "dx": {"q1a_official_jacobian": q1a_dx_official(A, b, X, DY), "q1a_factor_two": q1a_dx(A, b, X, DY, two=1.0),
-               "q1a_a_layout": None if symmetric else q1a_dx(A, b, X, DY, transpose=False),
-               "q1a_b_term": q1a_dx(A, b, X, DY, b_term=False)},
-        "dA": {"q1a_da_transposed": dA.T},
-        "dc": {"q1a_dc_not_summed": DY[0]},
+        "y": {"a_layout": None if symmetric else q1a_forward(A, c, b, X, transpose=False)},
+        "dx": {"official_jacobian": q1a_dx_official(A, b, X, DY), "factor_two": q1a_dx(A, b, X, DY, two=1.0),
+               "a_layout": None if symmetric else q1a_dx(A, b, X, DY, transpose=False),
+               "b_term": q1a_dx(A, b, X, DY, b_term=False)},
+        "dA": {"da_transposed": dA.T},
+        "dc": {"dc_not_summed": DY[0]},
     }
 
 
@@ -267,26 +267,26 @@ def q1b_alternatives(g) -> dict:
     _, _, _, beta, X, DY = _q1(g)
     off = beta == 1
     return {
-        "y": {"q1b_beta_forgotten": None if off else swish_forward(X, 1.0)},
-        "dx": {"q1b_beta_forgotten": None if off else DY * swish_derivative(X, 1.0),
-               "q1b_chain_beta": None if off else DY * swish_derivative(X, beta, chain_beta=False),
-               "q1b_no_product_rule": DY * swish_derivative(X, beta, product_rule=False)},
+        "y": {"beta_forgotten": None if off else swish_forward(X, 1.0)},
+        "dx": {"beta_forgotten": None if off else DY * swish_derivative(X, 1.0),
+               "chain_beta": None if off else DY * swish_derivative(X, beta, chain_beta=False),
+               "no_product_rule": DY * swish_derivative(X, beta, product_rule=False)},
     }
 
 
 def q2_alternatives(g) -> dict:
     """Q2's output as each mistake gives it."""
     k, image = _q2(g)
-    return {"y": {"q2_divide_by_k": k * q2_pool(image, k),
-                  "q2_channel_mean": q2_pool(image, k, channel_mean=True) if image.shape[0] > 1 else None}}
+    return {"y": {"divide_by_k": k * q2_pool(image, k),
+                  "channel_mean": q2_pool(image, k, channel_mean=True) if image.shape[0] > 1 else None}}
 
 
 def q3_alternatives(g) -> dict:
     """Q3's second half y2 as each mistake gives it."""
     W, b, x = _q3(g)
     half = x.shape[0] // 2
-    return {"y": {"q3_relu_after": q3_y(W, b, x, order="relu_after")[half:], "q3_h_of_x2": q3_y(W, b, x, on="x2")[half:],
-                  "q3_swapped": q3_y(W, b, x, swapped=True)[half:]}}
+    return {"y": {"relu_after": q3_y(W, b, x, order="relu_after")[half:], "h_of_x2": q3_y(W, b, x, on="x2")[half:],
+                  "swapped": q3_y(W, b, x, swapped=True)[half:]}}
 
 
 # How many entries a part asks for (each a blank, within the part's points).
@@ -465,7 +465,7 @@ def _q2_ceil(g):
 
 
 def _q2_divide_by_k(g):
-    return {"q2_w_same": 1 / _q2(g)[0], **_q2_output("q2_divide_by_k")(g)}
+    return {"q2_w_same": 1 / _q2(g)[0], **_q2_output("divide_by_k")(g)}
 
 
 def _q2_channel_mean(g):
@@ -474,7 +474,7 @@ def _q2_channel_mean(g):
     if channels == 1:
         return {}
     w = 1 / (channels * k**2)
-    return {"q2_w_same": w, "q2_w_other": w, **_q2_output("q2_channel_mean")(g)}
+    return {"q2_w_same": w, "q2_w_other": w, **_q2_output("channel_mean")(g)}
 
 
 def _q2_weight_trainable(g):
@@ -499,83 +499,83 @@ def _q3_mistake(name):
 
 
 MISTAKES = (
-    Mistake(name="q1a_official_jacobian", title=both("jakobijan iz službenog rješenja", "the official solution's Jacobian"),
+    Mistake(name="official_jacobian", title=both("jakobijan iz službenog rješenja", "the official solution's Jacobian"),
             why=both("∂y/∂x = 2 A diag(x) + b I: A se množi matrično s diag(x), a b ide samo na dijagonalu; "
                      "`2 * A * np.diag(x) + b` množi po elementima i dodaje b svakom elementu",
                      "∂y/∂x = 2 A diag(x) + b I: A times diag(x) is a matrix product, and b goes on the diagonal "
                      "only; `2 * A * np.diag(x) + b` multiplies elementwise and adds b to every entry"),
-            values=_q1a_mistake("q1a_official_jacobian")),
-    Mistake(name="q1a_factor_two", title=both("zaboravljen faktor 2", "the factor 2 forgotten"),
+            values=_q1a_mistake("official_jacobian")),
+    Mistake(name="factor_two", title=both("zaboravljen faktor 2", "the factor 2 forgotten"),
             why=both("∂(x²)/∂x = 2x: ∂L/∂X = 2 X ⊙ (∂L/∂Y A) + b ∂L/∂Y", "∂(x²)/∂x = 2x: ∂L/∂X = 2 X ⊙ (∂L/∂Y A) + b ∂L/∂Y"),
-            values=_q1a_mistake("q1a_factor_two")),
-    Mistake(name="q1a_b_term", title=both("zaboravljena derivacija člana b x", "the derivative of b x forgotten"),
+            values=_q1a_mistake("factor_two")),
+    Mistake(name="b_term", title=both("zaboravljena derivacija člana b x", "the derivative of b x forgotten"),
             why=both("i član b x ovisi o x: ∂L/∂X ima pribrojnik b ∂L/∂Y", "the term b x depends on x too: ∂L/∂X has the "
                      "term b ∂L/∂Y"),
-            values=_q1a_mistake("q1a_b_term")),
-    Mistake(name="q1a_a_layout", title=both("A umjesto Aᵀ", "A instead of Aᵀ"),
+            values=_q1a_mistake("b_term")),
+    Mistake(name="a_layout", title=both("A umjesto Aᵀ", "A instead of Aᵀ"),
             why=both("za retke X (jedan primjer po retku) y = A(x ⊙ x) postaje Y = (X ⊙ X) Aᵀ, a unatrag ∂L/∂Y A",
                      "for the rows of X (one example per row) y = A(x ⊙ x) becomes Y = (X ⊙ X) Aᵀ, and backwards "
                      "∂L/∂Y A"),
-            values=_q1a_mistake("q1a_a_layout")),
-    Mistake(name="q1a_dc_not_summed", title=both("∂L/∂c bez zbroja po minigrupi", "∂L/∂c without the sum over the minibatch"),
+            values=_q1a_mistake("a_layout")),
+    Mistake(name="dc_not_summed", title=both("∂L/∂c bez zbroja po minigrupi", "∂L/∂c without the sum over the minibatch"),
             why=both("pomak c dijele svi primjeri minigrupe: ∂L/∂c = Σ_n ∂L/∂Y_n, ne gradijent jednog primjera",
                      "every example of the minibatch shares c: ∂L/∂c = Σ_n ∂L/∂Y_n, not one example's gradient"),
-            values=_q1a_mistake("q1a_dc_not_summed")),
-    Mistake(name="q1a_da_transposed", title=both("transponirani ∂L/∂A", "∂L/∂A transposed"),
+            values=_q1a_mistake("dc_not_summed")),
+    Mistake(name="da_transposed", title=both("transponirani ∂L/∂A", "∂L/∂A transposed"),
             why=both("∂L/∂A = ∂L/∂Yᵀ (X ⊙ X) ima oblik matrice A (M × D): redak po izlazu, stupac po ulazu",
                      "∂L/∂A = ∂L/∂Yᵀ (X ⊙ X) has the shape of A (M × D): a row per output, a column per input"),
-            values=_q1a_mistake("q1a_da_transposed")),
-    Mistake(name="q1b_beta_forgotten", title=both("β izostavljen", "β left out"),
+            values=_q1a_mistake("da_transposed")),
+    Mistake(name="beta_forgotten", title=both("β izostavljen", "β left out"),
             why=both("Swish je g(x) = x σ(βx): β množi x unutar sigmoide i u unaprijednom i u unatražnom prolazu",
                      "Swish is g(x) = x σ(βx): β multiplies x inside the sigmoid, forwards and backwards"),
-            values=_q1b_mistake("q1b_beta_forgotten")),
-    Mistake(name="q1b_chain_beta", title=both("β izostavljen iz derivacije", "β left out of the derivative"),
+            values=_q1b_mistake("beta_forgotten")),
+    Mistake(name="chain_beta", title=both("β izostavljen iz derivacije", "β left out of the derivative"),
             why=both("derivacija σ(βx) po x je β σ(βx)(1 − σ(βx)) (pravilo ulančavanja): g'(x) = σ(βx) + βx σ(βx)(1 − σ(βx))",
                      "the derivative of σ(βx) by x is β σ(βx)(1 − σ(βx)) (the chain rule): g'(x) = σ(βx) + βx σ(βx)(1 − σ(βx))"),
-            values=_q1b_mistake("q1b_chain_beta")),
-    Mistake(name="q1b_no_product_rule", title=both("derivacija bez pravila umnoška", "the derivative without the product rule"),
+            values=_q1b_mistake("chain_beta")),
+    Mistake(name="no_product_rule", title=both("derivacija bez pravila umnoška", "the derivative without the product rule"),
             why=both("g(x) = x · σ(βx) je umnožak: g'(x) = σ(βx) + x · (σ(βx))' , a ne samo σ(βx)",
                      "g(x) = x · σ(βx) is a product: g'(x) = σ(βx) + x · (σ(βx))', not σ(βx) alone"),
-            values=_q1b_mistake("q1b_no_product_rule")),
-    Mistake(name="q2_stride_default", title=both("korak 1 (zadana vrijednost nn.Conv2d)", "stride 1 (nn.Conv2d's default)"),
+            values=_q1b_mistake("no_product_rule")),
+    Mistake(name="stride_default", title=both("korak 1 (zadana vrijednost nn.Conv2d)", "stride 1 (nn.Conv2d's default)"),
             why=both("sažimanje s korakom K pomiče okno za K: bez stride=K konvolucija klizi za 1 i okna se preklapaju",
                      "pooling with stride K moves the window by K: without stride=K the convolution slides by 1 and the "
                      "windows overlap"),
             values=_q2_stride_default),
-    Mistake(name="q2_ceil", title=both("nepotpuno okno uzeto u obzir", "a partial window kept"),
+    Mistake(name="ceil", title=both("nepotpuno okno uzeto u obzir", "a partial window kept"),
             why=both("bez nadopune konvolucija uzima samo cijela okna: izlaz ima ⌊H/K⌋ × ⌊W/K⌋ elemenata, ostatak otpada",
                      "without padding the convolution takes whole windows only: the output has ⌊H/K⌋ × ⌊W/K⌋ entries, "
                      "the rest is dropped"),
             values=_q2_ceil),
-    Mistake(name="q2_divide_by_k", title=both("1/K umjesto 1/K²", "1/K instead of 1/K²"),
+    Mistake(name="divide_by_k", title=both("1/K umjesto 1/K²", "1/K instead of 1/K²"),
             why=both("okno K × K ima K² elemenata: prosjek je njihov zbroj podijeljen s K²",
                      "a K × K window holds K² entries: their mean is their sum divided by K²"),
             values=_q2_divide_by_k),
-    Mistake(name="q2_channel_mean", title=both("prosjek po svim kanalima", "a mean over every channel"),
+    Mistake(name="channel_mean", title=both("prosjek po svim kanalima", "a mean over every channel"),
             why=both("sažimanje djeluje po kanalu: težina je 1/K² samo gdje je izlazni kanal jednak ulaznom (o = i), "
                      "a 0 drugdje", "pooling works per channel: the weight is 1/K² only where the output channel is "
                      "the input channel (o = i), and 0 elsewhere"),
             values=_q2_channel_mean),
-    Mistake(name="q2_weight_trainable", title=both("težina brojena kao parametar za učenje", "the weight counted as trainable"),
+    Mistake(name="weight_trainable", title=both("težina brojena kao parametar za učenje", "the weight counted as trainable"),
             why=both("težina sažimanja je nepromjenjiva (requires_grad=False): sloj nema parametara za učenje",
                      "the pooling weight is fixed (requires_grad=False): the layer has no trainable parameters"),
             values=_q2_weight_trainable),
-    Mistake(name="q3_whole_c", title=both("konvolucija na svih C kanala", "the convolution on all C channels"),
+    Mistake(name="whole_c", title=both("konvolucija na svih C kanala", "the convolution on all C channels"),
             why=both("h djeluje na x1, a x1 ima C/2 kanala; y2 = x2 + h(x1) ima ih također C/2",
                      "h acts on x1, which has C/2 channels; so does y2 = x2 + h(x1)"),
             values=_q3_whole_c),
-    Mistake(name="q3_relu_after", title=both("ReLU nakon konvolucije", "ReLU after the convolution"),
+    Mistake(name="relu_after", title=both("ReLU nakon konvolucije", "ReLU after the convolution"),
             why=both("h = Conv1×1 ∘ ReLU je kompozicija: najprije ReLU, zatim konvolucija, h(x1) = Conv(ReLU(x1))",
                      "h = Conv1×1 ∘ ReLU is a composition: ReLU first, then the convolution, h(x1) = Conv(ReLU(x1))"),
-            values=_q3_mistake("q3_relu_after")),
-    Mistake(name="q3_h_of_x2", title=both("h primijenjen na x2", "h applied to x2"),
+            values=_q3_mistake("relu_after")),
+    Mistake(name="h_of_x2", title=both("h primijenjen na x2", "h applied to x2"),
             why=both("y2 = x2 + h(x1): h vidi prvu polovicu, inače se inverz ne bi mogao izračunati",
                      "y2 = x2 + h(x1): h sees the first half, or the inverse could not be computed"),
-            values=_q3_mistake("q3_h_of_x2")),
-    Mistake(name="q3_swapped", title=both("zamijenjene polovice", "the halves swapped"),
+            values=_q3_mistake("h_of_x2")),
+    Mistake(name="swapped", title=both("zamijenjene polovice", "the halves swapped"),
             why=both("y je spoj (y1, y2) tim redom: prvih C/2 kanala je y1 = x1, drugih C/2 je y2",
                      "y joins (y1, y2) in that order: the first C/2 channels are y1 = x1, the next C/2 are y2"),
-            values=_q3_mistake("q3_swapped")),
+            values=_q3_mistake("swapped")),
 )
 
 HINTS = {
