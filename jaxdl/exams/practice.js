@@ -32,10 +32,25 @@
     return en && en.checked ? "en" : "hr";
   }
 
+  // Base 85 with RFC 1924's digits (Python's base64.b85encode): 4 bytes in 5 characters.
+  const B85 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~";
+  function b85decode(text) {
+    const value = new Map([...B85].map((c, i) => [c, i]));
+    const pad = (5 - (text.length % 5)) % 5;
+    const full = text + "~".repeat(pad);
+    const out = new Uint8Array((full.length / 5) * 4);
+    for (let i = 0, o = 0; i < full.length; i += 5, o += 4) {
+      let n = 0;
+      for (let j = 0; j < 5; j++) n = n * 85 + value.get(full[i + j]);
+      out[o] = n >>> 24; out[o + 1] = (n >>> 16) & 255; out[o + 2] = (n >>> 8) & 255; out[o + 3] = n & 255;
+    }
+    return out.subarray(0, out.length - pad);
+  }
+
   async function page(problem, code) {
     const key = problem + "/" + code;
     if (!pages[key]) {
-      const bytes = Uint8Array.from(atob(PACKED[problem][code]), (c) => c.charCodeAt(0));
+      const bytes = b85decode(PACKED[problem][code]);
       const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
       pages[key] = JSON.parse(await new Response(stream).text());
     }
