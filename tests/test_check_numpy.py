@@ -224,12 +224,6 @@ def test_hostile_layers_fail_with_their_reason_and_the_checker_is_intact(tmp_pat
                         expect_rc=1)
     assert layers["ReLU"]["ok"], failing(layers["ReLU"])
     reasons = {name: first_failure(layer) for name, layer in layers.items() if name != "ReLU"}
-    # A flood stops at its CPU limit; under load the checker drains it slower than it writes, its
-    # writes wait, and the wall clock stops it first: either way it is stopped (not the test's question).
-    if reasons["FloodsStdout"] == ("forward: stopped after 8 s during forward without using its 2 s of CPU time "
-                                   "(sleeping or waiting?)"):
-        reasons["FloodsStdout"] = "forward: stopped after 2 s of CPU time during forward (an endless loop?)"
-
     assert reasons == {
         "ExitsZero": "forward: the student's process exited with status 0 during forward",
         "SysExit": "forward: raised SystemExit: 0 (line 36)",
@@ -348,7 +342,7 @@ def test_a_class_folder_gives_the_same_gradebook_every_time(tmp_path, capsys):
         (["no/such/path.py"], "no such file or directory: 'no/such/path.py'"),
         (["{tmp}/notes.txt"], "is not a .py file, a .zip or a directory of submissions"),
         (["{tmp}/empty"], "no submissions in"),
-        (["{ref}", "--time-limit", "1e300"], "expected at most 1000000 seconds; got 1e300"),
+        (["{ref}", "--time-limit", "1e300"], "expected at most 1000000 seconds; got 1e+300"),
         (["{ref}", "--time-limit", "nan"], "expected a finite number > 0; got nan"),
         (["{ref}", "--memory-limit", "10"], "expected a number of megabytes from 256"),
         (["{ref}", "--jobs", "0"], "expected an integer >= 1; got 0"),

@@ -30,7 +30,7 @@ def graded(name: str, cpu_budget: float | None = None, assignment: str = ""):
         with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
             f.write(assignment)
         spec = build.load_assignment(f.name, None)
-    result = grade_submission(Submission(str(path), str(path)), Options(time_limit=5, cpu_budget=cpu_budget,
+    result = grade_submission(Submission(name=str(path), file=str(path)), Options(time_limit=5, cpu_budget=cpu_budget,
                                                                         assignment=spec))
     return result, {c.cls: c for c in result.classes}
 
@@ -115,7 +115,7 @@ VARIANTS = {
 @functools.cache
 def graded_variant(name: str):
     path = FALSE_OK.parent / "correct_variants" / f"{name}.py"
-    result = grade_submission(Submission(str(path), str(path)), Options(time_limit=5))
+    result = grade_submission(Submission(name=str(path), file=str(path)), Options(time_limit=5))
     return {c.cls: c for c in result.classes}
 
 
@@ -309,7 +309,7 @@ def test_a_layer_check_numpy_compares_is_one_registry_entry(tmp_path, monkeypatc
     # Self-consistent (its backward is its own forward's derivative) and wrong: 2·tanh.
     wrong = tmp_path / "wrong.py"
     wrong.write_text(TANH_LAB.format(scale="2 * ", derivative="(2 - self.y ** 2 / 2)"))
-    results = {p.stem: grade_submission(Submission(str(p), str(p)), Options(time_limit=5)).classes[0]
+    results = {p.stem: grade_submission(Submission(name=str(p), file=str(p)), Options(time_limit=5)).classes[0]
                for p in (right, wrong)}
     assert results["right"].ok and len(results["right"].checks) == build.expected_checks(REGISTRY["tanh"].lab)
     assert C.reference_forward_label("tanh") in {c.name for c in results["right"].checks}
