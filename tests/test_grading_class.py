@@ -328,6 +328,8 @@ def _zip(path, members: dict):
 
 
 def test_layouts_teaching_assistants_have(tmp_path, capsys):
+    from jaxdl.check.numpy_check import gradebook_csv
+
     relu = (ATTACKS / "_relu.py").read_text()
     good = "import numpy as np\n" + relu
     folder = tmp_path / "class"
@@ -342,11 +344,20 @@ def test_layouts_teaching_assistants_have(tmp_path, capsys):
     moodle = folder / "Ivan Horvat_123456_assignsubmission_file_"
     moodle.mkdir()
     (moodle / "lab2.py").write_text(good)
+    html = folder / "Eve Evil_654321_assignsubmission_file_"  # a class named in HTML, for Moodle's feedback
+    html.mkdir()
+    shutil.copy(ATTACKS / "html_name.py", html / "layers.py")
     (folder / "horvatana_4321_98765_layers.py").write_text(good)
+    (folder / "bobic_7_2222_layers.py").write_text(good)  # Canvas's user 7
+    # A name the student chose that imitates Canvas's ids: it reads as user 7 or as user 1234.
+    (folder / "zzz_7_1234_5678_layers.py").write_text(good)
+    (folder / "ana_55_1_layers.py").write_text(good)  # two files carry one id
+    (folder / "ena_55_2_layers.py").write_text(good)
     _zip(folder / "slip.zip", {"../../evil.py": good})
     (folder / ".DS_Store").write_text("")
     rc, rows, report, book = _grade(folder, tmp_path)
-    verdicts = {r["submission"][len(str(folder)) + 1:]: (r["ok"], r["first_failure"]) for r in rows}
+    verdicts = {r["submission"][len(str(folder)) + 1:]: (r["ok"], r["first_failure"]) for r in rows if r["class"] in
+                ("*", "ReLU")}
     assert verdicts == {
         "alice": ("true", ""),
         "bob.zip": ("true", ""),
@@ -356,27 +367,46 @@ def test_layouts_teaching_assistants_have(tmp_path, capsys):
         "hank": ("false", "a symbolic link (not followed)"),
         "Ivan Horvat_123456_assignsubmission_file_": ("true", ""),
         "horvatana_4321_98765_layers.py": ("true", ""),
+        "bobic_7_2222_layers.py": ("true", ""),
+        "zzz_7_1234_5678_layers.py": ("true", ""),
+        "ana_55_1_layers.py": ("true", ""),
+        "ena_55_2_layers.py": ("true", ""),
         "slip.zip": ("false", "the archive holds a path outside itself ('../../evil.py')"),
     }
     assert not (tmp_path / "evil.py").exists()
-    ids = {s["submission"][len(str(folder)) + 1:]: s.get("student_id") for s in report["submissions"]}
+    subs = {s["submission"][len(str(folder)) + 1:]: s for s in report["submissions"]}
+    ids = {name: s.get("student_id") for name, s in subs.items()}
     assert ids["Ivan Horvat_123456_assignsubmission_file_"] == "123456"
-    assert ids["horvatana_4321_98765_layers.py"] == "4321"
-    # The platforms' grade imports, and ids instead of names.
-    assert cli.main(["check-numpy", str(folder), "--gradebook", str(tmp_path / "moodle.csv"), "--gradebook-format",
-                     "moodle", "--no-progress"]) == 1
-    moodle_rows = _rows(tmp_path / "moodle.csv")
+    assert ids["horvatana_4321_98765_layers.py"] == "4321" and ids["bobic_7_2222_layers.py"] == "7"
+    assert ids["zzz_7_1234_5678_layers.py"] is None
+    assert subs["zzz_7_1234_5678_layers.py"]["notes"] == [
+        "no Canvas id kept: the name reads as user 7 or as user 1234 (a name the student chose imitates Canvas's ids)"]
+    assert report["duplicate_ids"] == {"canvas-55": [str(folder / "ana_55_1_layers.py"),
+                                                     str(folder / "ena_55_2_layers.py")]}
+    err = capsys.readouterr().err
+    assert f"{folder}/zzz_7_1234_5678_layers.py: no Canvas id kept: the name reads as user 7 or as user 1234" in err
+    assert f"jaxdl check-numpy: canvas-55 is carried by 2 submissions: {folder}/ana_55_1_layers.py, " in err
+    # The platforms' grade imports (from the same results), and ids instead of names.
+    from jaxdl.check.numpy_check import CheckRequest, check_numpy
+
+    out = check_numpy(CheckRequest(paths=(str(folder),), jobs=2))
+    moodle_rows = list(csv.DictReader(io.StringIO(gradebook_csv(out.results, "moodle"))))
     assert list(moodle_rows[0]) == ["Identifier", "Full name", "Grade", "Maximum Grade", "Feedback comments"]
     ivan = next(r for r in moodle_rows if r["Identifier"] == "Participant 123456")
     assert ivan["Full name"] == "Ivan Horvat" and ivan["Grade"] == ivan["Maximum Grade"] == "12"  # ReLU: 12 checks
-    assert cli.main(["check-numpy", str(folder), "--gradebook", str(tmp_path / "canvas.csv"), "--gradebook-format",
-                     "canvas", "--pseudonymize", "--no-progress"]) == 1
-    canvas = list(csv.reader(io.StringIO((tmp_path / "canvas.csv").read_text())))
+    eve = next(r for r in moodle_rows if r["Identifier"] == "Participant 654321")["Feedback comments"]
+    assert eve.startswith("&lt;a href=\"http://example.com/\"&gt;click&lt;/a&gt;&lt;script&gt;alert(1)&lt;/script&gt;: ")
+    assert "<" not in eve and ">" not in eve
+    canvas = list(csv.reader(io.StringIO(gradebook_csv(out.results, "canvas", pseudonymize=True))))
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "check-numpy"]
-    assert canvas[1] == ["Points Possible", "", "", "", "", "12"]
+    assert canvas[1][:5] == ["Points Possible", "", "", "", ""]
     ana = next(r for r in canvas if r[1] == "4321")
     assert ana[0] == "canvas-4321" and ana[5] == "12"
-    assert "Ivan" not in (tmp_path / "canvas.csv").read_text() and "alice" not in (tmp_path / "canvas.csv").read_text()
+    assert [r[1] for r in canvas].count("7") == 1  # the imitation gives user 7 no second row
+    assert "55" not in [r[1] for r in canvas]  # an id two files carry: left out, the grader told
+    assert out.problems[-1].startswith("jaxdl check-numpy: canvas-55 is carried by 2 submissions")
+    text = "\n".join(",".join(r) for r in canvas)
+    assert "Ivan" not in text and "alice" not in text
 
 
 def test_a_file_named_like_an_option_is_refused(tmp_path, monkeypatch, capsys):

@@ -661,8 +661,9 @@ def report_json(results: list[SubmissionResult], pseudonymize: bool = False) -> 
                 out.pop("student_id", None)
             json.dumps(out, ensure_ascii=False).encode()  # fails here, on this submission alone, if it cannot be written
             return out
-        items.append(_guarded(r, item, lambda why: {"submission": pseudonym(r.name, r.student_id, r.platform)
-                                                    if pseudonymize else r.name, "ok": False, "error": why}))
+        items.append(_guarded(r, item, lambda why: {"submission": safe_text(pseudonym(r.name, r.student_id, r.platform)
+                                                                         if pseudonymize else r.name),
+                                                    "ok": False, "error": why}))
     payload = {"ok": bool(results) and all(r.ok for r in results) and not any(r.internal for r in results),
                "submissions": items}
     twice = duplicate_ids(results)
