@@ -227,7 +227,7 @@ def test_an_entry_jaxdl_fails_on_is_its_row_and_cleanup_runs_whatever_happens(tm
 def test_a_row_jaxdl_cannot_write_is_that_submissions_and_the_rest_are_written(monkeypatch):
     def result(name, ok=True):
         c = ClassResult(cls="ReLU", built_as="ReLU()", completed=True)
-        c.checks.append(Check("forward", ok))
+        c.checks.append(Check(name="forward", ok=ok))
         return SubmissionResult(name=name, path=name, classes=[c])
 
     good, bad = result("alice.py"), result("bob.py")

@@ -173,8 +173,10 @@ def _extract(z: zipfile.ZipFile, m: zipfile.ZipInfo, target: str, budget: _Budge
 
 
 def _damage(e: Exception) -> str:
-    """What a damaged archive raised, in words (``zlib.error``'s own name says nothing)."""
-    return f"{'zlib.error' if isinstance(e, zlib.error) else type(e).__name__}: {safe_text(str(e))[:120]}"
+    """What a damaged archive raised, in words (``zlib.error``'s own name says nothing; an OSError's
+    file name, a folder of this run, is left out)."""
+    what = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+    return f"{'zlib.error' if isinstance(e, zlib.error) else type(e).__name__}: {safe_text(what)[:120]}"
 
 
 def unpack(archive: str, dest: str, budget: _Budget | None = None) -> str:

@@ -211,7 +211,7 @@ def grade_submission(sub: Submission, opts: Options = Options()) -> SubmissionRe
         result.internal = next((c.internal for c in result.classes if c.internal), "")
         if note:
             res = ClassResult(cls="make_layers()", built_as="make_layers()", completed=True)
-            res.checks.append(Check("make_layers()", False, None, note))
+            res.checks.append(Check(name="make_layers()", ok=False, detail=note))
             result.classes.append(res)
         if not result.classes:
             result.error = "nothing to check: the file defines no class with a forward method"
@@ -234,7 +234,7 @@ def grade_submission(sub: Submission, opts: Options = Options()) -> SubmissionRe
 def _max_points(lab, spec: dict | None) -> float:
     if spec and spec.get("points") is not None:
         return float(spec["points"])
-    return float(B.expected_checks(lab))
+    return float(C.expected_points(lab))
 
 
 def _check_target(session: _Session, target: B.Target, opts: Options) -> ClassResult:
@@ -243,7 +243,8 @@ def _check_target(session: _Session, target: B.Target, opts: Options) -> ClassRe
     if opts.assignment is not None:
         res.max_points = _max_points(target.lab, {"points": target.points})
     if target.cls is None and target.make_layers is None:
-        res.checks.append(Check("found in the file", False, None, f"no layer class named {name!r} in the file"))
+        res.checks.append(Check(name="found in the file", ok=False,
+                                detail=f"no layer class named {name!r} in the file"))
         res.completed = True
         return res
     rng = np.random.default_rng([opts.seed, zlib.crc32(name.encode())])
@@ -251,22 +252,23 @@ def _check_target(session: _Session, target: B.Target, opts: Options) -> ClassRe
     try:
         problem = _load_problem(session, session.ensure())
         if problem:  # a re-import that now fails
-            res.checks.append(Check("import", False, None, problem))
+            res.checks.append(Check(name="import", ok=False, detail=problem))
             return res
         student = C.Student(session.worker, opts.memory_mb)
         _run(student, res, target, rng, _class_seed(opts.seed, name), session.loaded["classes"])
         res.completed = True
     except WorkerLost as e:
-        res.checks.append(Check(student.label if student else "import", False, None, e.reason))
+        res.checks.append(Check(name=student.label if student else "import", ok=False, detail=e.reason))
         session.lost(e)
     except wire.BadFrame as e:
-        res.checks.append(Check(student.label if student else "import", False, None,
-                                f"the student's process sent a malformed reply: {e}"))
+        res.checks.append(Check(name=student.label if student else "import", ok=False,
+                                detail=f"the student's process sent a malformed reply: {e}"))
         session.lost()
     except Exception as e:  # noqa: BLE001 - jaxdl's own bug: this class fails, visibly, and the others go on
         res.internal = "".join(traceback.format_exception(e))[-4000:]
-        res.checks.append(Check("the checker", False, None, f"the checker failed on this class ({type(e).__name__}: "
-                                                            f"{str(e)[:200]}): a bug in jaxdl, not the student's"))
+        res.checks.append(Check(name="the checker", ok=False,
+                                detail=f"the checker failed on this class ({type(e).__name__}: "
+                                       f"{str(e)[:200]}): a bug in jaxdl, not the student's"))
         session.lost()
     return res
 
@@ -303,7 +305,7 @@ def _run(student: C.Student, res: ClassResult, target: B.Target, rng, seed: int,
     if target.make_layers is not None:  # the student's own construction: its own forward is the truth
         state, error = _build(student, {"op": "build", "make_layers": target.make_layers, "seed": seed}, [])
         if error:
-            res.checks.append(Check("build", False, None, error))
+            res.checks.append(Check(name="build", ok=False, detail=error))
             return
         res.cls = f"{target.name} {state['class']}" if state["class"] else res.cls
         res.built_as = f"{target.name}: {state['class']}"
@@ -311,8 +313,9 @@ def _run(student: C.Student, res: ClassResult, target: B.Target, rng, seed: int,
         _note_promoted(res, state)
         info = next((c for c in classes if isinstance(c, dict) and c.get("name") == state["class"]),
                     {"name": res.cls, "backward_inputs": True, "backward_params": True})
-        ctx = C.Context(student, res, info, GENERIC_LAYER, None, {}, state, state["input_shape"] or C.VECTOR_SHAPE, rng)
-        C.run(ctx, GENERIC_LAYER.checks)
+        ctx = C.Context(student=student, res=res, info=info, lab=GENERIC_LAYER, lab_name=None, config={}, state=state,
+                        input_shape=state["input_shape"] or C.VECTOR_SHAPE, rng=rng)
+        C.run(ctx, C.required_checks(GENERIC_LAYER))
         return
     if lab.kind == "composite":
         _run_composite(student, res, target, info, classes, rng, seed)
@@ -322,36 +325,39 @@ def _run(student: C.Student, res: ClassResult, target: B.Target, rng, seed: int,
         try:
             kwargs, config, res.built_as = B.constructor_call(target, info, C.VECTOR_SHAPE, weights)
         except B.BuildError as e:
-            res.checks.append(Check("build", False, None, f"cannot build: {e}"))
+            res.checks.append(Check(name="build", ok=False, detail=f"cannot build: {e}"))
             return
         header, arrays = _build_header(target, kwargs, C.VECTOR_SHAPE, seed)
         state, error = _build(student, header, arrays)
         if error:
-            res.checks.append(Check("build", False, None, error))
+            res.checks.append(Check(name="build", ok=False, detail=error))
             return
         _note_promoted(res, state)
         if lab.kind == "loss":
-            C.run(C.LossContext(student, res, info, lab, target.lab_name, rng), lab.checks)
+            C.run(C.LossContext(student=student, res=res, info=info, lab=lab, lab_name=target.lab_name, rng=rng),
+                  C.required_checks(lab))
         else:
-            C.run(C.RegularizerContext(student, res, info, lab, target.lab_name, config, weights, rng), lab.checks)
+            C.run(C.RegularizerContext(student=student, res=res, info=info, lab=lab, lab_name=target.lab_name,
+                                       config=config, weights=weights, rng=rng), C.required_checks(lab))
         return
     if lab.names:  # a lab class: built as the checker decides, for the lab's input
         shape = lab.input_shape
         try:
             kwargs, config, res.built_as = B.constructor_call(target, info, shape)
         except B.BuildError as e:
-            res.checks.append(Check("build", False, None, f"cannot build: {e}"))
+            res.checks.append(Check(name="build", ok=False, detail=f"cannot build: {e}"))
             return
         header, arrays = _build_header(target, kwargs, shape, seed)
         state, error = _build(student, header, arrays)
         if error:
-            res.checks.append(Check("build", False, None, error))
+            res.checks.append(Check(name="build", ok=False, detail=error))
             return
         _note_promoted(res, state)
         if lab.params:  # checked at weights it did not choose, as after a step of training
             stepped = C.take_a_training_step(student, shape, rng)
             state = stepped or state
-        C.run(C.Context(student, res, info, lab, target.lab_name, config, state, shape, rng), lab.checks)
+        C.run(C.Context(student=student, res=res, info=info, lab=lab, lab_name=target.lab_name, config=config,
+                        state=state, input_shape=shape, rng=rng), C.required_checks(lab))
         return
     _run_generic(student, res, target, info, rng, seed)
 
@@ -368,7 +374,7 @@ def _run_composite(student: C.Student, res: ClassResult, target: B.Target, info:
     try:
         kwargs, _, built_as = B.constructor_call(target, info, C.VECTOR_SHAPE)
     except B.BuildError as e:
-        res.checks.append(Check("build", False, None, f"cannot build: {e}"))
+        res.checks.append(Check(name="build", ok=False, detail=f"cannot build: {e}"))
         return
     parts = [p for v in kwargs.values() for p in (v if isinstance(v, tuple) else (v,)) if isinstance(p, Part)]
     regularizers = [p for p in parts if p.role == "regularizer"]
@@ -403,8 +409,8 @@ def _run_composite(student: C.Student, res: ClassResult, target: B.Target, info:
                                         f"script builds {target.cls} from")
                 lab_name, lab = B.lab_of(found["name"], found)
                 try:
-                    values, _, words = B.constructor_call(B.Target(found["name"], found["name"], lab_name, lab), found,
-                                                          C.VECTOR_SHAPE, weights)
+                    its_own = B.Target(name=found["name"], cls=found["name"], lab_name=lab_name, lab=lab)
+                    values, _, words = B.constructor_call(its_own, found, C.VECTOR_SHAPE, weights)
                 except B.BuildError as e:
                     raise C.Unavailable(f"cannot build its own {found['name']}: {e}") from None
                 spec = {"cls": found["name"]}
@@ -437,8 +443,9 @@ def _run_composite(student: C.Student, res: ClassResult, target: B.Target, info:
     res.built_as = built_as
     _, error = _build(student, head, arrays)
     if error:
-        res.checks.append(Check("build", False, None, f"{error} (built from the checker's parts: a data loss and "
-                                                      f"{len(regularizers)} regularizers)"))
+        res.checks.append(Check(name="build", ok=False,
+                                detail=f"{error} (built from the checker's parts: a data loss and "
+                                       f"{len(regularizers)} regularizers)"))
         return
 
     def build_own() -> int:
@@ -451,7 +458,8 @@ def _run_composite(student: C.Student, res: ClassResult, target: B.Target, info:
                          f"whose numbers it knows), then from the file's own: {'; '.join(shown)}")
         return len(regularizers)
 
-    C.run(C.CompositeContext(student, res, info, target.lab, probes, build_own, rng), target.lab.checks)
+    C.run(C.CompositeContext(student=student, res=res, info=info, lab=target.lab, probes=probes, build_own=build_own,
+                             rng=rng), C.required_checks(target.lab))
 
 
 def _input_shapes(info: dict) -> list[tuple[int, ...]]:
@@ -485,22 +493,24 @@ def _run_generic(student: C.Student, res: ClassResult, target: B.Target, info: d
             if probe.ok and isinstance(probe.value, np.ndarray):
                 state, _ = _build(student, header, arrays)
                 _note_promoted(res, state)
-                C.run(C.Context(student, res, info, GENERIC_LAYER, None, {}, state, shape, rng), GENERIC_LAYER.checks)
+                C.run(C.Context(student=student, res=res, info=info, lab=GENERIC_LAYER, lab_name=None, config={},
+                                state=state, input_shape=shape, rng=rng), C.required_checks(GENERIC_LAYER))
                 return
     # Nothing ran: build it once more for the first shape and report forward's own failure.
     shape = _input_shapes(info)[0]
     try:
         kwargs, _, res.built_as = B.constructor_call(target, info, shape)
     except B.BuildError as e:
-        res.checks.append(Check("build", False, None, f"cannot build: {e}"))
+        res.checks.append(Check(name="build", ok=False, detail=f"cannot build: {e}"))
         return
     header, arrays = _build_header(target, kwargs, shape, seed)
     state, error = _build(student, header, arrays)
     if error:
-        res.checks.append(Check("build", False, None, first_error or error))
+        res.checks.append(Check(name="build", ok=False, detail=first_error or error))
         return
     _note_promoted(res, state)
-    C.run(C.Context(student, res, info, GENERIC_LAYER, None, {}, state, shape, rng), GENERIC_LAYER.checks)
+    C.run(C.Context(student=student, res=res, info=info, lab=GENERIC_LAYER, lab_name=None, config={}, state=state,
+                    input_shape=shape, rng=rng), C.required_checks(GENERIC_LAYER))
 
 
 # --------------------------------------------------------------------------------------------

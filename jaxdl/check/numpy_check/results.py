@@ -40,19 +40,27 @@ def safe_name(path) -> str:
     return safe_text(raw.decode("utf-8", "backslashreplace")).replace("\n", "\\n").replace("\t", "\\t")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class Check:
-    """One check: its name, whether it passed, the largest error where one was measured, and
-    the reason in words when it failed."""
+    """One check's record: its name, whether it passed, the largest error where one was measured,
+    the reason in words when it failed, and the points it is worth (its check's declaration)."""
 
     name: str
     ok: bool
     max_abs_err: float | None = None
     detail: str = ""
+    points: float = 1.0
 
     def __post_init__(self):
         self.ok = bool(self.ok)
         self.max_abs_err = None if self.max_abs_err is None else float(self.max_abs_err)
+        self.points = float(self.points)
+
+    def to_json(self) -> dict:
+        out = {"name": self.name, "ok": self.ok, "max_abs_err": self.max_abs_err, "detail": self.detail}
+        if self.points != 1.0:  # the default: a point per record
+            out["points"] = self.points
+        return out
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -81,24 +89,24 @@ class ClassResult:
 
     @property
     def out_of(self) -> float:
-        return float(self.max_points if self.max_points is not None else len(self.checks))
+        return float(self.max_points if self.max_points is not None else sum(c.points for c in self.checks))
 
     @property
     def points(self) -> float:
-        """Points earned: all of them when ok; else none (all or nothing) or a share of the
-        checks passed (an unfinished class earns nothing)."""
+        """Points earned: all of them when ok; else none (all or nothing) or a share in proportion
+        to the points of the checks passed (an unfinished class earns nothing)."""
         if self.ok:
             return self.out_of
         if self.all_or_nothing or not self.completed:
             return 0.0
-        total = max(len(self.checks), 1)
-        return round(self.out_of * sum(c.ok for c in self.checks) / total, 2)
+        total = sum(c.points for c in self.checks) or 1.0
+        return round(self.out_of * sum(c.points for c in self.checks if c.ok) / total, 2)
 
     def to_json(self) -> dict:
         return {"class": self.cls, "built_as": self.built_as, "ok": self.ok,
                 "checks_passed": sum(c.ok for c in self.checks), "checks_total": len(self.checks),
                 "points": self.points, "max_points": self.out_of,
-                "notes": self.notes, "checks": [dataclasses.asdict(c) for c in self.checks]}
+                "notes": self.notes, "checks": [c.to_json() for c in self.checks]}
 
 
 @dataclasses.dataclass(kw_only=True)
