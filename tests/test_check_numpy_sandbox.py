@@ -244,3 +244,26 @@ def test_a_row_jaxdl_cannot_write_is_that_submissions_and_the_rest_are_written(m
     assert payload["submissions"][1]["error"].startswith("the checker could not write this submission's results "
                                                          "(UnicodeEncodeError")
     assert payload["ok"] is False
+
+
+def test_an_archive_may_hold_one_archive_in_a_folder_as_in_a_class_folder(tmp_path):
+    import io
+    import zipfile
+
+    def zipped(name: str, data: bytes) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr(name, data)
+        return buf.getvalue()
+
+    two = zipped("inner.zip", zipped("layers.py", b"x = 1\n"))  # a zip holding a zip: 2 deep
+    three = zipped("outer.zip", two)
+    folder = tmp_path / "class"
+    for student, data in (("ana", two), ("ivo", three)):
+        (folder / student).mkdir(parents=True)
+        (folder / student / "work.zip").write_bytes(data)
+        (folder / f"{student}.zip").write_bytes(data)
+    with discover([str(folder)]) as found:
+        problems = {s.name[len(str(folder)) + 1:]: s.problem for s in found}
+    deep = "archives nested more than 2 deep (an archive in an archive, at most 2)"
+    assert problems == {"ana": "", "ana.zip": "", "ivo/work.zip": deep, "ivo.zip": deep}

@@ -119,11 +119,8 @@ class _Budget:
 
     entries: int = MAX_FILES
     bytes: int = MAX_BYTES
-    nesting: int = MAX_NESTING
+    nesting: int = MAX_NESTING  # archives that may still be entered, one inside the other
     scope: str = "a submission"
-
-    def child(self) -> _Budget:
-        return dataclasses.replace(self, nesting=self.nesting - 1)
 
 
 def _members(z: zipfile.ZipFile, budget: _Budget) -> tuple[list, set, str]:
@@ -185,8 +182,9 @@ def unpack(archive: str, dest: str, budget: _Budget | None = None) -> str:
     path or a ``..`` component, a link or special file, a cap of the budget, a damaged archive (a
     broken deflate or LZMA stream, a bad CRC)."""
     budget = budget or _Budget()
-    if budget.nesting <= 0:
+    if budget.nesting <= 0:  # a student's folder takes at most one archive: a chain, one budget along it
         return f"archives nested more than {MAX_NESTING} deep (an archive in an archive, at most {MAX_NESTING})"
+    budget.nesting -= 1
     try:
         with zipfile.ZipFile(archive) as z:
             members, folders, problem = _members(z, budget)
@@ -307,7 +305,7 @@ def _student_folder(found: Found, full: str, shown: str, entry: str, ident: dict
                           **ident)
     if not py and len(zips) == 1:
         inner = _archive(found, os.path.join(full, zips[0]), safe_name(os.path.join(shown, zips[0])), entry, ident,
-                         budget.child())
+                         budget)
         return inner if inner.problem else dataclasses.replace(inner, name=shown)
     held = ", ".join(safe_name(n) for n in names[:6]) + (" …" if len(names) > 6 else "") if names else "nothing"
     return Submission(name=shown, folder=full,
