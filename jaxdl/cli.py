@@ -302,33 +302,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_docs)
 
     p = sub.add_parser("check-numpy", help="check numpy lab layers: one student's file, or grade a whole class",
-                       description="Each PATH is a .py file (one submission) or a folder whose .py files and "
-                                   "student subfolders (holding --entry) are submissions. Students' code runs "
-                                   "only in separate worker processes with time and memory limits.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="a .py file or a folder of submissions")
-    p.add_argument("--layer", action="append", metavar="NAME",
-                   help="a class name, or a constructor expression like 'Swish(name=\"s\", beta=1.5)' (repeatable)")
-    p.add_argument("--entry", default="layers.py", metavar="NAME",
-                   help="the file checked in each student folder (default layers.py)")
+                       description="Each PATH is a .py file, a folder of submissions or a .zip of one "
+                                   "(docs/grading.md). Students' code runs only in sandboxed workers, one process each.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a .py file, a folder of submissions or a .zip of one")
+    p.add_argument("--layer", action="append", metavar="NAME", help="a class name, or a constructor expression like "
+                                                                    "'Swish(name=\"s\", beta=1.5)' (repeatable)")
+    p.add_argument("--entry", default="layers.py", metavar="NAME", help="the file checked in each student folder")
     p.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
                    help="submissions graded at once (default: the number of cores)")
     p.add_argument("--gradebook", metavar="FILE.csv", help="write one row per submission and class as CSV")
     p.add_argument("--json", metavar="FILE", help="write every check of every submission as JSON")
-    p.add_argument("--time-limit", type=float, default=20.0, metavar="SECONDS",
-                   help="stop a call into the student's code that uses more CPU time (default 20)")
-    p.add_argument("--memory-limit", type=int, default=2048, metavar="MB",
-                   help="the student's process's address-space limit (default 2048)")
-    p.add_argument("--require", metavar="CLASSES", help="the classes every submission must have, e.g. FC,ReLU,Convolution "
-                                                        "(a missing one is a failing row)")
-    p.add_argument("--assignment", metavar="FILE.toml",
-                   help="the required classes, how each is built and its points (see the README)")
+    p.add_argument("--time-limit", type=float, default=20.0, metavar="SECONDS", help="CPU time per call (default 20)")
+    p.add_argument("--memory-limit", type=int, default=2048, metavar="MB", help="memory per submission (default 2048)")
+    p.add_argument("--require", metavar="CLASSES", help="classes every submission must have, e.g. FC,ReLU,Convolution")
+    p.add_argument("--assignment", metavar="FILE.toml", help="the required classes, how each is built, their points")
     p.add_argument("--gradebook-format", choices=("jaxdl", "moodle", "canvas"), default="jaxdl",
                    help="jaxdl: one row per submission and class; moodle/canvas: the platform's grade import")
     p.add_argument("--pseudonymize", action="store_true", help="ids instead of names in the gradebook and the JSON")
     p.add_argument("--sandbox", choices=("auto", "namespaces", "process", "plain"), default="auto",
                    help="the workers' walls (default: the strongest this machine allows)")
-    p.add_argument("--allow-weaker-sandbox", action="store_true",
-                   help="grade a folder of submissions even where the sandbox's namespaces cannot be made")
+    p.add_argument("--allow-weaker-sandbox", action="store_true", help="grade a folder without the namespaces")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(run=_cmd_check_numpy)
 
