@@ -222,11 +222,11 @@ def test_each_attacker_fails_with_its_reason(attacked):
     # A submission is one process: children (reaped by the kernel or not) and sessions are refused,
     # through Python's functions and through the C library alike.
     assert _first_failure(report, "x_reaped_children.py", "ForksSpinners") == \
-        f"forward: raised PermissionError: {ONE_PROCESS.format('os.fork')} (line 17)"
+        f"forward: raised PermissionError: {ONE_PROCESS.format('os.fork')} (line 21)"
     assert _first_failure(report, "x_reaped_children.py", "ForksThroughLibc") == \
-        "forward: raised PermissionError: [Errno 1] Operation not permitted (line 41)"
+        "forward: raised PermissionError: [Errno 1] Operation not permitted (line 49)"
     assert _first_failure(report, "x_forked_memory.py", "ForksMemory") == \
-        f"forward: raised PermissionError: {ONE_PROCESS.format('os.fork')} (line 14)"
+        f"forward: raised PermissionError: {ONE_PROCESS.format('os.fork')} (line 19)"
     sessions = report["x_sessions.py"]["stdout"]
     assert f"fork: {ONE_PROCESS.format('os.fork')}" in sessions and "spinners started 0" in sessions
     assert f"setsid: {ONE_PROCESS.format('os.setsid')}" in sessions
