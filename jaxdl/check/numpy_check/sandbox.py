@@ -57,7 +57,7 @@ START_LIMIT_S = 60.0  # the worker's own start (an interpreter, numpy and scipy)
 WALL_FACTOR, WALL_EXTRA_S = 3.0, 2.0  # the clock's backstop: 3 × the CPU limit + 2 s
 HARD_FACTOR = 4.0  # the backstop on the wall clock itself (a machine busy past reason): 4 × the other
 SCRATCH_MB = 64  # the scratch tmpfs, the worker's only writable place
-MAX_PROCESSES = 32  # processes (and threads) of one submission
+MAX_PROCESSES = 32  # threads of one submission (RLIMIT_NPROC; it starts no other process)
 MAX_OPEN_FILES = 64
 NOBODY = 65534  # the worker's uid outside its namespace when the checker runs as root
 # Environment variables a worker inherits: enough for numpy's BLAS. Nothing else of ours.
@@ -389,11 +389,6 @@ def tree_usage(root: int) -> tuple[float, float]:
             waited += st[1]
             todo += st[2]
     return cpu, waited
-
-
-def tree_cpu_seconds(root: int) -> float:
-    """CPU seconds used by ``root`` and all its descendants, living or reaped."""
-    return tree_usage(root)[0]
 
 
 # --------------------------------------------------------------------------------------------
