@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from collections.abc import Sequence
@@ -31,30 +30,6 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1; got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1; got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0; got {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0; got {text}")
-    return value
-
-
-def _time_limit(text: str) -> float:
-    value = _positive_float(text)
-    if value > 1e6:  # the wait is counted in milliseconds in a C int: about 24 days at most
-        raise argparse.ArgumentTypeError(f"expected at most 1000000 seconds; got {text}")
-    return value
-
-
-def _memory_limit(text: str) -> int:
-    value = _positive_int(text)
-    if not 256 <= value <= 1 << 30:  # below 256 MB numpy itself cannot start
-        raise argparse.ArgumentTypeError(f"expected a number of megabytes from 256 to {1 << 30}; got {value}")
     return value
 
 
@@ -201,122 +176,19 @@ def _cmd_count_wins(args) -> int:
 # check-numpy
 
 
-def _refuse_option_files(argv) -> None:
-    """A file named like an option (``--layer=ReLU``), expanded by the shell from ``*``, would
-    change how every submission is graded: refused, with the way out."""
-    for arg in argv:
-        if arg == "--":
-            return
-        if arg.startswith("-") and os.path.lexists(arg):
-            raise UsageError(f"jaxdl check-numpy: {arg!r} is an option and also a file here (a shell pattern "
-                             "expanded to it?): put -- before the paths, or write ./* instead of *")
-
-
 def _cmd_check_numpy(args) -> int:
-    from jaxdl.check import numpy_check as nc
-    from jaxdl.check.numpy_check.results import terminal
-    from jaxdl.fileio import check_writable
+    from jaxdl.check.numpy_check.command import CheckRequest, check_numpy
 
-    _refuse_option_files(getattr(args, "argv", ()))
-    outputs = [p for p in (args.gradebook, args.json) if p]
-    if len(outputs) == 2 and os.path.abspath(args.gradebook) == os.path.abspath(args.json):
-        raise UsageError("jaxdl check-numpy: --gradebook and --json name the same file")
-    if args.layer and (args.require or args.assignment):
-        raise UsageError("jaxdl check-numpy: --layer and --require/--assignment both choose the classes; give one")
-    assignment = nc.load_assignment(args.assignment, args.require)  # exit 2 before any work
-    for layer in args.layer or ():
-        if not layer.isidentifier():
-            from jaxdl.check.numpy_check.build import check_expression
-
-            check_expression(layer)
-    subs = nc.find_submissions(args.paths, args.entry)  # BadPath (exit 2) before any work
-    inputs = {os.path.realpath(p) for p in args.paths} | {os.path.realpath(s.file) for s in subs if s.file}
-    for out in outputs:
-        if os.path.realpath(out) in inputs:
-            raise UsageError(f"jaxdl check-numpy: refusing to write {out!r}: it is one of the files being checked")
-        check_writable("jaxdl check-numpy", out)
-    opts = nc.Options(tuple(args.layer or ()), 0, args.time_limit, args.memory_limit, args.sandbox, assignment)
-    from jaxdl.check.numpy_check import sandbox
-
-    mode = nc.grade_mode(opts, len(subs), args.allow_weaker_sandbox)  # WeakSandbox (exit 2) before any work
-    walls = sandbox.machine_walls()
-    if mode == "namespaces":
-        print(f"check-numpy: sandbox: namespaces (user, pid, net, mount, ipc, uts), Landlock ABI {walls['landlock']}, "
-              f"{'seccomp' if walls['seccomp'] else 'no seccomp'}, CPU, memory, process and disk limits", file=sys.stderr)
-    else:
-        print(f"check-numpy: sandbox: WEAKER ({mode}: " + ("Landlock and seccomp where the kernel has them, and limits"
-              if mode == "process" else "resource limits only") + f"; no namespaces: {walls['why'] or 'not asked for'}); "
-              "a student's code can see this machine's files and network", file=sys.stderr)
-    results = nc.grade(args.paths, entry=args.entry, jobs=args.jobs, progress=not args.no_progress, opts=opts,
-                       allow_weaker=True)
-    if len(results) == 1 and not assignment:
-        _print_submission_detail(results[0])
-    else:
-        _print_class_summary(results)
-    for r in results:  # one line per submission that could not be checked, on stderr too
-        if r.error:
-            print(terminal(f"{r.name}: {r.error}"), file=sys.stderr)
-    internal = [r for r in results if r.internal]
-    if internal:
-        print(f"jaxdl check-numpy: the checker itself failed on {len(internal)} submission(s) (a bug in jaxdl; "
-              "each is a failing row, and --json holds the traceback)", file=sys.stderr)
-    # Every student process has ended (grade returns only then): the results are written now.
-    try:
-        if args.gradebook:
-            nc.write_atomically(args.gradebook, nc.gradebook_csv(results, args.gradebook_format, args.pseudonymize))
-        if args.json:
-            nc.write_atomically(args.json, nc.report_json(results, args.pseudonymize))
-    except OSError as e:
-        print(f"jaxdl check-numpy: could not write the results to {e.filename or 'the output'!r}: "
-              f"{e.strerror or e} (nothing was written there)", file=sys.stderr)
-        return 1
-    return 0 if all(r.ok for r in results) and not internal else 1
-
-
-def _print_submission_detail(r) -> None:
-    from jaxdl.check.numpy_check.results import terminal as t
-
-    print(f"check-numpy {t(r.name)}: float64, finite differences of your own forward, and jaxdl's layers")
-    if r.error:
-        print(f"\nFAIL {t(r.error)}")
-        return
-    for c in r.classes:
-        passed = sum(k.ok for k in c.checks)
-        print(f"\n{'ok  ' if c.ok else 'FAIL'} {t(c.cls)}  ({passed}/{len(c.checks)} checks)   built as {t(c.built_as)}")
-        blocked: dict[str, list] = {}  # the checks a failure kept from running: one line per reason
-        for k in c.checks:
-            if k.ok:
-                continue
-            if k.detail.startswith("could not run: "):
-                blocked.setdefault(k.detail.removeprefix("could not run: "), []).append(k.name)
-            else:
-                print(f"      ✗ {t(k.name)}: {t(k.detail)}" if k.detail else f"      ✗ {t(k.name)}")
-        for reason, names in blocked.items():
-            more = f" (and {len(names) - 1} more check{'s' if len(names) > 2 else ''} that need it)" if len(names) > 1 else ""
-            print(f"      ✗ {t(names[0])}: could not run: {t(reason)}{more}")
-        for note in c.notes:
-            print(f"      note: {t(note)}")
-    for note in r.notes:
-        print(f"\nnote: {t(note)}")
-    failed = [t(c.cls) for c in r.classes if not c.ok]
-    print(f"\n{len(r.classes) - len(failed)}/{len(r.classes)} classes ok" + (f"; failing: {', '.join(failed)}" if failed else ""))
-
-
-def _print_class_summary(results) -> None:
-    from jaxdl.check.numpy_check.results import terminal as t
-
-    width = min(max(len(t(r.name)) for r in results) + 2, 48)
-    print(f"check-numpy: {len(results)} submissions (float64, finite differences and jaxdl's layers)\n")
-    for r in results:
-        ok = sum(c.ok for c in r.classes)
-        status = "ok  " if r.ok else "FAIL"
-        points = f"  {r.points:g}/{r.out_of:g} points" if r.out_of else ""
-        print(f"{status} {t(r.name):<{width}} " + (t(r.error) if r.error else f"{ok}/{len(r.classes)} classes ok") + points)
-        for c in r.classes:
-            if not c.ok:
-                print(f"       ✗ {t(c.cls)}: {t(c.first_failure)}")
-    passed = sum(r.ok for r in results)
-    print(f"\n{passed}/{len(results)} submissions pass")
+    out = check_numpy(CheckRequest(
+        paths=tuple(args.paths), layers=tuple(args.layer or ()), entry=args.entry, jobs=args.jobs,
+        gradebook=args.gradebook, json=args.json, time_limit=args.time_limit, memory_mb=args.memory_limit,
+        require=args.require, assignment=args.assignment, gradebook_format=args.gradebook_format,
+        pseudonymize=args.pseudonymize, sandbox=args.sandbox, allow_weaker_sandbox=args.allow_weaker_sandbox,
+        progress=not args.no_progress, argv=tuple(args.argv)), announce=lambda line: print(line, file=sys.stderr))
+    print(out.report)
+    for line in out.problems:
+        print(line, file=sys.stderr)
+    return out.exit_code
 
 
 # --------------------------------------------------------------------------------------------
@@ -438,33 +310,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_docs)
 
     p = sub.add_parser("check-numpy", help="check numpy lab layers: one student's file, or grade a whole class",
-                       description="Each PATH is a .py file (one submission) or a folder whose .py files and "
-                                   "student subfolders (holding --entry) are submissions. Students' code runs "
-                                   "only in separate worker processes with time and memory limits.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="a .py file or a folder of submissions")
-    p.add_argument("--layer", action="append", metavar="NAME",
-                   help="a class name, or a constructor expression like 'Swish(name=\"s\", beta=1.5)' (repeatable)")
-    p.add_argument("--entry", default="layers.py", metavar="NAME",
-                   help="the file checked in each student folder (default layers.py)")
+                       description="Each PATH is a .py file, a folder of submissions or a .zip of one "
+                                   "(docs/grading.md). Students' code runs only in sandboxed workers, one process each.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a .py file, a folder of submissions or a .zip of one")
+    p.add_argument("--layer", action="append", metavar="NAME", help="a class name, or a constructor expression like "
+                                                                    "'Swish(name=\"s\", beta=1.5)' (repeatable)")
+    p.add_argument("--entry", default="layers.py", metavar="NAME", help="the file checked in each student folder")
     p.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
                    help="submissions graded at once (default: the number of cores)")
     p.add_argument("--gradebook", metavar="FILE.csv", help="write one row per submission and class as CSV")
     p.add_argument("--json", metavar="FILE", help="write every check of every submission as JSON")
-    p.add_argument("--time-limit", type=_time_limit, default=20.0, metavar="SECONDS",
-                   help="stop a call into the student's code that uses more CPU time (default 20)")
-    p.add_argument("--memory-limit", type=_memory_limit, default=2048, metavar="MB",
-                   help="the student's process's address-space limit (default 2048)")
-    p.add_argument("--require", metavar="CLASSES", help="the classes every submission must have, e.g. FC,ReLU,Convolution "
-                                                        "(a missing one is a failing row)")
-    p.add_argument("--assignment", metavar="FILE.toml",
-                   help="the required classes, how each is built and its points (see the README)")
+    p.add_argument("--time-limit", type=float, default=20.0, metavar="SECONDS", help="CPU time per call (default 20)")
+    p.add_argument("--memory-limit", type=int, default=2048, metavar="MB", help="memory per submission (default 2048)")
+    p.add_argument("--require", metavar="CLASSES", help="classes every submission must have, e.g. FC,ReLU,Convolution")
+    p.add_argument("--assignment", metavar="FILE.toml", help="the required classes, how each is built, their points")
     p.add_argument("--gradebook-format", choices=("jaxdl", "moodle", "canvas"), default="jaxdl",
                    help="jaxdl: one row per submission and class; moodle/canvas: the platform's grade import")
     p.add_argument("--pseudonymize", action="store_true", help="ids instead of names in the gradebook and the JSON")
     p.add_argument("--sandbox", choices=("auto", "namespaces", "process", "plain"), default="auto",
                    help="the workers' walls (default: the strongest this machine allows)")
-    p.add_argument("--allow-weaker-sandbox", action="store_true",
-                   help="grade a folder of submissions even where the sandbox's namespaces cannot be made")
+    p.add_argument("--allow-weaker-sandbox", action="store_true", help="grade a folder without the namespaces")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(run=_cmd_check_numpy)
 

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Callable
 
 from jaxdl.core import Layer, reversible, serial
-from jaxdl.labspec import ELEMENTWISE_CHECKS, LabClass
+from jaxdl.labspec import LabClass
 from jaxdl.layers import (
     additive_coupling,
     avg_pool2d,
@@ -59,7 +59,7 @@ class Entry:
     benchmarks time it — ``bench``: a factory at a realistic size and the input shape for a
     size divisor (``VECTORS``, ``IMAGES``, ...) — and, in ``lab``, how ``jaxdl check-numpy``
     builds and compares the course's numpy lab classes that stand for it (their names, the
-    constructor arguments the checker passes, the parameters, the required checks).
+    constructor arguments the checker passes, the parameters, what kind of class it is).
     Calling an entry gives ``(layer, check_shape)``.
     """
 
@@ -71,10 +71,6 @@ class Entry:
     def __call__(self) -> tuple[Layer, tuple[int, ...]]:
         return self.make(), self.check_shape
 
-    @property
-    def lab_names(self) -> tuple[str, ...]:
-        return self.lab.names if self.lab else ()
-
 
 def _lab_cnn():
     return serial(conv2d(16, 3), relu(), max_pool2d(2, 2), flatten(), dense(10))
@@ -84,7 +80,7 @@ REGISTRY: dict[str, Entry] = {
     # The lab's layers.
     "dense": Entry(lambda: dense(3), (4, 5), (lambda: dense(512), VECTORS),
                    # Every size distinct (N = 3, D = 5, M = 4), so that no confusion of one for another passes.
-                   LabClass(("FC", "Dense", "Linear", "FullyConnected"), input_shape=(3, 5),
+                   LabClass(names=("FC", "Dense", "Linear", "FullyConnected"), input_shape=(3, 5),
                             args={"num_outputs": 4},
                             aliases={"num_outputs": ("out_features", "units", "num_units", "output_size", "output_dim",
                                                      "out_dim", "n_out", "outputs")},
@@ -92,19 +88,20 @@ REGISTRY: dict[str, Entry] = {
     "dense/no_bias": Entry(lambda: dense(2, use_bias=False), (3, 4)),
     "dense/leading_dims": Entry(lambda: dense(3), (2, 3, 4)),
     "relu": Entry(relu, (3, 2, 4, 4), (relu, VECTORS),
-                  LabClass(("ReLU", "RectifiedLinear"), input_shape=(3, 5), reference=relu,
-                           checks=ELEMENTWISE_CHECKS)),
+                  LabClass(names=("ReLU", "RectifiedLinear"), input_shape=(3, 5), reference=relu,
+                           elementwise=True)),
     "leaky_relu": Entry(lambda: leaky_relu(0.2), (4, 6), (lambda: leaky_relu(0.2), VECTORS),
-                        LabClass(("LeakyReLU",), input_shape=(3, 5), args={"alpha": 0.2},
+                        LabClass(names=("LeakyReLU",), input_shape=(3, 5), args={"alpha": 0.2},
                                  defaults={"alpha": 0.01},
                                  aliases={"alpha": ("negative_slope", "slope", "leak", "leakiness", "leak_rate",
                                                     "leaky_slope", "a")},
-                                 reference=lambda alpha: leaky_relu(alpha), checks=ELEMENTWISE_CHECKS)),
+                                 reference=lambda alpha: leaky_relu(alpha), elementwise=True)),
     "sigmoid": Entry(sigmoid, (4, 6), (sigmoid, VECTORS),
-                     LabClass(("Sigmoid", "Logistic"), input_shape=(3, 5), reference=sigmoid, checks=ELEMENTWISE_CHECKS)),
+                     LabClass(names=("Sigmoid", "Logistic"), input_shape=(3, 5), reference=sigmoid, elementwise=True)),
     "conv2d": Entry(lambda: conv2d(4, 3), (2, 3, 6, 7), (lambda: conv2d(64, 3), IMAGES),
                     # The lab's convolution: stride 1, zero padding (k − 1)/2 (the output keeps H × W).
-                    LabClass(("Convolution", "Conv", "Conv2d", "Convolutional"), input_shape=(3, 2, 7, 6),
+                    LabClass(names=("Convolution", "Conv", "Conv2d", "Convolutional"),
+                             input_shape=(3, 2, 7, 6),
                              args={"num_filters": 4, "kernel_size": 3},
                              aliases={"num_filters": ("out_channels", "filters", "n_filters", "num_kernels"),
                                       "kernel_size": ("filter_size", "ksize", "k", "kernel")},
@@ -118,7 +115,8 @@ REGISTRY: dict[str, Entry] = {
     "conv2d/single_channel": Entry(lambda: conv2d(3, 3), (2, 1, 5, 6)),
     "conv2d/single_channel_stride2": Entry(lambda: conv2d(2, (3, 2), stride=2, padding=1), (2, 1, 7, 6)),
     "max_pool2d": Entry(lambda: max_pool2d(2, 2), (2, 3, 6, 7), (lambda: max_pool2d(2, 2), IMAGES),
-                        LabClass(("MaxPooling", "MaxPool", "MaxPool2d", "MaxPooling2d"), input_shape=(3, 2, 6, 8),
+                        LabClass(names=("MaxPooling", "MaxPool", "MaxPool2d", "MaxPooling2d"),
+                                 input_shape=(3, 2, 6, 8),
                                  args={"pool_size": 2, "stride": 2}, defaults={"pool_size": 2, "stride": 2},
                                  aliases={"pool_size": ("kernel_size", "size", "pool", "k"), "stride": ("strides", "step")},
                                  reference=lambda pool_size, stride: max_pool2d(pool_size, stride))),
@@ -126,20 +124,20 @@ REGISTRY: dict[str, Entry] = {
     "global_max_pool": Entry(global_max_pool, (3, 4, 3, 3), (global_max_pool, IMAGES)),
     "global_max_pool/vector": Entry(global_max_pool, (3, 7)),
     "flatten": Entry(flatten, (2, 3, 4, 2), (flatten, IMAGES),
-                     LabClass(("Flatten",), input_shape=(3, 2, 4, 5), reference=flatten)),
+                     LabClass(names=("Flatten",), input_shape=(3, 2, 4, 5), reference=flatten)),
     "serial/lab_cnn": Entry(lambda: serial(conv2d(4, 3), relu(), max_pool2d(2, 2), flatten(), dense(5)), (2, 1, 6, 6),
                             (_lab_cnn, DIGITS)),
     # The course's own layers (the quiz and the final exam).
     # Q1a: b x needs M = D when b ≠ 0, so the checker builds it with num_outputs = D.
     "quadratic": Entry(lambda: quadratic(0.5), (4, 5), (lambda: quadratic(0.5), VECTORS),
-                       LabClass(("Quadratic",), args={"num_outputs": 4, "b": 0.5},
+                       LabClass(names=("Quadratic",), args={"num_outputs": 4, "b": 0.5},
                                 reference=lambda num_outputs, b: quadratic(b, num_outputs=num_outputs),
                                 params=("A", "c"))),
     "quadratic/b0_rectangular": Entry(lambda: quadratic(0.0, num_outputs=3), (4, 5)),
     "swish": Entry(lambda: swish(1.5), (4, 6), (lambda: swish(1.5), VECTORS),
-                   LabClass(("Swish", "SiLU"), input_shape=(3, 5), args={"beta": 1.5}, defaults={"beta": 1.0},
+                   LabClass(names=("Swish", "SiLU"), input_shape=(3, 5), args={"beta": 1.5}, defaults={"beta": 1.0},
                             aliases={"beta": ("b", "beta_", "scale")}, reference=lambda beta: swish(beta),
-                            checks=ELEMENTWISE_CHECKS)),
+                            elementwise=True)),
     "conv_avg_pool2d": Entry(lambda: conv_avg_pool2d(3, 2), (2, 3, 5, 6), (lambda: conv_avg_pool2d(64, 2), IMAGES)),
     "conv_avg_pool2d/depthwise": Entry(lambda: conv_avg_pool2d(3, 2, form="depthwise"), (2, 3, 5, 6)),
     "avg_pool2d": Entry(lambda: avg_pool2d(2), (2, 3, 5, 6), (lambda: avg_pool2d(2), IMAGES)),
@@ -152,7 +150,8 @@ REGISTRY: dict[str, Entry] = {
     "additive_coupling/conv_odd_even": Entry(lambda: additive_coupling(4, hidden=(3,), partition="odd_even"),
                                              (2, 4, 2, 2)),
     "res_block": Entry(res_block, (4, 5), (res_block, VECTORS),
-                       LabClass(("ResBlock", "ResidualBlock", "Residual"), reference=res_block, params=("W", "b"))),
+                       LabClass(names=("ResBlock", "ResidualBlock", "Residual"), reference=res_block,
+                                params=("W", "b"))),
     # Recurrent layers (E4, E5) with backpropagation through time.
     "rnn": Entry(lambda: rnn(4), (2, 5, 3), (lambda: rnn(128), SEQUENCES)),
     "rnn/sigmoid": Entry(lambda: rnn(3, activation="sigmoid"), (2, 4, 2)),

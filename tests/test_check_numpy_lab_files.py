@@ -17,7 +17,7 @@ import pytest
 import scipy.stats
 
 from jaxdl.check.numpy_check import Options, checks as C, grade_submission
-from jaxdl.check.numpy_check.discover import Submission, find_submissions
+from jaxdl.check.numpy_check.discover import Submission, discover
 
 HERE = pathlib.Path(__file__).parent
 SKELETON = HERE / "fixtures" / "numpy_lab" / "skeleton"
@@ -33,7 +33,7 @@ LAB = ["Convolution", "MaxPooling", "Flatten", "FC", "ReLU", "SoftmaxCrossEntrop
 def graded(name: str, folder: pathlib.Path = SKELETON):
     """A fixture graded once per test session: ``(result, {class: its result})``."""
     path = REFERENCE if name == "lab_reference" else folder / f"{name}.py"
-    result = grade_submission(Submission(str(path), str(path)), Options(time_limit=5))
+    result = grade_submission(Submission(name=str(path), file=str(path)), Options(time_limit=5))
     return result, {c.cls: c for c in result.classes}
 
 
@@ -92,7 +92,7 @@ def test_a_file_importing_an_autodiff_framework_is_refused_with_its_name(tmp_pat
                     "    def __init__(self, input_layer, name):\n        self.name = name\n\n"
                     "    def forward(self, inputs):\n        return np.maximum(inputs, 0)\n\n"
                     "    def backward_inputs(self, grads):\n        return grads\n")
-    result = grade_submission(Submission(str(path), str(path)), Options(time_limit=5))
+    result = grade_submission(Submission(name=str(path), file=str(path)), Options(time_limit=5))
     assert result.error == f"cannot import the file: imports {framework}: {name} differentiates for the student {AVAILABLE}"
 
 
@@ -127,8 +127,9 @@ def test_the_submissions_own_compiled_im2col_is_used_where_it_loads(tmp_path):
     (folder / "foreign" / f"im2col_cython{suffix}").write_bytes(b"not an ELF file")
     if not _compile_im2col(folder / "compiled" / f"im2col_cython{suffix}"):
         shutil.rmtree(folder / "compiled")
-    results = {pathlib.Path(s.name).name: grade_submission(s, Options(layers=("Convolution",), time_limit=5))
-               for s in find_submissions([str(folder)])}
+    with discover([str(folder)]) as found:
+        results = {pathlib.Path(s.name).name: grade_submission(s, Options(layers=("Convolution",), time_limit=5))
+                   for s in found}
     for r in results.values():
         assert r.classes[0].ok, failures(r.classes[0])
     foreign = results["foreign"].notes

@@ -100,6 +100,8 @@ class FakeWorker:
     def cpu_seconds(self):
         return 0.0
 
+    clock_used = 0.0
+
     def text(self, stream):
         return ""
 
@@ -113,7 +115,7 @@ def test_any_reply_is_the_submissions_verdict_never_the_checkers_error(tmp_path_
     path = tmp_path_factory.mktemp("s") / "s.py"
     path.write_text("x = 1\n")
     monkeypatch_class.setattr(grade, "Worker", lambda *a, **k: FakeWorker(data))
-    result = grade.grade_submission(Submission(str(path), str(path)), grade.Options(sandbox="plain"))
+    result = grade.grade_submission(Submission(name=str(path), file=str(path)), grade.Options(sandbox="plain"))
     assert result.internal == "", result.internal
     assert not result.ok or all(c.ok for c in result.classes)
     for c in result.classes:

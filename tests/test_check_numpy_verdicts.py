@@ -6,9 +6,10 @@ the same file stays ok."""
 import functools
 import pathlib
 
+import numpy as np
 import pytest
 
-from jaxdl.check.numpy_check import Options, build, checks as C, grade_submission
+from jaxdl.check.numpy_check import Check, Options, build, checks as C, grade_submission
 from jaxdl.check.numpy_check.discover import Submission
 from jaxdl.labspec import GENERIC_LAYER, GENERIC_LOSS, GENERIC_REGULARIZER
 from jaxdl.registry import lab_classes
@@ -30,7 +31,7 @@ def graded(name: str, cpu_budget: float | None = None, assignment: str = ""):
         with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
             f.write(assignment)
         spec = build.load_assignment(f.name, None)
-    result = grade_submission(Submission(str(path), str(path)), Options(time_limit=5, cpu_budget=cpu_budget,
+    result = grade_submission(Submission(name=str(path), file=str(path)), Options(time_limit=5, cpu_budget=cpu_budget,
                                                                         assignment=spec))
     return result, {c.cls: c for c in result.classes}
 
@@ -115,7 +116,7 @@ VARIANTS = {
 @functools.cache
 def graded_variant(name: str):
     path = FALSE_OK.parent / "correct_variants" / f"{name}.py"
-    result = grade_submission(Submission(str(path), str(path)), Options(time_limit=5))
+    result = grade_submission(Submission(name=str(path), file=str(path)), Options(time_limit=5))
     return {c.cls: c for c in result.classes}
 
 
@@ -159,13 +160,13 @@ def test_a_submission_has_a_cpu_budget():
 def test_every_required_check_exists_and_a_correct_class_runs_all_of_them():
     _, classes = graded("lab_reference")
     for lab in [*LAB.values(), GENERIC_LAYER, GENERIC_LOSS, GENERIC_REGULARIZER]:
-        assert set(lab.checks) <= set(C.CHECKS), lab.names
+        assert C.required_checks(lab), lab.names  # every kind requires checks, each declared once
     by_kind = {name: next(c for c in classes.values() if build.lab_of(c.cls)[0] == name)
                for name in LAB if any(build.lab_of(c.cls)[0] == name for c in classes.values())}
     assert set(by_kind) == {"dense", "relu", "conv2d", "max_pool2d", "flatten", "softmax_cross_entropy",
                             "l2_regularizer", "regularized_loss", "quadratic", "swish", "res_block"}
     for name, res in by_kind.items():
-        assert res.ok and len(res.checks) == build.expected_checks(LAB[name]), (name, len(res.checks))
+        assert res.ok and len(res.checks) == C.expected_points(LAB[name]), (name, len(res.checks))
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,7 +216,7 @@ def test_partial_credit_is_the_share_of_checks_passed(tmp_path):
     swish, quad = classes["Swish"], classes["Quadratic"]
     passed = sum(c.ok for c in swish.checks)
     assert swish.points == round(10 * passed / len(swish.checks), 2) and 0 < swish.points < 10
-    assert quad.out_of == build.expected_checks(LAB["quadratic"]) == 19  # one point per check by default
+    assert quad.out_of == C.expected_points(LAB["quadratic"]) == 19  # one point per check by default
     assert quad.points == sum(c.ok for c in quad.checks)
 
 
@@ -251,13 +252,13 @@ def test_the_documented_kinds_and_assignment_are_the_real_ones(tmp_path):
               "`MaxPooling`, `Flatten`": {"max_pool2d", "flatten"}}
     for names, kinds in counts.items():
         n = int(re.search(re.escape(names) + r" \| [^|]* \| (\d+)[:,]", table).group(1))
-        assert {build.expected_checks(LAB[k]) for k in kinds} == {n}, names
+        assert {C.expected_points(LAB[k]) for k in kinds} == {n}, names
     assert re.search(r"`SoftmaxCrossEntropyWithLogits` \| [^|]* \| 9:", table)
     assert re.search(r"`L2Regularizer` \| [^|]* \| 5:", table)
     assert re.search(r"`RegularizedLoss` \| [^|]* \| 8:", table)
-    assert build.expected_checks(LAB["softmax_cross_entropy"]) == 9
-    assert build.expected_checks(LAB["l2_regularizer"]) == 5
-    assert build.expected_checks(LAB["regularized_loss"]) == 8
+    assert C.expected_points(LAB["softmax_cross_entropy"]) == 9
+    assert C.expected_points(LAB["l2_regularizer"]) == 5
+    assert C.expected_points(LAB["regularized_loss"]) == 8
     for text in (readme, guide):  # every assignment shown loads
         for block in re.findall(r"```toml\n(.*?)```", text, re.S):
             (tmp_path / "a.toml").write_text(block)
@@ -298,20 +299,44 @@ def test_a_layer_check_numpy_compares_is_one_registry_entry(tmp_path, monkeypatc
     import jax.numpy as jnp
 
     import jaxdl
-    from jaxdl.labspec import ELEMENTWISE_CHECKS, LabClass
+    from jaxdl.labspec import LabClass
     from jaxdl.registry import REGISTRY, Entry
 
     tanh = jaxdl.elementwise("tanh", jnp.tanh, lambda x: 1 - jnp.tanh(x) ** 2)
     monkeypatch.setitem(REGISTRY, "tanh", Entry(lambda: tanh, (4, 6), lab=LabClass(
-        ("Tanh",), input_shape=(3, 5), reference=lambda: tanh, checks=ELEMENTWISE_CHECKS)))
+        names=("Tanh",), input_shape=(3, 5), reference=lambda: tanh, elementwise=True)))
     right = tmp_path / "right.py"
     right.write_text(TANH_LAB.format(scale="", derivative="(1 - self.y ** 2)"))
     # Self-consistent (its backward is its own forward's derivative) and wrong: 2·tanh.
     wrong = tmp_path / "wrong.py"
     wrong.write_text(TANH_LAB.format(scale="2 * ", derivative="(2 - self.y ** 2 / 2)"))
-    results = {p.stem: grade_submission(Submission(str(p), str(p)), Options(time_limit=5)).classes[0]
+    results = {p.stem: grade_submission(Submission(name=str(p), file=str(p)), Options(time_limit=5)).classes[0]
                for p in (right, wrong)}
-    assert results["right"].ok and len(results["right"].checks) == build.expected_checks(REGISTRY["tanh"].lab)
+    assert results["right"].ok and len(results["right"].checks) == C.expected_points(REGISTRY["tanh"].lab)
     assert C.reference_forward_label("tanh") in {c.name for c in results["right"].checks}
     assert not results["wrong"].ok
     assert "max abs err" in failures(results["wrong"])[C.reference_forward_label("tanh")]
+
+
+def test_a_check_is_declared_once_and_every_kind_that_requires_it_runs_it(tmp_path, monkeypatch):
+    """A toy check, declared at run time with its name, label, points and the kinds that require it:
+    an elementwise activation runs it (and is worth its points more), a loss does not."""
+    monkeypatch.setattr(C, "CHECKS", dict(C.CHECKS))  # declared on a copy, gone after the test
+
+    @C.check("toy_finite_at_zero", label="toy: forward at zero is finite", required=("elementwise",), points=3)
+    def toy(ctx):
+        r = ctx.student.call("forward", np.zeros(ctx.input_shape), label="toy: forward at zero is finite")
+        return Check(name="toy: forward at zero is finite", ok=r.ok and bool(np.all(np.isfinite(r.value))))
+
+    with pytest.raises(ValueError, match="declared twice"):
+        C.check("toy_finite_at_zero", label="again", required=("loss",))(toy)
+    assert C.required_checks(LAB["relu"])[-1] == "toy_finite_at_zero"
+    assert "toy_finite_at_zero" not in C.required_checks(LAB["softmax_cross_entropy"])
+    assert C.expected_points(LAB["relu"]) == 12 + 3
+    result = grade_submission(Submission(name=str(REFERENCE), file=str(REFERENCE)),
+                              Options(layers=("ReLU",), time_limit=5))
+    relu = result.classes[0]
+    toy_record = relu.checks[-1]
+    assert (toy_record.name, toy_record.ok, toy_record.points) == ("toy: forward at zero is finite", True, 3.0), \
+        relu.internal
+    assert relu.ok and relu.out_of == relu.points == 15

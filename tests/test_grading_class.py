@@ -14,6 +14,7 @@ import pathlib
 import shutil
 import socket
 import stat
+import struct
 import subprocess
 import sys
 import threading
@@ -35,20 +36,30 @@ pytestmark = pytest.mark.skipif(not sandbox.machine_walls()["namespaces"],
                                 reason=f"no namespaces here: {sandbox.machine_walls()['why']}")
 
 
-def _worker_processes() -> list[str]:
-    """Every process on this machine that a check-numpy run of this process started, and anything
-    those started (they carry the checker's pid in their environment, JAXDL_CHECK_RUN)."""
-    out, tag = [], f"JAXDL_CHECK_RUN={os.getpid()}".encode()
+def _worker_processes(checker: int | None = None) -> list[str]:
+    """Every process on this machine that a check-numpy run of this process (or of the process
+    ``checker``) started, and anything those started: the launchers carry the checker's pid in
+    their environment (JAXDL_CHECK_RUN); the workers, whose environment holds nothing of the
+    checker's, are their descendants."""
+    tag, procs = f"JAXDL_CHECK_RUN={checker or os.getpid()}".encode(), {}
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
                 env = pathlib.Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
                 cmd = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
+                ppid = int(pathlib.Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
                 continue
-            if tag in env:
-                out.append(f"{pid}: {cmd[:120]}")
-    return out
+            procs[int(pid)] = (ppid, tag in env, cmd)
+    ours = {pid for pid, (_, tagged, _) in procs.items() if tagged}
+    grew = True
+    while grew:
+        grew = False
+        for pid, (ppid, _, _) in procs.items():
+            if ppid in ours and pid not in ours:
+                ours.add(pid)
+                grew = True
+    return [f"{pid}: {procs[pid][2][:120]}" for pid in sorted(ours)]
 
 
 def _rows(path) -> list[dict]:
@@ -62,12 +73,68 @@ def _grade(folder, out, *extra):
     return rc, _rows(book), json.loads(report.read_text()), book
 
 
+def _member_data(data: bytes, name: str) -> tuple[int, int]:
+    """Where a member's compressed bytes start in a zip, and how many there are."""
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(name)
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
+    return info.header_offset + 30 + name_len + extra_len, info.compress_size
+
+
+def _damaged_zip(method: int, name: str = "layers.py", text: str = "import numpy as np\n" * 200) -> bytes:
+    """A zip whose member's stream is damaged: a deflate block of the reserved type 3 (zlib.error), or
+    LZMA data flipped after its header (LZMAError), the archive's own structure intact."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as z:
+        z.writestr(name, text)
+    data = bytearray(buf.getvalue())
+    start, size = _member_data(bytes(data), name)
+    if method == zipfile.ZIP_DEFLATED:
+        data[start] = 0xFF  # BFINAL 1, BTYPE 11: "invalid block type"
+    else:
+        for i in range(start + 13, start + size - 2):  # past the 4-byte header and the 5 properties
+            data[i] ^= 0x55
+    return bytes(data)
+
+
+def _nested_zip(depth: int, inner: str) -> bytes:
+    """``depth`` zips, each the only member of the next."""
+    data = inner.encode()
+    name = "layers.py"
+    for i in range(depth):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+            z.writestr(name, data)
+        data, name = buf.getvalue(), f"level{i}.zip"
+    return data
+
+
+def _folders_zip(count: int, inner: str) -> bytes:
+    """A zip of ``count`` empty folders (and the file)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for i in range(count):
+            z.writestr(zipfile.ZipInfo(f"d{i}/"), "")
+        z.writestr("layers.py", inner)
+    return buf.getvalue()
+
+
+def _moodle_class_zip(good: str) -> bytes:
+    """Moodle's "download all submissions": one participant's upload is fine, the other's damaged."""
+    damaged = _damaged_zip(zipfile.ZIP_DEFLATED, "Ivo Ivic_222_assignsubmission_file_/layers.py")
+    buf = io.BytesIO(damaged)
+    with zipfile.ZipFile(buf, "a", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("Ana Horvat_111_assignsubmission_file_/layers.py", good)
+    return buf.getvalue()
+
+
 @pytest.fixture(scope="module")
 def attacked(tmp_path_factory):
-    """The class graded once with every attacker in it, and its classmates graded alone."""
+    """The class graded once, as a whole command, with every attacker in it (hostile files, damaged,
+    nested and folder-flooded archives, a Latin-1 name, a class archive with a damaged upload), and
+    its classmates graded alone."""
     root = tmp_path_factory.mktemp("class")
-    folder, outside, out = root / "submissions", root / "outside", root / "out"
-    for d in (folder, outside, out):
+    folder, outside, out, tmp = root / "submissions", root / "outside", root / "out", root / "tmp"
+    for d in (folder, outside, out, tmp):
         d.mkdir()
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -87,9 +154,10 @@ def attacked(tmp_path_factory):
     thread = threading.Thread(target=listen, daemon=True)
     thread.start()
     relu = (ATTACKS / "_relu.py").read_text()
+    good = "import numpy as np\n" + relu
     shutil.copy(REFERENCE, folder / "alice.py")
     shutil.copy(ATTACKS / "slow_correct.py", folder / "carol.py")
-    subs = {"alice.py": None, "carol.py": None}
+    (folder / "caf\udce9.py").write_text(good)  # a Latin-1 name, as unzip leaves it (not UTF-8)
     for path in sorted(ATTACKS.glob("[a-z]*.py")):
         if path.name == "slow_correct.py":
             continue
@@ -97,14 +165,24 @@ def attacked(tmp_path_factory):
             "@GRADEBOOK@", str(out / "grades.csv")).replace("@CLASSMATE@", str(folder / "alice.py")).replace(
             "@ANSWER_KEY@", str(REFERENCE)).replace("@CLASS@", str(folder)).replace("@OUTSIDE@", str(outside))
         (folder / f"x_{path.name}").write_text(text + ("" if path.name == "copies.py" else "\n\n" + relu))
-        subs[f"x_{path.name}"] = None
-    before_tmp = set(os.listdir("/tmp"))
-    rc, rows, report, book = _grade(folder, out)
-    after = _worker_processes()
-    written = book.read_bytes()
+    (folder / "z_deflate.zip").write_bytes(_damaged_zip(zipfile.ZIP_DEFLATED))
+    (folder / "z_lzma.zip").write_bytes(_damaged_zip(zipfile.ZIP_LZMA))
+    (folder / "z_nested.zip").write_bytes(_nested_zip(1000, good))
+    (folder / "z_folders.zip").write_bytes(_folders_zip(60_000, good))
+    moodle = root / "moodle_class.zip"
+    moodle.write_bytes(_moodle_class_zip(good))
+    # A whole command, with a TMPDIR of its own: nothing may be left in it, nor any process of it.
+    book, report = out / "grades.csv", out / "grades.json"
+    done = subprocess.Popen([sys.executable, "-m", "jaxdl.cli", "check-numpy", str(folder), str(moodle), "--jobs", "2",
+                             "--time-limit", "2", "--gradebook", str(book), "--json", str(report), "--no-progress"],
+                            env={**os.environ, "TMPDIR": str(tmp)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    stdout, stderr = done.communicate(timeout=900)
+    after = _worker_processes(done.pid)
+    rows, written = _rows(book), book.read_bytes()
     alone = root / "alone"
     alone.mkdir()
-    for name in ("alice.py", "carol.py"):
+    for name in ("alice.py", "carol.py", "caf\udce9.py"):
         shutil.copy(folder / name, alone / name)
     alone_out = root / "alone_out"
     alone_out.mkdir()
@@ -113,13 +191,22 @@ def attacked(tmp_path_factory):
     stop.set()
     thread.join()
     listener.close()
-    yield {"rc": rc, "rows": rows, "report": {s["submission"].rsplit("/", 1)[-1]: s for s in report["submissions"]},
+    yield {"rc": done.returncode, "stderr": stderr, "rows": rows,
+           "report": {s["submission"].rsplit("/", 1)[-1]: s for s in json.loads(report.read_text())["submissions"]},
            "book": book, "written": written, "survivors": after, "heard": heard, "alone": alone_rows,
-           "folder": folder, "outside": outside, "new_tmp": set(os.listdir("/tmp")) - before_tmp}
+           "folder": folder, "outside": outside, "tmp": tmp}
 
 
 def _by(rows):
     return {(r["submission"].rsplit("/", 1)[-1], r["class"]): r for r in rows}
+
+
+ONE_PROCESS = "[Errno 1] a lab file runs in one process: {} is refused (threads are allowed)"
+
+
+def _first_failure(report, name: str, cls: str) -> str:
+    c = next(c for c in report[name]["classes"] if c["class"] == cls)
+    return next(f"{k['name']}: {k['detail']}" for k in c["checks"] if not k["ok"])
 
 
 def test_each_attacker_fails_with_its_reason(attacked):
@@ -132,24 +219,64 @@ def test_each_attacker_fails_with_its_reason(attacked):
     assert fake["FC"]["checks"][0]["detail"] == "cannot build: its constructor's signature cannot be read"
     assert report["x_copies.py"]["error"] == "nothing to check: the file defines no class with a forward method"
     assert "copied" not in report["x_copies.py"]["stdout"].replace("could not copy", "")
+    # A submission is one process: children (reaped by the kernel or not) and sessions are refused,
+    # through Python's functions and through the C library alike.
+    assert _first_failure(report, "x_reaped_children.py", "ForksSpinners") == \
+        f"forward: raised PermissionError: {ONE_PROCESS.format('os.fork')} (line 21)"
+    assert _first_failure(report, "x_reaped_children.py", "ForksThroughLibc") == \
+        "forward: raised PermissionError: [Errno 1] Operation not permitted (line 49)"
+    assert _first_failure(report, "x_forked_memory.py", "ForksMemory") == \
+        f"forward: raised PermissionError: {ONE_PROCESS.format('os.fork')} (line 19)"
+    sessions = report["x_sessions.py"]["stdout"]
+    assert f"fork: {ONE_PROCESS.format('os.fork')}" in sessions and "spinners started 0" in sessions
+    assert f"setsid: {ONE_PROCESS.format('os.setsid')}" in sessions
+    assert f"setpgid: {ONE_PROCESS.format('os.setpgid')}" in sessions
+    # A lone surrogate in an exception: stored escaped, and the gradebook and JSON are written.
+    assert _first_failure(report, "x_surrogate.py", "RaisesSurrogate") == \
+        "forward: raised ValueError: caf\\udce9 (line 10)"
+    # Sleeping: the clock stops it; graded beside classmates, it was graded again alone.
+    assert _first_failure(report, "x_sleeps.py", "SleepsInForward") == \
+        "forward: stopped after 8 s during forward without using its 2 s of CPU time (sleeping or waiting?)"
+    assert report["x_sleeps.py"]["graded_again_alone"] is True
+    assert not any(r.get("graded_again_alone") for n, r in report.items() if n != "x_sleeps.py")
+    # Archives: each one's failure names the cap or the damage.
+    assert report["z_deflate.zip"]["error"] == \
+        "not a readable .zip archive (zlib.error: Error -3 while decompressing data: invalid block type)"
+    assert report["z_lzma.zip"]["error"] == "not a readable .zip archive (LZMAError: Corrupt input data)"
+    assert report["z_nested.zip"]["error"] == \
+        "archives nested more than 2 deep (an archive in an archive, at most 2)"
+    assert report["z_folders.zip"]["error"] == \
+        "the archive holds more than 200 files and folders (at most 200 for a submission, over every archive it holds)"
+    assert report["Ivo Ivic_222_assignsubmission_file_"]["error"] == (
+        "its file 'layers.py' in the class archive is damaged (zlib.error: Error -3 while decompressing data: "
+        "invalid block type)")
+    assert report["Ana Horvat_111_assignsubmission_file_"]["ok"] is True
     assert attacked["rc"] == 1
 
 
 def test_classmates_verdicts_equal_their_verdicts_alone(attacked):
     rows, alone = _by(attacked["rows"]), _by(attacked["alone"])
+    assert {name for name, _ in alone} == {"alice.py", "carol.py", "caf\\xe9.py"}
     for key, row in alone.items():
         assert {k: v for k, v in rows[key].items() if k != "submission"} == \
                {k: v for k, v in row.items() if k != "submission"}, key
     assert all(rows[("alice.py", c)]["ok"] == "true" for c in LAB)
-    assert rows[("carol.py", "ReLU")]["ok"] == "true"  # slowish, next to six spinning threads
+    assert rows[("carol.py", "ReLU")]["ok"] == "true"  # slowish, next to spinning threads and sleepers
+    assert rows[("caf\\xe9.py", "ReLU")]["ok"] == "true"  # its name shown with the byte escaped
 
 
 def test_the_gradebook_is_complete_and_stays_as_written(attacked):
+    from jaxdl.check.numpy_check.results import safe_name
+
     names = {r["submission"].rsplit("/", 1)[-1] for r in attacked["rows"]}
-    assert names == {p.name for p in attacked["folder"].iterdir()}
+    entries = {safe_name(p.name) for p in attacked["folder"].iterdir()}
+    assert names == entries | {"Ana Horvat_111_assignsubmission_file_", "Ivo Ivic_222_assignsubmission_file_"}
+    assert set(attacked["report"]) == names  # the JSON too
     assert attacked["book"].read_bytes() == attacked["written"]
     assert not attacked["survivors"], attacked["survivors"]  # nothing left that could change it later
     assert _worker_processes() == []
+    assert os.listdir(attacked["tmp"]) == []  # every archive unpacked, every copy and scratch removed
+    assert "internal error" not in attacked["stderr"] and "Traceback" not in attacked["stderr"]
 
 
 def test_nothing_reaches_the_network_or_other_files(attacked):
@@ -162,12 +289,11 @@ def test_nothing_reaches_the_network_or_other_files(attacked):
     assert "def variance_scaling_initializer" not in secrets  # no classmate's file
     assert "'alice.py'" not in secrets and "'carol.py'" not in secrets  # no listing of the class folder
     assert f"{attacked['folder']}/alice.py FileNotFoundError" in secrets
-    started = int(report["x_forks.py"]["stdout"].split("started ")[1].split()[0])
-    assert started < 200  # the process limit; and none of them outlived the run (above)
+    assert "started 0" in report["x_forks.py"]["stdout"]  # one process: not one of the 200 started
     leftovers = [p for p in (attacked["folder"], attacked["outside"]) for p in p.rglob("filler*")]
-    assert leftovers == [] and not any(n.startswith("filler") for n in attacked["new_tmp"])
+    assert leftovers == []
     walls = report["alice.py"]["walls"]
-    assert walls["namespaces"] == ["user", "mount", "pid", "net", "ipc", "uts"] and walls["seccomp"] is True
+    assert walls["namespaces"] == ["user", "mount", "pid", "net", "ipc", "uts"] and walls["seccomp"] == "allow-list"
     assert walls["landlock"] >= 1 and walls["rlimits"]["nproc"] == sandbox.MAX_PROCESSES
 
 
@@ -202,6 +328,8 @@ def _zip(path, members: dict):
 
 
 def test_layouts_teaching_assistants_have(tmp_path, capsys):
+    from jaxdl.check.numpy_check import gradebook_csv
+
     relu = (ATTACKS / "_relu.py").read_text()
     good = "import numpy as np\n" + relu
     folder = tmp_path / "class"
@@ -216,11 +344,20 @@ def test_layouts_teaching_assistants_have(tmp_path, capsys):
     moodle = folder / "Ivan Horvat_123456_assignsubmission_file_"
     moodle.mkdir()
     (moodle / "lab2.py").write_text(good)
+    html = folder / "Eve Evil_654321_assignsubmission_file_"  # a class named in HTML, for Moodle's feedback
+    html.mkdir()
+    shutil.copy(ATTACKS / "html_name.py", html / "layers.py")
     (folder / "horvatana_4321_98765_layers.py").write_text(good)
+    (folder / "bobic_7_2222_layers.py").write_text(good)  # Canvas's user 7
+    # A name the student chose that imitates Canvas's ids: it reads as user 7 or as user 1234.
+    (folder / "zzz_7_1234_5678_layers.py").write_text(good)
+    (folder / "ana_55_1_layers.py").write_text(good)  # two files carry one id
+    (folder / "ena_55_2_layers.py").write_text(good)
     _zip(folder / "slip.zip", {"../../evil.py": good})
     (folder / ".DS_Store").write_text("")
     rc, rows, report, book = _grade(folder, tmp_path)
-    verdicts = {r["submission"][len(str(folder)) + 1:]: (r["ok"], r["first_failure"]) for r in rows}
+    verdicts = {r["submission"][len(str(folder)) + 1:]: (r["ok"], r["first_failure"]) for r in rows if r["class"] in
+                ("*", "ReLU")}
     assert verdicts == {
         "alice": ("true", ""),
         "bob.zip": ("true", ""),
@@ -230,27 +367,46 @@ def test_layouts_teaching_assistants_have(tmp_path, capsys):
         "hank": ("false", "a symbolic link (not followed)"),
         "Ivan Horvat_123456_assignsubmission_file_": ("true", ""),
         "horvatana_4321_98765_layers.py": ("true", ""),
+        "bobic_7_2222_layers.py": ("true", ""),
+        "zzz_7_1234_5678_layers.py": ("true", ""),
+        "ana_55_1_layers.py": ("true", ""),
+        "ena_55_2_layers.py": ("true", ""),
         "slip.zip": ("false", "the archive holds a path outside itself ('../../evil.py')"),
     }
     assert not (tmp_path / "evil.py").exists()
-    ids = {s["submission"][len(str(folder)) + 1:]: s.get("student_id") for s in report["submissions"]}
+    subs = {s["submission"][len(str(folder)) + 1:]: s for s in report["submissions"]}
+    ids = {name: s.get("student_id") for name, s in subs.items()}
     assert ids["Ivan Horvat_123456_assignsubmission_file_"] == "123456"
-    assert ids["horvatana_4321_98765_layers.py"] == "4321"
-    # The platforms' grade imports, and ids instead of names.
-    assert cli.main(["check-numpy", str(folder), "--gradebook", str(tmp_path / "moodle.csv"), "--gradebook-format",
-                     "moodle", "--no-progress"]) == 1
-    moodle_rows = _rows(tmp_path / "moodle.csv")
+    assert ids["horvatana_4321_98765_layers.py"] == "4321" and ids["bobic_7_2222_layers.py"] == "7"
+    assert ids["zzz_7_1234_5678_layers.py"] is None
+    assert subs["zzz_7_1234_5678_layers.py"]["notes"] == [
+        "no Canvas id kept: the name reads as user 7 or as user 1234 (a name the student chose imitates Canvas's ids)"]
+    assert report["duplicate_ids"] == {"canvas-55": [str(folder / "ana_55_1_layers.py"),
+                                                     str(folder / "ena_55_2_layers.py")]}
+    err = capsys.readouterr().err
+    assert f"{folder}/zzz_7_1234_5678_layers.py: no Canvas id kept: the name reads as user 7 or as user 1234" in err
+    assert f"jaxdl check-numpy: canvas-55 is carried by 2 submissions: {folder}/ana_55_1_layers.py, " in err
+    # The platforms' grade imports (from the same results), and ids instead of names.
+    from jaxdl.check.numpy_check import CheckRequest, check_numpy
+
+    out = check_numpy(CheckRequest(paths=(str(folder),), jobs=2))
+    moodle_rows = list(csv.DictReader(io.StringIO(gradebook_csv(out.results, "moodle"))))
     assert list(moodle_rows[0]) == ["Identifier", "Full name", "Grade", "Maximum Grade", "Feedback comments"]
     ivan = next(r for r in moodle_rows if r["Identifier"] == "Participant 123456")
     assert ivan["Full name"] == "Ivan Horvat" and ivan["Grade"] == ivan["Maximum Grade"] == "12"  # ReLU: 12 checks
-    assert cli.main(["check-numpy", str(folder), "--gradebook", str(tmp_path / "canvas.csv"), "--gradebook-format",
-                     "canvas", "--pseudonymize", "--no-progress"]) == 1
-    canvas = list(csv.reader(io.StringIO((tmp_path / "canvas.csv").read_text())))
+    eve = next(r for r in moodle_rows if r["Identifier"] == "Participant 654321")["Feedback comments"]
+    assert eve.startswith("&lt;a href=\"http://example.com/\"&gt;click&lt;/a&gt;&lt;script&gt;alert(1)&lt;/script&gt;: ")
+    assert "<" not in eve and ">" not in eve
+    canvas = list(csv.reader(io.StringIO(gradebook_csv(out.results, "canvas", pseudonymize=True))))
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "check-numpy"]
-    assert canvas[1] == ["Points Possible", "", "", "", "", "12"]
+    assert canvas[1][:5] == ["Points Possible", "", "", "", ""]
     ana = next(r for r in canvas if r[1] == "4321")
     assert ana[0] == "canvas-4321" and ana[5] == "12"
-    assert "Ivan" not in (tmp_path / "canvas.csv").read_text() and "alice" not in (tmp_path / "canvas.csv").read_text()
+    assert [r[1] for r in canvas].count("7") == 1  # the imitation gives user 7 no second row
+    assert "55" not in [r[1] for r in canvas]  # an id two files carry: left out, the grader told
+    assert out.problems[-1].startswith("jaxdl check-numpy: canvas-55 is carried by 2 submissions")
+    text = "\n".join(",".join(r) for r in canvas)
+    assert "Ivan" not in text and "alice" not in text
 
 
 def test_a_file_named_like_an_option_is_refused(tmp_path, monkeypatch, capsys):
@@ -264,21 +420,15 @@ def test_a_file_named_like_an_option_is_refused(tmp_path, monkeypatch, capsys):
     assert cli.main(["check-numpy", "--no-progress", "--", "alice.py"]) == 0
 
 
-def test_a_gradebook_that_cannot_be_written_is_the_checkers_failure(tmp_path, monkeypatch, capsys):
-    from jaxdl.check import numpy_check as nc
+def test_a_gradebook_that_cannot_be_written_is_the_checkers_failure(tmp_path):
+    from jaxdl.check.numpy_check import CheckRequest, check_numpy
 
     book = tmp_path / "grades.csv"
-    real = nc.grade
-
-    def grade_then_block(*args, **kwargs):  # the path turns into a folder while the class is graded
-        out = real(*args, **kwargs)
-        book.mkdir()
-        return out
-
-    monkeypatch.setattr(nc, "grade", grade_then_block)
-    assert cli.main(["check-numpy", str(REFERENCE), "--gradebook", str(book), "--no-progress"]) == 1
-    err = capsys.readouterr().err.splitlines()[-1]
-    assert err.startswith("jaxdl check-numpy: could not write the results to") and "Is a directory" in err
+    # The path turns into a folder once it was checked, while the class is graded.
+    out = check_numpy(CheckRequest(paths=(str(REFERENCE),), gradebook=str(book)), announce=lambda line: book.mkdir())
+    assert out.exit_code == 1 and out.results[0].ok
+    assert out.write_error.startswith("jaxdl check-numpy: could not write the results to") and "Is a directory" in \
+        out.write_error and out.problems == [out.write_error]
 
 
 # --------------------------------------------------------------------------------------------

@@ -267,6 +267,3 @@ def torch_module():
     torch.set_grad_enabled(True)
     return torch
 
-
-def to_numpy_f32(*arrays):
-    return [np.asarray(a, np.float32) for a in arrays]

@@ -16,8 +16,9 @@ the class's name stands for (:mod:`.reference`, names kept in ``jaxdl.registry.l
 return format; arguments or cached activations changed in place; results that depend on call
 order; a composite (RegularizedLoss) built from the checker's parts and from the file's own.
 Failures carry the tensor, the largest error and, where it reproduces the file's numbers, a
-diagnosis (:mod:`.diagnose`). :mod:`.grade` runs it for one file or a folder of submissions and
-writes the gradebook.
+diagnosis (:mod:`.diagnose`). :mod:`.discover` finds the submissions (once per run), :mod:`.grade`
+grades them and writes the gradebook, :mod:`.command` is ``jaxdl check-numpy`` (a request in, the
+outcome out).
 
     >>> from jaxdl.check.numpy_check import check_file
     >>> report = check_file("jaxdl/check/lab_reference.py")  # doctest: +SKIP
@@ -26,9 +27,13 @@ writes the gradebook.
 """
 
 from jaxdl.check.numpy_check.build import load_assignment
+from jaxdl.check.numpy_check.command import CheckOutcome
+from jaxdl.check.numpy_check.command import CheckRequest
+from jaxdl.check.numpy_check.command import check_numpy
 from jaxdl.check.numpy_check.discover import BadPath
+from jaxdl.check.numpy_check.discover import Found
 from jaxdl.check.numpy_check.discover import Submission
-from jaxdl.check.numpy_check.discover import find_submissions
+from jaxdl.check.numpy_check.discover import discover
 from jaxdl.check.numpy_check.grade import DEFAULT_MEMORY_MB
 from jaxdl.check.numpy_check.grade import DEFAULT_TIME_LIMIT_S
 from jaxdl.check.numpy_check.grade import Options
@@ -54,8 +59,11 @@ __all__ = [
     "GRADEBOOK_COLUMNS",
     "BadPath",
     "Check",
+    "CheckOutcome",
+    "CheckRequest",
     "CheckerError",
     "ClassResult",
+    "Found",
     "InputStub",
     "Options",
     "MODES",
@@ -63,7 +71,8 @@ __all__ = [
     "WeakSandbox",
     "SubmissionResult",
     "check_file",
-    "find_submissions",
+    "check_numpy",
+    "discover",
     "grade",
     "grade_mode",
     "grade_submission",

@@ -43,7 +43,7 @@ class _Input:
 INPUT_LAYER = _Input()
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Target:
     """One thing to check in a submission."""
 
@@ -153,19 +153,21 @@ def targets(loaded: dict, layer_args=(), assignment: dict | None = None) -> tupl
             found = by_name.get(name)
             lab_name, lab = lab_of(name, found)
             args, kwargs = spec.get("args", ()), spec.get("kwargs", ())
-            out.append(Target(name, name if found else None, lab_name, lab, args, kwargs, spec.get("build", ""),
-                              points=spec.get("points"), all_or_nothing=spec.get("all_or_nothing", False)))
+            out.append(Target(name=name, cls=name if found else None, lab_name=lab_name, lab=lab, args=args,
+                              kwargs=kwargs, expr=spec.get("build", ""), points=spec.get("points"),
+                              all_or_nothing=spec.get("all_or_nothing", False)))
         return out, ""
     if layer_args:
         for arg in layer_args:
             if arg.isidentifier():
                 found = by_name.get(arg)
                 lab_name, lab = lab_of(arg, found)
-                out.append(Target(arg, arg if found else None, lab_name, lab))
+                out.append(Target(name=arg, cls=arg if found else None, lab_name=lab_name, lab=lab))
             else:
                 cls, args, kwargs = parse_call(arg)
                 lab_name, lab = lab_of(cls, by_name.get(cls))
-                out.append(Target(cls, cls if cls in by_name else None, lab_name, lab, args, kwargs, arg))
+                out.append(Target(name=cls, cls=cls if cls in by_name else None, lab_name=lab_name, lab=lab,
+                                  args=args, kwargs=kwargs, expr=arg))
         return out, ""
     n = loaded.get("make_layers", 0)
     made = loaded.get("make_layers_classes") if isinstance(loaded.get("make_layers_classes"), list) else []
@@ -173,14 +175,14 @@ def targets(loaded: dict, layer_args=(), assignment: dict | None = None) -> tupl
         lab_name, lab = lab_of(c["name"], c)
         if lab_name is None and c["name"] in made and type(n) is int and 0 < n <= MAKE_LAYERS_CAP:
             continue  # a class of the student's own that make_layers() builds: checked as built there
-        out.append(Target(c["name"], c["name"], lab_name, lab))
+        out.append(Target(name=c["name"], cls=c["name"], lab_name=lab_name, lab=lab))
     note = ""
     if isinstance(n, str):
         note = wire.text(n)
     elif type(n) is int and n > MAKE_LAYERS_CAP:
         note = f"make_layers() built {n} layers; at most {MAKE_LAYERS_CAP} are checked"
     elif type(n) is int and n > 0:
-        out += [Target(f"make_layers()[{i}]", make_layers=i, lab=GENERIC_LAYER) for i in range(n)]
+        out += [Target(name=f"make_layers()[{i}]", make_layers=i, lab=GENERIC_LAYER) for i in range(n)]
     return out, note
 
 
@@ -359,9 +361,3 @@ def load_assignment(path: str | None, require: str | None) -> dict | None:
             spec.update(build=build, args=args, kwargs=kwargs)
         out[name] = spec
     return out
-
-
-def expected_checks(lab: LabClass) -> int:
-    """How many check records a class of this kind has when every check runs."""
-    extra = 2 * (len(lab.params) - 1) if lab.params else 0  # one per parameter: finite differences, jax.vjp
-    return len(lab.checks) + extra

@@ -2,9 +2,10 @@
 decided here from what its worker returns.
 
 Every input is drawn here and sent to the worker; every comparison, finite difference and jaxdl
-reference is computed here. Each check is registered in :data:`CHECKS` under the name a
-:class:`~jaxdl.labspec.LabClass` lists it by, with its label (the constants below, which the
-tests import); it returns the :class:`Check` records it decided. A check whose input could not
+reference is computed here. Each check is declared once, by :func:`check` on its function: its
+name, its label (the constants below, which the tests import), its points and the kinds of lab
+class that require it (:func:`required_checks` reads them; :mod:`jaxdl.labspec` says what each kind
+is, never which checks it has); it returns the :class:`Check` records it decided. A check whose input could not
 be had (a forward that failed, parameters that do not fit the jaxdl layer, a probe that met
 NaN) raises :class:`Unavailable`, and is recorded as a *failed* check with the reason: a check
 that could not run never passes. A worker that is lost raises
@@ -94,7 +95,7 @@ class Unavailable(Exception):
 # The student's instance, in its worker.
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class Reply:
     ok: bool  # False: the student's code raised (``error`` says what)
     value: object = None
@@ -146,7 +147,7 @@ class Student:
                   "part": part, "identify": identify}
         reply, out = self.request(header, arrays, method)
         if "error" in reply:
-            return Reply(False, error=self.error_text(reply["error"], method))
+            return Reply(ok=False, error=self.error_text(reply["error"], method))
         value = wire.decode_value(reply.get("result"), out)
         if isinstance(value, (int, float)) and not isinstance(value, bool):  # a Python number
             value = np.asarray(value, np.float64 if isinstance(value, float) else np.int64)
@@ -154,9 +155,11 @@ class Student:
         paths = reply.get("param_paths")
         passed = reply.get("param_passed")
         has_params = reply.get("has_params")
-        return Reply(True, value, [wire.decode_value(a, out) for a in after] if isinstance(after, list) else [],
-                     [p if isinstance(p, str) else None for p in paths] if isinstance(paths, list) else None,
-                     decode_state(reply["state"], out) if state and "state" in reply else None,
+        return Reply(ok=True, value=value,
+                     args_after=[wire.decode_value(a, out) for a in after] if isinstance(after, list) else [],
+                     param_paths=[p if isinstance(p, str) else None for p in paths] if isinstance(paths, list)
+                     else None,
+                     state=decode_state(reply["state"], out) if state and "state" in reply else None,
                      param_passed=[p is True for p in passed] if isinstance(passed, list) else None,
                      identity=_identity(reply.get("identity")) if identify else None,
                      has_params=has_params if isinstance(has_params, bool) else None)
@@ -222,7 +225,7 @@ def decode_state(state, arrays) -> dict:
 # The context the checks share.
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class Context:
     """One class under check: what the checker decided (its kind, constructor arguments and
     input) and what the checks have learned so far (each computed once, on first use)."""
@@ -391,7 +394,7 @@ class Context:
         def call():
             fwd = self.student.call("forward", self.x, label=BACKWARD_PARAMS)
             if not fwd.ok:
-                return Reply(False, error=f"forward, called before backward_params, {fwd.error}")
+                return Reply(ok=False, error=f"forward, called before backward_params, {fwd.error}")
             return self.student.call("backward_params", self.dy.copy(), label=BACKWARD_PARAMS, state=True)
         return self.memo("bp", call)
 
@@ -430,7 +433,7 @@ class Context:
         def call():
             fwd = self.student.call("forward", self.x, label=BACKWARD_INPUTS, state=True)
             if not fwd.ok:
-                return Reply(False, error=f"forward, called again before it, {fwd.error}")
+                return Reply(ok=False, error=f"forward, called again before it, {fwd.error}")
             self._memo["before_bi"] = (True, fwd.state or self.after_forward)
             return self.student.call("backward_inputs", self.dy.copy(), label=BACKWARD_INPUTS, state=True)
         return self.memo("bi", call)
@@ -504,94 +507,133 @@ class Context:
 # --------------------------------------------------------------------------------------------
 # The checks.
 
-CHECKS: dict = {}
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CheckSpec:
+    """One check, declared once, by :func:`check` on its function: its ``name``; its ``label`` (a
+    string, or a function of the context: the record made when it cannot run); the ``points`` each
+    of its records is worth; the kinds of lab class that ``required`` it (the tags of
+    :attr:`~jaxdl.labspec.LabClass.requirements`: ``"layer"``, ``"layer with parameters"``,
+    ``"elementwise"``, ``"loss"``, ``"regularizer"``, ``"composite"``, and ``"any layer"``, ``"any
+    loss"``, ``"any regularizer"`` for a class jaxdl does not know); ``per_parameter``: one record
+    per parameter of the lab's layer, not one in all; and the function that runs it."""
+
+    name: str
+    label: object
+    points: float = 1.0
+    required: frozenset
+    per_parameter: bool = False
+    run: object
 
 
-def check(name: str, label):
-    """Registers a check under ``name``; ``label`` (a string, or a function of the context) is
-    the record made when the check cannot run."""
+CHECKS: dict[str, CheckSpec] = {}  # in the order they are declared, which is the order they run in
+
+
+def check(name: str, *, label, required: tuple[str, ...], points: float = 1.0, per_parameter: bool = False):
+    """Declares the function below as the check ``name`` (see :class:`CheckSpec`)."""
     def register(fn):
-        CHECKS[name] = (label, fn)
+        if name in CHECKS:
+            raise ValueError(f"check-numpy: a check named {name!r} is declared twice")
+        CHECKS[name] = CheckSpec(name=name, label=label, points=float(points), required=frozenset(required),
+                                 per_parameter=per_parameter, run=fn)
         return fn
     return register
+
+
+def required_checks(lab: LabClass) -> tuple[str, ...]:
+    """The checks a class of ``lab``'s kind must pass (and pass on finite numbers to be ok), in
+    the order they run: those whose ``required`` meets the class's requirements."""
+    return tuple(name for name, spec in CHECKS.items() if spec.required & lab.requirements)
+
+
+def expected_points(lab: LabClass) -> float:
+    """What a class of this kind is worth when every check runs: each required check's points, once
+    per parameter of the lab's layer where it is checked per parameter."""
+    n_params = max(len(lab.params), 1)
+    return sum(CHECKS[n].points * (n_params if CHECKS[n].per_parameter else 1) for n in required_checks(lab))
+
+
+def _run_one(ctx, spec: CheckSpec) -> list[Check]:
+    try:
+        with np.errstate(all="ignore"):  # the student's numbers may overflow: the checks say so in words
+            out = spec.run(ctx)
+    except Unavailable as e:
+        label = spec.label(ctx) if callable(spec.label) else spec.label
+        out = [Check(name=label, ok=False, detail=f"could not run: {e.reason}")]
+    out = out if isinstance(out, list) else [out]
+    for record in out:
+        record.points = spec.points
+    return out
 
 
 def run(ctx: Context, names) -> None:
     """Runs the checks ``names`` in order, appending their records to ``ctx.res.checks``."""
     for name in names:
-        label, fn = CHECKS[name]
-        try:
-            with np.errstate(all="ignore"):  # the student's numbers may overflow: the checks say so in words
-                out = fn(ctx)
-        except Unavailable as e:
-            out = [Check(label(ctx) if callable(label) else label, False, None, f"could not run: {e.reason}")]
-        out = out if isinstance(out, list) else [out]
-        ctx.res.checks.extend(out)
+        ctx.res.checks.extend(_run_one(ctx, CHECKS[name]))
 
 
 def _lab_layer_name(ctx) -> str:
     return ctx.lab_name or "layer"
 
 
-@check("forward", FORWARD)
+@check("forward", label=FORWARD, required=("layer", "any layer"))
 def check_forward(ctx: Context):
     r = ctx.forward()
     if not r.ok:
-        return Check(FORWARD, False, None, r.error)
+        return Check(name=FORWARD, ok=False, detail=r.error)
     y = r.value
     if not isinstance(y, np.ndarray) or y.dtype.kind not in "biuf":
-        return Check(FORWARD, False, None, f"returned {describe(y)}, not an array (a missing return?)")
+        return Check(name=FORWARD, ok=False, detail=f"returned {describe(y)}, not an array (a missing return?)")
     if not np.all(np.isfinite(y)):
-        return Check(FORWARD, False, None, "NaN or inf in the output")
+        return Check(name=FORWARD, ok=False, detail="NaN or inf in the output")
     if ctx.hint:
         ctx.res.notes.append(f"forward returns {y.dtype}: finite differences need float64")
-    return Check(FORWARD, True, None, f"output shape {y.shape}")
+    return Check(name=FORWARD, ok=True, detail=f"output shape {y.shape}")
 
 
-@check("output_shape", OUTPUT_SHAPE)
+@check("output_shape", label=OUTPUT_SHAPE, required=("layer",))
 def check_output_shape(ctx: Context):
     y, want = ctx.y, ctx.expected_shape()
     args = ", ".join(f"{k}={v!r}" for k, v in ctx.config.items())
     ok = tuple(y.shape) == tuple(want)
-    return Check(OUTPUT_SHAPE, ok, None, "" if ok else
+    return Check(name=OUTPUT_SHAPE, ok=ok, detail="" if ok else
                  f"{tuple(y.shape)} for the input {ctx.input_shape}; expected {tuple(want)}"
                  + (f" from the arguments the checker passed ({args})" if args else ""))
 
 
-@check("forward_side_effects", FORWARD_SIDE_EFFECTS)
+@check("forward_side_effects", label=FORWARD_SIDE_EFFECTS, required=("layer", "any layer"))
 def check_forward_side_effects(ctx: Context):
     r = ctx.forward()
     if not r.ok:
         raise Unavailable(f"forward {r.error}")
     intact = bool(r.args_after) and isinstance(r.args_after[0], np.ndarray) and np.array_equal(r.args_after[0], ctx.x)
-    return Check(FORWARD_SIDE_EFFECTS, intact, None, "" if intact else "forward modified `inputs` in place")
+    return Check(name=FORWARD_SIDE_EFFECTS, ok=intact, detail="" if intact else "forward modified `inputs` in place")
 
 
-@check("backward_inputs", BACKWARD_INPUTS)
+@check("backward_inputs", label=BACKWARD_INPUTS, required=("layer", "any layer"))
 def check_backward_inputs(ctx: Context):
     if not ctx.info.get("backward_inputs"):
-        return Check(BACKWARD_INPUTS, False, None, "no backward_inputs method")
+        return Check(name=BACKWARD_INPUTS, ok=False, detail="no backward_inputs method")
     r = ctx.backward_inputs()
     if not r.ok:
-        return Check(BACKWARD_INPUTS, False, None, r.error)
+        return Check(name=BACKWARD_INPUTS, ok=False, detail=r.error)
     if not isinstance(r.value, np.ndarray) or r.value.dtype.kind not in "biuf":
-        return Check(BACKWARD_INPUTS, False, None, f"returned {describe(r.value)}, not a numeric array")
-    return Check(BACKWARD_INPUTS, True)
+        return Check(name=BACKWARD_INPUTS, ok=False, detail=f"returned {describe(r.value)}, not a numeric array")
+    return Check(name=BACKWARD_INPUTS, ok=True)
 
 
 def _grads_intact(r: Reply, dy) -> bool:
     return bool(r.args_after) and isinstance(r.args_after[0], np.ndarray) and np.array_equal(r.args_after[0], dy)
 
 
-@check("backward_inputs_side_effects", BI_SIDE_EFFECTS)
+@check("backward_inputs_side_effects", label=BI_SIDE_EFFECTS, required=("layer", "any layer"))
 def check_bi_side_effects(ctx: Context):
     ctx.dx()
     intact = _grads_intact(ctx.backward_inputs(), ctx.dy)
-    return Check(BI_SIDE_EFFECTS, intact, None,
-                 "" if intact else "backward_inputs modified its argument `grads` in place (in-place mutation of grads)")
+    return Check(name=BI_SIDE_EFFECTS, ok=intact, detail="" if intact else
+                 "backward_inputs modified its argument `grads` in place (in-place mutation of grads)")
 
 
-@check("backward_inputs_cache", BI_CACHE)
+@check("backward_inputs_cache", label=BI_CACHE, required=("layer", "any layer"))
 def check_bi_cache(ctx: Context):
     """What forward cached (the arrays it set or changed) must come out of backward_inputs as it went in;
     a buffer of backward's own may change."""
@@ -601,10 +643,10 @@ def check_bi_cache(ctx: Context):
     before = ctx._memo["before_bi"][1]
     after = ctx.backward_inputs().state or before
     changed = _changed({k: v for k, v in before["attrs"].items() if k in caches}, after["attrs"])
-    return Check(BI_CACHE, not changed, None, f"changed {', '.join(changed)}" if changed else "")
+    return Check(name=BI_CACHE, ok=not changed, detail=f"changed {', '.join(changed)}" if changed else "")
 
 
-@check("backward_inputs_fd", BI_FD)
+@check("backward_inputs_fd", label=BI_FD, required=("layer", "any layer"))
 def check_bi_fd(ctx: Context):
     dx = ctx.dx()
     c = compare(BI_FD, dx, ctx.fd_inputs(), ctx.batch, TOL_FD)
@@ -615,22 +657,23 @@ def check_bi_fd(ctx: Context):
     return c
 
 
-@check("call_order_forwards", CALL_ORDER_FORWARDS)
+@check("call_order_forwards", label=CALL_ORDER_FORWARDS, required=("layer", "any layer"))
 def check_call_order_forwards(ctx: Context):
     dx = ctx.dx()
     first = ctx.student.call("forward", ctx.rng.uniform(-1, 1, ctx.input_shape), label=CALL_ORDER_FORWARDS)
     if not first.ok:
-        return Check(CALL_ORDER_FORWARDS, False, None, f"forward {first.error}")
+        return Check(name=CALL_ORDER_FORWARDS, ok=False, detail=f"forward {first.error}")
     r = _after_forward(ctx, "backward_inputs", ctx.dy.copy(), label=CALL_ORDER_FORWARDS)
     same = r.ok and close(r.value, dx, 1e-12)
-    return Check(CALL_ORDER_FORWARDS, same, None, "" if same else (r.error or "the result depends on an earlier forward call"))
+    return Check(name=CALL_ORDER_FORWARDS, ok=same,
+                 detail="" if same else (r.error or "the result depends on an earlier forward call"))
 
 
 def _after_forward(ctx: Context, method: str, *args, label: str) -> Reply:
     """``forward(x)`` then ``method(*args)``; a failure of either is the reply's error."""
     fwd = ctx.student.call("forward", ctx.x, label=label)
     if not fwd.ok:
-        return Reply(False, error=f"forward, called before {method}, {fwd.error}")
+        return Reply(ok=False, error=f"forward, called before {method}, {fwd.error}")
     return ctx.student.call(method, *args, label=label)
 
 
@@ -674,30 +717,31 @@ def _why_params(ctx: Context) -> str:
     return f"forward depends on {', '.join(deps)}" if deps else "the layer says it has parameters (has_params)"
 
 
-@check("backward_params", BACKWARD_PARAMS)
+@check("backward_params", label=BACKWARD_PARAMS, required=("layer with parameters",))
 def check_backward_params(ctx: Context):
     if not ctx.info.get("backward_params"):
-        return Check("backward_params", False, None, f"no backward_params method, but {_why_params(ctx)}")
+        return Check(name="backward_params", ok=False, detail=f"no backward_params method, but {_why_params(ctx)}")
     bp = ctx.backward_params()
     if not bp.ok:
-        return Check("backward_params", False, None, bp.error)
+        return Check(name="backward_params", ok=False, detail=bp.error)
     params, _, problem = params_of(bp.value)
     if problem:
-        return Check(BACKWARD_PARAMS, False, None, problem)
+        return Check(name=BACKWARD_PARAMS, ok=False, detail=problem)
     if not params:
-        return Check("backward_params", False, None, f"returned {describe(bp.value) if bp.value is None else 'no pair'}, "
-                                                     f"but {_why_params(ctx)}")
+        return Check(name="backward_params", ok=False,
+                     detail=f"returned {describe(bp.value) if bp.value is None else 'no pair'}, "
+                            f"but {_why_params(ctx)}")
     if ctx.lab.params and len(params) != len(ctx.lab.params):
-        return Check(BACKWARD_PARAMS, False, None,
-                     f"expected {len(ctx.lab.params)} pairs [param, grad] ({', '.join(ctx.lab.params)}); got {len(params)}")
-    return Check(BACKWARD_PARAMS, True)
+        return Check(name=BACKWARD_PARAMS, ok=False, detail=f"expected {len(ctx.lab.params)} pairs [param, grad] "
+                                                            f"({', '.join(ctx.lab.params)}); got {len(params)}")
+    return Check(name=BACKWARD_PARAMS, ok=True)
 
 
-@check("backward_params_side_effects", BP_SIDE_EFFECTS)
+@check("backward_params_side_effects", label=BP_SIDE_EFFECTS, required=("layer with parameters",))
 def check_bp_side_effects(ctx: Context):
     ctx.pairs()
     intact = _grads_intact(ctx.backward_params(), ctx.dy)
-    return Check(BP_SIDE_EFFECTS, intact, None, "" if intact else
+    return Check(name=BP_SIDE_EFFECTS, ok=intact, detail="" if intact else
                  "backward_params modified its argument `grads` in place (in-place mutation of grads)")
 
 
@@ -712,7 +756,7 @@ def _offsets(region: tuple, shape: tuple) -> np.ndarray:
     return offset + np.asarray(strides, np.int64) @ idx
 
 
-@check("params_cover", PARAMS_COVER)
+@check("params_cover", label=PARAMS_COVER, required=("layer with parameters",))
 def check_params_cover(ctx: Context):
     """Every entry forward depends on has its gradient: covered by the memory of an array
     backward_params returned (arrays may be views of one buffer)."""
@@ -738,7 +782,7 @@ def check_params_cover(ctx: Context):
             continue  # entries forward does not use (e.g. spare room in a shared buffer)
         missing_by_group.setdefault(region[0], set()).update(offs[entries].tolist())
     if not missing_by_group:
-        return Check(PARAMS_COVER, True)
+        return Check(name=PARAMS_COVER, ok=True)
     named = []
     for path in arrays:  # name the arrays whose every entry lacks a gradient
         region = regions[path]
@@ -747,7 +791,7 @@ def check_params_cover(ctx: Context):
             named.append(path)
     total = sum(len(v) for v in missing_by_group.values())
     detail = f"no gradient for {', '.join(named)}" if named else f"no gradient for {total} entries forward depends on"
-    return Check(PARAMS_COVER, False, None, detail)
+    return Check(name=PARAMS_COVER, ok=False, detail=detail)
 
 
 def _param_target(ctx: Context, i: int, path, p, region) -> tuple[dict, str]:
@@ -761,7 +805,7 @@ def _param_target(ctx: Context, i: int, path, p, region) -> tuple[dict, str]:
     return {"param": i}, f"parameter {i}"
 
 
-@check("params_fd", PARAMS_FD)
+@check("params_fd", label=PARAMS_FD, required=("layer with parameters",), per_parameter=True)
 def check_params_fd(ctx: Context):
     params, grads, paths = ctx.pairs()
     bp_state = ctx.backward_params().state or {}
@@ -771,13 +815,13 @@ def check_params_fd(ctx: Context):
     for i, (p, g, path) in enumerate(zip(params, grads, paths)):
         label = param_fd_label(i, path or "a parameter", np.shape(p))
         if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
-            out.append(Check(label, False, None, f"the parameter is not a float array but {describe(p)}"))
+            out.append(Check(name=label, ok=False, detail=f"the parameter is not a float array but {describe(p)}"))
             continue
         try:
             vary, _ = _param_target(ctx, i, path, p, returned[i])
             fd, sample = ctx.finite_differences([ctx.x], vary, p, ctx.objective, ctx.y.shape, label)
         except Unavailable as e:
-            out.append(Check(label, False, None, e.reason))
+            out.append(Check(name=label, ok=False, detail=e.reason))
             continue
         if sample is not None and isinstance(g, np.ndarray) and g.shape == p.shape:
             c = compare(label, g.reshape(-1)[sample], fd, ctx.batch, TOL_FD)
@@ -790,7 +834,7 @@ def check_params_fd(ctx: Context):
     return out
 
 
-@check("call_order_params", CALL_ORDER_PARAMS)
+@check("call_order_params", label=CALL_ORDER_PARAMS, required=("layer with parameters",))
 def check_call_order_params(ctx: Context):
     """forward, backward_inputs, backward_params (the lab's order) gives the same parameter gradients
     as forward then backward_params: backward_inputs leaves what backward_params needs."""
@@ -798,52 +842,46 @@ def check_call_order_params(ctx: Context):
     r = _after_forward(ctx, "backward_inputs", ctx.dy.copy(), label=CALL_ORDER_PARAMS)
     r3 = ctx.student.call("backward_params", ctx.dy.copy(), label=CALL_ORDER_PARAMS) if r.ok else r
     if not r3.ok:
-        return Check(CALL_ORDER_PARAMS, False, None, r3.error)
+        return Check(name=CALL_ORDER_PARAMS, ok=False, detail=r3.error)
     again, grads2, problem = params_of(r3.value)
     same = not problem and grads2 is not None and len(grads2) == len(grads) and all(
         close(a, b, 1e-12) for a, b in zip(grads2, grads))
-    return Check(CALL_ORDER_PARAMS, same, None,
-                 "" if same else "backward_params returns other gradients after backward_inputs")
+    return Check(name=CALL_ORDER_PARAMS, ok=same,
+                 detail="" if same else "backward_params returns other gradients after backward_inputs")
 
 
-@check("params_if_any", NO_PARAMS)
+@check("params_if_any", label=NO_PARAMS, required=("any layer",))
 def check_params_if_any(ctx: Context):
     """A class jaxdl does not know: the parameter checks run when forward depends on an array
     (or the class says it has parameters)."""
     if not ctx.has_params():
-        return Check(NO_PARAMS, True)
-    out = []
-    for name in ("backward_params", "backward_params_side_effects", "params_cover", "params_fd", "call_order_params"):
-        label, fn = CHECKS[name]
-        try:
-            got = fn(ctx)
-        except Unavailable as e:
-            got = [Check(label, False, None, f"could not run: {e.reason}")]
-        out += got if isinstance(got, list) else [got]
-    return out
+        return Check(name=NO_PARAMS, ok=True)
+    return [record for spec in CHECKS.values() if "layer with parameters" in spec.required
+            and not spec.name.startswith("reference") for record in _run_one(ctx, spec)]
 
 
 # The jaxdl counterpart -------------------------------------------------------------------
 
 
-@check("reference_forward", lambda ctx: reference_forward_label(_lab_layer_name(ctx)))
+@check("reference_forward", label=lambda ctx: reference_forward_label(_lab_layer_name(ctx)), required=("layer",))
 def check_reference_forward(ctx: Context):
     name, (err, params64, backs, out), _, _ = ctx.counterpart()
     label = reference_forward_label(name)
     y = np.asarray(ctx.y, np.float64)
     if out.shape != y.shape:
-        return Check(label, False, None, f"wrong shape {y.shape}, expected {out.shape}")
+        return Check(name=label, ok=False, detail=f"wrong shape {y.shape}, expected {out.shape}")
     return compare(label, y, out, ctx.batch, TOL_REF)
 
 
-@check("reference_inputs", lambda ctx: reference_inputs_label(_lab_layer_name(ctx)))
+@check("reference_inputs", label=lambda ctx: reference_inputs_label(_lab_layer_name(ctx)), required=("layer",))
 def check_reference_inputs(ctx: Context):
     name = ctx.counterpart()[0]
     _, dx_ref = ctx.reference_vjp()
     return compare(reference_inputs_label(name), ctx.dx(), dx_ref, ctx.batch, TOL_REF)
 
 
-@check("reference_params", lambda ctx: reference_param_label(0, "the parameters", _lab_layer_name(ctx)))
+@check("reference_params", label=lambda ctx: reference_param_label(0, "the parameters", _lab_layer_name(ctx)),
+       required=("layer with parameters",), per_parameter=True)
 def check_reference_params(ctx: Context):
     name, (_, _, backs, _), _, _ = ctx.counterpart()
     params, grads, paths = ctx.pairs()
@@ -873,7 +911,7 @@ def _directional(ctx: Context, vary: dict, base: np.ndarray, x, objective, label
     return dirs, (vals[:k] - vals[k:]) / (2 * EPS)
 
 
-@check("second_point", SECOND_POINT)
+@check("second_point", label=SECOND_POINT, required=("layer", "any layer"))
 def check_second_point(ctx: Context):
     """A wider input and a new upstream gradient: forward, backward_inputs and backward_params (in the
     lab's order) against jaxdl's layer, or against directional finite differences of the class's own
@@ -884,26 +922,26 @@ def check_second_point(ctx: Context):
     x2[np.abs(x2) < 0.05] += 0.1
     f = ctx.student.call("forward", x2, label=label)
     if not f.ok:
-        return Check(label, False, None, f"forward {f.error}")
+        return Check(name=label, ok=False, detail=f"forward {f.error}")
     y2 = f.value
     if not isinstance(y2, np.ndarray) or y2.dtype.kind not in "biuf" or y2.shape != ctx.y.shape:
-        return Check(label, False, None, f"forward returned {describe(y2)}" + (
+        return Check(name=label, ok=False, detail=f"forward returned {describe(y2)}" + (
             f" of shape {y2.shape}, not {ctx.y.shape}" if isinstance(y2, np.ndarray) else ""))
     if not np.all(np.isfinite(y2)):
-        return Check(label, False, None, "forward returned NaN or inf for inputs up to 8 in magnitude")
+        return Check(name=label, ok=False, detail="forward returned NaN or inf for inputs up to 8 in magnitude")
     dy2 = ctx.rng.standard_normal(y2.shape)
     bi = ctx.student.call("backward_inputs", dy2.copy(), label=label)
     if not bi.ok:
-        return Check(label, False, None, f"backward_inputs {bi.error}")
+        return Check(name=label, ok=False, detail=f"backward_inputs {bi.error}")
     params = bool(ctx.lab.params) if ctx.lab_name is not None else bool(ctx.has_params() and ctx.info.get("backward_params"))
     grads2 = None
     if params:
         bp = ctx.student.call("backward_params", dy2.copy(), label=label)
         if not bp.ok:
-            return Check(label, False, None, f"backward_params {bp.error}")
+            return Check(name=label, ok=False, detail=f"backward_params {bp.error}")
         _, grads2, problem = params_of(bp.value)
         if problem:
-            return Check(label, False, None, f"backward_params: {problem}")
+            return Check(name=label, ok=False, detail=f"backward_params: {problem}")
     if ctx.lab_name is not None:  # against jaxdl's layer, at the same parameters
         name, (_, params64, backs, _), vjp, _ = ctx.counterpart()
         _, _, _, apply, _ = reference.compiled(ctx.lab_name, ctx.lab, ctx.config, ctx.input_shape)
@@ -913,7 +951,8 @@ def check_second_point(ctx: Context):
         with jax.enable_x64(True):
             y_ref = np.asarray(apply(params64, jnp.asarray(x2, jnp.float64)))
         if y_ref.shape != y2.shape:
-            return Check(label, False, None, f"forward's output has shape {y2.shape}; jaxdl {name}'s {y_ref.shape}")
+            return Check(name=label, ok=False,
+                         detail=f"forward's output has shape {y2.shape}; jaxdl {name}'s {y_ref.shape}")
         dparams, dx_ref = reference.vjp_at(vjp, params64, x2, dy2)
         results = [("forward", compare("forward", y2, y_ref, ctx.batch, TOL_REF)),
                    ("backward_inputs", compare("backward_inputs", bi.value, dx_ref, ctx.batch, TOL_REF))]
@@ -925,7 +964,7 @@ def check_second_point(ctx: Context):
         got = dirs @ np.asarray(bi.value, np.float64).reshape(-1) if isinstance(bi.value, np.ndarray) and \
             bi.value.size == x2.size else None
         results.append(("backward_inputs", compare("", got, fd, ctx.batch, TOL_FD) if got is not None else
-                        Check("", False, None, f"returned {describe(bi.value)} of the wrong size")))
+                        Check(name="", ok=False, detail=f"returned {describe(bi.value)} of the wrong size")))
         if grads2:
             p2, _, paths = ctx.pairs()
             for i, (g, p, path) in enumerate(zip(grads2, p2, paths)):
@@ -938,11 +977,12 @@ def check_second_point(ctx: Context):
     bad = [(what, c) for what, c in results if not c.ok]
     if bad:
         what, c = bad[0]
-        return Check(label, False, c.max_abs_err, f"{what} at an input up to 8 in magnitude: {c.detail}")
-    return Check(label, True)
+        return Check(name=label, ok=False, max_abs_err=c.max_abs_err,
+                     detail=f"{what} at an input up to 8 in magnitude: {c.detail}")
+    return Check(name=label, ok=True)
 
 
-@check("large_inputs", LARGE_INPUTS)
+@check("large_inputs", label=LARGE_INPUTS, required=("elementwise",))
 def check_large_inputs(ctx: Context):
     """An elementwise activation at inputs of magnitude 200 to 1000: forward and backward_inputs finite
     and equal to jaxdl's (a sigmoid computed as exp(x)/(1 + exp(x)) returns NaN there)."""
@@ -959,16 +999,16 @@ def check_large_inputs(ctx: Context):
     _, dx_ref = reference.vjp_at(vjp, params64, x3, dy3)
     f = ctx.student.call("forward", x3, label=label)
     if not f.ok:
-        return Check(label, False, None, f"forward {f.error}")
+        return Check(name=label, ok=False, detail=f"forward {f.error}")
     c = compare(label, f.value, y_ref, ctx.batch, TOL_REF)
     if c.ok and np.shape(f.value) != y_ref.shape:
-        c = Check(label, False, None, f"wrong shape {np.shape(f.value)}, expected {y_ref.shape}")
+        c = Check(name=label, ok=False, detail=f"wrong shape {np.shape(f.value)}, expected {y_ref.shape}")
     if not c.ok:
         c.detail = f"forward: {c.detail}"
         return c
     bi = ctx.student.call("backward_inputs", dy3.copy(), label=label)
     if not bi.ok:
-        return Check(label, False, None, f"backward_inputs {bi.error}")
+        return Check(name=label, ok=False, detail=f"backward_inputs {bi.error}")
     c = compare(label, bi.value, dx_ref, ctx.batch, TOL_REF)
     if not c.ok:
         c.detail = f"backward_inputs: {c.detail}"
@@ -1065,7 +1105,7 @@ def relation(pairs, relations) -> str:
     return ""
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class LossContext:
     student: Student
     res: ClassResult
@@ -1108,7 +1148,8 @@ class LossContext:
 
     def fd_at(self, xv, yv, label):
         """Central differences of the file's own loss at ``(xv, yv)`` (a loss of one entry in any shape)."""
-        ctx = Context(self.student, self.res, self.info, self.lab, None, {}, {}, xv.shape, self.rng)
+        ctx = Context(student=self.student, res=self.res, info=self.info, lab=self.lab, lab_name=None, config={},
+                      state={}, input_shape=xv.shape, rng=self.rng)
         return ctx.finite_differences([xv, yv], {"arg": 0}, xv, lambda o: float(np.sum(o)), _loss_shape(self),
                                       label)[0]
 
@@ -1133,18 +1174,18 @@ class LossContext:
         return self.memo("second_shape", get)
 
 
-@check("loss_forward", LOSS_SCALAR)
+@check("loss_forward", label=LOSS_SCALAR, required=("loss", "any loss"))
 def check_loss_forward(ctx: LossContext):
     r = ctx.forward()
     if not r.ok:
-        return Check(FORWARD, False, None, r.error)
+        return Check(name=FORWARD, ok=False, detail=r.error)
     v = r.value
     scalar = isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "biuf" and bool(np.isfinite(v))
-    return Check(LOSS_SCALAR, scalar, None, "" if scalar else
+    return Check(name=LOSS_SCALAR, ok=scalar, detail="" if scalar else
                  f"got {describe(v)}" + (f" of shape {v.shape}" if isinstance(v, np.ndarray) else ""))
 
 
-@check("loss_side_effects", LOSS_SIDE_EFFECTS)
+@check("loss_side_effects", label=LOSS_SIDE_EFFECTS, required=("loss", "any loss"))
 def check_loss_side_effects(ctx: LossContext):
     r = ctx.forward()
     if not r.ok:
@@ -1152,23 +1193,23 @@ def check_loss_side_effects(ctx: LossContext):
     x, y = ctx.data()
     intact = len(r.args_after) == 2 and all(isinstance(a, np.ndarray) for a in r.args_after) and \
         np.array_equal(r.args_after[0], x) and np.array_equal(r.args_after[1], y)
-    return Check(LOSS_SIDE_EFFECTS, intact, None, "" if intact else "forward modified its arguments in place")
+    return Check(name=LOSS_SIDE_EFFECTS, ok=intact, detail="" if intact else "forward modified its arguments in place")
 
 
-@check("loss_backward_fd", LOSS_FD)
+@check("loss_backward_fd", label=LOSS_FD, required=("loss", "any loss"))
 def check_loss_backward_fd(ctx: LossContext):
     if not ctx.info.get("backward_inputs"):
-        return Check(BACKWARD_INPUTS, False, None, "no backward_inputs method")
+        return Check(name=BACKWARD_INPUTS, ok=False, detail="no backward_inputs method")
     x, y = ctx.data()
     ctx.loss()
     try:
         b = ctx.backward()
     except Unavailable as e:
-        return Check(BACKWARD_INPUTS, False, None, e.reason.removeprefix("backward_inputs "))
+        return Check(name=BACKWARD_INPUTS, ok=False, detail=e.reason.removeprefix("backward_inputs "))
     return compare(LOSS_FD, b, ctx.memo("fd", lambda: ctx.fd_at(x, y, LOSS_FD)), BATCH, TOL_FD)
 
 
-@check("loss_call_order", LOSS_CALL_ORDER)
+@check("loss_call_order", label=LOSS_CALL_ORDER, required=("loss", "any loss"))
 def check_loss_call_order(ctx: LossContext):
     """backward_inputs(x2, y2) right after forward(x1, y1) against the file's own backward_inputs(x2, y2)
     right after forward(x2, y2) (the lab's order): a gradient that depends on the last forward's
@@ -1179,10 +1220,10 @@ def check_loss_call_order(ctx: LossContext):
     y2 = np.eye(y.shape[1])[ctx.rng.integers(0, y.shape[1], x.shape[0])]
     first = ctx.student.call("forward", x, y, label=LOSS_CALL_ORDER)
     if not first.ok:
-        return Check(LOSS_CALL_ORDER, False, None, f"forward {first.error}")
+        return Check(name=LOSS_CALL_ORDER, ok=False, detail=f"forward {first.error}")
     b2 = ctx.student.call("backward_inputs", x2, y2, label=LOSS_CALL_ORDER)
     if not b2.ok:
-        return Check(LOSS_CALL_ORDER, False, None, b2.error)
+        return Check(name=LOSS_CALL_ORDER, ok=False, detail=b2.error)
     again = ctx.student.call("forward", x2, y2, label=LOSS_CALL_ORDER)
     own = ctx.student.call("backward_inputs", x2, y2, label=LOSS_CALL_ORDER) if again.ok else again
     if not own.ok or _values(own.value) is None:
@@ -1204,24 +1245,24 @@ def check_loss_call_order(ctx: LossContext):
     return c
 
 
-@check("reference_loss", REF_LOSS)
+@check("reference_loss", label=REF_LOSS, required=("loss",))
 def check_reference_loss(ctx: LossContext):
     x, y = ctx.data()
     loss = ctx.loss()
     ref, _ = reference.softmax_cross_entropy(x, y)
     err = abs(loss - ref)
     if err <= TOL_REF * max(1, abs(ref)):
-        return Check(REF_LOSS, True, err)
+        return Check(name=REF_LOSS, ok=True, max_abs_err=err)
     pairs = [(np.asarray(loss), ref, *x.shape)]
     loss2, _ = ctx.at_second_shape()
     if loss2 is not None:
         x2, y2 = ctx.data2()
         pairs.append((np.asarray(loss2), reference.softmax_cross_entropy(x2, y2)[0], *x2.shape))
     why = relation(pairs, LOSS_RELATIONS)
-    return Check(REF_LOSS, False, err, f"{loss!r} vs {ref!r}" + (f": {why}" if why else ""))
+    return Check(name=REF_LOSS, ok=False, max_abs_err=err, detail=f"{loss!r} vs {ref!r}" + (f": {why}" if why else ""))
 
 
-@check("reference_loss_backward", REF_LOSS_BACKWARD)
+@check("reference_loss_backward", label=REF_LOSS_BACKWARD, required=("loss",))
 def check_reference_loss_backward(ctx: LossContext):
     x, y = ctx.data()
     _, ref_dx = reference.softmax_cross_entropy(x, y)
@@ -1278,7 +1319,7 @@ def _base_and_shifted(ctx: LossContext) -> tuple[Reply, Reply]:
     return base, moved
 
 
-@check("stable_shifted", STABLE_SHIFTED)
+@check("stable_shifted", label=STABLE_SHIFTED, required=("loss",))
 def check_stable_shifted(ctx: LossContext):
     """The softmax cross-entropy does not change when every logit is shifted by the same amount:
     the file's loss at logits shifted by 1000 against its own loss at the logits themselves (so a
@@ -1290,18 +1331,20 @@ def check_stable_shifted(ctx: LossContext):
         raise Unavailable(f"forward at the logits themselves {_gave(base)}: nothing to compare the shifted loss with")
     v = _values(moved.value) if moved.ok else None
     if _same(v, b):
-        return Check(STABLE_SHIFTED, True)
+        return Check(name=STABLE_SHIFTED, ok=True)
     own = f"{_shown(base)} at the logits themselves"
     if not moved.ok:
-        return Check(STABLE_SHIFTED, False, None, f"forward {moved.error} at logits shifted by 1000 ({own})")
+        return Check(name=STABLE_SHIFTED, ok=False, detail=f"forward {moved.error} at logits shifted by 1000 ({own})")
     if _not_finite(moved):
-        return Check(STABLE_SHIFTED, False, None, f"got {_shown(moved)} at logits shifted by 1000 and {own}: exp "
-                                                  "overflows without subtracting the max logit")
-    return Check(STABLE_SHIFTED, False, None, f"got {_shown(moved)} at logits shifted by 1000 and {own}; the softmax "
-                                              "cross-entropy does not change when every logit is shifted alike")
+        return Check(name=STABLE_SHIFTED, ok=False,
+                     detail=f"got {_shown(moved)} at logits shifted by 1000 and {own}: exp "
+                            "overflows without subtracting the max logit")
+    return Check(name=STABLE_SHIFTED, ok=False,
+                 detail=f"got {_shown(moved)} at logits shifted by 1000 and {own}; the softmax "
+                        "cross-entropy does not change when every logit is shifted alike")
 
 
-@check("stable_spread", STABLE_SPREAD)
+@check("stable_spread", label=STABLE_SPREAD, required=("loss",))
 def check_stable_spread(ctx: LossContext):
     """Logits spread to magnitude 1000, each label on the smallest logit: its probability
     underflows to 0, and log(p) is −inf unless the loss is computed as log-sum-exp. A cause is
@@ -1313,34 +1356,38 @@ def check_stable_spread(ctx: LossContext):
     r = ctx.student.call("forward", spread, y, label=STABLE_SPREAD)
     v = _scalar(r.value) if r.ok else None
     if v is not None and abs(v - ref) <= 1e-6 * max(1.0, abs(ref)):
-        return Check(STABLE_SPREAD, True)
+        return Check(name=STABLE_SPREAD, ok=True)
     got = f"got {_shown(r)} (jaxdl: {ref:.6g})"
     if not r.ok:
-        return Check(STABLE_SPREAD, False, None, f"forward {r.error} at logits of magnitude 1000")
+        return Check(name=STABLE_SPREAD, ok=False, detail=f"forward {r.error} at logits of magnitude 1000")
     base, moved = _base_and_shifted(ctx)
     b = _scalar(base.value) if base.ok else None
     b_all = _values(base.value) if base.ok else None
     finite_base = b_all is not None and bool(np.all(np.isfinite(b_all)))
     if _not_finite(r):
         if finite_base and _not_finite(moved):
-            return Check(STABLE_SPREAD, False, None, f"{got}: exp overflows without subtracting the max logit")
+            return Check(name=STABLE_SPREAD, ok=False, detail=f"{got}: exp overflows without subtracting the max logit")
         if finite_base and _same(_values(moved.value) if moved.ok else None, b_all):
-            return Check(STABLE_SPREAD, False, None, f"{got}: the log of a probability that underflowed to 0; use "
-                                                     "log-sum-exp: log p_j = x_j − max − log Σ_i exp(x_i − max)")
-        return Check(STABLE_SPREAD, False, None, got)
+            return Check(name=STABLE_SPREAD, ok=False,
+                         detail=f"{got}: the log of a probability that underflowed to 0; use "
+                                "log-sum-exp: log p_j = x_j − max − log Σ_i exp(x_i − max)")
+        return Check(name=STABLE_SPREAD, ok=False, detail=got)
     if v is None or b is None:
-        return Check(STABLE_SPREAD, False, None, got + ("" if b is not None else f"; at ordinary logits {_shown(base)}"))
+        return Check(name=STABLE_SPREAD, ok=False,
+                     detail=got + ("" if b is not None else f"; at ordinary logits {_shown(base)}"))
     ref0 = reference.softmax_cross_entropy(x, y)[0]
     if abs(b - ref0) <= 1e-6 * max(1.0, abs(ref0)):
-        return Check(STABLE_SPREAD, False, None, f"{got} at logits of magnitude 1000, though it gives jaxdl's loss at "
-                                                 "ordinary logits")
+        return Check(name=STABLE_SPREAD, ok=False,
+                     detail=f"{got} at logits of magnitude 1000, though it gives jaxdl's loss at "
+                            "ordinary logits")
     if ref0 != 0 and abs(v - b / ref0 * ref) <= 1e-6 * max(1.0, abs(v)):
-        return Check(STABLE_SPREAD, True)  # its loss is off by the same factor as at ordinary logits: computed stably
-    return Check(STABLE_SPREAD, False, None, f"{got} at logits of magnitude 1000; at ordinary logits it gives {b!r} "
-                                             f"(jaxdl: {ref0:.6g}) already, so no cause is named")
+        return Check(name=STABLE_SPREAD, ok=True)  # off by the same factor as at ordinary logits: computed stably
+    return Check(name=STABLE_SPREAD, ok=False,
+                 detail=f"{got} at logits of magnitude 1000; at ordinary logits it gives {b!r} "
+                        f"(jaxdl: {ref0:.6g}) already, so no cause is named")
 
 
-@check("stable_backward", STABLE_BACKWARD)
+@check("stable_backward", label=STABLE_BACKWARD, required=("loss",))
 def check_stable_backward(ctx: LossContext):
     """backward_inputs at logits shifted by 1000 against the file's own backward_inputs at the logits
     themselves (the gradient does not change under the shift either)."""
@@ -1357,20 +1404,21 @@ def check_stable_backward(ctx: LossContext):
                           "gradient with")
     b = backward_at(shifted)
     if not b.ok:
-        return Check(STABLE_BACKWARD, False, None, b.error)
+        return Check(name=STABLE_BACKWARD, ok=False, detail=b.error)
     g = _values(b.value)
     if _same(g, g0):
-        return Check(STABLE_BACKWARD, True)
+        return Check(name=STABLE_BACKWARD, ok=True)
     if _not_finite(b):
-        return Check(STABLE_BACKWARD, False, None, "NaN or inf at logits shifted by 1000, finite at the logits "
-                                                   "themselves: exp overflows without subtracting the max logit")
+        return Check(name=STABLE_BACKWARD, ok=False,
+                     detail="NaN or inf at logits shifted by 1000, finite at the logits "
+                            "themselves: exp overflows without subtracting the max logit")
     c = compare(STABLE_BACKWARD, b.value, g0, BATCH, TOL_FD, diagnosis=False)
     c.detail += " against its own backward_inputs at the logits themselves (the gradient does not change when every " \
                 "logit is shifted alike)"
     return c
 
 
-@check("stable_if_cross_entropy", STABLE_SHIFTED)
+@check("stable_if_cross_entropy", label=STABLE_SHIFTED, required=("any loss",))
 def check_stable_if_cross_entropy(ctx: LossContext):
     """A loss of another name that computes the softmax cross-entropy is checked for stability too."""
     x, y = ctx.data()
@@ -1390,7 +1438,7 @@ def check_stable_if_cross_entropy(ctx: LossContext):
 L2_FORMS = (("λ/2 ‖W‖²", 1.0, "λ W"), ("λ ‖W‖²", 2.0, "2λ W"))
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class RegularizerContext:
     student: Student
     res: ClassResult
@@ -1435,37 +1483,39 @@ class RegularizerContext:
         return self.memo("form", get)
 
 
-@check("regularizer_forward", LOSS_SCALAR)
+@check("regularizer_forward", label=LOSS_SCALAR, required=("regularizer", "any regularizer"))
 def check_regularizer_forward(ctx: RegularizerContext):
     return check_loss_forward(ctx)
 
 
-@check("regularizer_backward_params", BACKWARD_PARAMS)
+@check("regularizer_backward_params", label=BACKWARD_PARAMS, required=("regularizer", "any regularizer"))
 def check_regularizer_backward_params(ctx: RegularizerContext):
     if not ctx.info.get("backward_params"):
-        return Check("backward_params", False, None, "no backward_params method")
+        return Check(name="backward_params", ok=False, detail="no backward_params method")
     try:
         ctx.pair()
     except Unavailable as e:
-        return Check(BACKWARD_PARAMS, False, None, e.reason)
+        return Check(name=BACKWARD_PARAMS, ok=False, detail=e.reason)
     if not ctx._memo["same_weights"][1]:
-        return Check(REG_SAME_WEIGHTS, False, None, "the parameter it returns is not the weights array it was built "
-                                                    "with (a copy?): training would update the copy, not the layer's "
-                                                    "weights")
-    return Check(BACKWARD_PARAMS, True)
+        return Check(name=REG_SAME_WEIGHTS, ok=False,
+                     detail="the parameter it returns is not the weights array it was built "
+                            "with (a copy?): training would update the copy, not the layer's "
+                            "weights")
+    return Check(name=BACKWARD_PARAMS, ok=True)
 
 
-@check("regularizer_fd", REG_FD)
+@check("regularizer_fd", label=REG_FD, required=("regularizer", "any regularizer"))
 def check_regularizer_fd(ctx: RegularizerContext):
     p, g, path = ctx.pair()
     if path is None or not isinstance(p, np.ndarray) or p.dtype.kind != "f":
         raise Unavailable("the parameter is not one of the regularizer's float array attributes")
-    fake = Context(ctx.student, ctx.res, ctx.info, ctx.lab, None, {}, {}, (1,), ctx.rng)
+    fake = Context(student=ctx.student, res=ctx.res, info=ctx.info, lab=ctx.lab, lab_name=None, config={}, state={},
+                   input_shape=(1,), rng=ctx.rng)
     fd, _ = fake.finite_differences([], {"attr": path}, p, lambda o: float(np.sum(o)), _loss_shape(ctx), REG_FD)
     return compare(REG_FD, g, fd, 1, TOL_FD)
 
 
-@check("reference_regularizer", REF_REG)
+@check("reference_regularizer", label=REF_REG, required=("regularizer",))
 def check_reference_regularizer(ctx: RegularizerContext):
     """The loss against jaxdl's λ/2 ‖W‖², or λ ‖W‖² (the lab leaves the factor open; the form is noted)."""
     loss = ctx.loss()
@@ -1474,12 +1524,13 @@ def check_reference_regularizer(ctx: RegularizerContext):
     if form is not None:
         ctx.res.notes.append(f"L2 regularizer written as {form[0]} (gradient {form[2]}): the lab leaves the factor "
                              "open, and either form is accepted")
-        return Check(REF_REG, True, abs(loss - form[1] * ref))
+        return Check(name=REF_REG, ok=True, max_abs_err=abs(loss - form[1] * ref))
     err = min(abs(loss - f[1] * ref) for f in L2_FORMS)
-    return Check(REF_REG, False, err, f"{loss!r}; λ/2 ‖W‖² is {ref!r} and λ ‖W‖² is {2 * ref!r}")
+    return Check(name=REF_REG, ok=False, max_abs_err=err,
+                 detail=f"{loss!r}; λ/2 ‖W‖² is {ref!r} and λ ‖W‖² is {2 * ref!r}")
 
 
-@check("reference_regularizer_backward", REF_REG_BACKWARD)
+@check("reference_regularizer_backward", label=REF_REG_BACKWARD, required=("regularizer",))
 def check_reference_regularizer_backward(ctx: RegularizerContext):
     """The gradient against the form its own loss is (λ W for λ/2 ‖W‖², 2λ W for λ ‖W‖²); where the
     loss is neither, against either."""
@@ -1515,7 +1566,7 @@ OWN_BI = "built from the file's own parts: backward_inputs is its data loss's"
 OWN_BP = "built from the file's own parts: backward_params returns its regularizers'"
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(kw_only=True)
 class CompositeContext:
     """A composite under check. It is built first from the checker's parts (``probes``: the data
     loss's ``a``, each regularizer's ``weights``, ``b`` and ``name``, whose numbers the checker
@@ -1564,27 +1615,28 @@ def _composite_guess(v: float, loss: float, regs: list[float]) -> str:
     return next((words for value, words in guesses if abs(v - value) <= 1e-9 * max(1.0, abs(value))), "")
 
 
-@check("composite_forward", COMPOSITE_FORWARD)
+@check("composite_forward", label=COMPOSITE_FORWARD, required=("composite",))
 def check_composite_forward(ctx: CompositeContext):
     r = ctx.forward()
     if not r.ok:
-        return Check(COMPOSITE_FORWARD, False, None, f"forward {r.error}")
+        return Check(name=COMPOSITE_FORWARD, ok=False, detail=f"forward {r.error}")
     x, y = ctx.data()
     loss, _ = ctx.data_loss(x, y)
     regs = ctx.regularizers()
     want = loss + sum(regs)
     v = _scalar(r.value)
     if v is None:
-        return Check(COMPOSITE_FORWARD, False, None, f"returned {_shown(r)}, not a finite scalar")
+        return Check(name=COMPOSITE_FORWARD, ok=False, detail=f"returned {_shown(r)}, not a finite scalar")
     err = abs(v - want)
     if err <= 1e-9 * max(1.0, abs(want)):
-        return Check(COMPOSITE_FORWARD, True, err)
+        return Check(name=COMPOSITE_FORWARD, ok=True, max_abs_err=err)
     why = _composite_guess(v, loss, regs)
     parts = f"the data loss is {loss!r}, the regularizers {', '.join(repr(q) for q in regs)}"
-    return Check(COMPOSITE_FORWARD, False, err, f"{v!r}; {parts}" + (f": {why}" if why else ""))
+    return Check(name=COMPOSITE_FORWARD, ok=False, max_abs_err=err,
+                 detail=f"{v!r}; {parts}" + (f": {why}" if why else ""))
 
 
-@check("composite_side_effects", LOSS_SIDE_EFFECTS)
+@check("composite_side_effects", label=LOSS_SIDE_EFFECTS, required=("composite",))
 def check_composite_side_effects(ctx: CompositeContext):
     r = ctx.forward()
     if not r.ok:
@@ -1592,21 +1644,21 @@ def check_composite_side_effects(ctx: CompositeContext):
     x, y = ctx.data()
     intact = len(r.args_after) == 2 and all(isinstance(a, np.ndarray) for a in r.args_after) and \
         np.array_equal(r.args_after[0], x) and np.array_equal(r.args_after[1], y)
-    return Check(LOSS_SIDE_EFFECTS, intact, None, "" if intact else "forward modified its arguments in place")
+    return Check(name=LOSS_SIDE_EFFECTS, ok=intact, detail="" if intact else "forward modified its arguments in place")
 
 
-@check("composite_backward_inputs", COMPOSITE_BI)
+@check("composite_backward_inputs", label=COMPOSITE_BI, required=("composite",))
 def check_composite_backward_inputs(ctx: CompositeContext):
     if not ctx.info.get("backward_inputs"):
-        return Check(COMPOSITE_BI, False, None, "no backward_inputs method")
+        return Check(name=COMPOSITE_BI, ok=False, detail="no backward_inputs method")
     x, y = ctx.data()
     b = ctx.student.call("backward_inputs", x, y, label=COMPOSITE_BI)
     if not b.ok:
-        return Check(COMPOSITE_BI, False, None, b.error)
+        return Check(name=COMPOSITE_BI, ok=False, detail=b.error)
     return compare(COMPOSITE_BI, b.value, ctx.data_loss(x, y)[1], BATCH, TOL_REF)
 
 
-@check("composite_call_order", LOSS_CALL_ORDER)
+@check("composite_call_order", label=LOSS_CALL_ORDER, required=("composite",))
 def check_composite_call_order(ctx: CompositeContext):
     if not ctx.info.get("backward_inputs"):
         raise Unavailable("there is no backward_inputs method")
@@ -1615,10 +1667,10 @@ def check_composite_call_order(ctx: CompositeContext):
     y2 = np.eye(y.shape[1])[ctx.rng.integers(0, y.shape[1], x.shape[0])]
     first = ctx.student.call("forward", x, y, label=LOSS_CALL_ORDER)
     if not first.ok:
-        return Check(LOSS_CALL_ORDER, False, None, f"forward {first.error}")
+        return Check(name=LOSS_CALL_ORDER, ok=False, detail=f"forward {first.error}")
     b2 = ctx.student.call("backward_inputs", x2, y2, label=LOSS_CALL_ORDER)
     if not b2.ok:
-        return Check(LOSS_CALL_ORDER, False, None, b2.error)
+        return Check(name=LOSS_CALL_ORDER, ok=False, detail=b2.error)
     c = compare(LOSS_CALL_ORDER, b2.value, ctx.data_loss(x2, y2)[1], BATCH, TOL_REF)
     if not c.ok and isinstance(b2.value, np.ndarray) and close(b2.value, ctx.data_loss(x, y)[1], 1e-12):
         c.detail = "backward_inputs ignores its arguments: it returns the gradient at the last forward's"
@@ -1645,35 +1697,39 @@ def _regularizer_entries(result, identity) -> tuple[list, str]:
     return out, ""
 
 
-@check("composite_backward_params", COMPOSITE_BP)
+@check("composite_backward_params", label=COMPOSITE_BP, required=("composite",))
 def check_composite_backward_params(ctx: CompositeContext):
     if not ctx.info.get("backward_params"):
-        return Check(COMPOSITE_BP, False, None, "no backward_params method: the regularizers' gradients never reach "
-                                                "the weights")
+        return Check(name=COMPOSITE_BP, ok=False,
+                     detail="no backward_params method: the regularizers' gradients never reach "
+                            "the weights")
     bp = ctx.student.call("backward_params", label=COMPOSITE_BP, identify=True)
     if not bp.ok:
-        return Check(COMPOSITE_BP, False, None, bp.error)
+        return Check(name=COMPOSITE_BP, ok=False, detail=bp.error)
     if bp.has_params is not True:
-        return Check(COMPOSITE_BP, False, None, f"has_params is {'missing' if bp.has_params is None else bp.has_params}: "
-                                                "the lab's training loop calls loss.backward_params() only when it is "
-                                                "True, so the regularizers' gradients would never be applied")
+        return Check(name=COMPOSITE_BP, ok=False,
+                     detail=f"has_params is {'missing' if bp.has_params is None else bp.has_params}: "
+                            "the lab's training loop calls loss.backward_params() only when it is "
+                            "True, so the regularizers' gradients would never be applied")
     entries, problem = _regularizer_entries(bp.value, bp.identity)
     if problem:
-        return Check(COMPOSITE_BP, False, None, problem)
+        return Check(name=COMPOSITE_BP, ok=False, detail=problem)
     weights, bs, names = ctx.probes["weights"], ctx.probes["b"], ctx.probes["names"]
     if len(entries) != len(weights):
-        return Check(COMPOSITE_BP, False, None, f"{len(entries)} entries for {len(weights)} regularizers")
+        return Check(name=COMPOSITE_BP, ok=False, detail=f"{len(entries)} entries for {len(weights)} regularizers")
     unmatched = list(range(len(weights)))
     for where, grad, name in entries:
         i = ctx.probes["passed"].get(where)
         if i is None or i not in unmatched:
-            return Check(COMPOSITE_BP, False, None, "an entry's parameter is not a regularizer's weights array (a "
-                                                    "copy?): training would update the copy, not the network's weights")
+            return Check(name=COMPOSITE_BP, ok=False,
+                         detail="an entry's parameter is not a regularizer's weights array (a "
+                                "copy?): training would update the copy, not the network's weights")
         if not close(grad, bs[i], 1e-12) or name != names[i]:
-            return Check(COMPOSITE_BP, False, None, f"the entry of regularizer {i} is not what its backward_params() "
-                                                    "returns")
+            return Check(name=COMPOSITE_BP, ok=False,
+                         detail=f"the entry of regularizer {i} is not what its backward_params() "
+                                "returns")
         unmatched.remove(i)
-    return Check(COMPOSITE_BP, True)
+    return Check(name=COMPOSITE_BP, ok=True)
 
 
 def _own_part(ctx: CompositeContext, part: int, method: str, *args, label: str) -> Reply:
@@ -1684,12 +1740,12 @@ def _own_part(ctx: CompositeContext, part: int, method: str, *args, label: str) 
     return r
 
 
-@check("composite_own_forward", OWN_FORWARD)
+@check("composite_own_forward", label=OWN_FORWARD, required=("composite",))
 def check_composite_own_forward(ctx: CompositeContext):
     try:
         n = ctx.own()
     except Unavailable as e:
-        return Check(OWN_FORWARD, False, None, e.reason)
+        return Check(name=OWN_FORWARD, ok=False, detail=e.reason)
     x, y = ctx.data()
     # Its parts first: a part that fails is that class's failure (its own row), named as such here.
     parts = [_own_part(ctx, 0, "forward", x, y, label=OWN_FORWARD)]
@@ -1701,16 +1757,16 @@ def check_composite_own_forward(ctx: CompositeContext):
     parts = [_values(p.value) for p in parts]
     r = ctx.student.call("forward", x, y, label=OWN_FORWARD)
     if not r.ok:
-        return Check(OWN_FORWARD, False, None, f"forward {r.error}")
+        return Check(name=OWN_FORWARD, ok=False, detail=f"forward {r.error}")
     want = parts[0]
     for p in parts[1:]:
         want = want + p
     got = _values(r.value)
     ok = got is not None and got.shape == want.shape and close(got, want, 1e-9)
-    return Check(OWN_FORWARD, ok, None, "" if ok else f"{_shown(r)}; its parts give {want.tolist()!r} in sum")
+    return Check(name=OWN_FORWARD, ok=ok, detail="" if ok else f"{_shown(r)}; its parts give {want.tolist()!r} in sum")
 
 
-@check("composite_own_backward_inputs", OWN_BI)
+@check("composite_own_backward_inputs", label=OWN_BI, required=("composite",))
 def check_composite_own_backward_inputs(ctx: CompositeContext):
     ctx.own()
     x, y = ctx.data()
@@ -1720,7 +1776,7 @@ def check_composite_own_backward_inputs(ctx: CompositeContext):
                           "that class's own row checks it")
     r = ctx.student.call("backward_inputs", x, y, label=OWN_BI)
     if not r.ok:
-        return Check(OWN_BI, False, None, r.error)
+        return Check(name=OWN_BI, ok=False, detail=r.error)
     return compare(OWN_BI, r.value, want, BATCH, 1e-12)
 
 
@@ -1739,17 +1795,18 @@ def _same_structure(a, b, ia, ib) -> bool:
         isinstance(b, wire.Opaque) and a.type_name == b.type_name)
 
 
-@check("composite_own_backward_params", OWN_BP)
+@check("composite_own_backward_params", label=OWN_BP, required=("composite",))
 def check_composite_own_backward_params(ctx: CompositeContext):
     n = ctx.own()
     if not ctx.info.get("backward_params"):
-        return Check(OWN_BP, False, None, "no backward_params method")
+        return Check(name=OWN_BP, ok=False, detail="no backward_params method")
     r = ctx.student.call("backward_params", label=OWN_BP, identify=True)
     if not r.ok:
-        return Check(OWN_BP, False, None, r.error)
+        return Check(name=OWN_BP, ok=False, detail=r.error)
     parts = [_own_part(ctx, i, "backward_params", label=OWN_BP) for i in range(1, n + 1)]
     want = [p.value for p in parts]
     ids = [p.identity for p in parts]
     ok = _same_structure(r.value, want, r.identity, ids)
-    return Check(OWN_BP, ok, None, "" if ok else "not the list of its regularizers' backward_params() results, in "
-                                                 "order (the very weights arrays, the same gradients and names)")
+    return Check(name=OWN_BP, ok=ok,
+                 detail="" if ok else "not the list of its regularizers' backward_params() results, in "
+                        "order (the very weights arrays, the same gradients and names)")

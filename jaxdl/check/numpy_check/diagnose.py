@@ -70,14 +70,15 @@ def compare(name: str, got, ref, batch: int, tol: float, diagnosis: bool = True)
     ``diagnosis``: add :func:`diagnose`'s line to a failure (off: the caller confirms its own)."""
     ref = np.asarray(ref, np.float64)
     if not np.all(np.isfinite(ref)):
-        return Check(name, False, None, "the reference holds NaN or inf (the student's forward near the checked "
-                                        "point?): nothing finite to compare with")
+        return Check(name=name, ok=False,
+                     detail="the reference holds NaN or inf (the student's forward near the checked "
+                            "point?): nothing finite to compare with")
     if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf" or got.shape != np.shape(ref):
-        return Check(name, False, None, diagnose(got, ref, batch) if diagnosis else
+        return Check(name=name, ok=False, detail=diagnose(got, ref, batch) if diagnosis else
                      f"wrong shape {np.shape(got)}, expected {np.shape(ref)}" if isinstance(got, np.ndarray)
                      else describe(got))
     if not np.all(np.isfinite(got)):
-        return Check(name, False, None, "NaN or inf in the result")
+        return Check(name=name, ok=False, detail="NaN or inf in the result")
     err, rel, worst = max_errors(got, ref)
     scale = min(max(1.0, float(np.abs(ref).max(initial=0))), SCALE_CAP)
     ok = err <= tol * scale
@@ -85,4 +86,4 @@ def compare(name: str, got, ref, batch: int, tol: float, diagnosis: bool = True)
     if not ok and diagnosis:
         guess = diagnose(got, ref, batch)
         detail += f"; {guess}" if guess else ""
-    return Check(name, ok, err, detail)
+    return Check(name=name, ok=ok, max_abs_err=err, detail=detail)

@@ -4,8 +4,10 @@ A submission's classes are checked one after the other in one worker; a worker t
 (it exited, was killed, ran out of CPU time or memory, or broke the protocol) fails the class
 whose check was running, and a fresh worker re-imports the file for the next class. Whatever
 goes wrong while one submission is graded is that submission's failure, with its reason, never
-the run's. Submissions are graded in parallel threads, each with its own workers; jaxdl's
-compiled references are shared.
+the run's; every text it leaves in its result is made safe to store (:func:`~.results.safe_text`).
+Submissions are graded in parallel threads, each with its own workers; jaxdl's compiled references
+are shared. A submission the clock stopped while its CPU time was under the limit is graded again,
+alone, before that verdict stands.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import concurrent.futures
 import csv
 import dataclasses
+import html
 import io
 import json
 import os
@@ -27,8 +30,8 @@ from jaxdl.check.numpy_check import build as B
 from jaxdl.check.numpy_check import checks as C
 from jaxdl.check.numpy_check import protocol as wire
 from jaxdl.check.numpy_check import sandbox
-from jaxdl.check.numpy_check.discover import Submission, cleanup, copy_submission, find_submissions, pseudonym
-from jaxdl.check.numpy_check.results import GRADEBOOK_COLUMNS, Check, ClassResult, SubmissionResult, cell
+from jaxdl.check.numpy_check.discover import Submission, copy_submission, discover, pseudonym
+from jaxdl.check.numpy_check.results import GRADEBOOK_COLUMNS, Check, ClassResult, SubmissionResult, cell, safe_text
 from jaxdl.check.numpy_check.sandbox import CheckerError, Worker, WorkerLost
 from jaxdl.errors import InputError
 from jaxdl.labspec import GENERIC_LAYER, Part
@@ -38,13 +41,14 @@ DEFAULT_MEMORY_MB = 2048
 BUDGET_FACTOR, MIN_BUDGET_S = 10.0, 60.0  # a submission's CPU budget: 10 × the time limit, at least 60 s
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Options:
     """``layers``: class names or constructor expressions to restrict the check to; ``seed``
     seeds every input; ``time_limit`` (CPU seconds) bounds each call into the student's code;
     ``memory_mb`` the worker's address space; ``sandbox``: ``"auto"`` (the strongest this
     machine allows) or one of :data:`~.sandbox.MODES`; ``assignment``: the required classes
-    (:func:`~.build.load_assignment`); ``cpu_budget``: CPU seconds for a whole submission."""
+    (:func:`~.build.load_assignment`); ``cpu_budget``: CPU seconds for a whole submission (the
+    clock's budget, for code that sleeps or waits, is 3 × that + 2 s)."""
 
     layers: tuple = ()
     seed: int = 0
@@ -57,6 +61,10 @@ class Options:
     @property
     def budget(self) -> float:
         return self.cpu_budget if self.cpu_budget is not None else max(MIN_BUDGET_S, BUDGET_FACTOR * self.time_limit)
+
+    @property
+    def clock_budget(self) -> float:
+        return sandbox.WALL_FACTOR * self.budget + sandbox.WALL_EXTRA_S
 
     @property
     def mode(self) -> str:
@@ -76,6 +84,8 @@ class _Session:
         self.loaded: dict | None = None
         self.output = {"stdout": [], "stderr": []}
         self.cpu_used = 0.0
+        self.clock_used = 0.0
+        self.waited = False  # the clock stopped a worker of it while its CPU time was under the limit
         self.walls: dict = {}
         self.copy = tempfile.mkdtemp(prefix="jaxdl-sub-")
         os.chmod(self.copy, 0o755)
@@ -86,12 +96,17 @@ class _Session:
         current = self.worker.cpu_seconds() if self.worker is not None else 0.0
         return self.opts.budget - self.cpu_used - current
 
+    @property
+    def clock_left(self) -> float:
+        current = self.worker.clock_used if self.worker is not None else 0.0
+        return self.opts.clock_budget - self.clock_used - current
+
     def _start(self) -> Worker:
         error = None
         for _ in range(2):  # a worker that fails to start is retried once
             try:
                 return Worker(self.copy, self.opts.time_limit, self.opts.memory_mb, self.opts.mode,
-                              cpu_budget=max(1.0, self.remaining))
+                              cpu_budget=max(1.0, self.remaining), clock_budget=max(0.0, self.clock_left))
             except CheckerError as e:
                 error = e
         raise WorkerLost(f"the checker could not start a worker for it: {error}")
@@ -103,6 +118,10 @@ class _Session:
         self.lost()
         if self.remaining <= 0:
             raise WorkerLost(f"not checked: the submission used up its CPU budget of {self.opts.budget:g} s")
+        if self.clock_left <= 0:
+            self.waited = True
+            raise WorkerLost(f"not checked: the submission used up its time budget of {self.opts.clock_budget:g} s "
+                             "(sleeping or waiting?)", waited=True)
         self.worker = self._start()
         self.walls = dict(self.worker.walls)
         inside = self.worker.inside
@@ -116,9 +135,12 @@ class _Session:
             raise WorkerLost(f"the student's process sent a malformed reply during import: {e}") from None
         return self.loaded
 
-    def lost(self) -> None:
+    def lost(self, e: WorkerLost | None = None) -> None:
+        if e is not None and e.waited:
+            self.waited = True
         if self.worker is not None:
             self.cpu_used += self.worker.cpu_seconds()
+            self.clock_used += self.worker.clock_used
             for stream in self.output:
                 self.output[stream].append(self.worker.text(stream))
             self.worker.close()
@@ -148,18 +170,26 @@ def _load_problem(session: _Session, loaded: dict) -> str:
     return ""
 
 
+NO_SECCOMP = ("not graded: this machine cannot keep the student's code to one process (no seccomp filter here), "
+              "so the CPU time and memory of the processes it could start would be counted nowhere")
+
+
 def grade_submission(sub: Submission, opts: Options = Options()) -> SubmissionResult:
     """Checks every class of one submission (or those ``opts.layers`` or the assignment names).
-    Never raises for anything the submission does: every failure is the result's."""
-    result = SubmissionResult(sub.name, sub.file, student_id=sub.student_id, student_name=sub.student_name,
-                              platform=sub.platform)
-    if opts.assignment:
-        result.max_points = sum(_max_points(B.lab_of(n)[1], spec) for n, spec in opts.assignment.items())
-    if sub.problem:
-        result.error = sub.problem
-        return result
+    Never raises for anything the submission does: every failure is the result's, and every text
+    in the result is safe to store (:meth:`~.results.SubmissionResult.make_safe`)."""
+    result = SubmissionResult(name=sub.name, path=sub.file, student_id=sub.student_id, student_name=sub.student_name,
+                              platform=sub.platform, notes=list(sub.notes), internal=sub.internal)
     session = None
     try:
+        if opts.assignment:
+            result.max_points = sum(_max_points(B.lab_of(n)[1], spec) for n, spec in opts.assignment.items())
+        if sub.problem:
+            result.error = sub.problem
+            return result
+        if not sandbox.machine_walls()["seccomp"]:
+            result.error = NO_SECCOMP
+            return result
         session = _Session(sub, opts)
         if session.problem:
             result.error = session.problem
@@ -167,6 +197,7 @@ def grade_submission(sub: Submission, opts: Options = Options()) -> SubmissionRe
         try:
             loaded = session.ensure()
         except WorkerLost as e:
+            session.lost(e)
             result.error = e.reason
             return result
         result.error = _load_problem(session, loaded)
@@ -179,8 +210,8 @@ def grade_submission(sub: Submission, opts: Options = Options()) -> SubmissionRe
             result.classes.append(_check_target(session, target, opts))
         result.internal = next((c.internal for c in result.classes if c.internal), "")
         if note:
-            res = ClassResult("make_layers()", "make_layers()", completed=True)
-            res.checks.append(Check("make_layers()", False, None, note))
+            res = ClassResult(cls="make_layers()", built_as="make_layers()", completed=True)
+            res.checks.append(Check(name="make_layers()", ok=False, detail=note))
             result.classes.append(res)
         if not result.classes:
             result.error = "nothing to check: the file defines no class with a forward method"
@@ -195,22 +226,25 @@ def grade_submission(sub: Submission, opts: Options = Options()) -> SubmissionRe
             session.close()
             result.stdout, result.stderr = session.text("stdout"), session.text("stderr")
             result.walls = session.walls
+            result.waited = session.waited
+        result.make_safe()
     return result
 
 
 def _max_points(lab, spec: dict | None) -> float:
     if spec and spec.get("points") is not None:
         return float(spec["points"])
-    return float(B.expected_checks(lab))
+    return float(C.expected_points(lab))
 
 
 def _check_target(session: _Session, target: B.Target, opts: Options) -> ClassResult:
     name = target.name
-    res = ClassResult(name, target.expr or name, all_or_nothing=target.all_or_nothing)
+    res = ClassResult(cls=name, built_as=target.expr or name, all_or_nothing=target.all_or_nothing)
     if opts.assignment is not None:
         res.max_points = _max_points(target.lab, {"points": target.points})
     if target.cls is None and target.make_layers is None:
-        res.checks.append(Check("found in the file", False, None, f"no layer class named {name!r} in the file"))
+        res.checks.append(Check(name="found in the file", ok=False,
+                                detail=f"no layer class named {name!r} in the file"))
         res.completed = True
         return res
     rng = np.random.default_rng([opts.seed, zlib.crc32(name.encode())])
@@ -218,22 +252,23 @@ def _check_target(session: _Session, target: B.Target, opts: Options) -> ClassRe
     try:
         problem = _load_problem(session, session.ensure())
         if problem:  # a re-import that now fails
-            res.checks.append(Check("import", False, None, problem))
+            res.checks.append(Check(name="import", ok=False, detail=problem))
             return res
         student = C.Student(session.worker, opts.memory_mb)
         _run(student, res, target, rng, _class_seed(opts.seed, name), session.loaded["classes"])
         res.completed = True
     except WorkerLost as e:
-        res.checks.append(Check(student.label if student else "import", False, None, e.reason))
-        session.lost()
+        res.checks.append(Check(name=student.label if student else "import", ok=False, detail=e.reason))
+        session.lost(e)
     except wire.BadFrame as e:
-        res.checks.append(Check(student.label if student else "import", False, None,
-                                f"the student's process sent a malformed reply: {e}"))
+        res.checks.append(Check(name=student.label if student else "import", ok=False,
+                                detail=f"the student's process sent a malformed reply: {e}"))
         session.lost()
     except Exception as e:  # noqa: BLE001 - jaxdl's own bug: this class fails, visibly, and the others go on
         res.internal = "".join(traceback.format_exception(e))[-4000:]
-        res.checks.append(Check("the checker", False, None, f"the checker failed on this class ({type(e).__name__}: "
-                                                            f"{str(e)[:200]}): a bug in jaxdl, not the student's"))
+        res.checks.append(Check(name="the checker", ok=False,
+                                detail=f"the checker failed on this class ({type(e).__name__}: "
+                                       f"{str(e)[:200]}): a bug in jaxdl, not the student's"))
         session.lost()
     return res
 
@@ -270,7 +305,7 @@ def _run(student: C.Student, res: ClassResult, target: B.Target, rng, seed: int,
     if target.make_layers is not None:  # the student's own construction: its own forward is the truth
         state, error = _build(student, {"op": "build", "make_layers": target.make_layers, "seed": seed}, [])
         if error:
-            res.checks.append(Check("build", False, None, error))
+            res.checks.append(Check(name="build", ok=False, detail=error))
             return
         res.cls = f"{target.name} {state['class']}" if state["class"] else res.cls
         res.built_as = f"{target.name}: {state['class']}"
@@ -278,8 +313,9 @@ def _run(student: C.Student, res: ClassResult, target: B.Target, rng, seed: int,
         _note_promoted(res, state)
         info = next((c for c in classes if isinstance(c, dict) and c.get("name") == state["class"]),
                     {"name": res.cls, "backward_inputs": True, "backward_params": True})
-        ctx = C.Context(student, res, info, GENERIC_LAYER, None, {}, state, state["input_shape"] or C.VECTOR_SHAPE, rng)
-        C.run(ctx, GENERIC_LAYER.checks)
+        ctx = C.Context(student=student, res=res, info=info, lab=GENERIC_LAYER, lab_name=None, config={}, state=state,
+                        input_shape=state["input_shape"] or C.VECTOR_SHAPE, rng=rng)
+        C.run(ctx, C.required_checks(GENERIC_LAYER))
         return
     if lab.kind == "composite":
         _run_composite(student, res, target, info, classes, rng, seed)
@@ -289,36 +325,39 @@ def _run(student: C.Student, res: ClassResult, target: B.Target, rng, seed: int,
         try:
             kwargs, config, res.built_as = B.constructor_call(target, info, C.VECTOR_SHAPE, weights)
         except B.BuildError as e:
-            res.checks.append(Check("build", False, None, f"cannot build: {e}"))
+            res.checks.append(Check(name="build", ok=False, detail=f"cannot build: {e}"))
             return
         header, arrays = _build_header(target, kwargs, C.VECTOR_SHAPE, seed)
         state, error = _build(student, header, arrays)
         if error:
-            res.checks.append(Check("build", False, None, error))
+            res.checks.append(Check(name="build", ok=False, detail=error))
             return
         _note_promoted(res, state)
         if lab.kind == "loss":
-            C.run(C.LossContext(student, res, info, lab, target.lab_name, rng), lab.checks)
+            C.run(C.LossContext(student=student, res=res, info=info, lab=lab, lab_name=target.lab_name, rng=rng),
+                  C.required_checks(lab))
         else:
-            C.run(C.RegularizerContext(student, res, info, lab, target.lab_name, config, weights, rng), lab.checks)
+            C.run(C.RegularizerContext(student=student, res=res, info=info, lab=lab, lab_name=target.lab_name,
+                                       config=config, weights=weights, rng=rng), C.required_checks(lab))
         return
     if lab.names:  # a lab class: built as the checker decides, for the lab's input
         shape = lab.input_shape
         try:
             kwargs, config, res.built_as = B.constructor_call(target, info, shape)
         except B.BuildError as e:
-            res.checks.append(Check("build", False, None, f"cannot build: {e}"))
+            res.checks.append(Check(name="build", ok=False, detail=f"cannot build: {e}"))
             return
         header, arrays = _build_header(target, kwargs, shape, seed)
         state, error = _build(student, header, arrays)
         if error:
-            res.checks.append(Check("build", False, None, error))
+            res.checks.append(Check(name="build", ok=False, detail=error))
             return
         _note_promoted(res, state)
         if lab.params:  # checked at weights it did not choose, as after a step of training
             stepped = C.take_a_training_step(student, shape, rng)
             state = stepped or state
-        C.run(C.Context(student, res, info, lab, target.lab_name, config, state, shape, rng), lab.checks)
+        C.run(C.Context(student=student, res=res, info=info, lab=lab, lab_name=target.lab_name, config=config,
+                        state=state, input_shape=shape, rng=rng), C.required_checks(lab))
         return
     _run_generic(student, res, target, info, rng, seed)
 
@@ -335,7 +374,7 @@ def _run_composite(student: C.Student, res: ClassResult, target: B.Target, info:
     try:
         kwargs, _, built_as = B.constructor_call(target, info, C.VECTOR_SHAPE)
     except B.BuildError as e:
-        res.checks.append(Check("build", False, None, f"cannot build: {e}"))
+        res.checks.append(Check(name="build", ok=False, detail=f"cannot build: {e}"))
         return
     parts = [p for v in kwargs.values() for p in (v if isinstance(v, tuple) else (v,)) if isinstance(p, Part)]
     regularizers = [p for p in parts if p.role == "regularizer"]
@@ -370,8 +409,8 @@ def _run_composite(student: C.Student, res: ClassResult, target: B.Target, info:
                                         f"script builds {target.cls} from")
                 lab_name, lab = B.lab_of(found["name"], found)
                 try:
-                    values, _, words = B.constructor_call(B.Target(found["name"], found["name"], lab_name, lab), found,
-                                                          C.VECTOR_SHAPE, weights)
+                    its_own = B.Target(name=found["name"], cls=found["name"], lab_name=lab_name, lab=lab)
+                    values, _, words = B.constructor_call(its_own, found, C.VECTOR_SHAPE, weights)
                 except B.BuildError as e:
                     raise C.Unavailable(f"cannot build its own {found['name']}: {e}") from None
                 spec = {"cls": found["name"]}
@@ -404,8 +443,9 @@ def _run_composite(student: C.Student, res: ClassResult, target: B.Target, info:
     res.built_as = built_as
     _, error = _build(student, head, arrays)
     if error:
-        res.checks.append(Check("build", False, None, f"{error} (built from the checker's parts: a data loss and "
-                                                      f"{len(regularizers)} regularizers)"))
+        res.checks.append(Check(name="build", ok=False,
+                                detail=f"{error} (built from the checker's parts: a data loss and "
+                                       f"{len(regularizers)} regularizers)"))
         return
 
     def build_own() -> int:
@@ -418,7 +458,8 @@ def _run_composite(student: C.Student, res: ClassResult, target: B.Target, info:
                          f"whose numbers it knows), then from the file's own: {'; '.join(shown)}")
         return len(regularizers)
 
-    C.run(C.CompositeContext(student, res, info, target.lab, probes, build_own, rng), target.lab.checks)
+    C.run(C.CompositeContext(student=student, res=res, info=info, lab=target.lab, probes=probes, build_own=build_own,
+                             rng=rng), C.required_checks(target.lab))
 
 
 def _input_shapes(info: dict) -> list[tuple[int, ...]]:
@@ -452,22 +493,24 @@ def _run_generic(student: C.Student, res: ClassResult, target: B.Target, info: d
             if probe.ok and isinstance(probe.value, np.ndarray):
                 state, _ = _build(student, header, arrays)
                 _note_promoted(res, state)
-                C.run(C.Context(student, res, info, GENERIC_LAYER, None, {}, state, shape, rng), GENERIC_LAYER.checks)
+                C.run(C.Context(student=student, res=res, info=info, lab=GENERIC_LAYER, lab_name=None, config={},
+                                state=state, input_shape=shape, rng=rng), C.required_checks(GENERIC_LAYER))
                 return
     # Nothing ran: build it once more for the first shape and report forward's own failure.
     shape = _input_shapes(info)[0]
     try:
         kwargs, _, res.built_as = B.constructor_call(target, info, shape)
     except B.BuildError as e:
-        res.checks.append(Check("build", False, None, f"cannot build: {e}"))
+        res.checks.append(Check(name="build", ok=False, detail=f"cannot build: {e}"))
         return
     header, arrays = _build_header(target, kwargs, shape, seed)
     state, error = _build(student, header, arrays)
     if error:
-        res.checks.append(Check("build", False, None, first_error or error))
+        res.checks.append(Check(name="build", ok=False, detail=first_error or error))
         return
     _note_promoted(res, state)
-    C.run(C.Context(student, res, info, GENERIC_LAYER, None, {}, state, shape, rng), GENERIC_LAYER.checks)
+    C.run(C.Context(student=student, res=res, info=info, lab=GENERIC_LAYER, lab_name=None, config={}, state=state,
+                    input_shape=shape, rng=rng), C.required_checks(GENERIC_LAYER))
 
 
 # --------------------------------------------------------------------------------------------
@@ -491,35 +534,33 @@ def grade_mode(opts: Options, n_submissions: int, allow_weaker: bool) -> str:
     return mode
 
 
-def grade(paths, *, entry: str = "layers.py", jobs: int | None = None, progress: bool = False,
-          opts: Options = Options(), allow_weaker: bool = True) -> list[SubmissionResult]:
-    """Grades every submission under ``paths`` (see :func:`find_submissions`), ``jobs`` at a time.
-    Returns only once every process of every submission has ended.
+def grade(subs, *, jobs: int | None = None, progress: bool = False, opts: Options = Options()) -> list[SubmissionResult]:
+    """Grades the submissions ``subs`` (:func:`~.discover.discover` found them), ``jobs`` at a
+    time, in the sandbox mode ``opts`` names. A submission the clock stopped while its CPU time was
+    under the limit, graded beside others, is graded again alone (nothing else running) and that
+    result stands. Returns only once every process of every submission has ended."""
+    subs = list(subs)
+    if not subs:
+        return []
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(subs)))
+    results: list[SubmissionResult | None] = [None] * len(subs)
+    from tqdm.auto import tqdm
 
-    Raises:
-      BadPath: a path that is not a submission or a folder of them (before any work).
-      WeakSandbox: a folder of submissions, no namespaces, and not ``allow_weaker``.
-    """
-    subs = find_submissions(paths, entry)
+    pool = concurrent.futures.ThreadPoolExecutor(jobs)
     try:
-        mode = grade_mode(opts, len(subs), allow_weaker)
-        opts = dataclasses.replace(opts, sandbox=mode)
-        jobs = max(1, min(jobs or os.cpu_count() or 1, len(subs)))
-        results: list[SubmissionResult | None] = [None] * len(subs)
-        from tqdm.auto import tqdm
-
-        pool = concurrent.futures.ThreadPoolExecutor(jobs)
-        try:
-            with tqdm(total=len(subs), desc="check-numpy", unit="submission", disable=None if progress else True,
-                      leave=False) as bar:
-                futures = {pool.submit(grade_submission, sub, opts): i for i, sub in enumerate(subs)}
-                for future in concurrent.futures.as_completed(futures):
-                    results[futures[future]] = future.result()
-                    bar.update(1)
-        finally:  # on an error or Ctrl-C: start nothing new; the running submissions end their workers
-            pool.shutdown(wait=True, cancel_futures=True)
-    finally:
-        cleanup()
+        with tqdm(total=len(subs), desc="check-numpy", unit="submission", disable=None if progress else True,
+                  leave=False) as bar:
+            futures = {pool.submit(grade_submission, sub, opts): i for i, sub in enumerate(subs)}
+            for future in concurrent.futures.as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.update(1)
+    finally:  # on an error or Ctrl-C: start nothing new; the running submissions end their workers
+        pool.shutdown(wait=True, cancel_futures=True)
+    if jobs > 1:
+        for i, r in enumerate(results):
+            if r.waited:  # a neighbour's load must not decide it: once more, alone
+                results[i] = grade_submission(subs[i], opts)
+                results[i].graded_alone = True
     return results
 
 
@@ -535,39 +576,73 @@ def check_file(path: str, layers=(), seed: int = 0, time_limit: float = DEFAULT_
       time_limit: CPU seconds allowed per call into the student's code.
       memory_mb: the student's process's address-space limit.
     """
-    return grade([path], jobs=1, opts=Options(tuple(layers), seed, time_limit, memory_mb))[0]
+    with discover([path]) as found:
+        opts = Options(layers=tuple(layers), seed=seed, time_limit=time_limit, memory_mb=memory_mb)
+        return grade(found.submissions, jobs=1, opts=opts)[0]
 
 
 # --------------------------------------------------------------------------------------------
 # Reports.
 
 
+def duplicate_ids(results: list[SubmissionResult]) -> dict[str, list[str]]:
+    """``{"canvas-7": [names, ...]}``: each platform id that more than one submission carries. Their
+    rows are left out of the platform's grade import (written once for both would give one the
+    other's grade), and the grader is told."""
+    claims: dict[str, list[str]] = {}
+    for r in results:
+        if r.student_id:
+            claims.setdefault(pseudonym(r.name, r.student_id, r.platform), []).append(r.name)
+    return {k: v for k, v in claims.items() if len(v) > 1}
+
+
+def _guarded(r: SubmissionResult, make, fallback):
+    """``make(r)``, or where jaxdl fails on this submission's row, ``fallback(reason)`` (the run's
+    other rows are written; ``r.internal`` keeps the traceback)."""
+    try:
+        return make(r)
+    except Exception as e:  # noqa: BLE001 - jaxdl's own bug on one row: that row says so, the others are written
+        r.internal = (r.internal + "\n" if r.internal else "") + "".join(traceback.format_exception(e))[-4000:]
+        return fallback(f"the checker could not write this submission's results ({type(e).__name__}: "
+                        f"{safe_text(str(e))[:200]}): a bug in jaxdl, not the student's")
+
+
 def gradebook_csv(results: list[SubmissionResult], fmt: str = "jaxdl", pseudonymize: bool = False,
                   column: str = "check-numpy") -> str:
     """The gradebook as CSV: jaxdl's own (one row per submission and class), or a learning
     platform's grade import (one row per student: Moodle's grading worksheet, Canvas's
-    gradebook). Every cell is neutralised for spreadsheets (:func:`~.results.cell`)."""
+    gradebook; a student id two submissions carry is left out: :func:`duplicate_ids`). Every cell
+    is neutralised for spreadsheets (:func:`~.results.cell`); Moodle's feedback comments, which it
+    shows as HTML, are HTML-escaped."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     names = {id(r): pseudonym(r.name, r.student_id, r.platform) if pseudonymize else r.name for r in results}
+    twice = {name for names_ in duplicate_ids(results).values() for name in names_}
+    platform = [r for r in results if not (r.student_id and r.name in twice)]
     if fmt == "jaxdl":
         writer.writerow(GRADEBOOK_COLUMNS)
         for r in results:
-            for row in r.rows():
-                row["submission"] = names[id(r)]
-                writer.writerow([cell(row[c]) for c in GRADEBOOK_COLUMNS])
+            def rows(r):
+                out = r.rows()
+                for row in out:
+                    row["submission"] = names[id(r)]
+                return [[cell(row[c]) for c in GRADEBOOK_COLUMNS] for row in out]
+            writer.writerows(_guarded(r, rows, lambda why: [[cell(names[id(r)]), "*", "false", 0, 0, 0, 0, why, ""]]))
     elif fmt == "moodle":
         writer.writerow(["Identifier", "Full name", "Grade", "Maximum Grade", "Feedback comments"])
-        for r in results:
+        for r in platform:
             ident = f"Participant {r.student_id}" if r.student_id else names[id(r)]
             who = "" if pseudonymize else (r.student_name or r.name)
-            writer.writerow([cell(ident), cell(who), cell(_fmt(r.points)), cell(_fmt(r.out_of)), cell(_feedback(r))])
+            writer.writerow(_guarded(r, lambda r: [cell(ident), cell(who), cell(_fmt(r.points)), cell(_fmt(r.out_of)),
+                                                   cell(html.escape(_feedback(r), quote=False))],
+                                     lambda why: [cell(ident), cell(who), "0", cell(_fmt(r.max_points)), why]))
     elif fmt == "canvas":
         writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column])
         writer.writerow(["Points Possible", "", "", "", "", _fmt(max((r.out_of for r in results), default=0))])
-        for r in results:
+        for r in platform:
             who = names[id(r)] if pseudonymize or not r.student_name else r.student_name
-            writer.writerow([cell(who), cell(r.student_id), "", "", "", cell(_fmt(r.points))])
+            writer.writerow(_guarded(r, lambda r: [cell(who), cell(r.student_id), "", "", "", cell(_fmt(r.points))],
+                                     lambda why: [cell(who), cell(r.student_id), "", "", "", "0"]))
     else:
         raise ValueError(f"gradebook format must be jaxdl, moodle or canvas; got {fmt!r}")
     return buf.getvalue()
@@ -585,12 +660,23 @@ def _feedback(r: SubmissionResult) -> str:
 
 
 def report_json(results: list[SubmissionResult], pseudonymize: bool = False) -> str:
+    """Every check of every submission as JSON (``duplicate_ids`` when two submissions carry one
+    platform id)."""
     items = []
     for r in results:
-        item = r.to_json()
-        if pseudonymize:
-            item["submission"] = pseudonym(r.name, r.student_id, r.platform)
-            item.pop("student_id", None)
-        items.append(item)
-    payload = {"ok": bool(results) and all(r.ok for r in results), "submissions": items}
+        def item(r):
+            out = r.to_json()
+            if pseudonymize:
+                out["submission"] = pseudonym(r.name, r.student_id, r.platform)
+                out.pop("student_id", None)
+            json.dumps(out, ensure_ascii=False).encode()  # fails here, on this submission alone, if it cannot be written
+            return out
+        items.append(_guarded(r, item, lambda why: {"submission": safe_text(pseudonym(r.name, r.student_id, r.platform)
+                                                                         if pseudonymize else r.name),
+                                                    "ok": False, "error": why}))
+    payload = {"ok": bool(results) and all(r.ok for r in results) and not any(r.internal for r in results),
+               "submissions": items}
+    twice = duplicate_ids(results)
+    if twice:
+        payload["duplicate_ids"] = twice if not pseudonymize else {k: [pseudonym(n) for n in v] for k, v in twice.items()}
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"

@@ -11,12 +11,20 @@ modes (:data:`MODES`):
   seccomp; resource limits. When it ends, every process it started ends.
 - ``process``: no namespaces (none can be made here); Landlock, seccomp and resource limits on
   the machine's own file system, where the kernel has them.
-- ``plain``: resource limits only (for benchmarks and for machines with none of the above).
+- ``plain``: resource limits and the one-process rule only (for benchmarks).
 
-Each request has a limit on the CPU time the submission's processes use (so that a classmate's
-load cannot time out correct code), with a wall clock as a backstop. Whatever ends a request
-other than a well-formed reply — an exit with any status, a signal, a limit, a malformed or
-oversized reply — raises :class:`WorkerLost` with the reason in words.
+In every mode the student's code is one process (its threads aside): seccomp refuses a new process,
+session or process group, so that the limits on CPU time and memory, which the kernel keeps per
+process, are the submission's. Where seccomp cannot be raised, nothing is graded (a child's CPU
+time and memory would be counted nowhere).
+
+Each request has a limit on the CPU time the submission uses (so that a classmate's load cannot
+time out correct code), with a clock as a backstop for code that sleeps or waits: the time the
+request took, less the time the worker (or the checker's thread serving it) waited for a processor
+(``/proc/PID/schedstat``), so that a busy machine does not stop correct code either. A submission
+has a budget of each (CPU and that clock) over all its requests. Whatever ends a request other than
+a well-formed reply — an exit with any status, a signal, a limit, a malformed or oversized reply —
+raises :class:`WorkerLost` with the reason in words.
 """
 
 from __future__ import annotations
@@ -46,9 +54,10 @@ MODES = ("namespaces", "process", "plain")
 OUTPUT_LIMIT = 4 << 10  # bytes of the student's stdout and stderr kept, each, per worker
 TRUNCATED = "[… more output not kept]"
 START_LIMIT_S = 60.0  # the worker's own start (an interpreter, numpy and scipy), not the student's code
-WALL_FACTOR, WALL_EXTRA_S = 3.0, 2.0  # the wall-clock backstop: 3 × the CPU limit + 2 s
+WALL_FACTOR, WALL_EXTRA_S = 3.0, 2.0  # the clock's backstop: 3 × the CPU limit + 2 s
+HARD_FACTOR = 4.0  # the backstop on the wall clock itself (a machine busy past reason): 4 × the other
 SCRATCH_MB = 64  # the scratch tmpfs, the worker's only writable place
-MAX_PROCESSES = 32  # processes (and threads) of one submission
+MAX_PROCESSES = 32  # threads of one submission (RLIMIT_NPROC; it starts no other process)
 MAX_OPEN_FILES = 64
 NOBODY = 65534  # the worker's uid outside its namespace when the checker runs as root
 # Environment variables a worker inherits: enough for numpy's BLAS. Nothing else of ours.
@@ -57,15 +66,23 @@ _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 class WorkerLost(Exception):
-    """The worker ended or misbehaved during a request; ``reason`` says how, in words."""
+    """The worker ended or misbehaved during a request; ``reason`` says how, in words. ``waited``:
+    the clock stopped it (or its budget) while its CPU time was under the limit (a submission is
+    graded again alone before that stands)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, waited: bool = False):
         super().__init__(reason)
         self.reason = reason
+        self.waited = waited
 
 
 class CheckerError(RuntimeError):
     """The worker could not even start: a problem of this machine or of jaxdl, not the student's."""
+
+
+def _own_wait() -> float:
+    """Seconds the calling thread of the checker has waited for a processor."""
+    return _waited("/proc/thread-self")
 
 
 def _signal_name(number: int) -> str:
@@ -112,7 +129,8 @@ def describe(walls: dict) -> str:
         parts.append(f"namespaces ({', '.join(walls['namespaces'])}), own root file system, "
                      f"{walls.get('scratch_mb', SCRATCH_MB)} MiB scratch tmpfs")
     parts.append(f"Landlock ABI {walls['landlock']}" if walls.get("landlock") else "no Landlock")
-    parts.append("seccomp filter" if walls.get("seccomp") else "no seccomp")
+    parts.append({"allow-list": "seccomp allow-list (one process)", "one process": "seccomp: one process"}.get(
+        walls.get("seccomp"), "no seccomp"))
     limits = walls.get("rlimits") or {}
     if limits:
         parts.append("limits: " + ", ".join(f"{k} {v}" for k, v in sorted(limits.items())))
@@ -328,24 +346,38 @@ def _process_landlock(view: dict, submission: str, scratch: str) -> list:
 # CPU time of a process and everything under it.
 
 
-def _stat(pid: int) -> tuple[float, list[int]] | None:
-    """``(CPU seconds of pid with its reaped children, its children's pids)``, or None if gone."""
+def _waited(path: str) -> float:
+    """Seconds the task at ``path`` (``/proc/PID/task/TID``) waited, runnable, for a processor
+    (0 where the kernel keeps no schedstat)."""
+    try:
+        with open(f"{path}/schedstat", "rb") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _stat(pid: int) -> tuple[float, float, list[int]] | None:
+    """``(CPU seconds of pid with its reaped children, seconds its threads waited for a processor,
+    its children's pids)``, or None if gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             fields = f.read().rsplit(b")", 1)[1].split()
         ticks = sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
-        children = []
+        children, waited = [], 0.0
         for tid in os.listdir(f"/proc/{pid}/task"):
             with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
                 children += [int(c) for c in f.read().split()]
-        return ticks / _CLK_TCK, children
+            waited += _waited(f"/proc/{pid}/task/{tid}")
+        return ticks / _CLK_TCK, waited, children
     except (OSError, ValueError, IndexError):
         return None
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """CPU seconds used by ``root`` and all its descendants, living or reaped."""
-    total, todo, seen = 0.0, [root], set()
+def tree_usage(root: int) -> tuple[float, float]:
+    """``(CPU seconds, seconds waiting for a processor)`` of ``root`` and all its descendants (CPU
+    time: living or reaped; a worker has no other process, but its launcher and init are counted)."""
+    cpu = waited = 0.0
+    todo, seen = [root], set()
     while todo and len(seen) < 4096:
         pid = todo.pop()
         if pid in seen:
@@ -353,9 +385,10 @@ def tree_cpu_seconds(root: int) -> float:
         seen.add(pid)
         st = _stat(pid)
         if st is not None:
-            total += st[0]
-            todo += st[1]
-    return total
+            cpu += st[0]
+            waited += st[1]
+            todo += st[2]
+    return cpu, waited
 
 
 # --------------------------------------------------------------------------------------------
@@ -367,7 +400,7 @@ class Worker:
     Use as a context manager; :meth:`request` sends one request."""
 
     def __init__(self, submission: str, time_limit: float, memory_mb: int, mode: str = "namespaces",
-                 cpu_budget: float | None = None):
+                 cpu_budget: float | None = None, clock_budget: float | None = None):
         if mode not in MODES:
             raise ValueError(f"sandbox mode must be one of {MODES}; got {mode!r}")
         self.submission = submission
@@ -375,6 +408,8 @@ class Worker:
         self.memory_mb = int(memory_mb)
         self.mode = mode
         self.cpu_budget = cpu_budget
+        self.clock_budget = clock_budget  # seconds of the backstop's clock left to the submission
+        self.clock_used = 0.0
         self.output = {"stdout": bytearray(), "stderr": bytearray()}
         self.output_total = {"stdout": 0, "stderr": 0}
         self.proc = None
@@ -385,6 +420,7 @@ class Worker:
         self._status_buf = b""
         self.scratch = None  # outside namespaces: the scratch folder on this machine
         self.cpu_used = 0.0
+        self.waited = 0.0
         self._start()
 
     @property
@@ -399,18 +435,19 @@ class Worker:
                   "nofile": MAX_OPEN_FILES}
         if self.cpu_budget is not None:
             limits["cpu_s"] = max(1, int(self.cpu_budget + 1))
+        # Nothing of the checker's (no pid, path or user name): enough for numpy's BLAS.
         env = {k: os.environ[k] for k in _KEPT_ENV if k in os.environ}
-        # JAXDL_CHECK_RUN: which checker process a worker (or anything it started) belongs to.
         env.update(LANG="C.UTF-8", PYTHONHASHSEED="0", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-                   MKL_NUM_THREADS="1", JAXDL_CHECK_RUN=str(os.getpid()))
+                   MKL_NUM_THREADS="1")
         walls = machine_walls()
         cfg = {"mode": "namespaces" if self.mode == "namespaces" else "process", "status_fd": status_w,
                "keep_fds": [req_r, rep_w], "limits": limits, "env": env,
-               "seccomp": self.mode != "plain" and walls["seccomp"],
+               "seccomp": walls["seccomp"] and ("one process" if self.mode == "plain" else "allow-list"),
                "landlock_abi": walls["landlock"] if self.mode != "plain" else 0}
         if self.mode == "namespaces":
             sk = _skeleton()
-            paths = {"sys_path": sk["sys_path"], "protocol": "/jaxdl/protocol.py", "standin": "/jaxdl/im2col_standin.py"}
+            paths = {"sys_path": sk["sys_path"], "protocol": "/jaxdl/protocol.py", "standin": "/jaxdl/im2col_standin.py",
+                     "output_limit": OUTPUT_LIMIT}
             cfg.update(root=sk["root"], binds=[*sk["binds"], [self.submission, "/submission"]], empty=sk["empty"],
                        devices=sk["devices"], landlock=sk["landlock"], sync_fd=sync_r,
                        scratch={"path": "/scratch", "size_mb": SCRATCH_MB}, cwd="/scratch",
@@ -420,7 +457,7 @@ class Worker:
             view = _view()
             self.scratch = tempfile.mkdtemp(prefix="jaxdl-check-")
             paths = {"sys_path": [view["stdlib"], view["dynload"], _site()], "protocol": PROTOCOL_PATH,
-                     "standin": STANDIN_PATH}
+                     "standin": STANDIN_PATH, "output_limit": OUTPUT_LIMIT}
             cfg.update(landlock=_process_landlock(view, self.submission, self.scratch), cwd=self.scratch,
                        exec=[view["exe"], "-I", "-S", "-B", "-u", WORKER_PATH, str(req_r), str(rep_w), json.dumps(paths)])
             cfg["env"].update(HOME=self.scratch, TMPDIR=self.scratch)
@@ -436,6 +473,7 @@ class Worker:
             cfg = self._config(req_r, rep_w, status_w, sync_r)
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-B", WALLS_PATH, json.dumps(cfg)], cwd=cfg["cwd"] if self.scratch else "/",
+                # JAXDL_CHECK_RUN: which checker a launcher belongs to (the worker's own environment has none of it).
                 env={"LANG": "C.UTF-8", "JAXDL_CHECK_RUN": str(os.getpid())}, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 pass_fds=(req_r, rep_w, status_w, sync_r), start_new_session=True, **extra)
         finally:
@@ -553,14 +591,19 @@ class Worker:
         # so that the same files give the same report.
         return text + (f"\n{TRUNCATED}" if self.output_total[stream] > len(self.output[stream]) else "")
 
+    def usage(self) -> tuple[float, float]:
+        """``(CPU seconds used so far, seconds its threads waited for a processor so far)``."""
+        if self.proc is None:
+            return self.cpu_used, self.waited
+        root = self.pid1 if self.pid1 is not None else self.proc.pid
+        used, waited = tree_usage(root)
+        self.cpu_used = max(self.cpu_used, used)
+        self.waited = max(self.waited, waited)
+        return self.cpu_used, self.waited
+
     def cpu_seconds(self) -> float:
         """CPU seconds this worker's processes have used so far."""
-        if self.proc is None:
-            return self.cpu_used
-        root = self.pid1 if self.pid1 is not None else self.proc.pid
-        used = tree_cpu_seconds(root)
-        self.cpu_used = max(self.cpu_used, used)
-        return self.cpu_used
+        return self.usage()[0]
 
     # Requests ------------------------------------------------------------------------------
 
@@ -571,12 +614,18 @@ class Worker:
         return self._exchange(wire.encode_frame(header, arrays), self.time_limit, what)
 
     def _exchange(self, message: bytes | None, limit: float, what: str) -> tuple[dict, list]:
-        start_cpu = self.cpu_seconds()
+        starting = message is None
+        start_cpu, start_waited = self.usage()
+        start_own = _own_wait()
         start = time.monotonic()
-        backstop = start + (limit if message is None else WALL_FACTOR * limit + WALL_EXTRA_S)
+        backstop = limit if starting else WALL_FACTOR * limit + WALL_EXTRA_S
+        budget = False  # the submission's clock budget ends this request before its backstop
+        if not starting and self.clock_budget is not None and self.clock_budget - self.clock_used < backstop:
+            backstop, budget = max(0.0, self.clock_budget - self.clock_used), True
         outgoing = memoryview(message or b"")
         reply = bytearray()
         need = None
+        clock = 0.0
         sel = selectors.DefaultSelector()
         try:
             for fd in self._streams:
@@ -584,21 +633,9 @@ class Worker:
             sel.register(self._rep_r, selectors.EVENT_READ)
             if outgoing:
                 sel.register(self._req_w, selectors.EVENT_WRITE)
-            next_cpu_check = start
+            next_check = start
             while True:
-                now = time.monotonic()
-                if message is not None and now >= next_cpu_check:  # the submission's CPU time, 20 times a second
-                    next_cpu_check = now + 0.05
-                    if self.cpu_seconds() - start_cpu > limit:
-                        self._kill()
-                        raise WorkerLost(f"stopped after {limit:g} s of CPU time during {what} (an endless loop?)")
-                if now >= backstop:
-                    self._kill()
-                    if message is None:
-                        raise WorkerLost(f"did not answer within {limit:g} s")
-                    raise WorkerLost(f"stopped after {backstop - start:.0f} s during {what} without using its "
-                                     f"{limit:g} s of CPU time (sleeping or waiting?)")
-                for key, _ in sel.select(max(0.0, min(0.05, backstop - now))):
+                for key, _ in sel.select(0.05):
                     fd = key.fd
                     if fd == self._req_w:
                         try:
@@ -634,8 +671,33 @@ class Worker:
                                 self._kill()
                                 raise WorkerLost(f"the student's process sent a malformed reply during {what}: {e}") from None
                             return header, arrays
+                now = time.monotonic()
+                if now < next_check:
+                    continue
+                next_check = now + 0.05  # the submission's CPU time and the clock, 20 times a second
+                cpu, waited = self.usage()
+                if not starting and cpu - start_cpu > limit:
+                    self._kill()
+                    raise WorkerLost(f"stopped after {limit:g} s of CPU time during {what} (an endless loop?)")
+                elapsed = now - start
+                clock = elapsed - min(elapsed, max(waited - start_waited, _own_wait() - start_own))
+                if clock >= backstop or elapsed >= HARD_FACTOR * backstop + WALL_EXTRA_S:
+                    self._kill()
+                    if starting:
+                        raise WorkerLost(f"did not answer within {limit:g} s")
+                    if budget:
+                        raise WorkerLost(f"the submission used up its time budget of {self.clock_budget:g} s during "
+                                         f"{what} (sleeping or waiting?)", waited=True)
+                    raise WorkerLost(f"stopped after {backstop:.0f} s during {what} without using its "
+                                     f"{limit:g} s of CPU time (sleeping or waiting?)", waited=True)
         finally:
             sel.close()
+            if not starting:  # the submission's budget: this request's clock, measured once more at its end
+                elapsed = time.monotonic() - start
+                if elapsed > 0.1 and self.proc is not None:
+                    _, waited = self.usage()
+                    clock = elapsed - min(elapsed, max(waited - start_waited, _own_wait() - start_own))
+                self.clock_used += clock if elapsed > 0.1 else elapsed
 
     def _drain(self, fd: int, sel) -> None:
         stream = self._streams[fd]

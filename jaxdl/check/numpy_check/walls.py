@@ -18,9 +18,10 @@ The launcher (L), started by the checker in a session of its own:
    and ends every process left in the namespace (the kernel kills them with P1);
 4. W sets its resource limits (CPU seconds, address space, file size, processes, open files),
    ``no_new_privs``, a Landlock domain (read: interpreter, standard library, packages, submission;
-   write: scratch; no TCP; no signals or abstract sockets outside it) and a seccomp filter (no
-   ``ptrace``, sockets, ``io_uring``, ``mount``, ``bpf``, namespaces, keyrings, modules…), reports
-   which walls stood, and ``exec``-s the worker as uid 1000 with no capabilities.
+   write: scratch; no TCP; no signals or abstract sockets outside it) and a seccomp filter (an
+   allow-list, :data:`ALLOWED`: no new process, session or process group, no ``ptrace``, sockets,
+   ``io_uring``, mounts, ``bpf``, namespaces, keyrings, modules, and nothing a newer kernel adds),
+   reports which walls stood, and ``exec``-s the worker as uid 1000 with no capabilities.
 
 Where namespaces are unavailable (``mode: "process"``), W is this process itself: the same
 limits, Landlock and seccomp where the kernel has them, on the machine's own file system.
@@ -62,29 +63,111 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 1, 38, 22
 SECCOMP_MODE_FILTER = 2
 
-# Per architecture: (audit arch, pivot_root, clone, {denied syscall: number}). Numbers from 424
-# on are the same on every architecture.
-_COMMON = {"pidfd_send_signal": 424, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-           "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433,
-           "pidfd_getfd": 438, "process_madvise": 440, "mount_setattr": 442}
-_ARCH = {
-    "x86_64": (0xC000003E, 155, 56, {
-        "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "mount": 165, "umount2": 166,
-        "pivot_root": 155, "chroot": 161, "bpf": 321, "unshare": 272, "setns": 308, "socket": 41,
-        "socketpair": 53, "keyctl": 250, "add_key": 248, "request_key": 249, "perf_event_open": 298,
-        "userfaultfd": 323, "kexec_load": 246, "kexec_file_load": 320, "init_module": 175, "finit_module": 313,
-        "delete_module": 176, "reboot": 169, "swapon": 167, "swapoff": 168, "acct": 163, "syslog": 103,
-        "name_to_handle_at": 303, "open_by_handle_at": 304, "kcmp": 312, "quotactl": 179, "iopl": 172,
-        "ioperm": 173, "uselib": 134, **_COMMON}),
-    "aarch64": (0xC00000B7, 41, 220, {
-        "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "mount": 40, "umount2": 39,
-        "pivot_root": 41, "chroot": 51, "bpf": 280, "unshare": 97, "setns": 268, "socket": 198,
-        "socketpair": 199, "keyctl": 219, "add_key": 217, "request_key": 218, "perf_event_open": 241,
-        "userfaultfd": 282, "kexec_load": 104, "kexec_file_load": 294, "init_module": 105, "finit_module": 273,
-        "delete_module": 106, "reboot": 142, "swapon": 224, "swapoff": 225, "acct": 89, "syslog": 116,
-        "name_to_handle_at": 264, "open_by_handle_at": 265, "kcmp": 272, "quotactl": 60, **_COMMON}),
+# The architectures a filter is written for: the audit arch seccomp reports, and the index of each in
+# _NR's pairs. A system call's number: (x86_64, aarch64), None where the architecture has none
+# (x86_64: arch/x86/entry/syscalls/syscall_64.tbl; aarch64: include/uapi/asm-generic/unistd.h; from
+# 424 on, the numbers are the same everywhere).
+_AUDIT_ARCH = {"x86_64": (0xC000003E, 0), "aarch64": (0xC00000B7, 1)}
+_NR = {
+    "access": (21, None), "acct": (163, 89), "add_key": (248, 217), "alarm": (37, None), "arch_prctl": (158, None),
+    "bpf": (321, 280), "brk": (12, 214), "chdir": (80, 49), "chmod": (90, None), "chroot": (161, 51),
+    "clock_getres": (229, 114), "clock_gettime": (228, 113), "clock_nanosleep": (230, 115), "clone": (56, 220),
+    "clone3": (435, 435), "close": (3, 57), "close_range": (436, 436), "copy_file_range": (326, 285),
+    "delete_module": (176, 106), "dup": (32, 23), "dup2": (33, None), "dup3": (292, 24), "epoll_create1": (291, 20),
+    "epoll_ctl": (233, 21), "epoll_pwait": (281, 22), "epoll_wait": (232, None), "execve": (59, 221),
+    "exit": (60, 93), "exit_group": (231, 94), "faccessat": (269, 48), "faccessat2": (439, 439),
+    "fadvise64": (221, 223), "fchdir": (81, 50), "fchmod": (91, 52), "fchmodat": (268, 53), "fcntl": (72, 25),
+    "fdatasync": (75, 83), "fgetxattr": (193, 10), "finit_module": (313, 273), "flistxattr": (196, 13),
+    "flock": (73, 32), "fork": (57, None), "fsconfig": (431, 431), "fsmount": (432, 432), "fsopen": (430, 430),
+    "fspick": (433, 433), "fstat": (5, 80), "fstatfs": (138, 44), "fsync": (74, 82), "ftruncate": (77, 46),
+    "futex": (202, 98), "getcpu": (309, 168), "getcwd": (79, 17), "getdents64": (217, 61), "getegid": (108, 177),
+    "geteuid": (107, 175), "getgid": (104, 176), "getgroups": (115, 158), "getitimer": (36, 102),
+    "getpgid": (121, 155), "getpgrp": (111, None), "getpid": (39, 172), "getppid": (110, 173),
+    "getrandom": (318, 278), "getresgid": (120, 150), "getresuid": (118, 148), "getrusage": (98, 165),
+    "getsid": (124, 156), "gettid": (186, 178), "gettimeofday": (96, 169), "getuid": (102, 174),
+    "getxattr": (191, 8), "init_module": (175, 105), "io_uring_enter": (426, 426), "io_uring_register": (427, 427),
+    "io_uring_setup": (425, 425), "ioctl": (16, 29), "ioperm": (173, None), "iopl": (172, None), "kcmp": (312, 272),
+    "kexec_file_load": (320, 294), "kexec_load": (246, 104), "keyctl": (250, 219), "kill": (62, 129),
+    "lgetxattr": (192, 9), "listmount": (458, 458), "listxattr": (194, 11), "llistxattr": (195, 12),
+    "lseek": (8, 62), "lstat": (6, None), "madvise": (28, 233), "mbind": (237, 235), "mkdir": (83, None),
+    "mkdirat": (258, 34), "mmap": (9, 222), "mount": (165, 40), "mount_setattr": (442, 442),
+    "move_mount": (429, 429), "mprotect": (10, 226), "mremap": (25, 216), "msync": (26, 227), "munmap": (11, 215),
+    "name_to_handle_at": (303, 264), "nanosleep": (35, 101), "newfstatat": (262, 79), "open": (2, None),
+    "open_by_handle_at": (304, 265), "open_tree": (428, 428), "open_tree_attr": (467, 467), "openat": (257, 56),
+    "perf_event_open": (298, 241), "pidfd_getfd": (438, 438), "pidfd_open": (434, 434),
+    "pidfd_send_signal": (424, 424), "pipe2": (293, 59), "pivot_root": (155, 41), "poll": (7, None),
+    "ppoll": (271, 73), "pread64": (17, 67), "prlimit64": (302, 261), "process_madvise": (440, 440),
+    "process_vm_readv": (310, 270), "process_vm_writev": (311, 271), "pselect6": (270, 72), "ptrace": (101, 117),
+    "pwrite64": (18, 68), "quotactl": (179, 60), "read": (0, 63), "readlink": (89, None), "readlinkat": (267, 78),
+    "readv": (19, 65), "reboot": (169, 142), "rename": (82, None), "renameat": (264, 38), "renameat2": (316, 276),
+    "request_key": (249, 218), "restart_syscall": (219, 128), "rmdir": (84, None), "rseq": (334, 293),
+    "rt_sigaction": (13, 134), "rt_sigprocmask": (14, 135), "rt_sigreturn": (15, 139),
+    "sched_getaffinity": (204, 123), "sched_yield": (24, 124), "select": (23, None), "sendfile": (40, 71),
+    "set_robust_list": (273, 99), "set_tid_address": (218, 96), "setitimer": (38, 103), "setns": (308, 268),
+    "setpgid": (109, 154), "setsid": (112, 157), "sigaltstack": (131, 132), "socket": (41, 198),
+    "socketpair": (53, 199), "stat": (4, None), "statfs": (137, 43), "statmount": (457, 457), "statx": (332, 291),
+    "swapoff": (168, 225), "swapon": (167, 224), "sysinfo": (99, 179), "syslog": (103, 116), "tgkill": (234, 131),
+    "times": (100, 153), "tkill": (200, 130), "truncate": (76, 45), "umask": (95, 166), "umount2": (166, 39),
+    "uname": (63, 160), "unlink": (87, None), "unlinkat": (263, 35), "unshare": (272, 97), "uselib": (134, None),
+    "userfaultfd": (323, 282), "utimensat": (280, 88), "vfork": (58, None), "write": (1, 64), "writev": (20, 66),
 }
-_CLONE3 = 435
+
+# What a worker may call: an allow-list. Every other call fails with ENOSYS, as on a kernel that lacks
+# it, so that a kernel's new calls (statmount, listmount, open_tree_attr, ...) are refused by default
+# and glibc falls back where it has a fallback (clone3 -> clone). Traced (strace -f -c) from workers
+# checking the reference lab, the skeleton-shaped lab files (scipy.stats, a compiled im2col_cython),
+# the correct variants, the false-ok and mistaken files and a lab file that starts threads; each
+# group with the reason it is there. Landlock and the mounts decide which files; the limits how much.
+ALLOWED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "start": ("the interpreter's start: the dynamic loader (arch_prctl, set_tid_address, set_robust_list, "
+              "rseq), Python finding itself and its prefix, numpy reading the machine (uname, sysinfo), seeds",
+              ("execve", "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "uname", "sysinfo", "getrandom",
+               "readlink", "readlinkat", "access", "faccessat", "faccessat2")),
+    "memory": ("Python's allocator, numpy's arrays, thread stacks, OpenBLAS's buffers (mbind)",
+               ("brk", "mmap", "munmap", "mprotect", "mremap", "madvise", "mbind", "msync")),
+    "files": ("imports, the submission and the scratch folder (Python's open() asks isatty: ioctl); np.save, "
+              "tempfile and shutil in the scratch folder",
+              ("read", "write", "readv", "writev", "pread64", "pwrite64", "open", "openat", "close", "close_range",
+               "lseek", "fstat", "stat", "lstat", "newfstatat", "statx", "statfs", "fstatfs", "getdents64", "fcntl",
+               "ioctl", "dup", "dup2", "dup3", "pipe2", "getcwd", "chdir", "fchdir", "umask", "mkdir", "mkdirat",
+               "rmdir", "unlink", "unlinkat", "rename", "renameat", "renameat2", "truncate", "ftruncate", "fsync",
+               "fdatasync", "chmod", "fchmod", "fchmodat", "utimensat", "sendfile", "copy_file_range", "fadvise64",
+               "flock", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr")),
+    "threads": ("threading and numpy's BLAS threads (clone itself only with CLONE_THREAD: below)",
+                ("futex", "gettid", "sched_yield", "sched_getaffinity", "getcpu")),
+    "signals": ("the process's own signal handling (Python's handlers, SIGXCPU at the CPU limit); kill and "
+                "tgkill only to itself (below)",
+                ("rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "restart_syscall")),
+    "time": ("time.sleep, time.process_time, the student's own timing",
+             ("clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "times", "getrusage",
+              "getitimer", "setitimer", "alarm")),
+    "waiting": ("select and selectors on its own descriptors",
+                ("poll", "ppoll", "select", "pselect6", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait")),
+    "identity": ("who it is: inside the namespaces uid 1000 and pids of its own namespace",
+                 ("getpid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid",
+                  "getresgid", "getpgrp", "getpgid", "getsid")),
+    "end": ("exit", ("exit", "exit_group")),
+}
+
+# Refused with EPERM and named (the rest of what is not allowed fails with ENOSYS): a new process
+# (fork, vfork, clone without CLONE_THREAD: the submission is one process, so that its CPU time, memory
+# and process count are its own, and RLIMIT_CPU and RLIMIT_AS hold for the whole submission), a new
+# session or process group (its own scheduling group: a larger share of the machine than a classmate's),
+# and every call that reaches beyond the process: debugging others, sockets, mounts (also statmount and
+# listmount, which show the host's paths behind the binds), namespaces, keyrings, io_uring (it escapes
+# seccomp), BPF, modules, reboot.
+DENIED = ("fork", "vfork", "setsid", "setpgid", "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+          "pidfd_open", "pidfd_send_signal", "pidfd_getfd", "process_madvise", "tkill", "socket", "socketpair",
+          "mount", "umount2", "pivot_root", "chroot", "open_tree", "open_tree_attr", "move_mount", "fsopen",
+          "fsconfig", "fsmount", "fspick", "mount_setattr", "statmount", "listmount", "name_to_handle_at",
+          "open_by_handle_at", "quotactl", "unshare", "setns", "keyctl", "add_key", "request_key",
+          "io_uring_setup", "io_uring_enter", "io_uring_register", "bpf", "perf_event_open", "userfaultfd",
+          "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot", "swapon",
+          "swapoff", "acct", "syslog", "iopl", "ioperm", "uselib")
+# Where no allow-list is raised (--sandbox plain), the one-process rule alone: without it no limit is
+# the submission's.
+PROCESS_RULE = ("fork", "vfork", "setsid", "setpgid")
+CLONE_THREAD = 0x00010000
 
 # Landlock (include/uapi/linux/landlock.h).
 _LL_CREATE, _LL_ADD_RULE, _LL_RESTRICT = 444, 445, 446
@@ -135,7 +218,7 @@ def landlock_abi() -> int:
 
 def seccomp_arch() -> str | None:
     machine = platform.machine()
-    return machine if sys.platform.startswith("linux") and machine in _ARCH else None
+    return machine if sys.platform.startswith("linux") and machine in _AUDIT_ARCH else None
 
 
 def probe() -> dict:
@@ -215,10 +298,10 @@ def build_root(cfg: dict) -> None:
            f"uid={INSIDE_UID},gid={INSIDE_UID}")
     _mount(None, root, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | _locked_flags(root))
     os.chdir(root)
-    arch = _ARCH.get(platform.machine())
-    if arch is None:
+    machine = seccomp_arch()
+    if machine is None:
         raise WallError(errno.ENOSYS, f"pivot_root: unknown architecture {platform.machine()}")
-    _check(_libc.syscall(arch[1], b".", b"."), "pivot_root")
+    _check(_libc.syscall(nr(machine, "pivot_root"), b".", b"."), "pivot_root")
     _check(_libc.umount2(b".", MNT_DETACH), "umount the old root")
     os.chdir("/")
 
@@ -258,30 +341,73 @@ def raise_landlock(rules, abi: int) -> int:
     return abi
 
 
-def seccomp_program(machine: str) -> bytes:
-    """The filter: the architecture checked, the denied calls refused with EPERM (``clone3`` with
-    ENOSYS, so that threads fall back to ``clone``), ``clone`` refused when it asks for a namespace."""
-    audit_arch, _, clone, denied = _ARCH[machine]
+def nr(machine: str, name: str) -> int | None:
+    """The number of system call ``name`` on ``machine`` (None where it has none)."""
+    return _NR[name][_AUDIT_ARCH[machine][1]]
+
+
+def seccomp_program(machine: str, pid: int, allow_list: bool = True) -> bytes:
+    """The filter for a process ``pid`` (as it sees itself): the architecture checked (another kills
+    it), then
+
+    - ``clone`` only with ``CLONE_THREAD`` and no namespace flag (a thread, never a process);
+      ``clone3`` fails with ENOSYS (its flags are behind a pointer, out of a filter's reach), so that
+      glibc falls back to ``clone``; :data:`PROCESS_RULE` refused with EPERM;
+    - with ``allow_list`` (every mode but ``plain``): ``prlimit64`` only on itself, ``kill`` only to
+      itself (or its process group: the launcher's, which is the submission's), ``tgkill`` only to its
+      own threads; the calls of :data:`ALLOWED` allowed, those of :data:`DENIED` refused with EPERM,
+      every other with ENOSYS;
+    - without it, every other call allowed.
+
+    Each allowed call's result depends on its number alone (the kernel then skips the filter for it,
+    from Linux 5.11: the allow-list costs nothing on the calls numpy makes)."""
+    audit_arch, _ = _AUDIT_ARCH[machine]
     ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
     allow, kill = 0x7FFF0000, 0x80000000
     eperm, enosys = 0x00050000 | errno.EPERM, 0x00050000 | errno.ENOSYS
     ns_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
         CLONE_NEWCGROUP | CLONE_NEWTIME
+    arg0 = 16  # seccomp_data.args[0], its low 32 bits (little-endian)
     prog = [(ld, 0, 0, 4), (jeq, 1, 0, audit_arch), (ret, 0, 0, kill), (ld, 0, 0, 0)]
     if machine == "x86_64":  # the x32 ABI's numbers
         prog += [(jge, 0, 1, 0x40000000), (ret, 0, 0, eperm)]
-    for nr in sorted(set(denied.values())):
-        prog += [(jeq, 0, 1, nr), (ret, 0, 0, eperm)]
-    prog += [(jeq, 0, 1, _CLONE3), (ret, 0, 0, enosys)]
-    prog += [(jeq, 0, 3, clone), (ld, 0, 0, 16), (jset, 0, 1, ns_flags), (ret, 0, 0, eperm), (ret, 0, 0, allow)]
+    number = lambda name: nr(machine, name)  # noqa: E731
+    if allow_list:  # the common calls first: every one is a comparison on older kernels
+        allowed = [number(n) for group in ALLOWED.values() for n in group[1]]
+        for n in sorted({n for n in allowed if n is not None}, key=allowed.index):
+            prog += [(jeq, 0, 1, n), (ret, 0, 0, allow)]
+    # clone: a thread (CLONE_THREAD) without a namespace flag; nothing else.
+    prog += [(jeq, 0, 5, number("clone")), (ld, 0, 0, arg0), (jset, 2, 0, ns_flags), (jset, 0, 1, CLONE_THREAD),
+             (ret, 0, 0, allow), (ret, 0, 0, eperm)]
+    prog += [(jeq, 0, 1, number("clone3")), (ret, 0, 0, enosys)]
+    if not allow_list:
+        for name in PROCESS_RULE:
+            if number(name) is not None:
+                prog += [(jeq, 0, 1, number(name)), (ret, 0, 0, eperm)]
+        return _encode(prog + [(ret, 0, 0, allow)])
+    # Calls on a process or thread: only this one's (arg 0 is the pid; kill's 0: its process group).
+    for name, targets in (("prlimit64", (0, pid)), ("kill", (0, pid)), ("tgkill", (pid,))):
+        tail = [(ret, 0, 0, allow), (ret, 0, 0, eperm)]
+        tests = [(jeq, len(targets) - i - 1, 0, t) for i, t in enumerate(targets)]  # a match: on to the allow
+        tests[-1] = (jeq, 0, 1, targets[-1])  # the last one's mismatch: past it, to the refusal
+        body = [(ld, 0, 0, arg0), *tests, *tail]
+        prog += [(jeq, 0, len(body), number(name)), *body]
+    for name in DENIED:
+        if number(name) is not None:
+            prog += [(jeq, 0, 1, number(name)), (ret, 0, 0, eperm)]
+    return _encode(prog + [(ret, 0, 0, enosys)])
+
+
+def _encode(prog: list) -> bytes:
     return b"".join(struct.pack("<HBBI", *ins) for ins in prog)
 
 
-def raise_seccomp() -> None:
+def raise_seccomp(allow_list: bool = True) -> None:
+    """Installs :func:`seccomp_program` on this process (its threads and what it ``exec``-s keep it)."""
     machine = seccomp_arch()
     if machine is None:
         raise WallError(errno.ENOSYS, f"seccomp: no filter for {platform.machine()}")
-    code = seccomp_program(machine)
+    code = seccomp_program(machine, os.getpid(), allow_list)
     filt = ctypes.create_string_buffer(code, len(code))
 
     class _Prog(ctypes.Structure):
@@ -324,9 +450,9 @@ def become_worker(cfg: dict, walls: dict) -> None:
     abi = int(cfg.get("landlock_abi") or 0)
     if abi:
         walls["landlock"] = raise_landlock(cfg["landlock"], abi)
-    if cfg.get("seccomp"):
-        raise_seccomp()
-        walls["seccomp"] = True
+    if cfg.get("seccomp"):  # "allow-list", or (--sandbox plain) "one process" only
+        raise_seccomp(allow_list=cfg["seccomp"] == "allow-list")
+        walls["seccomp"] = cfg["seccomp"]
     keep = sorted(set(cfg.get("keep_fds", [])) | {0, 1, 2})
     for fd in keep:
         os.set_inheritable(fd, True)
