@@ -61,26 +61,15 @@ def _cmd_gradcheck(args) -> int:
 
 
 def _cmd_exam(args) -> int:
-    from jaxdl.exams.command import ExamRequest, errata_text, exam, wrapped
-    from jaxdl.exams.lang import Lang
+    from jaxdl.exams.command import ExamRequest, exam
 
     sizes = {"input_size": args.input_size, "hidden_size": args.hidden_size, "num_layers": args.num_layers}
     out = exam(ExamRequest(problem=args.problem, config=args.config, overrides=tuple(args.overrides), sizes=sizes,
                            lang=args.lang, edition=args.edition, json=args.json, markdown=args.markdown, html=args.html,
                            pdf=args.pdf, graphs=args.graphs))
-    print(wrapped(out.printout))
-    for name, where in out.non_finite.items():  # a NaN or infinite answer is never a result
-        print(f"  FAILED: {name}: the answer holds a non-finite number at {where}")
     for w in out.warnings:
         print(f"jaxdl exam: warning: {w}", file=sys.stderr)
-    for path in out.pictures:
-        print(f"  wrote {path} (and .png)")
-    if out.errata:
-        print(wrapped(errata_text(out.errata, Lang(args.lang))))
-    if out.failed:
-        print(f"\nFAILED checks: {', '.join(out.failed)}")
-    for path, what in out.written:
-        print(f"  wrote {path} ({what})")
+    print(out.text)
     return 1 if out.failed else 0
 
 
@@ -114,7 +103,6 @@ def _exam_generate(argv: list[str]) -> int:
     from tqdm import tqdm
 
     from jaxdl.exams.command import GenerateRequest, generate_exam
-    from jaxdl.exams.generate import stress_report
 
     args = exam_generate_parser().parse_args(argv)
     req = GenerateRequest(problem=args.problem, seed=args.seed, count=args.count, out=args.out, lang=args.lang,
@@ -126,19 +114,7 @@ def _exam_generate(argv: list[str]) -> int:
         return 1
     for note in out.notes:
         print(f"jaxdl exam generate: note: {note}", file=sys.stderr)
-    if args.stress is not None:
-        print(stress_report(out.rows))
-        print(f"{args.stress} variants of each of {len(out.rows)} problem{'s' if len(out.rows) > 1 else ''} drawn and "
-              f"verified in {out.seconds:.1f} s (compilation included)")
-        return 0
-    if args.practice:
-        print(f"{args.count} variants of each of {', '.join(out.problems)}, every key verified three ways: the "
-              f"practice pool {args.practice}")
-    if args.out:
-        sheets = sum(1 for w in out.written if w.endswith((".md", ".html", ".pdf")))
-        print(f"{len(out.records)} variants of {', '.join(out.problems)} (seed {out.seed}), every key verified three ways")
-        print(f"  wrote {os.path.join(args.out, 'variants.json')} and {sheets} sheets under {args.out}"
-              + (f"; the Moodle bank {args.moodle}" if args.moodle else ""))
+    print(out.text)
     return 0
 
 
@@ -257,6 +233,7 @@ def _cmd_bench(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line's declaration, one ``add_argument`` per option: long as a table, not as logic."""
     from jaxdl import __version__
 
     parser = _Parser(prog="jaxdl", description="Layers of a deep-learning course, verified in JAX.")

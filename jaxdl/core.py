@@ -184,6 +184,9 @@ def make_layer(
     from it (once per input shape) and reject anything else before computing.
     ``inverse_shape`` maps an output shape back to the input shape (default: the same shape).
     ``forward_with_residuals``/``backward_from_residuals``: see :class:`Layer` (both or neither).
+
+    Long because it wraps each of the layer's functions (init, apply, backward, and the inverse,
+    log-det and residual forms where they exist) in one closure over the same validation.
     """
     if (forward_with_residuals is None) != (backward_from_residuals is None):
         raise ValueError(f"{name}: give both forward_with_residuals and backward_from_residuals, or neither")

@@ -160,6 +160,8 @@ def build(results_dir: str = "results", out_dir: str | None = None, lang: str = 
     ``results_dir/exam.json`` (``jaxdl exam all --json``) is required; the gradient check, the
     runs and the benchmarks are shown when their files are there. The exam's sheet is there in
     both languages, with a switch (no script); ``lang`` is the one shown first.
+
+    Long because it lays the page out section by section in the order a reader sees them.
     """
     from jaxdl.exams import PROBLEMS, draw_figures, sheet
     from jaxdl.exams.lang import LANGS, Lang

@@ -3,6 +3,7 @@ another module's private names (read from the source's AST, function-level impor
 
 import ast
 import pathlib
+import re
 
 import pytest
 
@@ -166,3 +167,14 @@ def test_the_suites_longest_first_order_names_files_that_exist():
 
     tests = pathlib.Path(__file__).parent
     assert conftest._LONGEST and all((tests / name).is_file() for name in conftest._LONGEST)
+
+
+def test_no_function_runs_past_about_80_lines_without_saying_why():
+    long = []
+    for module, _, tree in MODULES:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 > 85:
+                doc = ast.get_docstring(node) or ""
+                if not re.search(r"\blong\b", doc, re.I):
+                    long.append(f"{module}.{node.name}: {node.end_lineno - node.lineno + 1} lines")
+    assert long == []

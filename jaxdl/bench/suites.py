@@ -889,7 +889,10 @@ def training(quick: bool, names=None, smoke: bool = False, compile_peers: bool |
     (``loop``: a ``lax.scan`` chunk, or one jitted step per call) and, when PyTorch imports, the
     same model, optimiser and batch in PyTorch eager and through ``torch.compile`` (``compile_peers``;
     by default not with ``quick``, whose minute cannot hold the compilations): the candidates
-    interleaved, round by round."""
+    interleaved, round by round.
+
+    Long because it is one table of experiments timed round by round: splitting it would scatter the
+    interleaving it exists for."""
     import ml_collections
 
     from jaxdl.bench.torch_peers import PEERS, make_peer

@@ -94,6 +94,22 @@ class ExamOutcome:
     pictures: list
     written: list
     warnings: list
+    lang: str = "en"
+
+    @property
+    def text(self) -> str:
+        """What ``jaxdl exam`` prints: the answers, the pictures and files written, the errata and
+        the checks that failed."""
+        lines = [wrapped(self.printout)]
+        lines += [f"  FAILED: {name}: the answer holds a non-finite number at {where}"
+                  for name, where in self.non_finite.items()]  # a NaN or infinite answer is never a result
+        lines += [f"  wrote {path} (and .png)" for path in self.pictures]
+        if self.errata:
+            lines.append(wrapped(errata_text(self.errata, Lang(self.lang))))
+        if self.failed:
+            lines.append(f"\nFAILED checks: {', '.join(self.failed)}")
+        lines += [f"  wrote {path} ({what})" for path, what in self.written]
+        return "\n".join(lines)
 
 
 def _check_exam(req: ExamRequest) -> tuple[list[str], tuple[str, ...]]:
@@ -158,7 +174,7 @@ def exam(req: ExamRequest) -> ExamOutcome:
                                                   indent=2) + "\n")
         written = _write_sheets(req, results, names, figures, scratch)
     return ExamOutcome(names=names, results=results, printout=printout, non_finite=non_finite, failed=failed,
-                       errata=errata, pictures=pictures, written=written, warnings=warnings)
+                       errata=errata, pictures=pictures, written=written, warnings=warnings, lang=lang.code)
 
 
 def _write_sheets(req: ExamRequest, results: dict, names: list, figures: dict, scratch: str) -> list:
@@ -222,6 +238,27 @@ class GenerateOutcome:
     seconds: float = 0.0
     notes: list = dataclasses.field(default_factory=list)
     failure: str | None = None
+    request: GenerateRequest | None = None
+
+    @property
+    def text(self) -> str:
+        """What ``jaxdl exam generate`` prints: the stress report, or what was drawn and written."""
+        req = self.request
+        if req.stress is not None:
+            many = "s" if len(self.rows) > 1 else ""
+            return (generate.stress_report(self.rows) + f"\n{req.stress} variants of each of {len(self.rows)} "
+                    f"problem{many} drawn and verified in {self.seconds:.1f} s (compilation included)")
+        lines = []
+        if req.practice:
+            lines.append(f"{req.count} variants of each of {', '.join(self.problems)}, every key verified three "
+                         f"ways: the practice pool {req.practice}")
+        if req.out:
+            sheets = sum(1 for w in self.written if w.endswith((".md", ".html", ".pdf")))
+            lines += [f"{len(self.records)} variants of {', '.join(self.problems)} (seed {self.seed}), every key "
+                      "verified three ways",
+                      f"  wrote {os.path.join(req.out, 'variants.json')} and {sheets} sheets under {req.out}"
+                      + (f"; the Moodle bank {req.moodle}" if req.moodle else "")]
+        return "\n".join(lines)
 
 
 def _check_generate(req: GenerateRequest) -> tuple[list[str], int]:
@@ -265,7 +302,7 @@ def generate_exam(req: GenerateRequest, progress=None) -> GenerateOutcome:
     two per variant, verified and written. A bad request raises :class:`InputError` before any
     work."""
     problems, seed = _check_generate(req)
-    outcome = GenerateOutcome(problems=problems, seed=seed)
+    outcome = GenerateOutcome(problems=problems, seed=seed, request=req)
     if progress is not None and req.stress is None and req.out:
         progress.total = len(problems) * req.count * 2
     try:

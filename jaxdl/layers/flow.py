@@ -105,6 +105,9 @@ def additive_coupling(channels: int, hidden: Sequence[int] = (), parity: int = 0
 
     Shapes: ``x (N, C, H, W)`` or ``(N, D)`` → ``y`` of the same shape; params: h's, e.g.
     ``{"relu_0": {}, "conv2d_1": {"W": (C/2, C/2, 1, 1), "b": (C/2,)}}``.
+
+    Long because the layer's forward, inverse, log-det, hand-derived backward and kernel paths are
+    closures over the same configuration, written beside each other as the protocol asks.
     """
     name = "additive_coupling"
     channels = check_int(name, "channels", channels, minimum=2)

@@ -198,6 +198,9 @@ def constructor_call(target: Target, info: dict, input_shape, weights: np.ndarra
 
     Raises:
       BuildError: a parameter the checker has no value for, or a lab argument the constructor lacks.
+
+    Long because it reads every way the lab's constructors spell their arguments, one case after
+    another, in the order the checker tries them.
     """
     init = info.get("init")
     if not isinstance(init, list):

@@ -368,7 +368,10 @@ COMPOSITE_WEIGHT_SHAPES = ((4, 3), (2, 5), (3, 2), (5, 4))  # the regularizers' 
 def _run_composite(student: C.Student, res: ClassResult, target: B.Target, info: dict, classes: list, rng,
                    seed: int) -> None:
     """A composite (the lab's RegularizedLoss): built from the checker's parts, then (for the last
-    checks) from the file's own classes of those parts, as the lab's training script builds it."""
+    checks) from the file's own classes of those parts, as the lab's training script builds it.
+
+    Long because the composite's checks run in the lab's order against two builds of it, and each
+    step needs the last one's replies."""
     from jaxdl.check.numpy_check.reference import lab_classes
 
     try:

@@ -614,6 +614,9 @@ class Worker:
         return self._exchange(wire.encode_frame(header, arrays), self.time_limit, what)
 
     def _exchange(self, message: bytes | None, limit: float, what: str) -> tuple[dict, list]:
+        """One request and its bounded reply with every way the worker can fail on the way (time,
+        memory, a signal, a forged or oversized frame); long because each is told apart with its own
+        reason."""
         starting = message is None
         start_cpu, start_waited = self.usage()
         start_own = _own_wait()

@@ -73,7 +73,9 @@ def _n(k: int, noun: str) -> str:
 
 
 def errata(result: dict) -> list[dict]:
-    """E1's errata, their evidence computed on ``result``'s givens."""
+    """E1's errata, their evidence computed on ``result``'s givens.
+
+    Long because it is data: one erratum per entry, each in both languages with its evidence."""
     gv, f, g = result["givens"], result["forward"], result["grads"]
     m, n = len(gv["b"]), len(gv["x"])
     counts = result["op_counts"]

@@ -506,7 +506,9 @@ def _q1b(e: dict) -> list[dict]:
 
 
 def _q2(e: dict) -> list[dict]:
-    """Q2: the skeleton given in the question, and the PyTorch pooling module."""
+    """Q2: the skeleton given in the question, and the PyTorch pooling module.
+
+    Long because it is data: one erratum per entry, each in both languages with its evidence."""
     q2_self, override = e["q2_self"], e["q2_override"]
     unclosed = _per_language(q2_unclosed)
     skeleton = {code: q2_skeleton(name) for code, name in QUESTION_FILE.items()}

@@ -133,7 +133,9 @@ def solution_2_on_the_labs_layers(W, b, x, dy) -> dict:
 
 def _new_errata(result: dict) -> list[dict]:
     """A3, A10, A11 and A12 of the examiner's list: the lab's attributes, the alias in forward, the
-    TensorFlow solution's defaults, and solution 2's missing FC and ReLU."""
+    TensorFlow solution's defaults, and solution 2's missing FC and ReLU.
+
+    Long because it is data: one erratum per entry, each in both languages with its evidence."""
     import importlib.util
 
     W, b, x, dy = (np.asarray(result["givens"][k], float) for k in ("W", "b", "x", "dy"))

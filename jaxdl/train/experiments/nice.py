@@ -34,7 +34,10 @@ def _gaussian_nll(train, test, diagonal: bool) -> float:
 def nice_task(name: str, data_fn, event_shape, dequant_levels: int | None, make_flow=None,
               show_as: tuple[int, ...] | None = None) -> Task:
     """A NICE flow on ``data_fn(cfg)['x_train']`` (dequantized with ``levels`` grey levels, if set),
-    trained by maximum likelihood on the couplings' hand-derived backward passes."""
+    trained by maximum likelihood on the couplings' hand-derived backward passes.
+
+    Long because the task's model, loss, metrics and plots are closures over one configuration, as
+    every experiment's factory is."""
     from jaxdl.models.nice import nice
 
     @config_cached
