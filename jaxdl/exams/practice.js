@@ -97,6 +97,7 @@
     if (!current) { box.innerHTML = `<p>${UI[lang()].pick}</p>`; return; }
     const code = lang(), ui = UI[code], pick = pickOf(current.pick);
     const record = byKey.get(pick.problem + "/" + current.id + "/" + code);
+    box.replaceChildren();  // at once: no answer is ever typed into the previous variant
     const html = await page(pick.problem, code);
     const questions = pick.questions.map((q) => html[q].question[current.id]).join("");
     const fields = partsOf(record, pick).map((part) => {
@@ -109,7 +110,8 @@
     }).join("");
     const answers = TEXT[record.problem][code].code || {};
     const solutions = pick.questions.map((q) => html[q].solution[current.id] + (answers[q] || "")).join("");
-    box.innerHTML = `<article data-problem="${record.problem}" data-id="${record.id}" lang="${code}">` +
+    box.innerHTML = `<article data-problem="${record.problem}" data-id="${record.id}" data-pick="${pick.pick}" ` +
+      `lang="${code}">` +
       `<p class="muted">${pick.pick} · ${ui.variant} ${record.id}</p>${questions}` +
       `<form class="practice-answers" onsubmit="return false">${fields}</form>` +
       `<button type="button" data-action="check">${ui.check}</button>` +

@@ -53,7 +53,9 @@ def _number(v: float):
 
 
 def _tolerance(t: float):
-    """A tolerance with ``TOL_DIGITS`` significant digits, rounded down."""
+    """A tolerance as the bank prints it (10 significant digits), then with ``TOL_DIGITS``
+    significant digits, rounded down (never wider than the bank's)."""
+    t = float(f"{float(t):.10g}")
     if t == 0:
         return 0
     scale = 10 ** (math.floor(math.log10(t)) - TOL_DIGITS + 1)
