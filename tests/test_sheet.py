@@ -476,3 +476,22 @@ def test_the_students_givens_hold_no_computed_value(sheets_hr):
     e1 = section(sheets_hr["students"], "E1")
     assert r"W = \begin{bmatrix} 1 & -2 \\ 0.5 & 1 \\ -1 & 0.5 \end{bmatrix}" in e1
     assert "h = W x + b =" not in e1 and r"\sigma(s) = 0.2689" not in e1 and "-2.5" not in e1
+
+
+def test_every_count_in_the_croatian_sheets_agrees_with_its_noun(sheets_hr):
+    from croatian_counts import wrong_counts
+
+    assert wrong_counts(sheets_hr["teachers"]) + wrong_counts(sheets_hr["students"]) == []
+
+
+def test_no_work_box_of_the_students_edition_is_split_across_pages(sheets_hr):
+    path = sheets_hr["folder"] / "sheet_hr_students.pdf"
+    if shutil.which("pdftotext") is None or not path.exists():
+        pytest.skip("no Chromium or pdftotext here (.ci/run installs Debian's chromium and poppler-utils)")
+    starts = 0
+    for number, page in enumerate(_pdf_pages(path), start=1):
+        opened = re.findall(r"Prostor za rješavanje(?: \((\w+)\))?", page)
+        closed = re.findall(r"kraj prostora(?: \((\w+)\))?", page)
+        assert opened == closed, f"page {number}: boxes {opened} begin here, {closed} end here"
+        starts += len(opened)
+    assert starts >= 25  # a box per part of every problem

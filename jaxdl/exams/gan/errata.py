@@ -24,7 +24,8 @@ def _fmt(a) -> str:
 def _readings(result: dict) -> list[dict]:
     """The two readings of (c) the question leaves open, each computed both ways on the givens."""
     g = result["givens"]
-    jaxdl, summed, original = step(g), step(g, mean=False), step(g, updated=False)
+    with np.errstate(all="ignore"):  # a diverging config (say lr = 1e999) shows non-finite numbers, never raises
+        jaxdl, summed, original = step(g), step(g, mean=False), step(g, updated=False)
     m, lr = len(g["noise"]), g["learning_rate"]
     ours = f"W_g1 = {_fmt(jaxdl['W_g1'])}, W_d1 = {_fmt(jaxdl['W_d1'])}"
     return [
