@@ -155,6 +155,11 @@ def _cmd_count_wins(args) -> int:
 def _cmd_check_numpy(args) -> int:
     from jaxdl.check.numpy_check.command import CheckRequest, check_numpy
 
+    if args.export or args.out:
+        return _export_checker(args)
+    if not args.paths:
+        raise InputError("jaxdl check-numpy: expected at least one PATH (a .py file, a folder or a .zip), or "
+                         "--export KIND --out DIR")
     out = check_numpy(CheckRequest(
         paths=tuple(args.paths), layers=tuple(args.layer or ()), entry=args.entry, jobs=args.jobs,
         gradebook=args.gradebook, json=args.json, time_limit=args.time_limit, memory_mb=args.memory_limit,
@@ -165,6 +170,21 @@ def _cmd_check_numpy(args) -> int:
     for line in out.problems:
         print(line, file=sys.stderr)
     return out.exit_code
+
+
+def _export_checker(args) -> int:
+    from jaxdl.check.numpy_check.export import export
+
+    if not (args.export and args.out):
+        raise InputError("jaxdl check-numpy: --export KIND and --out DIR go together; got "
+                         + ("--export without --out" if args.export else "--out without --export"))
+    if args.paths or args.layer or args.gradebook or args.json:
+        what = "PATH" if args.paths else "--layer" if args.layer else "--gradebook" if args.gradebook else "--json"
+        raise InputError(f"jaxdl check-numpy --export writes a checker and checks no file: {what} has no place here "
+                         "(--require or --assignment choose its classes)")
+    for path in export(args.export, args.out, require=args.require, assignment=args.assignment):
+        print(path)
+    return 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-numpy", help="check numpy lab layers: one student's file, or grade a whole class",
                        description="Each PATH is a .py file, a folder of submissions or a .zip of one "
                                    "(docs/grading.md). Students' code runs only in sandboxed workers, one process each.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="a .py file, a folder of submissions or a .zip of one")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="a .py file, a folder of submissions or a .zip of one")
     p.add_argument("--layer", action="append", metavar="NAME", help="a class name, or a constructor expression like "
                                                                     "'Swish(name=\"s\", beta=1.5)' (repeatable)")
     p.add_argument("--entry", default="layers.py", metavar="NAME", help="the file checked in each student folder")
@@ -308,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the workers' walls (default: the strongest this machine allows)")
     p.add_argument("--allow-weaker-sandbox", action="store_true", help="grade a folder without the namespaces")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--export", choices=("standalone", "coderunner", "gradescope", "prairielearn"),
+                   help="write the checker for numpy alone (check_lab.py and its data), as itself or for a platform")
+    p.add_argument("--out", metavar="DIR", help="the folder --export writes into")
     p.set_defaults(run=_cmd_check_numpy)
 
     p = sub.add_parser("train", help="train an experiment by name or from a config (resumes from the workdir)",

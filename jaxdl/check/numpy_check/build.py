@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import tomllib
 
 import numpy as np
 
@@ -312,6 +311,8 @@ def load_assignment(path: str | None, require: str | None) -> dict | None:
         return None
     tables: dict = {}
     if path:
+        import tomllib  # Python 3.11; the standalone checker (3.9+) carries its assignment already read
+
         try:
             with open(path, "rb") as f:
                 data = tomllib.load(f)

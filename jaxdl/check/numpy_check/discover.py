@@ -360,7 +360,7 @@ def _folder(found: Found, path: str, shown_root: str, entry: str, problems: dict
         except Exception as e:  # noqa: BLE001 - jaxdl's own bug on this entry: its row, visibly, and the run goes on
             out.append(Submission(name=shown, problem=f"the checker failed on this entry ({type(e).__name__}: "
                                                       f"{safe_text(str(e))[:200]}): a bug in jaxdl, not the student's",
-                                  internal="".join(traceback.format_exception(e))[-4000:]))
+                                  internal="".join(traceback.format_exception(type(e), e, e.__traceback__))[-4000:]))
     return out
 
 
@@ -402,6 +402,22 @@ def discover(paths, entry: str = "layers.py") -> Found:
                 raise BadPath(f"jaxdl check-numpy: no submissions in {shown!r} (expected .py files, .zip archives or "
                               f"student folders holding {entry})")
             found.submissions.extend(subs)
+    except BaseException:
+        found.close()
+        raise
+    return found
+
+
+def one_submission(path: str, entry: str = "layers.py") -> Found:
+    """A learning platform's folder of one student's files (Gradescope's, PrairieLearn's) as one
+    submission: its ``entry``, its only ``.py`` or its only ``.zip``, as a student's folder in a
+    class folder. Close the result to remove what was unpacked."""
+    found = Found()
+    try:
+        if os.path.isdir(path):
+            found.submissions.append(_student_folder(found, path, safe_name(path), entry, {}, _Budget()))
+        else:
+            found.submissions.append(_entry(found, path, safe_name(path), os.path.basename(path), entry))
     except BaseException:
         found.close()
         raise

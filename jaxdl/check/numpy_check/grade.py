@@ -218,7 +218,7 @@ def grade_submission(sub: Submission, opts: Options = Options()) -> SubmissionRe
     except InputError as e:  # a --layer expression that does not fit this file
         result.error = str(e)
     except Exception as e:  # noqa: BLE001 - jaxdl's own bug: this submission fails, visibly, and the run goes on
-        result.internal = "".join(traceback.format_exception(e))[-4000:]
+        result.internal = "".join(traceback.format_exception(type(e), e, e.__traceback__))[-4000:]
         result.error = (f"the checker failed on this submission ({type(e).__name__}: {str(e)[:200]}): "
                         "a bug in jaxdl, not the student's")
     finally:
@@ -265,7 +265,7 @@ def _check_target(session: _Session, target: B.Target, opts: Options) -> ClassRe
                                 detail=f"the student's process sent a malformed reply: {e}"))
         session.lost()
     except Exception as e:  # noqa: BLE001 - jaxdl's own bug: this class fails, visibly, and the others go on
-        res.internal = "".join(traceback.format_exception(e))[-4000:]
+        res.internal = "".join(traceback.format_exception(type(e), e, e.__traceback__))[-4000:]
         res.checks.append(Check(name="the checker", ok=False,
                                 detail=f"the checker failed on this class ({type(e).__name__}: "
                                        f"{str(e)[:200]}): a bug in jaxdl, not the student's"))
@@ -537,6 +537,17 @@ def grade_mode(opts: Options, n_submissions: int, allow_weaker: bool) -> str:
     return mode
 
 
+class _NoBar:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def update(self, n: int) -> None:
+        pass
+
+
 def grade(subs, *, jobs: int | None = None, progress: bool = False, opts: Options = Options()) -> list[SubmissionResult]:
     """Grades the submissions ``subs`` (:func:`~.discover.discover` found them), ``jobs`` at a
     time, in the sandbox mode ``opts`` names. A submission the clock stopped while its CPU time was
@@ -547,12 +558,15 @@ def grade(subs, *, jobs: int | None = None, progress: bool = False, opts: Option
         return []
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(subs)))
     results: list[SubmissionResult | None] = [None] * len(subs)
-    from tqdm.auto import tqdm
+    if progress:
+        from tqdm.auto import tqdm
 
+        bar = tqdm(total=len(subs), desc="check-numpy", unit="submission", disable=None, leave=False)
+    else:  # no bar (and no tqdm: the standalone checker has numpy only)
+        bar = _NoBar()
     pool = concurrent.futures.ThreadPoolExecutor(jobs)
     try:
-        with tqdm(total=len(subs), desc="check-numpy", unit="submission", disable=None if progress else True,
-                  leave=False) as bar:
+        with bar:
             futures = {pool.submit(grade_submission, sub, opts): i for i, sub in enumerate(subs)}
             for future in concurrent.futures.as_completed(futures):
                 results[futures[future]] = future.result()
@@ -605,7 +619,7 @@ def _guarded(r: SubmissionResult, make, fallback):
     try:
         return make(r)
     except Exception as e:  # noqa: BLE001 - jaxdl's own bug on one row: that row says so, the others are written
-        r.internal = (r.internal + "\n" if r.internal else "") + "".join(traceback.format_exception(e))[-4000:]
+        r.internal = (r.internal + "\n" if r.internal else "") + "".join(traceback.format_exception(type(e), e, e.__traceback__))[-4000:]
         return fallback(f"the checker could not write this submission's results ({type(e).__name__}: "
                         f"{safe_text(str(e))[:200]}): a bug in jaxdl, not the student's")
 

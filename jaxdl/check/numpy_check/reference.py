@@ -6,6 +6,9 @@ run. Runs in float64.
 Everything a class is compared with comes from its :class:`~jaxdl.labspec.LabClass` (kept with
 the layer's registry entry): the jaxdl function, built from the arguments the *checker* passed
 to the student's constructor, and the names of the parameters the student's arrays must supply.
+
+Where JAX is absent (the standalone checker of ``check-numpy --export``), :func:`use_numpy`
+puts the same layers in numpy (:mod:`.numpy_reference`, proven equal to these) in their place.
 """
 
 from __future__ import annotations
@@ -13,21 +16,37 @@ from __future__ import annotations
 import itertools
 import threading
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from jaxdl.check.numpy_check import numpy_reference
 from jaxdl.labspec import LabClass, key
 
 _LOCK = threading.Lock()
 _COMPILED: dict = {}
+_NUMPY: dict | None = None  # the lab classes, when the layers are numpy_reference's (use_numpy)
+
+
+def use_numpy(classes: dict[str, LabClass]) -> None:
+    """Compares with :mod:`.numpy_reference`'s layers, for these lab classes (the standalone
+    checker's, read from its data), instead of JAX's."""
+    global _NUMPY
+    _NUMPY = dict(classes)
 
 
 def lab_classes() -> dict[str, LabClass]:
     """Every lab class jaxdl knows, by its registry (or loss) name."""
+    if _NUMPY is not None:
+        return _NUMPY
     from jaxdl import registry
 
     return registry.lab_classes()
+
+
+def _jax():
+    import jax
+    import jax.numpy as jnp
+
+    return jax, jnp
 
 
 def lookup(class_name: str) -> tuple[str, LabClass] | None:
@@ -50,7 +69,12 @@ def compiled(name: str, lab: LabClass, config: dict, input_shape: tuple):
     constructor arguments and input shape, built once per process."""
     k = (name, tuple(sorted((a, repr(v)) for a, v in config.items())), tuple(input_shape))
     with _LOCK:
+        if k not in _COMPILED and _NUMPY is not None:
+            layer = numpy_reference.build(name, config)
+            out_shape, shapes = layer.shapes(tuple(input_shape))
+            _COMPILED[k] = (layer, shapes, tuple(out_shape), layer.apply, layer.vjp)
         if k not in _COMPILED:
+            jax, jnp = _jax()
             layer = lab.reference(**config)
             with jax.enable_x64(True):
                 out_shape, params = layer.init(jax.random.PRNGKey(0), tuple(input_shape), dtype=jnp.float64)
@@ -66,6 +90,7 @@ def compiled(name: str, lab: LabClass, config: dict, input_shape: tuple):
 def _loss_fns():
     from jaxdl.losses import softmax_cross_entropy
 
+    jax, _ = _jax()
     with _LOCK:
         if "softmax_cross_entropy" not in _COMPILED:
             _COMPILED["softmax_cross_entropy"] = (
@@ -75,6 +100,9 @@ def _loss_fns():
 
 def softmax_cross_entropy(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """jaxdl's mean softmax cross-entropy of logits ``x (N, K)`` and one-hot ``y``, and ``∂L/∂x``."""
+    if _NUMPY is not None:
+        return numpy_reference.softmax_cross_entropy(x, y)
+    jax, jnp = _jax()
     apply, backward = _loss_fns()
     with jax.enable_x64(True):
         xj, yj = jnp.asarray(x, jnp.float64), jnp.asarray(y, jnp.float64)
@@ -83,8 +111,11 @@ def softmax_cross_entropy(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarr
 
 def l2_regularizer(weights: np.ndarray, weight_decay: float) -> tuple[float, np.ndarray]:
     """jaxdl's ``λ/2 ‖W‖²`` and its gradient ``λ W``."""
+    if _NUMPY is not None:
+        return numpy_reference.l2_regularizer(weights, weight_decay)
     from jaxdl.losses import l2_regularizer as l2
 
+    jax, jnp = _jax()
     reg = l2(float(weight_decay))
     with jax.enable_x64(True):
         params = {"W": jnp.asarray(weights, jnp.float64)}
@@ -161,6 +192,17 @@ def fits(apply, cands, x: np.ndarray, y: np.ndarray) -> list:
     """Every candidate that fits the input, as ``(error of its forward against the student's
     output y, params64, backs, output)``, the closest first."""
     found = []
+    if _NUMPY is not None:
+        for params, backs in cands:
+            try:
+                out = np.asarray(apply(params, x))
+            except ValueError:  # these parameter shapes do not fit this input
+                continue
+            err = float(np.max(np.abs(out - y))) if out.shape == y.shape else np.inf
+            found.append((err, params, backs, out))
+        found.sort(key=lambda f: f[0])
+        return found
+    jax, jnp = _jax()
     with jax.enable_x64(True):
         xj = jnp.asarray(x, jnp.float64)
         for params, backs in cands:
@@ -176,7 +218,20 @@ def fits(apply, cands, x: np.ndarray, y: np.ndarray) -> list:
     return found
 
 
+def apply_at(apply, params64: dict, x: np.ndarray) -> np.ndarray:
+    """The layer's output at ``x`` (float64), for the parameters a fit found."""
+    if _NUMPY is not None:
+        return np.asarray(apply(params64, np.asarray(x, np.float64)))
+    jax, jnp = _jax()
+    with jax.enable_x64(True):
+        return np.asarray(apply(params64, jnp.asarray(x, jnp.float64)))
+
+
 def vjp_at(vjp, params64: dict, x: np.ndarray, dy: np.ndarray) -> tuple[dict, np.ndarray]:
+    if _NUMPY is not None:
+        dparams, dx = vjp(params64, np.asarray(x, np.float64), np.asarray(dy, np.float64))
+        return {k: np.asarray(v) for k, v in dparams.items()}, np.asarray(dx)
+    jax, jnp = _jax()
     with jax.enable_x64(True):
         dparams, dx = vjp(params64, jnp.asarray(x, jnp.float64), jnp.asarray(dy, jnp.float64))
         return {k: np.asarray(v) for k, v in dparams.items()}, np.asarray(dx)

@@ -35,6 +35,7 @@ import os
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -59,7 +60,14 @@ HARD_FACTOR = 4.0  # the backstop on the wall clock itself (a machine busy past 
 SCRATCH_MB = 64  # the scratch tmpfs, the worker's only writable place
 MAX_PROCESSES = 32  # threads of one submission (RLIMIT_NPROC; it starts no other process)
 MAX_OPEN_FILES = 64
-NOBODY = 65534  # the worker's uid outside its namespace when the checker runs as root
+NOBODY = 65534  # the worker's uid when the checker runs as root (outside its namespace, or in its place)
+# Stand-ins of a package of the lab's environment where it is not installed ({name: folder}): the
+# standalone checker of ``check-numpy --export`` (numpy only) puts its scipy stand-in here.
+STANDIN_PACKAGES: dict[str, str] = {}
+# Whether a root checker outside namespaces must run its workers as nobody (the standalone checker,
+# whose reference data only root may read), or may keep root where nobody could not read the
+# interpreter (jaxdl's own check-numpy, behind Landlock where the kernel has it).
+REQUIRE_DROP = False
 # Environment variables a worker inherits: enough for numpy's BLAS. Nothing else of ours.
 _KEPT_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 _CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -78,6 +86,39 @@ class WorkerLost(Exception):
 
 class CheckerError(RuntimeError):
     """The worker could not even start: a problem of this machine or of jaxdl, not the student's."""
+
+
+def _root() -> bool:
+    return hasattr(os, "getuid") and os.getuid() == 0
+
+
+def _others_can_read(path: str) -> bool:
+    """Whether a user with no rights of its own (nobody) can reach and read ``path``: every folder
+    above it searchable by others, the path readable (and a folder searchable) by others."""
+    path = os.path.realpath(path)
+    try:
+        st = os.stat(path)
+        if not st.st_mode & stat.S_IROTH or (stat.S_ISDIR(st.st_mode) and not st.st_mode & stat.S_IXOTH):
+            return False
+        parent = os.path.dirname(path)
+        while True:
+            if not os.stat(parent).st_mode & stat.S_IXOTH:
+                return False
+            if parent == os.path.dirname(parent):
+                return True
+            parent = os.path.dirname(parent)
+    except OSError:
+        return False
+
+
+def drop_blocked() -> str:
+    """Outside namespaces a checker running as root starts its workers as nobody: ``""`` when
+    nobody can read what a worker needs (the interpreter, the standard library, the lab's packages,
+    the worker's files), else the first path it cannot."""
+    view = _view()
+    needed = [view["exe"], view["stdlib"], view["dynload"], view["libpython"], *(f for _, f, _ in view["packages"]),
+              WORKER_PATH, PROTOCOL_PATH, WALLS_PATH, STANDIN_PATH]
+    return next((p for p in needed if p and not _others_can_read(p)), "")
 
 
 def _own_wait() -> float:
@@ -158,6 +199,9 @@ def _packages() -> list[tuple[str, str, list[str]]]:
     out = []
     for name in environment.PACKAGES:
         spec = importlib.util.find_spec(name)
+        if (spec is None or not spec.submodule_search_locations) and name in STANDIN_PACKAGES:
+            out.append((name, STANDIN_PACKAGES[name], []))
+            continue
         if spec is None or not spec.submodule_search_locations:
             raise CheckerError(f"the lab's environment needs {name}, which is not installed with jaxdl")
         folder = os.path.realpath(list(spec.submodule_search_locations)[0])
@@ -188,6 +232,15 @@ def _view() -> dict:
 
 
 _TEMPS: list[str] = []
+
+
+def readable_temp(prefix: str) -> str:
+    """A new folder every user can read (a worker dropped to nobody reads what is in it), removed
+    when the process exits."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    _TEMPS.append(path)
+    os.chmod(path, 0o755)
+    return path
 
 
 @atexit.register
@@ -309,6 +362,7 @@ def _site() -> str:
             view = _view()
             _SITE = tempfile.mkdtemp(prefix="jaxdl-site-")
             _TEMPS.append(_SITE)
+            os.chmod(_SITE, 0o755)  # a worker dropped to nobody (the checker is root) reads it
             for name, folder, hidden in view["packages"]:
                 if not hidden:
                     os.symlink(folder, os.path.join(_SITE, name))
@@ -456,6 +510,8 @@ class Worker:
         else:
             view = _view()
             self.scratch = tempfile.mkdtemp(prefix="jaxdl-check-")
+            if _root() and not drop_blocked():
+                os.chown(self.scratch, NOBODY, NOBODY)
             paths = {"sys_path": [view["stdlib"], view["dynload"], _site()], "protocol": PROTOCOL_PATH,
                      "standin": STANDIN_PATH, "output_limit": OUTPUT_LIMIT}
             cfg.update(landlock=_process_landlock(view, self.submission, self.scratch), cwd=self.scratch,
@@ -464,15 +520,25 @@ class Worker:
         return cfg
 
     def _start(self) -> None:
+        extra = {}
+        if _root() and self.mode == "namespaces":
+            extra = {"extra_groups": []}
+        elif _root():  # outside namespaces the worker runs as nobody, without groups, where it can
+            blocked = drop_blocked()
+            if not blocked:
+                extra = {"user": NOBODY, "group": NOBODY, "extra_groups": []}
+            elif REQUIRE_DROP:
+                raise CheckerError(f"the worker would run as root: the user nobody cannot read {blocked} (install "
+                                   "Python and numpy where every user can read them, or grade where user namespaces "
+                                   "are allowed)")
         req_r, self._req_w = os.pipe()
         self._rep_r, rep_w = os.pipe()
         self._status_r, status_w = os.pipe()
         sync_r, self._sync_w = os.pipe()
-        extra = {"extra_groups": []} if hasattr(os, "getuid") and os.getuid() == 0 else {}
         try:
             cfg = self._config(req_r, rep_w, status_w, sync_r)
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-B", WALLS_PATH, json.dumps(cfg)], cwd=cfg["cwd"] if self.scratch else "/",
+                [os.path.realpath(sys.executable), "-I", "-S", "-B", WALLS_PATH, json.dumps(cfg)], cwd=cfg["cwd"] if self.scratch else "/",
                 # JAXDL_CHECK_RUN: which checker a launcher belongs to (the worker's own environment has none of it).
                 env={"LANG": "C.UTF-8", "JAXDL_CHECK_RUN": str(os.getpid())}, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 pass_fds=(req_r, rep_w, status_w, sync_r), start_new_session=True, **extra)

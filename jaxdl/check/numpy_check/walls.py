@@ -432,8 +432,11 @@ def _limits(limits: dict) -> dict:
             value = int(limits[key]) * unit
             # The CPU limit's soft value sends SIGXCPU, the hard one (a second later) SIGKILL.
             hard = value + 1 if key == "cpu_s" else value
+            _, ceiling = resource.getrlimit(which)  # a limit is only ever lowered (a Jobe run has its own)
+            if ceiling != resource.RLIM_INFINITY and hard > ceiling:
+                hard, value = ceiling, min(value, ceiling - 1 if key == "cpu_s" else ceiling)
             resource.setrlimit(which, (value, hard))
-            set_[key] = int(limits[key])
+            set_[key] = value // unit
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails with an OSError instead
     return set_
