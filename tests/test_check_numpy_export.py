@@ -41,7 +41,9 @@ TWICE = "        return 2 * grads @ self.weights\n"  # FC's backward_inputs, off
 # A fixture that exists to use up a submission's clock budget (a minute, by design, whatever the time
 # limit): its verdict comes from the budget, not from a check, and test_grading_class grades it.
 BUDGET_ATTACKS = {"sleeps.py"}
-TIME_LIMIT = 2.0  # CPU seconds per call, on both sides: the fixtures that loop forever stop sooner
+# CPU seconds per call, on both sides: the fixtures that loop forever stop sooner (the import of
+# scipy.stats, which check-numpy's worker has and the numpy-only one stands in for, takes most of 1 s)
+TIME_LIMIT = 2.0
 
 
 @pytest.fixture(scope="module")
@@ -93,12 +95,19 @@ def numpy_venv():
 
 
 @pytest.fixture(scope="module")
-def exported():
+def exports():
+    """Each kind exported once: ``{kind: (folder, paths written)}``."""
     out = _readable_dir("jaxdl-export-")
-    written = export("standalone", out)
-    assert sorted(os.path.basename(p) for p in written) == ["check_lab.py", "check_lab_data.npz"]
-    yield out
+    yield {kind: (os.path.join(out, kind), export(kind, os.path.join(out, kind)))
+           for kind in ("standalone", "gradescope", "prairielearn", "coderunner")}
     shutil.rmtree(out, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def exported(exports):
+    folder, written = exports["standalone"]
+    assert sorted(os.path.basename(p) for p in written) == ["check_lab.py", "check_lab_data.npz"]
+    return folder
 
 
 def _standalone(python: str, checker_dir: str, target, *args, env=None, cwd=None) -> subprocess.CompletedProcess:
@@ -188,7 +197,7 @@ def test_the_standalone_checker_in_numpy_alone_gives_check_numpy_s_verdicts_on_t
     import concurrent.futures
 
     def standalone(path):
-        dest = tmp_path / (path.name + ".json")
+        dest = tmp_path / (str(path.relative_to(FIXTURES)).replace(os.sep, "__") + ".json")
         done = _standalone(numpy_venv, exported, path, "--json", str(dest), "--time-limit", str(TIME_LIMIT))
         assert dest.exists(), done.stderr[-2000:]
         return path, done.returncode, json.loads(dest.read_text())
@@ -276,16 +285,14 @@ def _path_env(python: str) -> dict:
     return {**os.environ, "PATH": os.path.dirname(python) + os.pathsep + os.environ.get("PATH", "")}
 
 
-def _gradescope_root(tmp: str, submission: str) -> str:
+def _gradescope_root(tmp: str, submission: str, exports: dict) -> str:
     root = os.path.join(tmp, "autograder")
-    zip_dir = _readable_dir("jaxdl-gs-")
-    (zip_path,) = export("gradescope", zip_dir)
+    (zip_path,) = exports["gradescope"][1]
     with zipfile.ZipFile(zip_path) as z:
         assert sorted(z.namelist()) == ["check_lab.py", "check_lab_data.npz", "run_autograder", "setup.sh"]
         z.extractall(os.path.join(root, "source"))
         setup = z.read("setup.sh").decode()
     assert "pip install" in setup and "numpy" in setup and "jax" not in setup
-    shutil.rmtree(zip_dir)
     shutil.copy(os.path.join(root, "source", "run_autograder"), os.path.join(root, "run_autograder"))
     os.makedirs(os.path.join(root, "submission"))
     shutil.copy(submission, os.path.join(root, "submission", "layers.py"))
@@ -301,11 +308,11 @@ def _gradescope_fields(results: dict) -> None:
     assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]), abs=0.01)
 
 
-def test_gradescope_s_run_autograder_writes_results_json_for_right_and_wrong_files(numpy_venv, wrong_file):
+def test_gradescope_s_run_autograder_writes_results_json_for_right_and_wrong_files(numpy_venv, wrong_file, exports):
     tmp = _readable_dir("jaxdl-gradescope-")
     try:
         for submission, full in ((CORRECT, True), (wrong_file, False)):
-            root = _gradescope_root(os.path.join(tmp, submission.stem), str(submission))
+            root = _gradescope_root(os.path.join(tmp, submission.stem), str(submission), exports)
             done = subprocess.run(["bash", os.path.join(root, "run_autograder")], capture_output=True, text=True,
                                   env=_path_env(numpy_venv), timeout=600)
             assert done.returncode == 0, done.stderr[-2000:]
@@ -324,7 +331,7 @@ def test_gradescope_s_run_autograder_writes_results_json_for_right_and_wrong_fil
 
 
 @pytest.mark.parametrize("sandbox", ["auto", "plain"])
-def test_a_hostile_file_on_gradescope_reads_no_data_and_writes_no_result(numpy_venv, sandbox):
+def test_a_hostile_file_on_gradescope_reads_no_data_and_writes_no_result(numpy_venv, sandbox, exports):
     """In the platform's layout, as root: behind the namespaces (auto, here), or with no walls but
     the user nobody (plain): the data and the results folder are out of the student's reach."""
     tmp = _readable_dir("jaxdl-gradescope-")
@@ -333,7 +340,7 @@ def test_a_hostile_file_on_gradescope_reads_no_data_and_writes_no_result(numpy_v
         hostile = os.path.join(tmp, "hostile.py")
         Path(hostile).write_text(HOSTILE.format(data=os.path.join(root, "source", "check_lab_data.npz"),
                                                 results=os.path.join(root, "results", "results.json")))
-        root = _gradescope_root(tmp, hostile)
+        root = _gradescope_root(tmp, hostile, exports)
         if sandbox == "auto":
             cmd = ["bash", os.path.join(root, "run_autograder")]
         else:  # what run_autograder does, with the plain sandbox
@@ -355,11 +362,30 @@ def test_a_hostile_file_on_gradescope_reads_no_data_and_writes_no_result(numpy_v
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def test_prairielearn_s_grader_writes_results_json(numpy_venv, wrong_file):
+def test_a_hostile_file_on_prairielearn_reads_no_data_and_writes_no_result(numpy_venv, exports):
     tmp = _readable_dir("jaxdl-pl-")
     try:
-        question = os.path.join(tmp, "question")
-        written = export("prairielearn", question)
+        question, grade = exports["prairielearn"][0], os.path.join(tmp, "grade")
+        shutil.copytree(os.path.join(question, "tests"), os.path.join(grade, "tests"))
+        os.makedirs(os.path.join(grade, "student"))
+        Path(grade, "student", "layers.py").write_text(HOSTILE.format(
+            data=os.path.join(grade, "tests", "check_lab_data.npz"), results=os.path.join(grade, "results", "results.json")))
+        done = subprocess.run(["bash", os.path.join(grade, "tests", "run.sh")], capture_output=True, text=True,
+                              env=_path_env(numpy_venv), timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        results = json.loads(Path(grade, "results", "results.json").read_text())
+        assert results["gradable"] is True and results["score"] == 0.0
+        messages = " ".join(t["message"] for t in results["tests"])
+        assert "read the data: " in messages and "read the data: done" not in messages
+        assert "write the results: done" not in messages
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_prairielearn_s_grader_writes_results_json(numpy_venv, wrong_file, exports):
+    tmp = _readable_dir("jaxdl-pl-")
+    try:
+        question, written = exports["prairielearn"]
         assert {os.path.relpath(p, question) for p in written} == {
             "info.json", "question.html", "tests/run.sh", "tests/check_lab.py", "tests/check_lab_data.npz"}
         info = json.loads(Path(question, "info.json").read_text())
@@ -413,8 +439,8 @@ def _jobe(python: str, program: str, files: dict[str, bytes]) -> tuple[dict, flo
         shutil.rmtree(work, ignore_errors=True)
 
 
-def test_coderunner_questions_parse_and_their_template_grades_as_on_jobe(numpy_venv, wrong_file, tmp_path):
-    (xml_path,) = export("coderunner", str(tmp_path / "cr"))
+def test_coderunner_questions_parse_and_their_template_grades_as_on_jobe(numpy_venv, wrong_file, exports):
+    (xml_path,) = exports["coderunner"][1]
     quiz = ET.parse(xml_path).getroot()
     questions = quiz.findall("question[@type='coderunner']")
     assert {q.find("name/text").text for q in questions} >= {"Lab: FC", "Lab: ReLU", "Lab: Convolution"}
