@@ -31,7 +31,7 @@ import pytest
 
 from jaxdl.check.numpy_check import numpy_reference as nr
 from jaxdl.check.numpy_check.command import CheckRequest, check_numpy
-from jaxdl.check.numpy_check.export import BUNDLE, JOBE_CPU_S, JOBE_MEMORY_MB, export
+from jaxdl.check.numpy_check.export import ANSWER, BUNDLE, JOBE_CPU_S, JOBE_MEMORY_MB, export
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "numpy_lab"
@@ -236,20 +236,85 @@ def test_the_python_3_9_dataclasses_give_the_same_report(numpy_venv, exported, t
 
 
 def test_damaged_or_missing_reference_data_are_refused_before_any_file_runs(numpy_venv, exported, tmp_path):
+    from jaxdl.check.numpy_check import standalone
+
     damaged = tmp_path / "damaged"
     damaged.mkdir()
     shutil.copy(os.path.join(exported, "check_lab.py"), damaged)
-    with np.load(os.path.join(exported, "check_lab_data.npz")) as z:
-        arrays = {k: z[k] for k in z.files}
+    canary = tmp_path / "ran"
+    student = tmp_path / "canary.py"
+    student.write_text(f"open({str(canary)!r}, 'w').close()\n")
+    meta, arrays = standalone.load_data(os.path.join(exported, "check_lab_data.npz"))
     arrays["dense/expected/dx"] = arrays["dense/expected/dx"] * (1 + 1e-6)
-    np.savez(damaged / "check_lab_data.npz", **arrays)
-    done = _standalone(numpy_venv, str(damaged), CORRECT)
-    assert done.returncode == 1 and "dense: this checker's dx differs from jaxdl's" in done.stderr
+    with pytest.raises(standalone.DataError, match="dense: this checker's dx differs from jaxdl's"):
+        standalone.replay(meta, arrays)  # the numpy layers against numbers that are not jaxdl's
+    with pytest.raises(standalone.DataError, match=r"no case for \['relu'\]"):
+        standalone.replay({**meta, "cases": [c for c in meta["cases"] if c.get("layer") != "relu"]}, arrays)
+    meta["cases"] = []  # metadata changed with the arrays: the checker knows its data's SHA-256
+    np.savez(damaged / "check_lab_data.npz", meta=np.array(json.dumps(meta)), **arrays)
+    done = _standalone(numpy_venv, str(damaged), student)
+    assert done.returncode == 1 and "are not the ones this checker was exported with" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    (damaged / "check_lab_data.npz").write_bytes(b"")
+    done = _standalone(numpy_venv, str(damaged), student)
+    assert done.returncode == 1 and "not the ones this checker was exported with" in done.stderr
     (damaged / "check_lab_data.npz").unlink()
-    done = _standalone(numpy_venv, str(damaged), CORRECT)
+    done = _standalone(numpy_venv, str(damaged), student)
     assert done.returncode == 1 and "cannot read the reference data" in done.stderr
-    done = _standalone(numpy_venv, exported, tmp_path / "missing.py")
-    assert done.returncode == 2 and "no such file or directory" in done.stderr
+    assert not canary.exists()
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--time-limit", "-1"], "--time-limit: expected a finite number"),
+    (["--time-limit", "nan"], "--time-limit: expected a finite number"),
+    (["--memory-limit", "0"], "--memory-limit: expected a number of megabytes"),
+    (["--json", "DIR"], "expected a file's path"),
+    (["--json", ""], "expected a file's path"),
+    (["--json", "SUBMISSION"], "it is the submission being checked"),
+    (["--json", "/no/such/folder/x.json"], "no such folder"),
+    (["--frobnicate"], "unrecognized arguments: --frobnicate"),
+    (["--sandbox", "none"], "invalid choice"),
+])
+def test_the_standalone_checker_refuses_bad_arguments_in_one_line(numpy_venv, exported, tmp_path, args, says):
+    student = tmp_path / "layers.py"
+    student.write_text(CORRECT.read_text())
+    args = [str(tmp_path) if a == "DIR" else str(student) if a == "SUBMISSION" else a for a in args]
+    done = _standalone(numpy_venv, exported, student, *args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1 and says in done.stderr, done.stderr
+
+
+def test_the_scipy_stand_in_draws_and_computes_as_scipy():
+    import scipy.special
+    import scipy.stats
+
+    from jaxdl.check.scipy_standin import special, stats
+
+    for a, b in ((-2, 2), (8, 9), (-9, -8), (-1e-3, 1e-3), (0.3, 0.4), (1, np.inf)):
+        mine, theirs = stats.truncnorm(a, b, loc=0.5, scale=2.0), scipy.stats.truncnorm(a, b, loc=0.5, scale=2.0)
+        assert mine.mean() == pytest.approx(theirs.mean(), rel=1e-9, abs=1e-12)
+        assert mine.std() == pytest.approx(theirs.std(), rel=1e-6)
+        draws = mine.rvs(20000, random_state=3)
+        assert draws.min() >= 0.5 + 2 * a and draws.max() <= 0.5 + 2 * b
+        assert abs(draws.mean() - theirs.mean()) < 5 * theirs.std() / np.sqrt(20000)  # 5 standard errors
+    assert stats.truncnorm.rvs(-2, 2, loc=0, scale=0.5, size=(2, 3)).shape == (2, 3)
+    assert stats.norm(0, 2).rvs((3, 4)).shape == (3, 4) and isinstance(stats.norm.rvs(), float)
+    np.random.seed(5)
+    first = stats.truncnorm(-2, 2).rvs(4)
+    np.random.seed(5)
+    assert np.array_equal(first, stats.truncnorm(-2, 2).rvs(4))  # np.random.seed in a lab file seeds it
+    x, w = np.random.default_rng(0).standard_normal((3, 4)) * 40, np.random.default_rng(1).uniform(0.1, 1, (3, 4))
+    for name in ("expit", "softmax", "log_softmax", "logsumexp"):
+        for axis in ((None,) if name == "expit" else (None, 1)):
+            kw = {} if axis is None else {"axis": axis}
+            np.testing.assert_allclose(getattr(special, name)(x, **kw), getattr(scipy.special, name)(x, **kw),
+                                       rtol=1e-13, atol=1e-12)  # entries up to 100: absolute near 0
+    np.testing.assert_allclose(special.logsumexp(x, axis=1, b=w), scipy.special.logsumexp(x, axis=1, b=w), rtol=1e-13)
+    np.testing.assert_allclose(special.xlogy([0.0, 1, 2], [0.0, 3, 4]), scipy.special.xlogy([0.0, 1, 2], [0.0, 3, 4]))
+    with pytest.raises(AttributeError, match="scipy.stats.gamma is not in check_lab.py's scipy stand-in"):
+        stats.gamma  # noqa: B018
+    with pytest.raises(ValueError, match="expected a < b"):
+        stats.truncnorm(2, 1).rvs(3)
 
 
 # --------------------------------------------------------------------------------------------
@@ -417,6 +482,12 @@ def _twig_py(text: str) -> str:
     return text
 
 
+def _render(template: str, answer: str) -> str:
+    """The template as Twig renders it: the answer through PHP's json_encode (ASCII, ``/`` escaped),
+    then ``e('py')``."""
+    return template.replace(ANSWER, _twig_py(json.dumps(answer).replace("/", "\\/")))
+
+
 def _jobe(python: str, program: str, files: dict[str, bytes]) -> tuple[dict, float]:
     """Runs a rendered template as Jobe does: its own folder holding the support files, a separate
     process under Jobe's memory limit and the question's CPU limit. Returns (grader JSON, CPU s)."""
@@ -448,19 +519,22 @@ def test_coderunner_questions_parse_and_their_template_grades_as_on_jobe(numpy_v
     assert fc.find("coderunnertype").text == "python3" and fc.find("grader").text == "TemplateGrader"
     assert fc.find("iscombinatortemplate").text == "1" and fc.find("memlimitmb").text == str(JOBE_MEMORY_MB)
     template = fc.find("template").text
-    assert "{{ STUDENT_ANSWER | e('py') }}" in template
+    assert ANSWER in template
     assert "feedback while you work" in fc.find("questiontext/text").text
     files = {f.get("name"): base64.b64decode(f.text) for f in fc.findall("testcases/file")}
     assert set(files) == {"check_lab.py", "check_lab_data.npz"}
     answer = CORRECT.read_text()
-    right, cpu = _jobe(numpy_venv, template.replace("{{ STUDENT_ANSWER | e('py') }}", _twig_py(answer)), files)
+    right, cpu = _jobe(numpy_venv, _render(template, answer), files)
     assert right["fraction"] == 1.0 and right["testresults"][0] == ["iscorrect", "Check", "Mark", "Diagnosis"]
     assert len(right["testresults"]) > 10 and all(row[0] is True for row in right["testresults"][1:])
     assert all(row[1].startswith("FC: ") for row in right["testresults"][1:])
     assert cpu < JOBE_CPU_S / 2  # two interpreters, numpy and the checks, well within the question's CPU limit
     wrong_fc = wrong_file.read_text()
-    wrong, _ = _jobe(numpy_venv, template.replace("{{ STUDENT_ANSWER | e('py') }}", _twig_py(wrong_fc)), files)
+    wrong, _ = _jobe(numpy_venv, _render(template, wrong_fc), files)
     assert 0.0 <= wrong["fraction"] < 1.0
     bad = [row for row in wrong["testresults"][1:] if row[0] is False]
     assert bad and all(row[3].startswith("failed") for row in bad) and "factor" in " ".join(r[3] for r in bad)
     assert wrong["fraction"] == pytest.approx(sum(1 for r in wrong["testresults"][1:] if r[0]) / (len(wrong["testresults"]) - 1))
+    for odd in ("", "def (:\n", 'print(\'{"fraction": 1.0}\')\nimport sys\nsys.exit(0)\n', "x = 1\x00\n", "s = '/\\\"\u0161'\n"):
+        result, _ = _jobe(numpy_venv, _render(template, odd), files)  # one grader JSON line, never a pass
+        assert 0.0 <= result["fraction"] < 1.0 and result["testresults"][0] == ["iscorrect", "Check", "Mark", "Diagnosis"]

@@ -307,6 +307,9 @@ def load_assignment(path: str | None, require: str | None) -> dict | None:
       InputError: an unknown class, a constructor argument the lab class does not take, a
         malformed file (one line, before any submission runs).
     """
+    if require is not None and not [n for n in require.split(",") if n.strip()] and not path:
+        raise InputError(f"check-numpy --require: expected class names separated by commas, e.g. FC,ReLU; got "
+                         f"{require!r}")
     if not path and not require:
         return None
     tables: dict = {}

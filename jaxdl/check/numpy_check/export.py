@@ -24,6 +24,7 @@ Python (≥ 3.9) and numpy:
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib.util
 import io
 import json
@@ -93,8 +94,11 @@ def reference_data(assignment: dict | None) -> tuple[dict, dict]:
     cases = []
     with jax.enable_x64(True):
         for name, lab in classes.items():
-            if lab.kind != "layer" or name not in numpy_reference.BUILDERS:
+            if lab.kind != "layer":
                 continue
+            if name not in numpy_reference.BUILDERS:  # jaxdl's own omission, not the user's
+                raise LookupError(f"the lab class {name!r} has no numpy twin in numpy_reference.BUILDERS: the "
+                                  "exported checker could not compare a student's class with it")
             config = dict(lab.args)
             layer = lab.reference(**config)
             _, init = layer.init(jax.random.PRNGKey(0), tuple(lab.input_shape), dtype=jnp.float64)
@@ -213,7 +217,7 @@ if __name__ == "__main__":
     sys.meta_path.insert(0, _Bundle())
     from jaxdl.check.numpy_check import standalone
 
-    sys.exit(standalone.main(sources=SOURCES, here=os.path.dirname(os.path.abspath(__file__))))
+    sys.exit(standalone.main(sources=SOURCES, here=os.path.dirname(os.path.abspath(__file__)), data_sha256=DATA_SHA256))
 '''
 
 
@@ -223,8 +227,8 @@ def _source(module: str) -> str:
         return f.read()
 
 
-def checker_text() -> str:
-    """The text of ``check_lab.py``."""
+def checker_text(data: bytes) -> str:
+    """The text of ``check_lab.py``, which reads only the reference data ``data`` (by their SHA-256)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -240,6 +244,7 @@ def checker_text() -> str:
     sources = {m: _source(m) for m in BUNDLE}
     body = "SOURCES = {\n" + "".join(f"    {m!r}: {s!r},\n" for m, s in sources.items()) + "}\n"
     body += f"EMPTY_PACKAGES = {EMPTY_PACKAGES!r}\nPACKAGES_WITH_CODE = {PACKAGES_WITH_CODE!r}\n"
+    body += f"DATA_SHA256 = {hashlib.sha256(data).hexdigest()!r}  # check_lab_data.npz, as exported\n"
     return head + body + _LOADER
 
 
@@ -298,21 +303,42 @@ _PL_QUESTION = """<pl-question-panel>
 </pl-submission-panel>
 """
 
-# The template a CodeRunner question runs on Jobe (Twig fills in the student's answer).
+# The template a CodeRunner question runs on Jobe. Twig fills in the student's answer as JSON
+# (json_encode escapes every control character, NUL too, which no Python source may hold), then as
+# the inside of a Python string. Jobe stops a run at twice its CPU limit on the clock (60 s for the
+# questions' 30 s): the checker's budgets end a file that sleeps well before, and so does the timeout.
 _CR_TEMPLATE = '''import json, subprocess, sys
-answer = """{{{{ STUDENT_ANSWER | e('py') }}}}"""
+HEAD = ["iscorrect", "Check", "Mark", "Diagnosis"]
+
+
+def fail(why):
+    print(json.dumps({{"fraction": 0.0, "testresults": [HEAD, [False, "run the checker", "0", why[-2000:]]]}}))
+    sys.exit(0)
+
+
+try:
+    answer = json.loads("{{{{ STUDENT_ANSWER | json_encode | e('py') }}}}")
+except ValueError:
+    fail("the answer could not be read (is it UTF-8 text?)")
 with open("layers.py", "w", encoding="utf-8") as f:
     f.write(answer)
-run = subprocess.run([sys.executable, "check_lab.py", "layers.py", "--coderunner", "--memory-limit", "{memory}"{classes}],
-                     capture_output=True, text=True)
+try:
+    run = subprocess.run([sys.executable, "check_lab.py", "layers.py", "--coderunner", "--memory-limit", "{memory}",
+                          "--time-limit", "{time_limit}", "--budget", "{budget}"{classes}],
+                         capture_output=True, text=True, timeout={timeout})
+except subprocess.TimeoutExpired:
+    fail("the check took longer than {timeout} s")
 lines = run.stdout.strip().splitlines()
 try:
     result = json.loads(lines[-1])
 except (IndexError, ValueError):
-    result = {{"fraction": 0.0, "testresults": [["iscorrect", "Check", "Mark", "Diagnosis"],
-              [False, "run the checker", "0", (run.stderr or "no output")[-2000:]]]}}
+    fail(run.stderr or "no output")
 print(json.dumps(result))
 '''
+ANSWER = "{{ STUDENT_ANSWER | json_encode | e('py') }}"  # where the template takes the answer
+# A call's CPU limit, the file's CPU budget (its clock budget 3 × that + 2 s = 41 s) and the
+# template's own timeout, all within Jobe's 60 s.
+CR_TIME_LIMIT_S, CR_BUDGET_S, CR_TIMEOUT_S = 5, 13, 50
 
 _CR_TEXT = """<p>Paste your whole lab file (<code>layers.py</code>, with its imports). {what}</p>
 <p>Each check is named, with the mistake it found and its points. This is <b>feedback while you work</b>:
@@ -322,7 +348,8 @@ is the course's own <code>jaxdl check-numpy</code> in its sandbox.</p>"""
 
 def _cr_question(title: str, what: str, classes: tuple[str, ...], points: float, files: dict[str, bytes]) -> str:
     extra = "".join(f', "--class", {c!r}' for c in classes)
-    template = _CR_TEMPLATE.format(memory=WORKER_MEMORY_MB, classes=extra)
+    template = _CR_TEMPLATE.format(memory=WORKER_MEMORY_MB, classes=extra, time_limit=CR_TIME_LIMIT_S,
+                                   budget=CR_BUDGET_S, timeout=CR_TIMEOUT_S)
     fields = {
         "coderunnertype": "python3", "prototypetype": "0", "allornothing": "0", "penaltyregime": "0", "precheck": "0",
         "hidecheck": "0", "showsource": "0", "answerboxlines": "30", "answerboxcolumns": "100", "answerpreload": "",
@@ -400,7 +427,8 @@ def export(kind: str, out: str, require: str | None = None, assignment: str | No
         raise InputError(f"check-numpy --export: --out {out!r} is a file, not a folder")
     spec = build.load_assignment(assignment, require)
     meta, arrays = reference_data(spec)
-    checker, data = checker_text().encode(), data_bytes(meta, arrays)
+    data = data_bytes(meta, arrays)
+    checker = checker_text(data).encode()
     names = {"check_lab.py": checker, "check_lab_data.npz": data}
     j = os.path.join
     if kind == "standalone":

@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import html
+import io
 import json
+import math
 import os
 import sys
 
@@ -84,16 +87,27 @@ def assignment_from_json(d: dict | None) -> dict | None:
 # The reference data: read, and replayed on this checker's layers.
 
 
-def load_data(path: str) -> tuple[dict, dict]:
-    """``(meta, arrays)`` of the data file; raises :class:`DataError`."""
+def load_data(path: str, sha256: str | None = None) -> tuple[dict, dict]:
+    """``(meta, arrays)`` of the data file, whose SHA-256 must be ``sha256`` (the one the export
+    wrote into ``check_lab.py``); raises :class:`DataError`."""
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise DataError(f"cannot read the reference data {path!r}: {e.strerror or e}") from None
+    if sha256 is not None and hashlib.sha256(raw).hexdigest() != sha256:
+        raise DataError(f"the reference data {path!r} are not the ones this checker was exported with (changed or "
+                        "damaged): export the checker again")
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         meta = json.loads(str(arrays.pop("meta")))
-    except (OSError, ValueError, KeyError) as e:
-        raise DataError(f"cannot read the reference data {path!r}: {e}") from None
-    if meta.get("format") != FORMAT:
-        raise DataError(f"the reference data {path!r} are of format {meta.get('format')!r}; this checker reads {FORMAT}")
+        if not isinstance(meta, dict) or type(meta.get("format")) is not int:
+            raise ValueError("no format number")
+    except Exception as e:  # noqa: BLE001 - whatever a damaged file raises is one line
+        raise DataError(f"cannot read the reference data {path!r}: {type(e).__name__}: {e}") from None
+    if meta["format"] != FORMAT:
+        raise DataError(f"the reference data {path!r} are of format {meta['format']!r}; this checker reads {FORMAT}")
     return meta, arrays
 
 
@@ -107,6 +121,10 @@ def replay(meta: dict, arrays: dict) -> int:
     gradients); returns the number of cases; raises :class:`DataError` on the first mismatch."""
     from jaxdl.check.numpy_check import numpy_reference as nr
 
+    layers = {n for n, d in meta["classes"].items() if d["kind"] == "layer"}
+    missing = layers - {c.get("layer") for c in meta["cases"]}
+    if missing or not {"softmax_cross_entropy", "l2_regularizer"} <= {c["name"] for c in meta["cases"]}:
+        raise DataError(f"the reference data have no case for {sorted(missing) or 'the loss or the regularizer'}")
     for case in meta["cases"]:
         c, kind = case["name"], case["kind"]
         got: dict[str, np.ndarray] = {}
@@ -220,8 +238,39 @@ def _worker_files(sources: dict) -> None:
         sandbox.STANDIN_PACKAGES["scipy"] = standin
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2 (argparse prints its whole usage)
+        print(f"check_lab.py: {message} (--help for the options)", file=sys.stderr)
+        sys.exit(2)
+
+
+def _bad_arguments(args) -> str | None:
+    """What is wrong with the command line, in one line (None: nothing)."""
+    if not (args.time_limit > 0 and math.isfinite(args.time_limit)) or args.time_limit > 1e6:
+        return f"--time-limit: expected a finite number of seconds > 0, at most 1000000; got {args.time_limit:g}"
+    if not 256 <= args.memory_mb <= 1 << 30:
+        return f"--memory-limit: expected a number of megabytes from 256 to {1 << 30}; got {args.memory_mb}"
+    if args.budget is not None and not (args.budget > 0 and math.isfinite(args.budget)):
+        return f"--budget: expected a finite number of seconds > 0; got {args.budget:g}"
+    if not os.path.lexists(args.submission):
+        return f"no such file or directory: {args.submission!r}"
+    outputs = [o for o in (args.json, args.gradescope, args.prairielearn) if o is not None]
+    if len({os.path.realpath(o) for o in outputs}) < len(outputs):
+        return "two outputs name the same file"
+    submission = os.path.realpath(args.submission)
+    for out in outputs:
+        real = os.path.realpath(out)
+        if not out or os.path.isdir(real):
+            return f"cannot write {out!r}: expected a file's path"
+        if real == submission or real.startswith(submission + os.sep):
+            return f"refusing to write {out!r}: it is the submission being checked"
+        if not os.path.isdir(os.path.dirname(real)):
+            return f"cannot write {out!r}: no such folder {os.path.dirname(real)!r}"
+    return None
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="check_lab.py", description="Checks a numpy lab file as jaxdl check-numpy does: "
+    p = _Parser(prog="check_lab.py", description="Checks a numpy lab file as jaxdl check-numpy does: "
                                 "every check named, the mistake diagnosed, the points.")
     p.add_argument("submission", help="the lab file (layers.py), or a folder holding it")
     p.add_argument("--json", metavar="OUT", help="write the JSON jaxdl check-numpy --json writes")
@@ -235,34 +284,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-limit", type=int, default=grade.DEFAULT_MEMORY_MB, dest="memory_mb",
                    help="the worker's address space in MB")
     p.add_argument("--sandbox", default="auto", choices=("auto", *sandbox.MODES))
+    p.add_argument("--budget", type=float, metavar="SECONDS",
+                   help="CPU seconds for the whole file (default 10 × the time limit, at least 60); its clock "
+                        "budget, for code that sleeps, is 3 × that + 2 s")
     return p
 
 
-def main(argv=None, sources: dict | None = None, here: str | None = None) -> int:
+def main(argv=None, sources: dict | None = None, here: str | None = None, data_sha256: str | None = None) -> int:
     """The command (``check_lab.py``): 0 when every class is ok, 1 otherwise, 2 for bad input."""
     args = _parser().parse_args(argv)
     here = here or os.path.dirname(os.path.abspath(sys.argv[0]))
     say = (lambda text: print(text, file=sys.stderr)) if args.coderunner else print
-    if not os.path.lexists(args.submission):
-        print(f"check_lab.py: no such file or directory: {args.submission!r}", file=sys.stderr)
+    bad = _bad_arguments(args)
+    if bad:
+        print(f"check_lab.py: {bad}", file=sys.stderr)
         return 2
-    outputs = [o for o in (args.json, args.gradescope, args.prairielearn) if o]
-    if len({os.path.realpath(o) for o in outputs}) < len(outputs):
-        print("check_lab.py: two outputs name the same file", file=sys.stderr)
-        return 2
-    for out in outputs:
-        if os.path.realpath(out) == os.path.realpath(args.submission) or \
-                os.path.realpath(out).startswith(os.path.realpath(args.submission) + os.sep):
-            print(f"check_lab.py: refusing to write {out!r}: it is the submission being checked", file=sys.stderr)
-            return 2
-        folder = os.path.dirname(os.path.abspath(out))
-        if not os.path.isdir(folder):
-            print(f"check_lab.py: cannot write {out!r}: no such folder {folder!r}", file=sys.stderr)
-            return 2
     try:
-        meta, arrays = load_data(os.path.join(here, DATA))
+        meta, arrays = load_data(os.path.join(here, DATA), data_sha256)
         cases = replay(meta, arrays)
-    except DataError as e:
+    except (DataError, KeyError, TypeError, AttributeError, ValueError) as e:  # a damaged file: one line
         print(f"check_lab.py: {e}", file=sys.stderr)
         return 1
     reference.use_numpy({name: lab_from_json(d) for name, d in meta["classes"].items()})
@@ -274,7 +314,8 @@ def main(argv=None, sources: dict | None = None, here: str | None = None) -> int
         print("check_lab.py: --class: this checker grades its assignment's classes; it checks no other",
               file=sys.stderr)
         return 2
-    opts = grade.Options(layers=tuple(args.classes or ()), time_limit=args.time_limit, memory_mb=args.memory_mb, sandbox=args.sandbox,
+    opts = grade.Options(layers=tuple(args.classes or ()), time_limit=args.time_limit, memory_mb=args.memory_mb,
+                         cpu_budget=args.budget, sandbox=args.sandbox,
                          assignment=assignment)
     with discover.one_submission(args.submission, args.entry) as found:
         mode = grade.grade_mode(opts, 1, True)
