@@ -148,15 +148,21 @@ def standalone(body_md: str, title: str, lang: str, figures_base: str, extra_sty
 
 
 _PDF_DATES = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}")
+_PDF_NODES = re.compile(rb"\(node(\d{8})\)")
 
 
 def fix_pdf_dates(pdf_path: str) -> None:
-    """Sets a Chromium PDF's creation and modification dates to 2000-01-01 (the only bytes that
-    differ between two printings of one page), keeping every offset: the same page then gives
-    the same file."""
+    """Sets a Chromium PDF's creation and modification dates to 2000-01-01 and numbers the
+    structure tree's element ids (``/ID (node00000173)``: Chromium's DOM node numbers, which
+    depend on timing on a busy machine) from 0 in their own order — the only bytes that differ
+    between two printings of one page — keeping every offset and the id tree's order: the same
+    page then gives the same file."""
     with open(pdf_path, "rb") as f:
         data = f.read()
     data = _PDF_DATES.sub(lambda m: b"/" + m.group(1) + b" (D:20000101000000", data)
+    nodes = sorted(set(_PDF_NODES.findall(data)), key=int)
+    rank = {v: b"%0*d" % (len(v), i) for i, v in enumerate(nodes)}
+    data = _PDF_NODES.sub(lambda m: b"(node" + rank[m.group(1)] + b")", data)
     with open(pdf_path, "wb") as f:
         f.write(data)
 
