@@ -98,7 +98,8 @@ def key(request):
 
 
 # The longest files, longest first (as `make test`'s --durations measures them on 2 cores).
-_LONGEST = ["test_train_distributed.py", "test_install.py", "test_train_experiments.py", "test_train_devices.py",
+_LONGEST = ["test_check_numpy_export.py", "test_train_distributed.py", "test_exam_keys.py", "test_install.py",
+            "test_grading_class.py", "test_train_experiments.py", "test_practice_page.py", "test_train_devices.py",
             "test_train_kill.py"]
 
 
