@@ -3,6 +3,8 @@ the solution sheets."""
 
 from __future__ import annotations
 
+import functools
+
 import math
 
 import numpy as np
@@ -151,6 +153,12 @@ def lab_source(name: str, lang=None) -> str:
     (``jaxdl/check/lab_reference.py``, the lab's ``Layer`` interface), as the sheet shows it
     (``jaxdl check-numpy`` passes it), its comments and messages in ``lang`` (a
     :class:`~jaxdl.exams.lang.Lang` or code; ``None``: as written, in English)."""
+    return _lab_source(name, getattr(lang, "code", lang))
+
+
+@functools.lru_cache(maxsize=None)
+def _lab_source(name: str, lang) -> str:
+    """:func:`lab_source` for a language code, read and parsed once (every variant's sheet shows it)."""
     import ast
     from importlib import resources
 
@@ -209,20 +217,20 @@ def choose_entries(key, alternatives: dict, k: int) -> list[tuple]:
     alts = kept(key, alternatives)
     indices = list(np.ndindex(key.shape))
 
-    def differing(i):
-        return {n for n, a in alts.items() if not close(a[i], key[i], tolerance_for(key[i]))}
-
-    def clean(i):
-        values, tol = [alts[n][i] for n in differing(i)], tolerance_for(key[i])
-        return all(not close(a, b, tol) for j, a in enumerate(values) for b in values[j + 1:])
-
+    differing, clean = {}, {}  # per entry, once: which alternatives differ there, and whether no two look alike
+    for i in indices:
+        tol = tolerance_for(key[i])
+        differing[i] = {n for n, a in alts.items() if not close(a[i], key[i], tol)}
+        values = [alts[n][i] for n in differing[i]]
+        clean[i] = all(not close(a, b, tol) for j, a in enumerate(values) for b in values[j + 1:])
+    order = {i: n for n, i in enumerate(indices)}
     chosen: list = []
     shown: set = set()
     while len(chosen) < k:
         rest = [i for i in indices if i not in chosen]
         if not rest:
             break
-        best = min(rest, key=lambda i: (not clean(i), -len(differing(i) - shown), -len(differing(i)), indices.index(i)))
+        best = min(rest, key=lambda i: (not clean[i], -len(differing[i] - shown), -len(differing[i]), order[i]))
         chosen.append(best)
-        shown |= differing(best)
+        shown |= differing[best]
     return sorted(chosen)
